@@ -1,0 +1,22 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  plugins: [react()],
+  server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  test: {
+    include: ['src/**/*.test.ts'],
+    setupFiles: ['src/test/setup-webgpu.ts'],
+    environment: 'node',
+    // Run tfjs from its ESM build, as the browser does (one copy of tfjs-core, gradients registered).
+    server: { deps: { inline: [/@tensorflow\//] } },
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
