@@ -23,3 +23,12 @@ export function webgpuBackend(): WebGPUBackend {
   if (!backend) throw new Error('The WebGPU backend is not installed.');
   return backend as WebGPUBackend;
 }
+
+/** Submits every recorded GPU command and resolves once the GPU has finished them. */
+export async function flushGpu(): Promise<void> {
+  const backend = webgpuBackend();
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  await backend.device.queue.onSubmittedWorkDone();
+}

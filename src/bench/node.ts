@@ -1,0 +1,13 @@
+/** Benchmarks in Node on Dawn (loaded through Vite's module runner by scripts/bench.mjs). */
+import { installNodeWebGpu } from '../test/node-gpu';
+
+export async function main(filters: string[]): Promise<void> {
+  const gpu = installNodeWebGpu();
+  const { requestGpu } = await import('../engine/gpu');
+  const { installWebGpuBackend } = await import('../engine/tf-backend');
+  const { runBenchmarks } = await import('./run');
+  const { adapter, device, capabilities } = await requestGpu(gpu);
+  await installWebGpuBackend(device, adapter.info);
+  await runBenchmarks(filters, capabilities, (line) => console.log(line));
+  device.destroy();
+}
