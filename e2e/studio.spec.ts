@@ -1,0 +1,44 @@
+import { expect, test } from '@playwright/test';
+import { Studio } from './studio';
+
+test('the studio opens and reports the SwiftShader adapter in the GPU panel', async ({ page }, testInfo) => {
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await expect(studio.adapterName()).toContainText(/swiftshader/i);
+  await expect(studio.gpuPanel).toContainText('Largest buffer');
+  await studio.screenshot('studio');
+  studio.expectNoErrors();
+});
+
+test('every section says what it will hold', async ({ page }, testInfo) => {
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  for (const [name, id] of [
+    ['Library', 'library'],
+    ['New concept', 'new-concept'],
+    ['Generate', 'generate'],
+    ['Gallery', 'gallery'],
+    ['Models', 'models'],
+  ]) {
+    await studio.goTo(name);
+    await expect(page.getByTestId(`section-${id}`).getByRole('heading', { level: 1 })).toHaveText(name);
+    await expect(page.getByTestId(`section-${id}`).getByRole('listitem').first()).toBeVisible();
+  }
+  await studio.screenshot('sections');
+  studio.expectNoErrors();
+});
+
+test('releasing the GPU is reported as a device loss and the GPU reconnects', async ({ page }, testInfo) => {
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await studio.releaseGpu();
+  await expect(studio.gpuPanel).toHaveAttribute('data-state', 'lost');
+  await expect(studio.gpuPanel.getByRole('alert')).toContainText('The GPU was released');
+  await studio.screenshot('gpu-released');
+  await studio.reconnectGpu();
+  await studio.waitForGpu();
+  await expect(studio.adapterName()).toContainText(/swiftshader/i);
+  studio.expectNoErrors();
+});

@@ -1,0 +1,69 @@
+/**
+ * The in-page proxy of the engine worker: `request(kind, payload)` returns a promise of the
+ * typed result; engine errors arrive as `EngineError`s; events go to subscribers.
+ */
+import { EngineError } from './errors';
+import type { EngineEvent, FromEngine, PayloadOf, Progress, RequestKind, ResultOf, ToEngine } from './protocol';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: EngineError) => void;
+  onProgress?: (progress: Progress) => void;
+}
+
+export class EngineClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (e: MessageEvent<FromEngine>) => this.receive(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.failAll(new EngineError('InternalError', `The engine worker failed: ${e.message || 'it could not start'}.`, 'Reload the page.'));
+    };
+  }
+
+  request<K extends RequestKind>(kind: K, payload: PayloadOf<K>, onProgress?: (p: Progress) => void): Promise<ResultOf<K>> {
+    const id = this.nextId++;
+    return new Promise<ResultOf<K>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      this.worker.postMessage({ type: 'request', id, kind, payload } as ToEngine);
+    });
+  }
+
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    this.failAll(new EngineError('EngineNotReady', 'The engine was restarted.'));
+  }
+
+  private receive(message: FromEngine): void {
+    if (message.type === 'event') {
+      this.listeners.forEach((l) => l(message.event));
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    if (message.type === 'progress') {
+      pending.onProgress?.(message.progress);
+      return;
+    }
+    this.pending.delete(message.id);
+    if (message.type === 'return') pending.resolve(message.result);
+    else pending.reject(EngineError.revive(message.error));
+  }
+
+  private failAll(error: EngineError): void {
+    this.pending.forEach((p) => p.reject(error));
+    this.pending.clear();
+  }
+}
+
+export function startEngineWorker(): EngineClient {
+  return new EngineClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'engine' }));
+}

@@ -1,0 +1,35 @@
+import { useEffect } from 'react';
+import { GpuPanel } from './GpuPanel';
+import { SECTION_TITLES, SectionView } from './sections/Sections';
+import { SECTIONS, showSection, startEngine, useStudio } from './store';
+import { WebGpuUnavailable } from './WebGpuUnavailable';
+
+export function App() {
+  const section = useStudio((s) => s.section);
+  const engine = useStudio((s) => s.engine);
+
+  useEffect(() => {
+    void startEngine();
+  }, []);
+
+  if (engine.state === 'unavailable') return <WebGpuUnavailable error={engine.error} />;
+
+  return (
+    <div className="studio">
+      <header className="topbar">
+        <span className="brand">Diffusion Studio</span>
+        <nav aria-label="Sections">
+          {SECTIONS.map((s) => (
+            <button key={s} type="button" aria-current={s === section ? 'page' : undefined} onClick={() => showSection(s)}>
+              {SECTION_TITLES[s]}
+            </button>
+          ))}
+        </nav>
+      </header>
+      <div className="workspace">
+        <SectionView section={section} />
+        <GpuPanel />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import type { Section } from '../store';
+
+/**
+ * The studio's sections. Each says what it will hold until the issue that builds it lands.
+ */
+export const SECTION_TITLES: Record<Section, string> = {
+  library: 'Library',
+  'new-concept': 'New concept',
+  generate: 'Generate',
+  gallery: 'Gallery',
+  models: 'Models',
+};
+
+const COMING: Record<Section, { lead: string; items: string[] }> = {
+  library: {
+    lead: 'Your learned concepts, kept in this browser.',
+    items: [
+      'Every concept you teach: its token (e.g. <my-dog>), training photos, method and settings.',
+      'Import embeddings and LoRA files from diffusers, AUTOMATIC1111, ComfyUI or kohya.',
+      'Export any concept as a .safetensors file other tools read.',
+    ],
+  },
+  'new-concept': {
+    lead: 'Teach the model a new word from 3–5 photos.',
+    items: [
+      'Drop photos of your dog, teddy bear or art style; they never leave this device.',
+      'Textual Inversion, a cross-attention LoRA, or both, trained on your GPU with live progress and previews.',
+      'Pause, resume and pick up again after closing the tab.',
+    ],
+  },
+  generate: {
+    lead: 'Write prompts with your concepts: "a <my-dog> as a wizard, oil painting".',
+    items: ['Negative prompt, guidance scale, steps, sampler (DDIM, Euler), seed and size.', 'Per-step previews and cancel.'],
+  },
+  gallery: {
+    lead: 'Every image you generate, with the prompt and settings that made it.',
+    items: ['Stored in this browser; save or delete any image.'],
+  },
+  models: {
+    lead: 'The diffusion models the studio runs.',
+    items: [
+      'Stable Diffusion 1.x family models from the Hugging Face hub or a local folder, cached for offline use.',
+      'Recommended: stable-diffusion-v1-5, nota-ai/bk-sdm-tiny and bk-sdm-small, segmind/small-sd and tiny-sd.',
+    ],
+  },
+};
+
+export function SectionView({ section }: { section: Section }) {
+  const { lead, items } = COMING[section];
+  return (
+    <section className="section" aria-labelledby={`${section}-title`} data-testid={`section-${section}`}>
+      <h1 id={`${section}-title`}>{SECTION_TITLES[section]}</h1>
+      <p className="lead">{lead}</p>
+      <div className="coming">
+        <h2>Coming here</h2>
+        <ul>
+          {items.map((item) => (
+            <li key={item}>{item}</li>
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}
