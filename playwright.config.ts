@@ -20,7 +20,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['json']], // json: read by scripts/run-tests.mjs for the closing count
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     screenshot: 'on',

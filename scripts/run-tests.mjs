@@ -1,0 +1,45 @@
+// `npm test`: type-check, unit/kernel tests (Vitest on Dawn WebGPU), then the browser e2e tests
+// (Playwright on Debian's Chromium), and one closing line "Tests: N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const RESULTS = 'test-results';
+const VITEST_JSON = `${RESULTS}/vitest.json`;
+const PLAYWRIGHT_JSON = `${RESULTS}/playwright.json`;
+
+function run(command, args, env = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function vitestCounts() {
+  if (!existsSync(VITEST_JSON)) return null;
+  const r = JSON.parse(readFileSync(VITEST_JSON, 'utf8'));
+  return { passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites ?? 0), skipped: r.numPendingTests + r.numTodoTests };
+}
+
+function playwrightCounts() {
+  if (!existsSync(PLAYWRIGHT_JSON)) return null;
+  const s = JSON.parse(readFileSync(PLAYWRIGHT_JSON, 'utf8')).stats;
+  return { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
+}
+
+rmSync(VITEST_JSON, { force: true });
+rmSync(PLAYWRIGHT_JSON, { force: true });
+mkdirSync(RESULTS, { recursive: true });
+
+const steps = [];
+steps.push(['type-check', run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])]);
+steps.push(['unit', run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`])]);
+steps.push(['build', run('npx', ['vite', 'build'])]);
+steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: PLAYWRIGHT_JSON })]);
+
+const counts = [vitestCounts(), playwrightCounts()].filter(Boolean);
+const total = (key) => counts.reduce((sum, c) => sum + c[key], 0);
+const failedSteps = steps.filter(([, ok]) => !ok).map(([name]) => name);
+let failed = total('failed');
+if (failedSteps.length > 0 && failed === 0) failed = failedSteps.length; // a step that broke before counting
+console.log(failedSteps.length ? `\nFailed steps: ${failedSteps.join(', ')}` : '');
+const skipped = total('skipped');
+console.log(`Tests: ${total('passed')} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failedSteps.length ? 1 : 0);
