@@ -4,6 +4,13 @@ import react from '@vitejs/plugin-react';
 
 export default defineConfig({
   plugins: [react()],
+  resolve: {
+    // tfjs' ESM builds everywhere (browser, Vitest, benchmarks): Node resolution would pick the
+    // CommonJS bundles and load a second tfjs-core next to the deep ESM imports of src/engine/tf.ts.
+    alias: [
+      { find: /^@tensorflow\/(tfjs-core|tfjs-backend-webgpu|tfjs-backend-cpu)$/, replacement: '@tensorflow/$1/dist/index.js' },
+    ],
+  },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },

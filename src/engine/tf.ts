@@ -1,8 +1,9 @@
 /**
- * The one tfjs entry point of the engine: tfjs-core with every op gradient registered (the core
- * package alone ships none; the umbrella `@tensorflow/tfjs` would also pull in layers, converter
- * and the WebGL backend).
+ * The one tfjs entry point of the engine: tfjs-core with every op gradient and the chained
+ * tensor methods (`x.reshape(...)`) registered (the core package alone ships neither; the
+ * umbrella `@tensorflow/tfjs` would also pull in layers, converter and the WebGL backend).
  */
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 export * from '@tensorflow/tfjs-core';
