@@ -1,0 +1,401 @@
+/**
+ * safetensors: read (lazily, tensor by tensor) and write.
+ *
+ * Layout (https://github.com/huggingface/safetensors): an 8-byte little-endian u64 `N`, then `N`
+ * bytes of UTF-8 JSON `{"__metadata__": {str: str}, name: {dtype, shape, data_offsets: [begin,
+ * end]}, ...}` (padded with spaces), then the data section; offsets are relative to its start.
+ *
+ * The header is validated once, strictly, in `open`: every problem is a `SafetensorsError`
+ * naming the file, the tensor and what is wrong. Tensor data is read only when asked for, with
+ * `Blob.slice` for files (a 2 GB checkpoint never has to sit in memory whole).
+ */
+
+export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64';
+
+/** Bytes per element of the dtypes we read and write. */
+export const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = { F32: 4, F16: 2, BF16: 2, I64: 8 };
+
+/** Dtypes the format defines but the studio does not read (named in the error). */
+const OTHER_FORMAT_DTYPES = new Set(['F64', 'F8_E4M3', 'F8_E5M2', 'I8', 'I16', 'I32', 'U8', 'U16', 'U32', 'U64', 'BOOL']);
+
+/** The reference implementation's limit (`MAX_HEADER_SIZE`). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/** F32 → Float32Array; F16 and BF16 → Uint16Array of raw bits; I64 → BigInt64Array. */
+export type TensorData = Float32Array | Uint16Array | BigInt64Array;
+
+export type SafetensorsTensor =
+  | { dtype: 'F32'; shape: readonly number[]; data: Float32Array }
+  | { dtype: 'F16' | 'BF16'; shape: readonly number[]; data: Uint16Array }
+  | { dtype: 'I64'; shape: readonly number[]; data: BigInt64Array };
+
+export interface TensorInfo {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** [begin, end) in bytes, relative to the data section. */
+  dataOffsets: [number, number];
+}
+
+export class SafetensorsError extends Error {
+  override readonly name = 'SafetensorsError';
+  readonly file: string;
+  readonly tensor?: string;
+
+  constructor(file: string, problem: string, tensor?: string) {
+    super(`${file}: ${tensor === undefined ? '' : `tensor '${tensor}': `}${problem}`);
+    this.file = file;
+    this.tensor = tensor;
+  }
+}
+
+/** Where the bytes come from: a Blob/File (read lazily) or bytes already in memory. */
+export type SafetensorsSource = Blob | Uint8Array | ArrayBuffer;
+
+interface ByteReader {
+  size: number;
+  /** Bytes [begin, end); a fresh buffer for Blobs, possibly a view for in-memory bytes. */
+  read(begin: number, end: number): Promise<Uint8Array>;
+}
+
+function byteReader(source: SafetensorsSource): ByteReader {
+  if (source instanceof Blob) {
+    return { size: source.size, read: async (b, e) => new Uint8Array(await source.slice(b, e).arrayBuffer()) };
+  }
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  return { size: bytes.byteLength, read: async (b, e) => bytes.subarray(b, e) };
+}
+
+// Typed arrays use the platform's byte order; safetensors is little-endian, as is every platform
+// a browser with WebGPU runs on. Checked once rather than assumed silently.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export class SafetensorsFile {
+  /** The name used in error messages. */
+  readonly fileName: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Byte offset of the data section in the file (8 + header length). */
+  readonly dataStart: number;
+  private readonly tensors: Map<string, TensorInfo>;
+  private readonly reader: ByteReader;
+
+  private constructor(fileName: string, reader: ByteReader, dataStart: number, metadata: Record<string, string>, tensors: Map<string, TensorInfo>) {
+    this.fileName = fileName;
+    this.reader = reader;
+    this.dataStart = dataStart;
+    this.metadata = metadata;
+    this.tensors = tensors;
+  }
+
+  /** Reads and validates the header; `fileName` defaults to the File's name. */
+  static async open(source: SafetensorsSource, fileName?: string): Promise<SafetensorsFile> {
+    const name = fileName ?? (typeof File !== 'undefined' && source instanceof File ? source.name : 'safetensors file');
+    if (!LITTLE_ENDIAN) throw new SafetensorsError(name, 'this platform is big-endian; safetensors data is little-endian.');
+    const reader = byteReader(source);
+    if (reader.size < 8) {
+      throw new SafetensorsError(name, `file is truncated: ${reader.size} bytes, shorter than the 8-byte header length.`);
+    }
+    const lengthBytes = await reader.read(0, 8);
+    const headerLength = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
+    if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+      throw new SafetensorsError(name, `header length ${headerLength} is larger than the ${MAX_HEADER_BYTES}-byte limit; this is not a safetensors file.`);
+    }
+    const n = Number(headerLength);
+    if (8 + n > reader.size) {
+      throw new SafetensorsError(name, `header length ${n} is larger than the file (${reader.size} bytes): the file is truncated or not safetensors.`);
+    }
+    if (n < 2) throw new SafetensorsError(name, `header length ${n} is too small to hold a JSON object.`);
+    const headerBytes = await reader.read(8, 8 + n);
+    const header = parseHeader(name, headerBytes);
+    const dataLength = reader.size - 8 - n;
+    const { metadata, tensors } = validateHeader(name, header, dataLength);
+    return new SafetensorsFile(name, reader, 8 + n, metadata, tensors);
+  }
+
+  /** Tensor names in header order (`__metadata__` excluded). */
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const info = this.tensors.get(name);
+    if (!info) throw new SafetensorsError(this.fileName, 'no such tensor in this file.', name);
+    return { dtype: info.dtype, shape: [...info.shape], dataOffsets: [...info.dataOffsets] };
+  }
+
+  /** The tensor's raw little-endian bytes (a fresh copy for Blob sources, else possibly a view). */
+  async readBytes(name: string): Promise<Uint8Array> {
+    const [begin, end] = this.info(name).dataOffsets;
+    return this.reader.read(this.dataStart + begin, this.dataStart + end);
+  }
+
+  /**
+   * The tensor's data: F32 → Float32Array, F16/BF16 → Uint16Array of raw bits, I64 → BigInt64Array.
+   * May share memory with in-memory sources; copy before mutating.
+   */
+  async read(name: string): Promise<TensorData> {
+    const { dtype } = this.info(name);
+    const bytes = await this.readBytes(name);
+    const aligned = bytes.byteOffset % DTYPE_BYTES[dtype] === 0 ? bytes : bytes.slice();
+    const count = aligned.byteLength / DTYPE_BYTES[dtype];
+    switch (dtype) {
+      case 'F32':
+        return new Float32Array(aligned.buffer, aligned.byteOffset, count);
+      case 'F16':
+      case 'BF16':
+        return new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+      case 'I64':
+        return new BigInt64Array(aligned.buffer, aligned.byteOffset, count);
+    }
+  }
+
+  /** The tensor as float32 values (F16 and BF16 converted); I64 is refused. */
+  async readFloat32(name: string): Promise<Float32Array> {
+    const { dtype } = this.info(name);
+    const data = await this.read(name);
+    if (dtype === 'F32') return data as Float32Array;
+    if (dtype === 'F16') return f16ToF32(data as Uint16Array);
+    if (dtype === 'BF16') return bf16ToF32(data as Uint16Array);
+    throw new SafetensorsError(this.fileName, `dtype ${dtype} is not a floating-point type.`, name);
+  }
+}
+
+function parseHeader(file: string, bytes: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SafetensorsError(file, 'header is not valid UTF-8; this is not a safetensors file.');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message}); this is not a safetensors file.`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new SafetensorsError(file, 'header JSON is not an object.');
+  }
+  return header as Record<string, unknown>;
+}
+
+function validateHeader(file: string, header: Record<string, unknown>, dataLength: number) {
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        throw new SafetensorsError(file, '__metadata__ is not an object of strings.');
+      }
+      for (const [key, value] of Object.entries(entry)) {
+        if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${key}' is not a string.`);
+        metadata[key] = value;
+      }
+      continue;
+    }
+    tensors.set(name, validateTensor(file, name, entry, dataLength));
+  }
+
+  // No two tensors may share bytes (empty tensors occupy none).
+  const ranges = [...tensors.entries()].filter(([, t]) => t.dataOffsets[1] > t.dataOffsets[0]);
+  ranges.sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [prevName, prev] = ranges[i - 1];
+    const [name, t] = ranges[i];
+    if (t.dataOffsets[0] < prev.dataOffsets[1]) {
+      throw new SafetensorsError(
+        file,
+        `data_offsets [${t.dataOffsets}] overlap tensor '${prevName}' at [${prev.dataOffsets}].`,
+        name,
+      );
+    }
+  }
+  return { metadata, tensors };
+}
+
+function validateTensor(file: string, name: string, entry: unknown, dataLength: number): TensorInfo {
+  const fail = (problem: string) => new SafetensorsError(file, problem, name);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw fail('entry is not an object.');
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+
+  if (typeof dtype !== 'string') throw fail('dtype is missing.');
+  if (!(dtype in DTYPE_BYTES)) {
+    const kind = OTHER_FORMAT_DTYPES.has(dtype) ? 'unsupported' : 'unknown';
+    throw fail(`${kind} dtype ${dtype} (the studio reads ${Object.keys(DTYPE_BYTES).join(', ')}).`);
+  }
+  const elementBytes = DTYPE_BYTES[dtype as SafetensorsDtype];
+
+  if (!Array.isArray(shape)) throw fail('shape is not an array.');
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw fail(`shape [${shape.join(', ')}] has ${JSON.stringify(d)}, not a non-negative integer.`);
+    }
+  }
+  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(elements * elementBytes)) throw fail(`shape [${shape.join(', ')}] is too large.`);
+
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
+    throw fail(`data_offsets ${JSON.stringify(offsets)} are not two non-negative integers [begin, end].`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) throw fail(`data_offsets [${begin}, ${end}] end before they begin.`);
+  if (end > dataLength) {
+    throw fail(`data_offsets [${begin}, ${end}] are out of range: the data section has ${dataLength} bytes (file truncated?).`);
+  }
+  if (end - begin !== elements * elementBytes) {
+    throw fail(
+      `size mismatch: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape [${shape.join(', ')}] needs ${elements * elementBytes}.`,
+    );
+  }
+  return { dtype: dtype as SafetensorsDtype, shape: [...(shape as number[])], dataOffsets: [begin, end] };
+}
+
+/**
+ * Serializes tensors as the reference implementation does: `__metadata__` first, header padded
+ * with spaces to a multiple of 8, data contiguous. Header keys keep insertion order; the data is
+ * laid out by element size (largest first, stable) so every tensor is aligned to its element size.
+ */
+export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
+  const file = 'writeSafetensors';
+  const entries = Object.entries(tensors);
+  for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new SafetensorsError(file, "'__metadata__' is reserved.", name);
+    checkTensorForWrite(file, name, t);
+  }
+  const layout = entries
+    .map(([name, t], index) => ({ name, t, index }))
+    .sort((a, b) => DTYPE_BYTES[b.t.dtype] - DTYPE_BYTES[a.t.dtype] || a.index - b.index);
+  const offsets = new Map<string, [number, number]>();
+  let dataLength = 0;
+  for (const { name, t } of layout) {
+    offsets.set(name, [dataLength, dataLength + t.data.byteLength]);
+    dataLength += t.data.byteLength;
+  }
+
+  const header: Record<string, unknown> = {};
+  if (metadata) {
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${key}' is not a string.`);
+    }
+    header.__metadata__ = metadata;
+  }
+  for (const [name, t] of entries) header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: offsets.get(name) };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLength = Math.ceil(json.byteLength / 8) * 8;
+
+  const out = new Uint8Array(8 + headerLength + dataLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.byteLength, 8 + headerLength);
+  for (const { name, t } of layout) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 8 + headerLength + offsets.get(name)![0]);
+  }
+  return out;
+}
+
+function checkTensorForWrite(file: string, name: string, t: SafetensorsTensor): void {
+  const expected = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I64: BigInt64Array }[t.dtype];
+  if (!expected) throw new SafetensorsError(file, `unknown dtype ${String(t.dtype)}.`, name);
+  if (!(t.data instanceof expected)) throw new SafetensorsError(file, `${t.dtype} data must be a ${expected.name}.`, name);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError(file, `shape [${t.shape.join(', ')}] must hold non-negative integers.`, name);
+  }
+  const elements = t.shape.reduce((a, b) => a * b, 1);
+  if (t.data.length !== elements) {
+    throw new SafetensorsError(file, `size mismatch: shape [${t.shape.join(', ')}] has ${elements} elements, data has ${t.data.length}.`, name);
+  }
+}
+
+/** IEEE half-precision bits → float32 values (exact). */
+export function f16ToF32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = (h & 0x8000) << 16;
+    const exponent = (h >> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    if (exponent === 0) {
+      out[i] = (sign ? -1 : 1) * mantissa * 2 ** -24; // zero or subnormal: exact in f32
+    } else if (exponent === 31) {
+      outBits[i] = (sign | 0x7f800000 | (mantissa << 13)) >>> 0; // inf / NaN (payload kept)
+    } else {
+      outBits[i] = (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+    }
+  }
+  return out;
+}
+
+/** bfloat16 bits → float32 values (exact: bf16 is the top half of an f32). */
+export function bf16ToF32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) outBits[i] = bits[i] << 16;
+  return out;
+}
+
+/** float32 values → IEEE half bits, rounding to nearest even (overflow → ±inf, NaN kept NaN). */
+export function f32ToF16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const inBits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = inBits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exponent = (x >>> 23) & 0xff;
+    const mantissa = x & 0x7fffff;
+    if (exponent === 0xff) {
+      out[i] = sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
+      continue;
+    }
+    const e = exponent - 112; // rebias 127 → 15
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign; // below half the smallest subnormal
+        continue;
+      }
+      const full = mantissa | 0x800000; // implicit 1
+      const shift = 14 - e; // 14..24
+      const half = full >>> shift;
+      const rest = full & ((1 << shift) - 1);
+      const midpoint = 1 << (shift - 1);
+      out[i] = sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
+    } else {
+      const half = (e << 10) | (mantissa >>> 13);
+      const rest = mantissa & 0x1fff;
+      // A carry out of the mantissa correctly bumps the exponent (up to inf).
+      out[i] = sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+    }
+  }
+  return out;
+}
+
+/** float32 values → bfloat16 bits, rounding to nearest even (NaN kept NaN). */
+export function f32ToBf16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const inBits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = inBits[i];
+    if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) {
+      out[i] = (x >>> 16) | 0x40;
+      continue;
+    }
+    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+/** I64 → Int32Array; throws a RangeError naming the first value outside the int32 range. */
+export function i64ToI32(values: BigInt64Array, what = 'I64 tensor'): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < -2147483648n || v > 2147483647n) throw new RangeError(`${what}: value ${v} at index ${i} does not fit in int32.`);
+    out[i] = Number(v);
+  }
+  return out;
+}

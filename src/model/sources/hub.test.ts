@@ -1,0 +1,290 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CacheStorageCache, MemoryCache, cacheKey, deleteCachedModel, listCachedModels, type ModelCache } from './cache';
+import { HubSource } from './hub';
+import { loadPipelineFiles, loadedJson, sdPipelineFiles, type LoadEvent } from './pipeline-files';
+import { RECOMMENDED_MODELS } from './recommended';
+import { startHubServer, type HubServer } from './testing/hub-server';
+import { ModelSourceError } from './types';
+
+const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tiny-sd/', import.meta.url));
+const REPO = 'test/tiny-sd';
+const UNET = 'unet/diffusion_pytorch_model.safetensors';
+const FIXTURE_FILES = [
+  'model_index.json',
+  'scheduler/scheduler_config.json',
+  'text_encoder/config.json',
+  'text_encoder/model.safetensors',
+  'tokenizer/vocab.json',
+  'tokenizer/merges.txt',
+  'tokenizer/tokenizer_config.json',
+  'tokenizer/special_tokens_map.json',
+  'unet/config.json',
+  UNET,
+  'vae/config.json',
+  'vae/diffusion_pytorch_model.safetensors',
+];
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(root = FIXTURE, revision = 'main'): Promise<HubServer> {
+  const server = await startHubServer(root, REPO, revision);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function hub(server: HubServer, cache: ModelCache | null, revision = 'main') {
+  return new HubSource({ repo: REPO, revision, baseUrl: server.baseUrl, cache, retryDelayMs: 1, progressIntervalMs: 0 });
+}
+
+async function load(source: HubSource) {
+  const events: LoadEvent[] = [];
+  const result = await loadPipelineFiles(source, { onEvent: (e) => events.push(e) });
+  return { ...result, events };
+}
+
+const gets = (server: HubServer) => server.requests.filter((r) => r.method === 'GET');
+
+/** Per file: initiate → [download] → progress… → done, in order, then one ready. */
+function expectLifecycle(events: LoadEvent[], files: string[], totalBytes: number) {
+  expect(events.at(-1)).toMatchObject({ status: 'ready', files: files.length, bytes: totalBytes });
+  const perFile = events.slice(0, -1);
+  const order: string[] = [];
+  let lastOverall = -1;
+  for (const [i, e] of perFile.entries()) {
+    if (e.status === 'ready') throw new Error('ready before the end');
+    if (e.status === 'initiate') {
+      expect(i === 0 || perFile[i - 1].status === 'done').toBe(true);
+      order.push(e.file);
+      continue;
+    }
+    expect(e.file).toBe(order.at(-1));
+    if (e.status === 'download') expect(perFile[i - 1].status).toBe('initiate');
+    if (e.status === 'progress') {
+      expect(e.overall.loaded).toBeGreaterThan(lastOverall);
+      lastOverall = e.overall.loaded;
+      if (perFile[i - 1].status === 'progress') expect(e.loaded).toBeGreaterThan((perFile[i - 1] as { loaded: number }).loaded);
+    }
+    if (e.status === 'done') {
+      const last = perFile[i - 1];
+      expect(last.status).toBe('progress');
+      expect(last).toMatchObject({ loaded: e.size, total: e.size });
+    }
+  }
+  expect(order).toEqual(files);
+  const lastProgress = perFile.filter((e) => e.status === 'progress').at(-1)!;
+  expect(lastProgress.status === 'progress' && lastProgress.overall).toEqual({ loaded: totalBytes, total: totalBytes });
+}
+
+async function fixtureSize(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) total += (await readFile(FIXTURE + p)).length;
+  return total;
+}
+
+describe('HubSource + loadPipelineFiles', () => {
+  it('downloads every pipeline file with the lifecycle events, falling back from the fp16 variants', async () => {
+    const server = await serve();
+    const cache = new MemoryCache();
+    const { files, events, model } = await load(hub(server, cache));
+    expect(model).toBe(`hf:${REPO}@main`);
+
+    expect([...files.keys()].sort()).toEqual([...FIXTURE_FILES].sort());
+    for (const [key, file] of files) {
+      expect(file.path).toBe(key); // the fixture has no .fp16 files
+      expect(Buffer.from(await file.blob.arrayBuffer()).equals(await readFile(FIXTURE + key)), key).toBe(true);
+    }
+    expect(await loadedJson<{ _class_name: string }>(files.get('unet/config.json')!)).toMatchObject({ _class_name: 'UNet2DConditionModel' });
+
+    // fp16 variants were asked for first (HEAD 404), then the plain weights.
+    const heads = server.requests.filter((r) => r.method === 'HEAD').map((r) => r.path);
+    expect(heads).toContain('unet/diffusion_pytorch_model.fp16.safetensors');
+    expect(heads).toContain('text_encoder/model.fp16.safetensors');
+    expect(gets(server).map((r) => r.path).sort()).toEqual([...FIXTURE_FILES].sort());
+
+    // model_index.json first, then the files in pipeline order.
+    const total = await fixtureSize(FIXTURE_FILES);
+    const order = sdPipelineFiles().map((s) => s.key).filter((k) => FIXTURE_FILES.includes(k));
+    expectLifecycle(events, order, total);
+    expect(events.filter((e) => e.status === 'download')).toHaveLength(FIXTURE_FILES.length);
+    expect(events.find((e) => e.status === 'download' && e.file === UNET)).toMatchObject({ url: `${server.baseUrl}/${REPO}/resolve/main/${UNET}` });
+    expect(events.filter((e) => e.status === 'done').every((e) => e.status === 'done' && e.fromNetwork && !e.cacheError)).toBe(true);
+    // Sizes known from the HEAD requests before the first byte.
+    expect(events.find((e) => e.status === 'progress')).toMatchObject({ overall: { total } });
+  });
+
+  it('a second load of the same repo and revision makes no request', async () => {
+    const server = await serve();
+    const cache = new MemoryCache();
+    await load(hub(server, cache));
+    const requests = server.requests.length;
+
+    const { files, events } = await load(hub(server, cache));
+    expect(server.requests.length).toBe(requests);
+    expect(files.size).toBe(FIXTURE_FILES.length);
+    expect(events.some((e) => e.status === 'download')).toBe(false);
+    expect(events.filter((e) => e.status === 'done').every((e) => e.status === 'done' && !e.fromNetwork)).toBe(true);
+    const order = sdPipelineFiles().map((s) => s.key).filter((k) => FIXTURE_FILES.includes(k));
+    expectLifecycle(events, order, await fixtureSize(FIXTURE_FILES));
+
+    // Another revision is another model.
+    await expect(load(hub(server, cache, 'v2'))).rejects.toThrow(/missing model_index.json/);
+  });
+
+  it('prefers the fp16 weights when the repo has them', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tiny-sd-fp16-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    await cp(FIXTURE, root, { recursive: true });
+    await cp(join(root, UNET), join(root, 'unet/diffusion_pytorch_model.fp16.safetensors'));
+    const server = await serve(root);
+
+    const { files } = await load(hub(server, new MemoryCache()));
+    expect(files.get(UNET)!.path).toBe('unet/diffusion_pytorch_model.fp16.safetensors');
+    expect(files.get('vae/diffusion_pytorch_model.safetensors')!.path).toBe('vae/diffusion_pytorch_model.safetensors');
+    expect(gets(server).map((r) => r.path)).not.toContain(UNET);
+    expect(gets(server).map((r) => r.path)).toContain('unet/diffusion_pytorch_model.fp16.safetensors');
+  });
+
+  it('servers that refuse HEAD are probed with a one-byte GET', async () => {
+    const server = await serve();
+    server.refuseHead = true;
+    const events: LoadEvent[] = [];
+    const { files } = await loadPipelineFiles(hub(server, null), { onEvent: (e) => events.push(e) });
+    expect(files.get(UNET)!.path).toBe(UNET);
+    const probes = server.requests.filter((r) => r.method === 'GET' && r.range === 'bytes=0-0').map((r) => r.path);
+    expect(probes).toContain('unet/diffusion_pytorch_model.fp16.safetensors');
+    expect(events.find((e) => e.status === 'progress')).toMatchObject({ overall: { total: await fixtureSize(FIXTURE_FILES) } });
+  });
+
+  it('a missing required file fails before any weight is downloaded, naming the file', async () => {
+    const server = await serve();
+    server.notFound.add('vae/config.json');
+    const cache = new MemoryCache();
+    const error = await load(hub(server, cache)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelSourceError);
+    expect(error).toMatchObject({ reason: 'not-found', file: 'vae/config.json' });
+    expect((error as Error).message).toBe(`hf:${REPO}@main is missing vae/config.json, which a Stable Diffusion pipeline needs.`);
+    expect(gets(server)).toHaveLength(0);
+
+    // The 404 was remembered, but a required file is asked for again: a transient 404 heals.
+    server.notFound.clear();
+    const { files } = await load(hub(server, cache));
+    expect(files.get('vae/config.json')!.blob.size).toBeGreaterThan(0);
+  });
+
+  it('missing weights name both variants tried', async () => {
+    const server = await serve();
+    server.notFound.add(UNET);
+    await expect(load(hub(server, null))).rejects.toThrow(
+      `missing ${UNET} (tried unet/diffusion_pytorch_model.fp16.safetensors, ${UNET})`,
+    );
+  });
+
+  it('resumes a dropped connection and caches only complete files', async () => {
+    const server = await serve();
+    server.drop(UNET, 1);
+    const cache = new MemoryCache();
+    const { files, events } = await load(hub(server, cache));
+    expect(Buffer.from(await files.get(UNET)!.blob.arrayBuffer()).equals(await readFile(FIXTURE + UNET))).toBe(true);
+    expect(gets(server).filter((r) => r.path === UNET).map((r) => r.range)).toEqual([undefined, expect.stringMatching(/^bytes=\d+-$/)]);
+    expectLifecycle(events, sdPipelineFiles().map((s) => s.key).filter((k) => FIXTURE_FILES.includes(k)), await fixtureSize(FIXTURE_FILES));
+    expect((await cache.match(cacheKey(REPO, 'main', UNET)))!.size).toBe((await readFile(FIXTURE + UNET)).length);
+  });
+
+  it('a failed download caches nothing of that file; the next load fetches it again', async () => {
+    const server = await serve();
+    server.drop(UNET, 1000, 1000);
+    server.ignoreRanges = true;
+    const cache = new MemoryCache();
+    const source = new HubSource({ repo: REPO, baseUrl: server.baseUrl, cache, retries: 1, retryDelayMs: 1 });
+    const error = await loadPipelineFiles(source).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ModelSourceError', reason: 'network', file: UNET });
+    expect((error as Error).message).toMatch(`Downloading ${UNET} of ${REPO}@main failed after 2 attempts`);
+    const keys = await cache.keys();
+    expect(keys).not.toContain(cacheKey(REPO, 'main', UNET));
+    expect(keys).toContain(cacheKey(REPO, 'main', 'unet/config.json'));
+
+    server.drop(UNET, 0);
+    const before = gets(server).length;
+    const { files } = await loadPipelineFiles(new HubSource({ repo: REPO, baseUrl: server.baseUrl, cache }));
+    expect(files.get(UNET)!.blob.size).toBe((await readFile(FIXTURE + UNET)).length);
+    // Only the files not cached yet (the UNet weights and the VAE after it) were fetched.
+    expect(gets(server).slice(before).map((r) => r.path).sort()).toEqual([UNET, 'vae/config.json', 'vae/diffusion_pytorch_model.safetensors']);
+  });
+
+  it('a broken file (truncated safetensors served whole) is refused and not cached', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tiny-sd-broken-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    await cp(FIXTURE, root, { recursive: true });
+    const vae = 'vae/diffusion_pytorch_model.safetensors';
+    const bytes = await readFile(join(root, vae));
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(root, vae), bytes.subarray(0, bytes.length - 100)));
+    const server = await serve(root);
+    const cache = new MemoryCache();
+    const error = await load(hub(server, cache)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'invalid', file: vae });
+    expect((error as Error).message).toMatch(/vae\/diffusion_pytorch_model.safetensors of test\/tiny-sd@main arrived broken: .*out of range/);
+    expect(await cache.keys()).not.toContain(cacheKey(REPO, 'main', vae));
+  });
+
+  it('a full cache is reported per file and the load still succeeds', async () => {
+    const server = await serve();
+    const cache = new MemoryCache(3_000_000);
+    const { files, events } = await load(hub(server, cache));
+    expect(files.size).toBe(FIXTURE_FILES.length);
+    const uncached = events.filter((e) => e.status === 'done' && e.cacheError);
+    expect(uncached.map((e) => e.status === 'done' && e.file)).toEqual(['text_encoder/model.safetensors', UNET]);
+    expect(uncached[0]).toMatchObject({ cacheError: expect.stringMatching(/was not cached: the browser storage quota is full/) });
+    expect(await cache.keys()).toContain(cacheKey(REPO, 'main', 'vae/diffusion_pytorch_model.safetensors'));
+  });
+
+  it('lists cached models with their sizes and deletes one', async () => {
+    const server = await serve();
+    const cache = new MemoryCache();
+    await load(hub(server, cache));
+    await cache.put(cacheKey('other/model', 'v1', 'model_index.json'), new Blob(['{}']));
+    expect(await listCachedModels(cache)).toEqual([
+      { repo: REPO, revision: 'main', files: FIXTURE_FILES.length, bytes: await fixtureSize(FIXTURE_FILES) },
+      { repo: 'other/model', revision: 'v1', files: 1, bytes: 2 },
+    ]);
+    expect(await deleteCachedModel(cache, REPO, 'main')).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
+    expect(await listCachedModels(cache)).toEqual([{ repo: 'other/model', revision: 'v1', files: 1, bytes: 2 }]);
+  });
+
+  it('refuses what is not a repo id', () => {
+    expect(() => new HubSource({ repo: '../etc', cache: null })).toThrow(/not a Hugging Face repo id/);
+    expect(new HubSource({ repo: 'a/b', revision: 'refs/pr/1', cache: null }).url('unet/config.json')).toBe(
+      'https://huggingface.co/a/b/resolve/refs%2Fpr%2F1/unet/config.json',
+    );
+  });
+
+  it('recommends SD 1.x-family models', () => {
+    expect(RECOMMENDED_MODELS.map((m) => m.repo)).toEqual([
+      'stable-diffusion-v1-5/stable-diffusion-v1-5',
+      'nota-ai/bk-sdm-small',
+      'nota-ai/bk-sdm-tiny',
+      'segmind/small-sd',
+      'segmind/tiny-sd',
+    ]);
+    for (const m of RECOMMENDED_MODELS) expect(() => new HubSource({ repo: m.repo, cache: null })).not.toThrow();
+  });
+});
+
+describe.skipIf(typeof globalThis.caches === 'undefined')('CacheStorageCache (browsers only)', () => {
+  it('stores, lists and deletes whole files', async () => {
+    const cache = await CacheStorageCache.open(globalThis.caches, 'diffusion-studio-test');
+    const key = cacheKey('a/b', 'main', 'unet/config.json');
+    await cache.put(key, new Blob(['{"x":1}']));
+    expect(await (await cache.match(key))!.text()).toBe('{"x":1}');
+    expect(await cache.keys()).toContain(key);
+    expect(await cache.delete(key)).toBe(true);
+    expect(await cache.match(key)).toBeUndefined();
+    await globalThis.caches.delete('diffusion-studio-test');
+  });
+});

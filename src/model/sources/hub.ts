@@ -1,0 +1,174 @@
+/**
+ * A model on the Hugging Face hub (or a mirror with the same URL scheme):
+ * `{baseUrl}/{repo}/resolve/{revision}/{path}`.
+ *
+ * Files come from the cache when there, else from the network (streamed, resumed on drops), are
+ * checked (JSON parses, safetensors headers validate against the size) and only then cached.
+ * Paths the hub answered 404 for are remembered per model in a small cached record, so a model
+ * loaded once resolves its variants (fp16 or not) again without any request; `stat` with `fresh`
+ * asks again (a transient 404 must not make a required file missing for good).
+ */
+import { SafetensorsError, SafetensorsFile } from '../safetensors';
+import { cacheKey, isQuotaError, type ModelCache } from './cache';
+import { download, probe } from './http';
+import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
+
+export const DEFAULT_HUB_URL = 'https://huggingface.co';
+
+/** Cached record of the paths known to be absent, per model (not a model file). */
+export const MISSING_RECORD = '.studio-missing.json';
+
+export interface HubOptions {
+  /** `owner/name`, e.g. `stable-diffusion-v1-5/stable-diffusion-v1-5`. */
+  repo: string;
+  /** Branch, tag or commit; default `main`. */
+  revision?: string;
+  /** Default https://huggingface.co. */
+  baseUrl?: string;
+  /** Where downloaded files are kept; null: none. */
+  cache: ModelCache | null;
+  /** For gated or private repos: sent as `Authorization: Bearer …`. */
+  accessToken?: string;
+  /** Download tuning (see `download`). */
+  retries?: number;
+  retryDelayMs?: number;
+  progressIntervalMs?: number;
+  fetch?: typeof fetch;
+}
+
+const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+export class HubSource implements ModelSource {
+  readonly id: string;
+  readonly repo: string;
+  readonly revision: string;
+  readonly baseUrl: string;
+  private readonly cache: ModelCache | null;
+  private readonly options: HubOptions;
+  private missing?: Promise<Set<string>>;
+
+  constructor(options: HubOptions) {
+    if (!REPO_ID.test(options.repo) || options.repo.includes('..')) {
+      throw new ModelSourceError('not-found', `'${options.repo}' is not a Hugging Face repo id (expected owner/name).`);
+    }
+    this.options = options;
+    this.repo = options.repo;
+    this.revision = options.revision ?? 'main';
+    this.baseUrl = (options.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
+    this.cache = options.cache;
+    this.id = `hf:${this.repo}@${this.revision}`;
+  }
+
+  url(path: string): string {
+    const encodedPath = path.split('/').map(encodeURIComponent).join('/');
+    return `${this.baseUrl}/${this.repo}/resolve/${encodeURIComponent(this.revision)}/${encodedPath}`;
+  }
+
+  async stat(path: string, options: StatOptions = {}): Promise<{ size?: number } | null> {
+    const cached = await this.cached(path);
+    if (cached) return { size: cached.size };
+    const missing = await this.missingPaths();
+    if (!options.fresh && missing.has(path)) return null;
+    const found = await probe(this.url(path), {
+      signal: options.signal,
+      headers: this.headers(),
+      label: this.label(path),
+      fetch: this.options.fetch,
+    });
+    if (found === null) await this.rememberMissing(path);
+    else if (missing.delete(path)) await this.saveMissing();
+    return found;
+  }
+
+  async file(path: string, request: FileRequest = {}): Promise<Blob> {
+    const cached = await this.cached(path);
+    if (cached) return cached;
+
+    const url = this.url(path);
+    request.onEvent?.({ status: 'download', url });
+    let blob: Blob;
+    try {
+      blob = await download(url, {
+        signal: request.signal,
+        onProgress: (loaded, total) => request.onEvent?.({ status: 'progress', loaded, total }),
+        headers: this.headers(),
+        label: this.label(path),
+        retries: this.options.retries,
+        retryDelayMs: this.options.retryDelayMs,
+        progressIntervalMs: this.options.progressIntervalMs,
+        fetch: this.options.fetch,
+      });
+    } catch (error) {
+      if (error instanceof ModelSourceError) {
+        if (error.reason === 'not-found') await this.rememberMissing(path);
+        throw new ModelSourceError(error.reason, error.message, { file: path, url, cause: error.cause });
+      }
+      throw error;
+    }
+    await this.check(path, blob, url);
+
+    if (this.cache) {
+      try {
+        await this.cache.put(cacheKey(this.repo, this.revision, path), blob);
+      } catch (error) {
+        const why = isQuotaError(error)
+          ? 'the browser storage quota is full; free space by deleting cached models'
+          : `the browser refused to store it (${(error as Error).message})`;
+        request.onEvent?.({ status: 'cache-error', message: `${path} was not cached: ${why}. It loads now but will download again next time.` });
+      }
+    }
+    return blob;
+  }
+
+  private label(path: string): string {
+    return `${path} of ${this.repo}@${this.revision}`;
+  }
+
+  private headers(): Record<string, string> | undefined {
+    return this.options.accessToken ? { Authorization: `Bearer ${this.options.accessToken}` } : undefined;
+  }
+
+  private async cached(path: string): Promise<Blob | undefined> {
+    if (!this.cache) return undefined;
+    try {
+      return await this.cache.match(cacheKey(this.repo, this.revision, path));
+    } catch {
+      return undefined; // an unreadable cache is a miss
+    }
+  }
+
+  /** Refuses bytes that are not what the path promises, so they are never cached. */
+  private async check(path: string, blob: Blob, url: string): Promise<void> {
+    try {
+      if (path.endsWith('.json')) JSON.parse(await blob.text());
+      if (path.endsWith('.safetensors')) await SafetensorsFile.open(blob, path);
+    } catch (error) {
+      const why = error instanceof SafetensorsError ? error.message : `not valid JSON (${(error as Error).message})`;
+      throw new ModelSourceError('invalid', `${this.label(path)} arrived broken: ${why}`, { file: path, url, cause: error });
+    }
+  }
+
+  private missingPaths(): Promise<Set<string>> {
+    this.missing ??= (async () => {
+      const record = await this.cached(MISSING_RECORD);
+      try {
+        const paths: unknown = record ? JSON.parse(await record.text()) : [];
+        return new Set(Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string') : []);
+      } catch {
+        return new Set<string>();
+      }
+    })();
+    return this.missing;
+  }
+
+  private async rememberMissing(path: string): Promise<void> {
+    (await this.missingPaths()).add(path);
+    await this.saveMissing();
+  }
+
+  private async saveMissing(): Promise<void> {
+    if (!this.cache) return;
+    const record = new Blob([JSON.stringify([...(await this.missingPaths())].sort())], { type: 'application/json' });
+    await this.cache.put(cacheKey(this.repo, this.revision, MISSING_RECORD), record).catch(() => undefined);
+  }
+}
