@@ -4,9 +4,10 @@
  * The tfjs WebGPU backend writes each shader's header: bindings `result` (output) and one
  * read-only array per input name, a `uniforms` struct with every input's shape/strides, `size`
  * (output elements / outputComponent) and our own uniforms, and helpers such as `getX(...)` and
- * `setOutputAtIndex`. The WGSL file declares `fn main(index: i32)` for a flat one-invocation-per-
- * element dispatch, or `fn main()` with an explicit `dispatch`, using the builtins the backend
- * keeps in private vars (`localId`, `workgroupId`, `localIndex`, ...).
+ * `setOutputAtIndex`. The WGSL file declares `fn main(index: i32)`: `index` is the invocation's
+ * linear global index, for the default one-invocation-per-output-element dispatch and for an
+ * explicit `dispatch` alike (see `workgroupGrid`); the builtins stay at hand in private vars
+ * (`localId`, `workgroupId`, `localIndex`, ...).
  *
  * Sizes always go in uniforms; only compile-time `constants` (tile sizes, head dims) reach the
  * pipeline cache key, emitted as `const NAME: type = value;` lines before the file's code.
@@ -40,11 +41,23 @@ export interface Launch {
   dtype?: 'float32' | 'int32';
   uniforms?: Readonly<Record<string, number>>;
   constants?: Readonly<Record<string, Constant>>;
-  /** Workgroup counts; default: flat, one invocation per output vector. */
+  /** Workgroup counts (see `workgroupGrid`); default: one invocation per output vector. */
   dispatch?: [number, number, number];
 }
 
 const DEFAULT_WORKGROUP: [number, number, number] = [64, 1, 1];
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Workgroup counts for `groups` workgroups: one row up to the per-dimension limit, else a 2-D
+ * grid. Kernels see the linear workgroup order through `index` (surplus invocations of the last
+ * row must be masked by the kernel's own bound).
+ */
+export function workgroupGrid(groups: number): [number, number, number] {
+  const n = Math.max(1, Math.ceil(groups));
+  return n <= MAX_GROUPS_PER_DIMENSION ? [n, 1, 1] : [MAX_GROUPS_PER_DIMENSION, Math.ceil(n / MAX_GROUPS_PER_DIMENSION), 1];
+}
 
 export function runKernel(def: KernelDef, launch: Launch): tf.Tensor {
   const workgroupSize = def.workgroupSize ?? DEFAULT_WORKGROUP;

@@ -47,7 +47,7 @@ import layerNormSource from '../../shaders/layer_norm.wgsl?raw';
 import layerNormVec4Source from '../../shaders/layer_norm_vec4.wgsl?raw';
 import layerNormGradSource from '../../shaders/layer_norm_grad.wgsl?raw';
 import layerNormGradPartialSource from '../../shaders/layer_norm_grad_partial.wgsl?raw';
-import { runKernel, withGradient, type KernelDef } from './kernel';
+import { runKernel, withGradient, workgroupGrid, type KernelDef } from './kernel';
 
 export interface GroupNormOptions {
   /** Number of groups G; must divide the channel count (SD: 32). */
@@ -69,7 +69,6 @@ const LANES = 8;
 /** Column partial sums (statistics, gradients): at least MIN_CHUNK_ROWS rows per chunk, at most MAX_CHUNKS chunks. */
 const MIN_CHUNK_ROWS = 32;
 const MAX_CHUNKS = 128;
-const MAX_GRID = 65535;
 
 const i32 = 'i32' as const;
 const u32 = (value: number) => ({ type: 'u32' as const, value });
@@ -223,11 +222,6 @@ const LAYER_NORM_GRAD_PARTIAL: KernelDef = {
   inputComponents: [1, 1, 2],
 };
 
-/** A grid of `count` workgroups, 2-D past 65535 (kernels read the linearized index). */
-function grid(count: number): [number, number, number] {
-  return count <= MAX_GRID ? [Math.max(count, 1), 1, 1] : [MAX_GRID, Math.ceil(count / MAX_GRID), 1];
-}
-
 /** Rows per chunk of the column partial sums over `rows` rows. */
 function chunkRows(rows: number): number {
   return Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / MAX_CHUNKS));
@@ -297,7 +291,7 @@ function elementwise(x: tf.Tensor, S: number, C: number) {
   const vec4 = C % 4 === 0;
   const n = vec4 ? x.size / 4 : x.size;
   const uniforms: Record<string, number> = vec4 ? { n, C4: C / 4, batchStride: (S * C) / 4 } : { n, C, batchStride: S * C };
-  return { vec4, uniforms, dispatch: grid(Math.ceil(n / WG)) };
+  return { vec4, uniforms, dispatch: workgroupGrid(Math.ceil(n / WG)) };
 }
 
 function makeGroupNormOp(groups: number, silu: boolean): NormOp {
@@ -382,7 +376,7 @@ function layerDims(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): { R: number
 }
 
 const ROW_CONSTANTS = { WG: u32(WG), LANES: u32(LANES) };
-const rowGrid = (R: number) => grid(Math.ceil(R / (WG / LANES)));
+const rowGrid = (R: number) => workgroupGrid(Math.ceil(R / (WG / LANES)));
 
 const layerNormOp: NormOp = withGradient<[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]>(
   (x, gamma, beta, stats) => {
@@ -393,7 +387,7 @@ const layerNormOp: NormOp = withGradient<[tf.Tensor, tf.Tensor, tf.Tensor, tf.Te
       inputs: [x, stats, gamma, beta],
       outputShape: x.shape,
       uniforms: vec4 ? { n, D4: D / 4 } : { n, D },
-      dispatch: grid(Math.ceil(n / WG)),
+      dispatch: workgroupGrid(Math.ceil(n / WG)),
     });
   },
   (dy, [x, gamma, beta, stats]) => {

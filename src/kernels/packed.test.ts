@@ -1,0 +1,224 @@
+import * as tf from '../engine/tf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2dPacked, f16Bits, f16Value, linearPacked, packF16, unpackConvFilter, unpackF16, type PackedWeight } from './packed';
+import { expectMatchesReference, expectNoLeaks, randomInput } from '../test/compare';
+import { randomNormal } from '../test/random';
+import { measureGpuMemory } from '../engine/gpu-memory';
+
+const bitsOf = (values: Float32Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
+
+// [f32 input, expected f16 bits]: specials, subnormals, overflow and every kind of rounding tie.
+const F16_TABLE: Array<[number, number]> = [
+  [0, 0x0000],
+  [-0, 0x8000],
+  [1, 0x3c00],
+  [-2, 0xc000],
+  [0.1, 0x2e66],
+  [1 / 3, 0x3555],
+  [65504, 0x7bff], // largest finite
+  [65519, 0x7bff], // below the halfway point to 65536
+  [65520, 0x7c00], // halfway to 65536: ties to even, which is inf
+  [1e6, 0x7c00],
+  [Infinity, 0x7c00],
+  [-Infinity, 0xfc00],
+  [NaN, 0x7e00],
+  [2 ** -14, 0x0400], // smallest normal
+  [1023 * 2 ** -24, 0x03ff], // largest subnormal
+  [2 ** -24, 0x0001], // smallest subnormal
+  [-(2 ** -24), 0x8001],
+  [2 ** -25, 0x0000], // tie between 0 and 2^-24: even is 0
+  [1.5 * 2 ** -25, 0x0001],
+  [3 * 2 ** -25, 0x0002], // tie between 1 and 2 units: even is 2
+  [1023.5 * 2 ** -24, 0x0400], // subnormal tie that carries into the exponent
+  [1e-8, 0x0000],
+  [-1e-8, 0x8000],
+  [1 + 2 ** -11, 0x3c00], // tie: even mantissa 0
+  [1 + 3 * 2 ** -11, 0x3c02], // tie: even mantissa 2
+  [1 + 2 ** -11 + 2 ** -20, 0x3c01], // just above the tie
+  [2 - 2 ** -12, 0x4000], // rounding carries into the exponent
+];
+
+describe('f16 packing', () => {
+  it('converts f32 to f16 bits with round-to-nearest-even (known table)', () => {
+    for (const [value, bits] of F16_TABLE) expect(f16Bits(value), `f16Bits(${value})`).toBe(bits);
+  });
+
+  it('round-trips the table bit-exactly through the GPU unpack', async () => {
+    const values = new Float32Array(F16_TABLE.map(([v]) => v));
+    const expected = new Float32Array(F16_TABLE.map(([, bits]) => f16Value(bits)));
+    const w = packF16(values, [values.length]); // 27 values: odd count
+    const out = await expectNoLeaks(async () => {
+      const t = unpackF16(w);
+      const data = (await t.data()) as Float32Array;
+      t.dispose();
+      return data;
+    });
+    w.dispose();
+    const nan = F16_TABLE.findIndex(([v]) => Number.isNaN(v));
+    expect(Number.isNaN(out[nan])).toBe(true);
+    out[nan] = expected[nan] = 0;
+    expect(bitsOf(out)).toEqual(bitsOf(expected));
+  });
+
+  it('unpacks every one of the 65536 f16 bit patterns exactly (raw bits in)', async () => {
+    const all = new Uint16Array(65536).map((_, i) => i);
+    const w = packF16(all, [256, 256]);
+    const t = unpackF16(w);
+    const out = (await t.data()) as Float32Array;
+    tf.dispose([t]);
+    w.dispose();
+    const expected = new Float32Array(65536).map((_, i) => f16Value(i));
+    for (let i = 0; i < 65536; i++) {
+      if (Number.isNaN(expected[i])) expect(Number.isNaN(out[i]), `bits ${i.toString(16)}`).toBe(true);
+      else if (!Object.is(out[i], expected[i])) expect(out[i], `bits 0x${i.toString(16)}`).toBe(expected[i]);
+    }
+    // And f32 -> f16 inverts the decoding for every non-NaN pattern.
+    for (let i = 0; i < 65536; i++) if (!Number.isNaN(expected[i]) && f16Bits(expected[i]) !== i) expect(f16Bits(expected[i])).toBe(i);
+  });
+
+  it('stores half the bytes of fp32 (int32 words of two halves)', () => {
+    for (const shape of [[320, 320], [7, 5], [1]]) {
+      const n = tf.util.sizeFromShape(shape);
+      const w = packF16(new Float32Array(n), shape);
+      expect(w.data.dtype).toBe('int32');
+      expect(w.data.size).toBe(Math.ceil(n / 2));
+      expect(w.data.size * 4).toBe(2 * (n + (n % 2)));
+      w.dispose();
+    }
+  });
+});
+
+/** Values exactly representable in f16, so that CPU references see the same weights. */
+function f16Rounded(n: number, seed: number, scale: number): Float32Array {
+  return randomNormal(n, seed, scale).map((v) => f16Value(f16Bits(v)));
+}
+
+describe('linearPacked kernel', () => {
+  // [x shape, out, bias]: in and out not multiples of the 32-wide tiles, odd weight counts.
+  type Case = [xShape: number[], out: number, bias: boolean];
+  const cases: Case[] = [
+    [[7, 37], 19, false],
+    [[2, 5, 67], 33, true],
+    [[210, 130], 70, true],
+    [[1, 77, 96], 65, true],
+    [[1100, 45], 37, true], // the long-input tiles
+  ];
+  it.each(cases)('matches x·Wᵀ+b on the CPU, values and dx: x %j, out %i, bias %s', async (xShape, out, withBias) => {
+    const inFeatures = xShape[xShape.length - 1];
+    const w32 = f16Rounded(out * inFeatures, 3, 1 / Math.sqrt(inFeatures));
+    const b32 = randomNormal(out, 4);
+    const packed = packF16(w32, [out, inFeatures]);
+    const bias = withBias ? tf.tensor1d(b32) : undefined;
+    try {
+      await expectMatchesReference({
+        inputs: [randomInput(xShape, 5)],
+        ours: (x) => linearPacked(x, packed, bias),
+        reference: (x) => {
+          const y = tf.matMul(tf.reshape(x, [-1, inFeatures]), tf.tensor2d(w32, [out, inFeatures]), false, true);
+          return tf.reshape(withBias ? tf.add(y, tf.tensor1d(b32)) : y, [...xShape.slice(0, -1), out]);
+        },
+        rtol: 1e-4,
+      });
+    } finally {
+      packed.dispose();
+      bias?.dispose();
+    }
+  });
+
+  it('rejects a mismatched input', () => {
+    const packed = packF16(new Float32Array(12), [3, 4]);
+    expect(() => linearPacked(tf.zeros([2, 5]), packed)).toThrow(/does not end in 4/);
+    packed.dispose();
+  });
+});
+
+describe('conv2dPacked', () => {
+  it('unpacks [out, in, kh, kw] into the tfjs filter layout [kh, kw, in, out]', async () => {
+    const shape = [5, 3, 3, 2];
+    const w32 = f16Rounded(tf.util.sizeFromShape(shape), 8, 1);
+    const packed = packF16(w32, shape);
+    const filter = unpackConvFilter(packed);
+    const expected = tf.transpose(tf.tensor4d(w32, shape as [number, number, number, number]), [2, 3, 1, 0]);
+    expect(filter.shape).toEqual([3, 2, 3, 5]);
+    expect(Array.from(await filter.data())).toEqual(Array.from(await expected.data()));
+    tf.dispose([filter, expected]);
+    packed.dispose();
+  });
+
+  type Case = [xShape: number[], out: number, k: number, stride: number, pad: number | 'same' | 'valid', bias: boolean];
+  const cases: Case[] = [
+    [[2, 9, 7, 5], 6, 3, 1, 1, true],
+    [[1, 11, 10, 7], 9, 3, 2, 1, false],
+    [[2, 6, 5, 13], 11, 1, 1, 0, true],
+    [[1, 8, 9, 4], 3, 3, 1, 'same', true],
+  ];
+  const title = 'matches tf.conv2d on the CPU, values and dx: x %j, out %i, k %i, stride %i, pad %s';
+  it.each(cases)(title, async (xShape, out, k, stride, pad, withBias) => {
+    const inChannels = xShape[3];
+    const wShape = [out, inChannels, k, k] as [number, number, number, number];
+    const w32 = f16Rounded(tf.util.sizeFromShape(wShape), 9, 0.3);
+    const b32 = randomNormal(out, 10);
+    const packed = packF16(w32, wShape);
+    const bias = withBias ? tf.tensor1d(b32) : undefined;
+    type Explicit = [[number, number], [number, number], [number, number], [number, number]];
+    const tfPad = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as Explicit) : pad;
+    try {
+      await expectMatchesReference({
+        inputs: [randomInput(xShape, 11)],
+        ours: (x) => conv2dPacked(x as tf.Tensor4D, packed, bias, { stride, pad }),
+        reference: (x) => {
+          const filter = tf.transpose(tf.tensor4d(w32, wShape), [2, 3, 1, 0]) as tf.Tensor4D;
+          const y = tf.conv2d(x as tf.Tensor4D, filter, stride, tfPad);
+          return withBias ? tf.add(y, tf.tensor1d(b32)) : y;
+        },
+        rtol: 1e-4,
+      });
+    } finally {
+      packed.dispose();
+      bias?.dispose();
+    }
+  });
+});
+
+describe('packed weights keep no fp32 copy', () => {
+  let conv: PackedWeight;
+  let linear: PackedWeight;
+  beforeAll(() => {
+    conv = packF16(randomNormal(16 * 8 * 9, 1), [16, 8, 3, 3]);
+    linear = packF16(randomNormal(24 * 8, 2), [24, 8]);
+  });
+  afterAll(() => {
+    conv.dispose();
+    linear.dispose();
+  });
+
+  it('leaves only the output after a call, with and without gradients', async () => {
+    const x = tf.tensor4d(randomNormal(2 * 5 * 5 * 8, 3), [2, 5, 5, 8]);
+    const ops = [(t: tf.Tensor) => conv2dPacked(t as tf.Tensor4D, conv, undefined, { pad: 1 }), (t: tf.Tensor) => linearPacked(t, linear)];
+    for (const f of ops) {
+      const before = tf.memory();
+      const y = f(x);
+      await y.data();
+      expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+      expect(tf.memory().numBytes).toBe(before.numBytes + y.size * 4);
+      y.dispose();
+      const g = tf.grad((t: tf.Tensor) => f(t))(x);
+      await g.data();
+      expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+      expect(tf.memory().numBytes).toBe(before.numBytes + x.size * 4);
+      g.dispose();
+    }
+    x.dispose();
+  });
+
+  it('linearPacked never materializes an fp32 weight (GPU pool growth over a call)', async () => {
+    const w = packF16(randomNormal(320 * 320, 4), [320, 320]);
+    const x = tf.tensor2d(randomNormal(4 * 320, 5), [4, 320]);
+    linearPacked(x, w).dispose(); // uploads x and the packed weight
+    const { result, peakBytes } = await measureGpuMemory(() => linearPacked(x, w));
+    result.dispose();
+    expect(peakBytes).toBeLessThan(4 * 320 * 4 + 4096); // the output and uniforms; an fp32 W would be 409600
+    tf.dispose([x]);
+    w.dispose();
+  });
+});
