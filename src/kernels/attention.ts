@@ -1,0 +1,215 @@
+/**
+ * Fused scaled-dot-product attention (flash-attention style), forward and backward.
+ *
+ * Math: out = softmax(scale · Q Kᵀ [+ causal mask]) V per batch and head, scale = 1/sqrt(d) by
+ * default; causal: query i sees key j when j <= i (top-left aligned, as torch's `is_causal`).
+ * Backward (FlashAttention-2): D = rowsum(dO ∘ O), P recomputed from the saved log-sum-exp,
+ * dV = Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − D), dQ = scale · dS K, dK = scale · dSᵀ Q.
+ *
+ * Layout (what diffusers' to_q/to_k/to_v produce, no transposes): q [B, Nq, H·d];
+ * k, v [B, Nk, H·d]; out [B, Nq, H·d]; head h is columns h·d .. h·d+d−1. d <= 160.
+ *
+ * Kernels (one workgroup of ROWS invocations per (block of ROWS rows, batch·head); each
+ * invocation keeps its row and accumulators in private arrays of ceil(d/4) vec4):
+ *  - attention_forward: loops over key tiles with an online softmax. Workgroup memory: K and V
+ *    tiles, 2 · KEY_TILE · ceil(d/4) vec4.
+ *  - attention_backward_delta: flat, per query row (lse·log2 e, D).
+ *  - attention_backward_dq: loops over key tiles; workgroup memory as the forward.
+ *  - attention_backward_dkv: per key row, loops over query tiles; workgroup memory: Q and dO tiles,
+ *    2 · QUERY_TILE · ceil(d/4) vec4, plus QUERY_TILE vec2 stats.
+ * Tiles hold at most 32 KiB (WebGPU's default maxComputeWorkgroupStorageSize).
+ *
+ * Buffers (nothing of size Nq·Nk, ever): forward: a packed [B·Nq·H·d + B·H·Nq] (out, lse) result,
+ * then copies out [B, Nq, H·d] and lse [B, H, Nq] (saved for the backward); packed is freed.
+ * Backward: stats [B·H·Nq, 2], dq [B, Nq, H·d], a packed [2·B·Nk·H·d] (dk, dv) and its two copies
+ * dk, dv [B, Nk, H·d]; stats and the packed buffer are freed.
+ */
+import * as tf from '../engine/tf';
+import forwardSource from '../../shaders/attention_forward.wgsl?raw';
+import deltaSource from '../../shaders/attention_backward_delta.wgsl?raw';
+import dqSource from '../../shaders/attention_backward_dq.wgsl?raw';
+import dkvSource from '../../shaders/attention_backward_dkv.wgsl?raw';
+import { runKernel, type Constant, type KernelDef } from './kernel';
+
+export interface AttentionOptions {
+  numHeads: number;
+  /** Mask keys after the query's own position (j > i). */
+  causal?: boolean;
+  /** Multiplies Q·Kᵀ; default 1/sqrt(d). */
+  scale?: number;
+}
+
+export const MAX_HEAD_DIM = 160;
+const THREADS = 64;
+const MAX_TILE_ROWS = 64;
+/** WebGPU's default maxComputeWorkgroupStorageSize, less 16 bytes for the shared loop bound. */
+const TILE_BYTES = 32768 - 16;
+/** Most rows × vec4 columns an invocation keeps: more defeats the shader compiler's loop unrolling. */
+const MAX_PRIVATE_VEC4S = 40;
+
+const SIZES = [['numQueries', 'i32'], ['numKeys', 'i32'], ['numHeads', 'i32'], ['batch', 'i32']] as const;
+const FORWARD: KernelDef = {
+  name: 'attention_forward',
+  source: forwardSource,
+  inputs: ['q', 'k', 'v'],
+  uniforms: [...SIZES, ['scaleLog2', 'f32']],
+  workgroupSize: [THREADS, 1, 1],
+};
+const DELTA: KernelDef = {
+  name: 'attention_backward_delta',
+  source: deltaSource,
+  inputs: ['output', 'dout', 'lse'],
+  uniforms: [['numQueries', 'i32'], ['numHeads', 'i32']],
+  outputComponent: 2,
+  inputComponents: [1, 1, 1],
+};
+const DQ: KernelDef = {
+  name: 'attention_backward_dq',
+  source: dqSource,
+  inputs: ['q', 'k', 'v', 'dout', 'stats'],
+  uniforms: [...SIZES, ['scale', 'f32'], ['scaleLog2', 'f32']],
+  workgroupSize: [THREADS, 1, 1],
+  inputComponents: [1, 1, 1, 1, 2],
+};
+const DKV: KernelDef = { ...DQ, name: 'attention_backward_dkv', source: dkvSource };
+
+/** Rows of a tile of `tensors` d-vectors (plus `extraBytes` per row) that fit the workgroup storage. */
+function tileRows(headDim: number, tensors: number, extraBytes: number): number {
+  const rowBytes = tensors * Math.ceil(headDim / 4) * 16 + extraBytes;
+  let rows = MAX_TILE_ROWS;
+  while (rows > 8 && rows * rowBytes > TILE_BYTES) rows /= 2;
+  return rows;
+}
+
+/** Rows per invocation: 4, 2 or 1, so that rows × ceil(d/4) <= MAX_PRIVATE_VEC4S. */
+function rowsPerThread(headDim: number): number {
+  const d4 = Math.ceil(headDim / 4);
+  return d4 * 4 <= MAX_PRIVATE_VEC4S ? 4 : d4 * 2 <= MAX_PRIVATE_VEC4S ? 2 : 1;
+}
+
+export interface AttentionShapes {
+  batch: number;
+  numQueries: number;
+  numKeys: number;
+  numHeads: number;
+  headDim: number;
+  scale: number;
+  causal: boolean;
+}
+
+export function attentionShapes(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): AttentionShapes {
+  const { numHeads, causal = false } = options;
+  if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) {
+    throw new Error(`attention: q, k, v must be [B, N, H·d], got [${q.shape}], [${k.shape}], [${v.shape}].`);
+  }
+  if (!tf.util.arraysEqual(k.shape, v.shape)) throw new Error(`attention: k [${k.shape}] and v [${v.shape}] differ.`);
+  const [batch, numQueries, width] = q.shape as [number, number, number];
+  if (k.shape[0] !== batch || k.shape[2] !== width) {
+    throw new Error(`attention: k [${k.shape}] does not match q [${q.shape}] in batch or width.`);
+  }
+  if (!(numHeads >= 1) || !Number.isInteger(numHeads) || width % numHeads !== 0) {
+    throw new Error(`attention: numHeads ${numHeads} does not divide the width ${width}.`);
+  }
+  const headDim = width / numHeads;
+  if (headDim > MAX_HEAD_DIM) throw new Error(`attention: head dim ${headDim} exceeds ${MAX_HEAD_DIM}.`);
+  if (q.dtype !== 'float32' || k.dtype !== 'float32' || v.dtype !== 'float32') throw new Error('attention: inputs must be float32.');
+  const scale = options.scale ?? 1 / Math.sqrt(headDim);
+  return { batch, numQueries, numKeys: k.shape[1] as number, numHeads, headDim, scale, causal };
+}
+
+function constants(s: AttentionShapes, tileName: string, tile: number): Record<string, Constant> {
+  return {
+    HEAD_DIM: { type: 'i32', value: s.headDim },
+    D4: { type: 'i32', value: Math.ceil(s.headDim / 4) },
+    THREADS: { type: 'i32', value: THREADS },
+    RPT: { type: 'i32', value: rowsPerThread(s.headDim) },
+    [tileName]: { type: 'i32', value: tile },
+    CAUSAL: { type: 'bool', value: s.causal },
+  };
+}
+
+function sizes(s: AttentionShapes) {
+  return { numQueries: s.numQueries, numKeys: s.numKeys, numHeads: s.numHeads, batch: s.batch };
+}
+
+/** Output [B, Nq, H·d] and lse [B, H, Nq]. */
+export function attentionForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: AttentionShapes): { out: tf.Tensor; lse: tf.Tensor } {
+  const outSize = s.batch * s.numQueries * s.numHeads * s.headDim;
+  const packed = runKernel(FORWARD, {
+    inputs: [q, k, v],
+    outputShape: [outSize + s.batch * s.numHeads * s.numQueries],
+    uniforms: { ...sizes(s), scaleLog2: s.scale * Math.LOG2E },
+    constants: constants(s, 'KEY_TILE', tileRows(s.headDim, 2, 0)),
+    dispatch: [Math.ceil(s.numQueries / (THREADS * rowsPerThread(s.headDim))), s.batch * s.numHeads, 1],
+  });
+  return tf.tidy(() => {
+    const out = tf.reshape(tf.slice(packed, 0, outSize), q.shape);
+    const lse = tf.reshape(tf.slice(packed, outSize), [s.batch, s.numHeads, s.numQueries]);
+    packed.dispose();
+    return { out, lse };
+  });
+}
+
+/** dq, dk, dv from the output gradient `dout` and the saved forward results. */
+export function attentionBackward(
+  dout: tf.Tensor,
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  out: tf.Tensor,
+  lse: tf.Tensor,
+  s: AttentionShapes,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const stats = runKernel(DELTA, {
+    inputs: [out, dout, lse],
+    outputShape: [s.batch * s.numHeads * s.numQueries, 2],
+    uniforms: { numQueries: s.numQueries, numHeads: s.numHeads },
+    constants: { HEAD_DIM: { type: 'i32', value: s.headDim } },
+  });
+  const inputs = [q, k, v, dout, stats];
+  const uniforms = { ...sizes(s), scale: s.scale, scaleLog2: s.scale * Math.LOG2E };
+  const groups = s.batch * s.numHeads;
+  const dq = runKernel(DQ, {
+    inputs,
+    outputShape: q.shape,
+    uniforms,
+    constants: constants(s, 'KEY_TILE', tileRows(s.headDim, 2, 0)),
+    dispatch: [Math.ceil(s.numQueries / (THREADS * rowsPerThread(s.headDim))), groups, 1],
+  });
+  const dkv = runKernel(DKV, {
+    inputs,
+    outputShape: [2 * k.size],
+    uniforms,
+    constants: constants(s, 'QUERY_TILE', tileRows(s.headDim, 2, 8)),
+    dispatch: [Math.ceil(s.numKeys / (THREADS * rowsPerThread(s.headDim))), groups, 1],
+  });
+  stats.dispose();
+  return tf.tidy(() => {
+    const dk = tf.reshape(tf.slice(dkv, 0, k.size), k.shape);
+    const dv = tf.reshape(tf.slice(dkv, k.size), k.shape);
+    dkv.dispose();
+    return [dq, dk, dv];
+  });
+}
+
+/**
+ * softmax(scale · Q Kᵀ) V over `numHeads` heads; differentiable in q, k and v. See the header
+ * for layout and buffers.
+ */
+export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): tf.Tensor {
+  const s = attentionShapes(q, k, v, options);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [qi, ki, vi] = args as tf.Tensor[];
+    const { out, lse } = attentionForward(qi, ki, vi, s);
+    save([qi, ki, vi, out, lse]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sout, slse] = saved;
+        return attentionBackward(dy as tf.Tensor, sq, sk, sv, sout, slse, s);
+      },
+    };
+  });
+  return op(q, k, v);
+}
