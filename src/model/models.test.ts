@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../engine/tf';
+import { clipTextEncoder, renameClipKey } from './clip';
+import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from './config';
+import { unetForward } from './unet';
+import { vaeDecode, vaeEncode } from './vae';
+import { SafetensorsFile } from './safetensors';
+import { Weights } from './weights';
+
+const FIXTURES = resolve(__dirname, '../test/fixtures');
+
+async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  return SafetensorsFile.open(new Uint8Array(readFileSync(path)), path);
+}
+
+const golden = await openSafetensors(`${FIXTURES}/tiny-sd-golden/golden.safetensors`);
+async function g(name: string): Promise<{ data: Float32Array; shape: number[] }> {
+  const data = await golden.read(name);
+  const f = data instanceof BigInt64Array ? Float32Array.from(data, Number) : (data as Float32Array);
+  return { data: f, shape: golden.info(name).shape };
+}
+const json = (p: string) => JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/${p}`, 'utf8'));
+
+function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) {
+    e = Math.max(e, Math.abs(actual[i] - expected[i]));
+    m = Math.max(m, Math.abs(expected[i]));
+  }
+  return e / m;
+}
+
+describe('tiny-sd models vs diffusers goldens', () => {
+  let text: Weights;
+  let unet: Weights;
+  let vae: Weights;
+  beforeAll(async () => {
+    text = await Weights.load('text_encoder', await openSafetensors(`${FIXTURES}/tiny-sd/text_encoder/model.safetensors`), { rename: renameClipKey });
+    unet = await Weights.load('unet', await openSafetensors(`${FIXTURES}/tiny-sd/unet/diffusion_pytorch_model.safetensors`));
+    vae = await Weights.load('vae', await openSafetensors(`${FIXTURES}/tiny-sd/vae/diffusion_pytorch_model.safetensors`));
+  });
+  afterAll(() => [text, unet, vae].forEach((w) => w.dispose()));
+
+  it('CLIP text encoder: last hidden state, pooled, every hidden state', async () => {
+    const config = parseClipTextConfig(json('text_encoder/config.json'));
+    const ids = await g('text.input_ids');
+    const idsT = tf.tensor2d(Int32Array.from(ids.data), ids.shape as [number, number], 'int32');
+    const out = clipTextEncoder(text, config, idsT, { outputHiddenStates: true });
+    const report: Record<string, number> = {};
+    report.last = relErr(await out.lastHiddenState.data(), (await g('text.last_hidden_state')).data);
+    report.pooled = relErr(await out.pooled.data(), (await g('text.pooler_output')).data);
+    for (let i = 0; i < out.hiddenStates!.length; i++) report[`h${i}`] = relErr(await out.hiddenStates![i].data(), (await g(`text.hidden_states.${i}`)).data);
+    tf.dispose([idsT, out.lastHiddenState, out.pooled, ...out.hiddenStates!]);
+    console.log(report);
+    Object.values(report).forEach((r) => expect(r).toBeLessThan(1e-3));
+  });
+
+  it('UNet: output and every intermediate', async () => {
+    const config = parseUNetConfig(json('unet/config.json'));
+    const sample = await g('unet.sample');
+    const ehs = await g('unet.encoder_hidden_states');
+    const ts = await g('unet.timesteps');
+    const acts = new Map<string, tf.Tensor>();
+    const x = tf.tensor4d(sample.data, sample.shape as [number, number, number, number]);
+    const c = tf.tensor3d(ehs.data, ehs.shape as [number, number, number]);
+    const out = unetForward(unet, config, { sample: x, timesteps: ts.data, encoderHiddenStates: c }, acts);
+    const report: Record<string, number> = { out: relErr(await out.data(), (await g('unet.out')).data) };
+    for (const [name, t] of acts) report[name] = relErr(await t.data(), (await g(`unet.act.${name}`)).data);
+    tf.dispose([x, c, out, ...acts.values()]);
+    console.log(report);
+    Object.values(report).forEach((r) => expect(r).toBeLessThan(1e-3));
+  });
+
+  it('VAE: posterior and decode', async () => {
+    const config = parseVaeConfig(json('vae/config.json'));
+    const image = await g('vae.image');
+    const latent = await g('vae.latent');
+    const x = tf.tensor4d(image.data, image.shape as [number, number, number, number]);
+    const z = tf.tensor4d(latent.data, latent.shape as [number, number, number, number]);
+    const post = vaeEncode(vae, config, x);
+    const dec = vaeDecode(vae, config, z);
+    const report = {
+      mean: relErr(await post.mean.data(), (await g('vae.posterior_mean')).data),
+      logvar: relErr(await post.logvar.data(), (await g('vae.posterior_logvar')).data),
+      decoded: relErr(await dec.data(), (await g('vae.decoded')).data),
+    };
+    tf.dispose([x, z, post.mean, post.logvar, dec]);
+    console.log(report);
+    Object.values(report).forEach((r) => expect(r).toBeLessThan(1e-3));
+  });
+
+  it('a checkpoint that does not fit its config is named in the error, and nothing leaks', async () => {
+    const config = parseUNetConfig({ ...json('unet/config.json'), cross_attention_dim: 48 });
+    const x = tf.zeros([1, 4, 8, 8]) as tf.Tensor4D;
+    const c = tf.zeros([1, 77, 48]) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    expect(() => unetForward(unet, config, { sample: x, timesteps: [10], encoderHiddenStates: c })).toThrow(
+      /unet: weight 'down_blocks\.0\.attentions\.0\.transformer_blocks\.0\.attn2\.to_k\.weight' has shape \[32,32\], the config needs \[32,48\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, c]);
+  });
+
+  it('keeps F16-stored linear and conv weights packed: about half the fp32 bytes, same outputs', async () => {
+    const file = await openSafetensors(`${FIXTURES}/tiny-sd/unet/diffusion_pytorch_model.safetensors`);
+    const fp32 = await Weights.load('unet', file, { precision: 'f32' });
+    expect(unet.bytes / fp32.bytes).toBeLessThan(0.52);
+    expect(unet.bytes / fp32.bytes).toBeGreaterThan(0.48);
+    const config = parseUNetConfig(json('unet/config.json'));
+    const x = tf.tensor4d((await g('unet.sample')).data, [2, 4, 32, 32]);
+    const c = tf.tensor3d((await g('unet.encoder_hidden_states')).data, [2, 77, 32]);
+    const input = { sample: x, timesteps: [999, 10], encoderHiddenStates: c };
+    const [a, b] = [unetForward(unet, config, input), unetForward(fp32, config, input)];
+    expect(relErr(await a.data(), await b.data())).toBeLessThan(1e-5);
+    tf.dispose([x, c, a, b]);
+    fp32.dispose();
+  });
+});

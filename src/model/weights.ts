@@ -1,0 +1,181 @@
+/**
+ * A model's frozen parameters on the GPU, addressed by their checkpoint keys
+ * (`down_blocks.0.resnets.0.conv1.weight`): models walk these names, so loading needs no rename
+ * table. Layers reach weights through `linear`/`conv2d`/`tensor`, which check shapes against
+ * what the layer needs and name the key when a checkpoint does not fit its config.
+ *
+ * Storage: linear and conv weights stored as F16 in the file stay f16 on the GPU (packed pairs,
+ * half the bytes, bit-exact: `linearPacked`/`conv2dPacked`); with `precision: 'f16'` F32 ones are
+ * rounded to f16 too. Everything else is fp32: linear weights in PyTorch's [out, in] (matmul with
+ * transposeB), conv weights transposed once at load to tfjs' [kh, kw, in, out]; biases, norms and
+ * embedding tables always fp32.
+ */
+import * as tf from '../engine/tf';
+import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
+import { bf16ToF32, f16ToF32 } from './safetensors';
+
+export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64';
+
+/** What a weights file offers (the safetensors reader implements it). */
+export interface TensorSource {
+  names(): string[];
+  info(name: string): { dtype: StoredDtype; shape: number[] };
+  /** F32 → Float32Array; F16/BF16 → raw 16-bit words; I64 → BigInt64Array. */
+  read(name: string): Promise<Float32Array | Uint16Array | BigInt64Array>;
+}
+
+export class WeightError extends Error {
+  override readonly name = 'WeightError';
+}
+
+export async function readAsFloat32(source: TensorSource, name: string): Promise<Float32Array> {
+  const { dtype } = source.info(name);
+  const data = await source.read(name);
+  if (dtype === 'F32') return data as Float32Array;
+  if (dtype === 'F16') return f16ToF32(data as Uint16Array);
+  if (dtype === 'BF16') return bf16ToF32(data as Uint16Array);
+  throw new WeightError(`Weight '${name}' has dtype ${dtype}; a float type is needed.`);
+}
+
+/** 'auto': pack weights the file stores as F16; 'f16': pack every linear/conv weight; 'f32': none. */
+export type WeightPrecision = 'auto' | 'f16' | 'f32';
+
+/** Linear (2-D) and conv (4-D) weights; not embedding tables, which are gathered from. */
+function packable(name: string, rank: number): boolean {
+  return (rank === 2 || rank === 4) && name.endsWith('.weight') && !name.includes('embedding');
+}
+
+export class Weights {
+  private constructor(
+    /** Which model these are ("unet", "text_encoder"), for error messages. */
+    readonly model: string,
+    private readonly tensors: Map<string, tf.Tensor>,
+    private readonly packed: Map<string, PackedWeight> = new Map(),
+  ) {}
+
+  /**
+   * Uploads every tensor of `source` whose key passes `filter`. Keys are normalised by `rename`
+   * (legacy checkpoint names, in one place per model). On any failure nothing stays on the GPU.
+   */
+  static async load(
+    model: string,
+    source: TensorSource,
+    options: { rename?: (key: string) => string; filter?: (key: string) => boolean; precision?: WeightPrecision } = {},
+  ): Promise<Weights> {
+    const precision = options.precision ?? 'auto';
+    const tensors = new Map<string, tf.Tensor>();
+    const packed = new Map<string, PackedWeight>();
+    try {
+      for (const key of source.names()) {
+        const name = options.rename ? options.rename(key) : key;
+        if (options.filter && !options.filter(name)) continue;
+        const { shape, dtype } = source.info(key);
+        if (packable(name, shape.length) && (precision === 'f16' || (precision === 'auto' && dtype === 'F16'))) {
+          const raw = dtype === 'F16' ? ((await source.read(key)) as Uint16Array) : await readAsFloat32(source, key);
+          packed.set(name, packF16(raw, shape));
+          continue;
+        }
+        const data = await readAsFloat32(source, key);
+        const t = tf.tensor(data, shape, 'float32');
+        if (shape.length === 4 && name.endsWith('.weight')) {
+          tensors.set(name, tf.keep(tf.transpose(t, [2, 3, 1, 0])));
+          t.dispose();
+        } else {
+          tensors.set(name, tf.keep(t));
+        }
+      }
+    } catch (error) {
+      tensors.forEach((t) => t.dispose());
+      packed.forEach((p) => p.dispose());
+      throw error;
+    }
+    return new Weights(model, tensors, packed);
+  }
+
+  static fromTensors(model: string, tensors: Map<string, tf.Tensor>): Weights {
+    return new Weights(model, tensors);
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name) || this.packed.has(name);
+  }
+
+  names(): string[] {
+    return [...this.tensors.keys(), ...this.packed.keys()];
+  }
+
+  private packedWeight(name: string, shape: number[]): PackedWeight | undefined {
+    const p = this.packed.get(name);
+    if (p && !tf.util.arraysEqual(p.shape, shape)) {
+      throw new WeightError(`${this.model}: weight '${name}' has shape [${p.shape}], the config needs [${shape}].`);
+    }
+    return p;
+  }
+
+  /** A weight as stored (conv weights in tfjs layout), checked against `shape` if given. */
+  tensor(name: string, shape?: number[]): tf.Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new WeightError(`${this.model}: the checkpoint has no weight '${name}', which the config needs.`);
+    if (shape && !tf.util.arraysEqual(t.shape, shape)) {
+      throw new WeightError(`${this.model}: weight '${name}' has shape [${t.shape}], the config needs [${shape}].`);
+    }
+    return t;
+  }
+
+  /** y = x·Wᵀ + b for `prefix.weight` [out, in] and optional `prefix.bias` [out]. */
+  linear(prefix: string, x: tf.Tensor, outFeatures: number): tf.Tensor {
+    const inFeatures = x.shape[x.rank - 1];
+    const bias = this.tensors.get(`${prefix}.bias`);
+    const packed = this.packedWeight(`${prefix}.weight`, [outFeatures, inFeatures]);
+    if (packed) return linearPacked(x, packed, bias && this.tensor(`${prefix}.bias`, [outFeatures]));
+    const w = this.tensor(`${prefix}.weight`, [outFeatures, inFeatures]);
+    return tf.tidy(() => {
+      const x2 = x.reshape([-1, inFeatures]);
+      let y = tf.matMul(x2, w, false, true);
+      if (bias) y = tf.add(y, this.tensor(`${prefix}.bias`, [outFeatures]));
+      return y.reshape([...x.shape.slice(0, -1), outFeatures]);
+    });
+  }
+
+  /** NHWC convolution with `prefix.weight` (PyTorch [out, in, k, k]) and `prefix.bias`. */
+  conv2d(
+    prefix: string,
+    x: tf.Tensor4D,
+    outChannels: number,
+    kernel: number,
+    { stride = 1, pad = Math.floor(kernel / 2) }: { stride?: number; pad?: number | [[number, number], [number, number]] } = {},
+  ): tf.Tensor4D {
+    const bias = this.tensors.get(`${prefix}.bias`);
+    const packed = this.packedWeight(`${prefix}.weight`, [outChannels, x.shape[3], kernel, kernel]);
+    if (packed) {
+      return tf.tidy(() => {
+        if (typeof pad === 'number') return conv2dPacked(x, packed, bias, { stride, pad });
+        // Asymmetric padding (the VAE's downsampler) goes in first, as diffusers does with F.pad.
+        return conv2dPacked(tf.pad(x, [[0, 0], pad[0], pad[1], [0, 0]]), packed, bias, { stride, pad: 0 });
+      });
+    }
+    const w = this.tensor(`${prefix}.weight`, [kernel, kernel, x.shape[3], outChannels]) as tf.Tensor4D;
+    return tf.tidy(() => {
+      const padding: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
+        typeof pad === 'number' ? (pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : [[0, 0], pad[0], pad[1], [0, 0]];
+      let y = tf.conv2d(x, w, stride, padding);
+      if (bias) y = tf.add(y, this.tensor(`${prefix}.bias`, [outChannels]));
+      return y;
+    });
+  }
+
+  /** Bytes held on the GPU. */
+  get bytes(): number {
+    let total = 0;
+    this.tensors.forEach((t) => (total += t.size * 4));
+    this.packed.forEach((p) => (total += p.data.size * 4));
+    return total;
+  }
+
+  dispose(): void {
+    this.tensors.forEach((t) => t.dispose());
+    this.packed.forEach((p) => p.dispose());
+    this.tensors.clear();
+    this.packed.clear();
+  }
+}
