@@ -1,5 +1,6 @@
-// `npm test`: type-check, unit/kernel tests (Vitest on Dawn WebGPU), then the browser e2e tests
-// (Playwright on Debian's Chromium), and one closing line "Tests: N passed, N failed".
+// `npm test`: type-check, unit/kernel tests (Vitest on Dawn WebGPU), the parity command on the
+// public tiny-sd fixture, then the browser e2e tests (Playwright on Debian's Chromium), and one
+// closing line "Tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -10,6 +11,15 @@ const PLAYWRIGHT_JSON = `${RESULTS}/playwright.json`;
 function run(command, args, env = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   return result.status === 0;
+}
+
+/** Runs the parity command, echoing its output; returns its own "N passed, N failed" counts. */
+function parity() {
+  const args = ['run', '--silent', 'parity', '--', '--model', 'src/test/fixtures/tiny-sd', '--golden', 'src/test/fixtures/tiny-sd-golden'];
+  const result = spawnSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  process.stdout.write(result.stdout ?? '');
+  const m = /^(\d+) passed, (\d+) failed$/m.exec(result.stdout ?? '');
+  return { ok: result.status === 0, counts: m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : null };
 }
 
 function vitestCounts() {
@@ -31,10 +41,12 @@ mkdirSync(RESULTS, { recursive: true });
 const steps = [];
 steps.push(['type-check', run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])]);
 steps.push(['unit', run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`])]);
+const parityRun = parity();
+steps.push(['parity', parityRun.ok]);
 steps.push(['build', run('npx', ['vite', 'build'])]);
-steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: PLAYWRIGHT_JSON })]);
+steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'])]);
 
-const counts = [vitestCounts(), playwrightCounts()].filter(Boolean);
+const counts = [vitestCounts(), parityRun.counts, playwrightCounts()].filter(Boolean);
 const total = (key) => counts.reduce((sum, c) => sum + c[key], 0);
 const failedSteps = steps.filter(([, ok]) => !ok).map(([name]) => name);
 let failed = total('failed');

@@ -1,4 +1,4 @@
-/** Benchmarks in Node on Dawn (loaded through Vite's module runner by scripts/bench.mjs). */
+/** Benchmarks in Node on Dawn (run through Vite by scripts/run-ts.mjs). */
 import { installNodeWebGpu } from '../test/node-gpu';
 
 export async function main(filters: string[]): Promise<void> {

@@ -1,0 +1,188 @@
+/**
+ * Text-to-image (diffusers StableDiffusionPipeline semantics, classifier-free guidance), in
+ * stages that parity checks and the engine call separately:
+ *   1. encode prompt and negative prompt   → embeddings [2B, 77, D], unconditional first
+ *   2. prepare the sampler's timesteps
+ *   3. seeded initial latents × init_noise_sigma
+ *   4. denoise: per step, UNet on [latents; latents], ε = ε_u + s (ε_c − ε_u), sampler step
+ *   5. decode: VAE on latents / scaling_factor, then (x / 2 + 0.5) clamped to [0, 1]
+ */
+import * as tf from '../engine/tf';
+import { clipTextEncoder } from './clip';
+import type { StableDiffusionModel } from './load';
+import { randomNormal } from './random';
+import type { EncodedPrompt } from './tokenizer';
+import { makeSampler, type Sampler, type SamplerName } from './schedulers';
+import { unetForward } from './unet';
+import { vaeDecode } from './vae';
+
+export { SAMPLER_NAMES, type SamplerName } from './schedulers';
+
+export interface PromptTokenizer {
+  encode(prompt: string): EncodedPrompt;
+}
+
+export interface TextToImageOptions {
+  prompt: string;
+  negativePrompt?: string;
+  guidanceScale?: number;
+  steps?: number;
+  sampler?: SamplerName;
+  seed?: number;
+  /** Pixels, multiples of 8. */
+  width?: number;
+  height?: number;
+  batch?: number;
+}
+
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** RGBA, 8 bits per channel, row-major. */
+  data: Uint8ClampedArray;
+}
+
+export interface StepReport {
+  step: number;
+  total: number;
+  /** A cheap preview (latents mapped linearly to RGB, 1/8 size) of the first image. */
+  preview?: RgbaImage;
+}
+
+export interface TextToImageResult {
+  images: RgbaImage[];
+  seed: number;
+  /** What truncation to the encoder's 77 tokens cut from the prompt ('' when nothing). */
+  droppedText: string;
+  droppedTokenCount: number;
+}
+
+export const TEXT_TO_IMAGE_DEFAULTS = { negativePrompt: '', guidanceScale: 7.5, steps: 25, sampler: 'ddim' as SamplerName, width: 512, height: 512, batch: 1 };
+
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('Generation was cancelled.');
+  }
+}
+
+/** 1. Prompt and negative prompt → [2B, N, D], unconditional rows first. */
+export function encodePrompts(model: StableDiffusionModel, promptIds: number[], negativeIds: number[], batch: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const n = promptIds.length;
+    const ids = tf.tensor2d([...Array(batch).fill(negativeIds).flat(), ...Array(batch).fill(promptIds).flat()], [2 * batch, n], 'int32');
+    const out = clipTextEncoder(model.text.weights, model.text.config, ids);
+    out.pooled.dispose();
+    return out.lastHiddenState;
+  });
+}
+
+/** 4. One guided denoising step; returns the new latents. */
+export function denoiseStep(model: StableDiffusionModel, sampler: Sampler, latents: tf.Tensor4D, t: number, embeddings: tf.Tensor3D, guidanceScale: number): { latents: tf.Tensor4D; uncond: tf.Tensor4D; cond: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const B = latents.shape[0];
+    const input = sampler.scaleModelInput(tf.concat([latents, latents], 0), t) as tf.Tensor4D;
+    const eps = unetForward(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(2 * B).fill(t), encoderHiddenStates: embeddings });
+    const [uncond, cond] = tf.split(eps, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
+    const guided = tf.add(uncond, tf.mul(tf.sub(cond, uncond), guidanceScale));
+    const { prevSample, predOriginalSample } = sampler.step(guided, t, latents);
+    predOriginalSample.dispose();
+    return { latents: prevSample as tf.Tensor4D, uncond, cond };
+  });
+}
+
+/** 5. Latents → the VAE's images, NCHW in about [-1, 1]. */
+export function decodeLatents(model: StableDiffusionModel, latents: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => vaeDecode(model.vae.weights, model.vae.config, tf.div(latents, model.vae.config.scalingFactor) as tf.Tensor4D));
+}
+
+/** [-1, 1] → [0, 1], clamped (what the diffusers pipeline returns). */
+export function toUnitRange(decoded: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.clipByValue(tf.add(tf.div(decoded, 2), 0.5), 0, 1) as tf.Tensor4D);
+}
+
+/** SD 1.x latent → RGB approximation for previews (a fixed linear map, no VAE). */
+const LATENT_RGB = [
+  [0.298, 0.207, 0.208],
+  [0.187, 0.286, 0.173],
+  [-0.158, 0.189, 0.264],
+  [-0.184, -0.271, -0.473],
+];
+
+async function toRgba(images: tf.Tensor4D): Promise<RgbaImage[]> {
+  const [B, , H, W] = images.shape;
+  const nhwc = tf.tidy(() => tf.mul(images.transpose([0, 2, 3, 1]), 255));
+  const data = await nhwc.data();
+  nhwc.dispose();
+  return Array.from({ length: B }, (_, b) => {
+    const rgba = new Uint8ClampedArray(W * H * 4);
+    for (let i = 0; i < W * H; i++) {
+      for (let ch = 0; ch < 3; ch++) rgba[i * 4 + ch] = data[(b * H * W + i) * 3 + ch];
+      rgba[i * 4 + 3] = 255;
+    }
+    return { width: W, height: H, data: rgba };
+  });
+}
+
+async function preview(latents: tf.Tensor4D): Promise<RgbaImage> {
+  const rgb = tf.tidy(() => {
+    const first = latents.slice([0, 0, 0, 0], [1, -1, -1, -1]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
+    const mapped = tf.matMul(first.reshape([-1, 4]), tf.tensor2d(LATENT_RGB));
+    const [h, w] = [latents.shape[2], latents.shape[3]];
+    return tf.clipByValue(tf.add(tf.div(mapped, 2), 0.5), 0, 1).reshape([1, h, w, 3]).transpose([0, 3, 1, 2]) as tf.Tensor4D;
+  });
+  const [image] = await toRgba(rgb);
+  rgb.dispose();
+  return image;
+}
+
+export async function textToImage(
+  model: StableDiffusionModel,
+  tokenizer: PromptTokenizer,
+  options: TextToImageOptions,
+  hooks: { onStep?: (report: StepReport) => void; signal?: AbortSignal; previewEvery?: number } = {},
+): Promise<TextToImageResult> {
+  const o = { ...TEXT_TO_IMAGE_DEFAULTS, ...options };
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  if (o.width % 8 !== 0 || o.height % 8 !== 0 || o.width <= 0 || o.height <= 0) {
+    throw new Error(`Image size ${o.width}×${o.height} must be positive multiples of 8.`);
+  }
+  if (!Number.isInteger(o.steps) || o.steps < 1) throw new Error(`steps must be a positive integer, got ${o.steps}.`);
+
+  // 1. prompts
+  const prompt = tokenizer.encode(o.prompt);
+  const negative = tokenizer.encode(o.negativePrompt);
+  const embeddings = encodePrompts(model, prompt.ids, negative.ids, o.batch);
+
+  // 2. timesteps
+  const sampler = makeSampler(o.sampler, model.schedulerConfig);
+  const timesteps = sampler.setTimesteps(o.steps);
+
+  // 3. initial latents
+  const shape: [number, number, number, number] = [o.batch, model.unet.config.inChannels, o.height / 8, o.width / 8];
+  let latents = tf.tensor4d(randomNormal(shape.reduce((a, b) => a * b), seed, sampler.initNoiseSigma), shape);
+
+  try {
+    // 4. denoise
+    for (let i = 0; i < timesteps.length; i++) {
+      if (hooks.signal?.aborted) throw new CancelledError();
+      const next = denoiseStep(model, sampler, latents, timesteps[i], embeddings, o.guidanceScale);
+      next.uncond.dispose();
+      next.cond.dispose();
+      latents.dispose();
+      latents = next.latents;
+      const wantPreview = hooks.previewEvery !== undefined && (i + 1) % hooks.previewEvery === 0 && i + 1 < timesteps.length;
+      hooks.onStep?.({ step: i + 1, total: timesteps.length, preview: wantPreview ? await preview(latents) : undefined });
+      await tf.nextFrame?.();
+    }
+    // 5. decode
+    const decoded = decodeLatents(model, latents);
+    const images = toUnitRange(decoded);
+    const rgba = await toRgba(images);
+    tf.dispose([decoded, images]);
+    return { images: rgba, seed, droppedText: prompt.droppedText, droppedTokenCount: prompt.droppedTokenCount };
+  } finally {
+    latents.dispose();
+    embeddings.dispose();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Everything our code can compute of a golden folder, grouped by component. Each check returns
+ * our tensors under the golden's names; only names present in the golden are compared, so the
+ * same checks serve any SD 1.x-family topology.
+ */
+import * as tf from '../engine/tf';
+import { clipTextEncoder } from '../model/clip';
+import type { StableDiffusionModel } from '../model/load';
+import { decodeLatents, denoiseStep, encodePrompts, toUnitRange } from '../model/pipeline';
+import { DdimScheduler, DdpmScheduler, EulerDiscreteScheduler, makeSampler } from '../model/schedulers';
+import { ClipTokenizer } from '../model/tokenizer';
+import { unetForward } from '../model/unet';
+import { vaeDecode, vaeEncode } from '../model/vae';
+import type { Golden, GoldenTensor } from './golden';
+
+export type Outputs = Map<string, ArrayLike<number>>;
+
+export interface ParityCheck {
+  /** Golden tensors this check needs as inputs. */
+  needs: string[];
+  run: (model: StableDiffusionModel, golden: Golden) => Promise<Outputs>;
+}
+
+const t4 = (g: GoldenTensor) => tf.tensor4d(g.data as Float32Array, g.shape as [number, number, number, number]);
+const t3 = (g: GoldenTensor) => tf.tensor3d(g.data as Float32Array, g.shape as [number, number, number]);
+
+async function read(outputs: Outputs, entries: [string, tf.Tensor][]): Promise<Outputs> {
+  for (const [name, t] of entries) outputs.set(name, (await t.data()) as Float32Array);
+  tf.dispose(entries.map(([, t]) => t));
+  return outputs;
+}
+
+async function encodeText(model: StableDiffusionModel, ids: GoldenTensor, prefix: string, outputs: Outputs): Promise<void> {
+  const idsT = tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32');
+  const out = clipTextEncoder(model.text.weights, model.text.config, idsT, { outputHiddenStates: true });
+  idsT.dispose();
+  await read(outputs, [
+    [`${prefix}.last_hidden_state`, out.lastHiddenState],
+    [`${prefix}.pooler_output`, out.pooled],
+    ...out.hiddenStates!.map((h, i) => [`${prefix}.hidden_states.${i}`, h] as [string, tf.Tensor]),
+  ]);
+}
+
+export const CHECKS: ParityCheck[] = [
+  {
+    needs: [],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const j = golden.json as { prompts?: string[]; added_token?: { token: string }; added_token_prompts?: string[]; pipeline?: { prompt: string; negative_prompt: string }; ti?: { prompt: string } };
+      const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
+      const ids = (prompts: string[]) => prompts.flatMap((p) => tokenizer.encode(p).ids);
+      if (j.prompts) {
+        outputs.set('tokens.input_ids', ids(j.prompts));
+        outputs.set('text.input_ids', ids(j.prompts.slice(0, 3)));
+      }
+      if (j.pipeline) {
+        outputs.set('pipe.prompt_ids', ids([j.pipeline.prompt]));
+        outputs.set('pipe.negative_ids', ids([j.pipeline.negative_prompt]));
+      }
+      if (j.added_token) {
+        tokenizer.addTokens([j.added_token.token]);
+        if (j.added_token_prompts) outputs.set('tokens.added_input_ids', ids(j.added_token_prompts));
+        if (j.ti) outputs.set('ti.input_ids', ids([j.ti.prompt]));
+      }
+      return outputs;
+    },
+  },
+  {
+    needs: ['text.input_ids'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      await encodeText(model, await golden.get('text.input_ids'), 'text', outputs);
+      return outputs;
+    },
+  },
+  {
+    needs: ['unet.sample', 'unet.timesteps', 'unet.encoder_hidden_states'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const sample = t4(await golden.get('unet.sample'));
+      const context = t3(await golden.get('unet.encoder_hidden_states'));
+      const acts = new Map<string, tf.Tensor>();
+      const { config, weights } = model.unet;
+      const out = unetForward(weights, config, { sample, timesteps: (await golden.get('unet.timesteps')).data, encoderHiddenStates: context }, acts);
+      await read(outputs, [['unet.out', out], ...[...acts].map(([n, t]) => [`unet.act.${n}`, t] as [string, tf.Tensor])]);
+      if (golden.has('unet.timesteps_frac')) {
+        const frac = unetForward(weights, config, { sample, timesteps: (await golden.get('unet.timesteps_frac')).data, encoderHiddenStates: context });
+        await read(outputs, [['unet.out_frac', frac]]);
+      }
+      tf.dispose([sample, context]);
+      return outputs;
+    },
+  },
+  {
+    needs: ['vae.image'],
+    run: async (model, golden) => {
+      const image = t4(await golden.get('vae.image'));
+      const { mean, logvar } = vaeEncode(model.vae.weights, model.vae.config, image);
+      image.dispose();
+      const std = tf.exp(tf.mul(logvar, 0.5));
+      return read(new Map(), [['vae.posterior_mean', mean], ['vae.posterior_logvar', logvar], ['vae.posterior_std', std]]);
+    },
+  },
+  {
+    needs: ['vae.latent'],
+    run: async (model, golden) => {
+      const latent = t4(await golden.get('vae.latent'));
+      const decoded = vaeDecode(model.vae.weights, model.vae.config, latent);
+      latent.dispose();
+      return read(new Map(), [['vae.decoded', decoded]]);
+    },
+  },
+  {
+    needs: ['sched.sample0', 'sched.model_outputs'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const sample0 = await golden.get('sched.sample0');
+      const modelOutputs = await golden.get('sched.model_outputs');
+      const steps = modelOutputs.shape[0];
+      const perStep = modelOutputs.data.length / steps;
+      const output = (i: number) => tf.tensor(modelOutputs.data.subarray(i * perStep, (i + 1) * perStep), sample0.shape);
+      const chain = async (name: string, sampler: DdimScheduler | EulerDiscreteScheduler) => {
+        const timesteps = sampler.setTimesteps(steps);
+        outputs.set(`sched.${name}.timesteps`, timesteps);
+        let s = tf.mul(tf.tensor(sample0.data, sample0.shape), sampler.initNoiseSigma);
+        const prev: tf.Tensor[] = [];
+        const pred: tf.Tensor[] = [];
+        const scaled: tf.Tensor[] = [];
+        for (let i = 0; i < steps; i++) {
+          const eps = output(i);
+          scaled.push(sampler.scaleModelInput(s, timesteps[i]));
+          const r = sampler.step(eps, timesteps[i], s);
+          eps.dispose();
+          prev.push(r.prevSample);
+          pred.push(r.predOriginalSample);
+          s = r.prevSample;
+        }
+        await read(outputs, [
+          [`sched.${name}.prev_samples`, tf.stack(prev)],
+          [`sched.${name}.pred_original_samples`, tf.stack(pred)],
+          [`sched.${name}.scaled_inputs`, tf.stack(scaled)],
+        ]);
+        tf.dispose([...prev, ...pred, ...scaled]);
+      };
+      const ddim = DdimScheduler.fromConfig(model.schedulerConfig);
+      outputs.set('sched.alphas_cumprod', ddim.alphasCumprod);
+      await chain('ddim', ddim);
+      const euler = EulerDiscreteScheduler.fromConfig(model.schedulerConfig);
+      await chain('euler', euler);
+      outputs.set('sched.euler.sigmas', euler.sigmas);
+      outputs.set('sched.euler.init_noise_sigma', [euler.initNoiseSigma]);
+      if (golden.has('sched.ddpm.x0')) {
+        const x0 = await golden.get('sched.ddpm.x0');
+        const noise = await golden.get('sched.ddpm.noise');
+        const [a, b] = [tf.tensor(x0.data, x0.shape), tf.tensor(noise.data, noise.shape)];
+        const noisy = DdpmScheduler.fromConfig(model.schedulerConfig).addNoise(a, b, (await golden.get('sched.ddpm.t')).data);
+        tf.dispose([a, b]);
+        await read(outputs, [['sched.ddpm.noisy', noisy]]);
+      }
+      return outputs;
+    },
+  },
+  {
+    needs: ['pipe.prompt_ids', 'pipe.negative_ids', 'pipe.init_latents'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const settings = golden.json.pipeline as { guidance_scale: number; num_inference_steps: number };
+      const ids = async (name: string) => Array.from((await golden.get(name)).data);
+      const embeddings = encodePrompts(model, await ids('pipe.prompt_ids'), await ids('pipe.negative_ids'), 1);
+      const sampler = makeSampler('ddim', model.schedulerConfig);
+      outputs.set('pipe.timesteps', sampler.setTimesteps(settings.num_inference_steps));
+      const init = await golden.get('pipe.init_latents');
+      let latents = tf.mul(tf.tensor4d(init.data as Float32Array, init.shape as [number, number, number, number]), sampler.initNoiseSigma) as tf.Tensor4D;
+      const [uncond, cond, steps]: tf.Tensor[][] = [[], [], []];
+      for (const t of sampler.timesteps) {
+        const next = denoiseStep(model, sampler, latents, t, embeddings, settings.guidance_scale);
+        uncond.push(next.uncond);
+        cond.push(next.cond);
+        steps.push(next.latents);
+        latents = next.latents;
+      }
+      const decoded = decodeLatents(model, latents);
+      await read(outputs, [
+        ['pipe.prompt_embeds', embeddings],
+        ['pipe.noise_pred_uncond', tf.stack(uncond)],
+        ['pipe.noise_pred_text', tf.stack(cond)],
+        ['pipe.latents', tf.stack(steps)],
+        ['pipe.image', toUnitRange(decoded)],
+        ['pipe.decoded', decoded],
+      ]);
+      tf.dispose([...uncond, ...cond, ...steps]);
+      return outputs;
+    },
+  },
+];

@@ -1,0 +1,21 @@
+/** Runs every parity check a golden supports and reports one line per golden tensor. */
+import type { StableDiffusionModel } from '../model/load';
+import { CHECKS } from './checks';
+import { compareTensor, formatLine, type ParityLine } from './compare';
+import type { Golden } from './golden';
+
+export async function runParity(model: StableDiffusionModel, golden: Golden, print: (line: string) => void): Promise<ParityLine[]> {
+  const lines: ParityLine[] = [];
+  for (const check of CHECKS) {
+    if (!check.needs.every((n) => golden.has(n))) continue;
+    const outputs = await check.run(model, golden);
+    for (const [name, ours] of outputs) {
+      if (!golden.has(name)) continue;
+      const g = await golden.get(name);
+      const line = compareTensor(name, ours, g.data, g.data instanceof Int32Array);
+      lines.push(line);
+      print(formatLine(line));
+    }
+  }
+  return lines;
+}
