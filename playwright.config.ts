@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { FIXTURE_HUB, FIXTURE_HUB_PORT } from './e2e/fixture-hub';
 
 /** Debian's Chromium: Playwright never downloads a browser here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -20,7 +21,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list'], ['json']], // json: read by scripts/run-tests.mjs for the closing count
+  reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]], // json: read by scripts/run-tests.mjs
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     screenshot: 'on',
@@ -29,7 +30,7 @@ export default defineConfig({
   projects: [
     {
       name: 'webgpu',
-      testMatch: /studio\.spec\.ts/,
+      testMatch: /(studio|generate)\.spec\.ts/,
       use: { launchOptions: { executablePath: CHROMIUM, args: [...BASE_FLAGS, '--enable-unsafe-webgpu'] } },
     },
     {
@@ -38,10 +39,19 @@ export default defineConfig({
       use: { launchOptions: { executablePath: CHROMIUM, args: BASE_FLAGS } },
     },
   ],
-  webServer: {
-    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
-    url: `http://127.0.0.1:${PORT}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+      url: `http://127.0.0.1:${PORT}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      // A local stand-in for the Hugging Face hub serving the tiny-sd fixture (same URL scheme).
+      command: `node scripts/run-ts.mjs src/model/sources/testing/serve-fixture.ts ${FIXTURE_HUB_PORT}`,
+      url: `${FIXTURE_HUB}/fixtures/tiny-sd/resolve/main/model_index.json`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+  ],
 });

@@ -40,6 +40,30 @@ export class Studio {
     await this.gpuPanel.getByRole('button', { name: 'Reconnect GPU' }).click();
   }
 
+  /** Loads a model from a hub-like server (endpoint) by repo id, and waits until it is on the GPU. */
+  async loadHubModel(repo: string, endpoint: string): Promise<void> {
+    await this.goTo('Models');
+    const models = this.page.getByTestId('section-models');
+    await models.getByText('Hub endpoint').click();
+    await models.getByLabel('Endpoint').fill(endpoint);
+    await models.getByLabel('Repository').fill(repo);
+    await models.getByRole('button', { name: 'Load', exact: true }).first().click();
+    await expect(this.page.getByTestId('current-model')).toContainText(`hf:${repo}@main`, { timeout: 120_000 });
+  }
+
+  async generate(options: { prompt: string; steps?: number; size?: number; seed?: number }): Promise<Locator> {
+    await this.goTo('Generate');
+    const section = this.page.getByTestId('section-generate');
+    await section.getByLabel('Prompt', { exact: true }).fill(options.prompt);
+    if (options.steps) await section.getByLabel('Steps').fill(String(options.steps));
+    if (options.size) await section.getByLabel('Size').fill(String(options.size));
+    if (options.seed !== undefined) await section.getByLabel('Seed').fill(String(options.seed));
+    await section.getByRole('button', { name: 'Generate' }).click();
+    const result = this.page.getByTestId('result');
+    await expect(result.getByRole('img', { name: 'Generated image 1' })).toBeVisible({ timeout: 180_000 });
+    return result;
+  }
+
   async screenshot(name: string): Promise<void> {
     await this.page.screenshot({ path: this.testInfo.outputPath(`${name}.png`), fullPage: true });
   }

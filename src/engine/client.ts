@@ -24,11 +24,18 @@ export class EngineClient {
     };
   }
 
-  request<K extends RequestKind>(kind: K, payload: PayloadOf<K>, onProgress?: (p: Progress) => void): Promise<ResultOf<K>> {
+  /** Sends a request; aborting `signal` asks the engine to cancel it. */
+  request<K extends RequestKind>(
+    kind: K,
+    payload: PayloadOf<K>,
+    options: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {},
+  ): Promise<ResultOf<K>> {
     const id = this.nextId++;
+    const { onProgress, signal } = options;
     return new Promise<ResultOf<K>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       this.worker.postMessage({ type: 'request', id, kind, payload } as ToEngine);
+      signal?.addEventListener('abort', () => void this.request('cancel', { requestId: id }).catch(() => undefined), { once: true });
     });
   }
 

@@ -1,21 +1,44 @@
 /**
- * The engine: owns the GPU device, the tensor backend and (later) the loaded model and every
- * job. Plain class, no worker code, so it runs in Node tests on Dawn exactly as in the worker.
+ * The engine: owns the GPU device, the tensor backend, the loaded model and every job. Jobs that
+ * use the model run one at a time, in order; each has a progress callback and an abort signal.
+ * Plain class, no worker code, so it runs in Node tests on Dawn exactly as in the worker.
  */
 import * as tf from './tf';
 import { EngineError } from './errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from './gpu';
-import type { EngineEvent, EngineMemory, ResultOf } from './protocol';
+import type { EngineEvent, EngineMemory, ModelInfo, ModelSpec, Progress, ResultOf, TextToImageOptions } from './protocol';
 import { installWebGpuBackend } from './tf-backend';
+import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
+import { CancelledError, textToImage } from '../model/pipeline';
+import { deleteCachedModel, listCachedModels, openBrowserCache, type ModelCache } from '../model/sources/cache';
+import { HubSource } from '../model/sources/hub';
+import { LocalFolderSource } from '../model/sources/local';
+import type { ModelSource } from '../model/sources/types';
+import { ClipTokenizer } from '../model/tokenizer';
+
+export interface JobContext {
+  progress: (p: Progress) => void;
+  signal: AbortSignal;
+}
+
+interface LoadedModel {
+  sd: StableDiffusionModel;
+  tokenizer: ClipTokenizer;
+  info: ModelInfo;
+}
 
 export class Engine {
   private gpu: Gpu | null = null;
   private starting: Promise<GpuCapabilities> | null = null;
   private lost: Promise<EngineEvent> | null = null;
+  private model: LoadedModel | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly navigatorGpu: GPU | undefined,
     private readonly emit: (event: EngineEvent) => void,
+    /** Model file cache; default: the browser's Cache Storage when there is one. */
+    private readonly cache: () => Promise<ModelCache | null> = openBrowserCache,
   ) {}
 
   init(): Promise<ResultOf<'init'>> {
@@ -36,6 +59,7 @@ export class Engine {
       };
       this.gpu = null;
       this.starting = null;
+      this.model = null; // its tensors died with the device
       this.emit(event);
       return event;
     });
@@ -46,6 +70,8 @@ export class Engine {
 
   async releaseDevice(): Promise<ResultOf<'releaseDevice'>> {
     const gpu = this.requireGpu();
+    this.model?.sd.dispose();
+    this.model = null;
     gpu.device.destroy();
     await this.lost;
     return null;
@@ -62,8 +88,104 @@ export class Engine {
     return memory;
   }
 
+  /** Runs jobs that use the GPU and the model one after another. */
+  private enqueue<T>(job: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const run = this.queue.then(() => {
+      if (signal.aborted) throw cancelled();
+      return job();
+    });
+    this.queue = run.catch(() => undefined);
+    return run.catch((error) => {
+      throw error instanceof CancelledError || signal.aborted ? cancelled() : error;
+    });
+  }
+
+  loadModel(spec: ModelSpec, ctx: JobContext): Promise<ModelInfo> {
+    return this.enqueue(async () => {
+      this.requireGpu();
+      const source = await this.source(spec);
+      let sd: StableDiffusionModel;
+      try {
+        sd = await loadStableDiffusion(source, {
+          signal: ctx.signal,
+          // The current model stays usable until the new one's files are all in hand.
+          beforeUpload: () => {
+            this.model?.sd.dispose();
+            this.model = null;
+          },
+          onEvent: (e) => {
+            if (e.status === 'progress') {
+              const total = e.overall.total;
+              ctx.progress({ label: `Loading ${e.file}`, fraction: total ? e.overall.loaded / total : null });
+            }
+          },
+        });
+      } catch (error) {
+        if (ctx.signal.aborted) throw cancelled();
+        const message = error instanceof Error ? error.message : String(error);
+        throw new EngineError('ModelLoadFailed', message, 'Check the model id or folder; the studio runs Stable Diffusion 1.x-family models in the diffusers layout.');
+      }
+      const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
+      const u = sd.unet.config;
+      const info: ModelInfo = {
+        id: source.id,
+        bytes: sd.bytes,
+        imageSize: u.sampleSize * 8,
+        summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
+      };
+      this.model = { sd, tokenizer, info };
+      return info;
+    }, ctx.signal);
+  }
+
+  generate(options: TextToImageOptions, ctx: JobContext): Promise<ResultOf<'generate'>> {
+    return this.enqueue(async () => {
+      this.requireGpu();
+      const model = this.model;
+      if (!model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+      if (!options.prompt?.trim()) throw new EngineError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
+      return textToImage(model.sd, model.tokenizer, options, {
+        signal: ctx.signal,
+        previewEvery: 1,
+        onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
+      }).catch((error) => {
+        if (error instanceof CancelledError) throw error;
+        throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+      });
+    }, ctx.signal);
+  }
+
+  modelInfo(): ResultOf<'modelInfo'> {
+    return this.model?.info ?? null;
+  }
+
+  async cachedModels(): Promise<ResultOf<'cachedModels'>> {
+    const cache = await this.cache();
+    return cache ? listCachedModels(cache) : [];
+  }
+
+  async deleteCachedModel(repo: string, revision: string): Promise<ResultOf<'deleteCachedModel'>> {
+    const cache = await this.cache();
+    return cache ? deleteCachedModel(cache, repo, revision) : 0;
+  }
+
+  private async source(spec: ModelSpec): Promise<ModelSource> {
+    try {
+      if (spec.kind === 'hub') {
+        return new HubSource({ repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
+      }
+      return LocalFolderSource.fromFiles(spec.files);
+    } catch (error) {
+      throw new EngineError('ModelLoadFailed', error instanceof Error ? error.message : String(error));
+    }
+  }
+
   private requireGpu(): Gpu {
     if (!this.gpu) throw new EngineError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
     return this.gpu;
   }
+}
+
+function cancelled(): EngineError {
+  return new EngineError('Cancelled', 'Cancelled.');
 }

@@ -9,6 +9,10 @@ export type EngineErrorName =
   | 'DeviceLost'
   | 'EngineNotReady'
   | 'UnknownRequest'
+  | 'NoModel'
+  | 'ModelLoadFailed'
+  | 'Cancelled'
+  | 'InvalidRequest'
   | 'InternalError';
 
 export interface SerializedError {

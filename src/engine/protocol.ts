@@ -8,6 +8,26 @@
  */
 import type { SerializedError } from './errors';
 import type { GpuCapabilities } from './gpu';
+import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
+import type { CachedModel } from '../model/sources/cache';
+
+export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel };
+
+/** Where a model comes from. Files are structured-clonable, so a picked folder crosses as is. */
+export type ModelSpec =
+  | { kind: 'hub'; repo: string; revision?: string; /** Default https://huggingface.co. */ endpoint?: string }
+  | { kind: 'local'; files: File[] };
+
+export interface ModelInfo {
+  /** `hf:owner/name@rev` or `local:folder`. */
+  id: string;
+  /** GPU bytes of the weights. */
+  bytes: number;
+  /** Native image size in pixels (the UNet's sample_size × 8). */
+  imageSize: number;
+  /** UNet summary for the UI, e.g. "4 blocks, 32–64 channels, mid block". */
+  summary: string;
+}
 
 /** Requests the engine answers: payload in, result out. */
 export interface EngineApi {
@@ -17,6 +37,17 @@ export interface EngineApi {
   releaseDevice: (payload: Record<string, never>) => null;
   /** GPU memory held by the engine. */
   memory: (payload: Record<string, never>) => EngineMemory;
+  /** Loads a model (replacing the current one), reporting download and upload progress. */
+  loadModel: (payload: { model: ModelSpec }) => ModelInfo;
+  /** The loaded model, if any. */
+  modelInfo: (payload: Record<string, never>) => ModelInfo | null;
+  /** Text to image with the loaded model; progress carries the step and a preview. */
+  generate: (payload: TextToImageOptions) => TextToImageResult;
+  /** Stops a running or queued request (its promise rejects with a Cancelled error). */
+  cancel: (payload: { requestId: number }) => null;
+  /** Hub models kept in browser storage, with their sizes. */
+  cachedModels: (payload: Record<string, never>) => CachedModel[];
+  deleteCachedModel: (payload: { repo: string; revision: string }) => number;
 }
 
 export type RequestKind = keyof EngineApi;
@@ -32,10 +63,12 @@ export interface EngineMemory {
 }
 
 export interface Progress {
-  /** What is being done, for the user ("Compiling kernels", "Step 12/400"). */
+  /** What is being done, for the user ("Downloading unet/…", "Step 12/25"). */
   label: string;
   /** 0..1, or null when unknown. */
   fraction: number | null;
+  /** A small preview image (generation). */
+  preview?: RgbaImage;
 }
 
 export type EngineEvent = {

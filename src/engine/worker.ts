@@ -1,15 +1,17 @@
 /// <reference lib="webworker" />
 /** The engine Web Worker: routes protocol requests to one `Engine`. */
-import { Engine } from './engine';
+import { Engine, type JobContext } from './engine';
 import { EngineError } from './errors';
 import type { EngineEvent, FromEngine, ToEngine } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const post = (message: FromEngine) => self.postMessage(message);
+const post = (message: FromEngine, transfer: Transferable[] = []) => self.postMessage(message, transfer);
 const engine = new Engine(self.navigator.gpu, (event: EngineEvent) => post({ type: 'event', event }));
 
-async function handle(request: ToEngine): Promise<unknown> {
+const running = new Map<number, AbortController>();
+
+async function handle(request: ToEngine, ctx: JobContext): Promise<unknown> {
   switch (request.kind) {
     case 'init':
       return engine.init();
@@ -17,6 +19,19 @@ async function handle(request: ToEngine): Promise<unknown> {
       return engine.releaseDevice();
     case 'memory':
       return engine.memory();
+    case 'loadModel':
+      return engine.loadModel(request.payload.model, ctx);
+    case 'modelInfo':
+      return engine.modelInfo();
+    case 'generate':
+      return engine.generate(request.payload, ctx);
+    case 'cancel':
+      running.get(request.payload.requestId)?.abort();
+      return null;
+    case 'cachedModels':
+      return engine.cachedModels();
+    case 'deleteCachedModel':
+      return engine.deleteCachedModel(request.payload.repo, request.payload.revision);
     default: {
       const unknown: { kind: string } = request;
       throw new EngineError('UnknownRequest', `The engine does not know the request '${unknown.kind}'.`);
@@ -26,9 +41,24 @@ async function handle(request: ToEngine): Promise<unknown> {
 
 self.onmessage = async (e: MessageEvent<ToEngine>) => {
   const request = e.data;
+  const controller = new AbortController();
+  running.set(request.id, controller);
+  const ctx: JobContext = {
+    signal: controller.signal,
+    progress: (progress) => post({ type: 'progress', id: request.id, progress }),
+  };
   try {
-    post({ type: 'return', id: request.id, result: await handle(request) });
+    const result = await handle(request, ctx);
+    post({ type: 'return', id: request.id, result }, transferables(result));
   } catch (error) {
     post({ type: 'throw', id: request.id, error: EngineError.from(error).toJSON() });
+  } finally {
+    running.delete(request.id);
   }
 };
+
+/** Image pixels move to the page instead of being copied. */
+function transferables(result: unknown): Transferable[] {
+  const images = (result as { images?: { data: Uint8ClampedArray }[] } | null)?.images;
+  return images ? images.map((i) => i.data.buffer as ArrayBuffer) : [];
+}

@@ -1,5 +1,7 @@
 import { useEffect } from 'react';
 import { GpuPanel } from './GpuPanel';
+import { GenerateSection } from './sections/GenerateSection';
+import { ModelsSection } from './sections/ModelsSection';
 import { SECTION_TITLES, SectionView } from './sections/Sections';
 import { SECTIONS, showSection, startEngine, useStudio } from './store';
 import { WebGpuUnavailable } from './WebGpuUnavailable';
@@ -27,7 +29,7 @@ export function App() {
         </nav>
       </header>
       <div className="workspace">
-        <SectionView section={section} />
+        {section === 'models' ? <ModelsSection /> : section === 'generate' ? <GenerateSection /> : <SectionView section={section} />}
         <GpuPanel />
       </div>
     </div>

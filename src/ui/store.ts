@@ -6,7 +6,17 @@ import { create } from 'zustand';
 import { startEngineWorker, type EngineClient } from '../engine/client';
 import type { SerializedError } from '../engine/errors';
 import type { GpuCapabilities } from '../engine/gpu';
-import type { EngineEvent, EngineMemory } from '../engine/protocol';
+import type {
+  CachedModel,
+  EngineEvent,
+  EngineMemory,
+  ModelInfo,
+  ModelSpec,
+  Progress,
+  RgbaImage,
+  TextToImageOptions,
+  TextToImageResult,
+} from '../engine/protocol';
 
 export const SECTIONS = ['library', 'new-concept', 'generate', 'gallery', 'models'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -18,13 +28,41 @@ export type EngineStatus =
   | { state: 'failed'; error: SerializedError }
   | { state: 'lost'; event: EngineEvent };
 
+export type ModelLoad =
+  | { state: 'idle' }
+  | { state: 'loading'; label: string; progress: Progress | null }
+  | { state: 'failed'; label: string; error: SerializedError };
+
+export type GenerationStatus =
+  | { state: 'idle' }
+  | { state: 'running'; progress: Progress | null; preview: RgbaImage | null }
+  | { state: 'done'; result: TextToImageResult; options: TextToImageOptions }
+  | { state: 'failed'; error: SerializedError };
+
 interface StudioState {
   section: Section;
   engine: EngineStatus;
   memory: EngineMemory | null;
+  /** The model the engine holds. */
+  model: ModelInfo | null;
+  modelLoad: ModelLoad;
+  cachedModels: CachedModel[];
+  generation: GenerationStatus;
 }
 
-export const useStudio = create<StudioState>(() => ({ section: 'library', engine: { state: 'starting' }, memory: null }));
+export const useStudio = create<StudioState>(() => ({
+  section: 'library',
+  engine: { state: 'starting' },
+  memory: null,
+  model: null,
+  modelLoad: { state: 'idle' },
+  cachedModels: [],
+  generation: { state: 'idle' },
+}));
+
+function serialize(e: unknown): SerializedError {
+  return (e as { toJSON?: () => SerializedError }).toJSON?.() ?? { name: 'InternalError', message: e instanceof Error ? e.message : String(e) };
+}
 
 let client: EngineClient | null = null;
 
@@ -37,18 +75,20 @@ export async function startEngine(): Promise<void> {
   client?.terminate();
   const engine = startEngineWorker();
   client = engine;
-  useStudio.setState({ engine: { state: 'starting' }, memory: null });
+  useStudio.setState({ engine: { state: 'starting' }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' } });
   engine.onEvent((event) => {
-    if (event.type === 'device-lost' && client === engine) useStudio.setState({ engine: { state: 'lost', event }, memory: null });
+    if (event.type === 'device-lost' && client === engine) {
+      useStudio.setState({ engine: { state: 'lost', event }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' } });
+    }
   });
   try {
     const capabilities = await engine.request('init', {});
     if (client !== engine) return;
     useStudio.setState({ engine: { state: 'ready', capabilities } });
-    await refreshMemory();
+    await Promise.all([refreshMemory(), refreshCachedModels()]);
   } catch (e) {
     if (client !== engine) return;
-    const error = (e as { toJSON?: () => SerializedError }).toJSON?.() ?? { name: 'InternalError' as const, message: String(e) };
+    const error = serialize(e);
     const unavailable = error.name === 'WebGpuUnavailable' || error.name === 'AdapterUnavailable';
     useStudio.setState({ engine: unavailable ? { state: 'unavailable', error } : { state: 'failed', error } });
   }
@@ -66,4 +106,64 @@ export async function refreshMemory(): Promise<void> {
   } catch {
     // The device went away meanwhile; the lost event tells the user.
   }
+}
+
+/** Loads a model into the engine (it replaces the current one once its files are in hand). */
+export async function loadModel(model: ModelSpec, label: string): Promise<void> {
+  if (!client) return;
+  const engine = client;
+  useStudio.setState({ modelLoad: { state: 'loading', label, progress: null } });
+  try {
+    const info = await engine.request('loadModel', { model }, { onProgress: (progress) => useStudio.setState({ modelLoad: { state: 'loading', label, progress } }) });
+    useStudio.setState({ model: info, modelLoad: { state: 'idle' } });
+  } catch (e) {
+    useStudio.setState({ modelLoad: { state: 'failed', label, error: serialize(e) } });
+  }
+  if (client === engine) useStudio.setState({ model: await engine.request('modelInfo', {}).catch(() => null) });
+  await Promise.all([refreshMemory(), refreshCachedModels()]);
+}
+
+export async function refreshCachedModels(): Promise<void> {
+  if (!client) return;
+  try {
+    useStudio.setState({ cachedModels: await client.request('cachedModels', {}) });
+  } catch {
+    useStudio.setState({ cachedModels: [] });
+  }
+}
+
+export async function deleteCachedModel(repo: string, revision: string): Promise<void> {
+  await client?.request('deleteCachedModel', { repo, revision });
+  await refreshCachedModels();
+}
+
+let generation: AbortController | null = null;
+
+export async function generate(options: TextToImageOptions): Promise<void> {
+  if (!client) return;
+  generation?.abort();
+  const controller = new AbortController();
+  generation = controller;
+  useStudio.setState({ generation: { state: 'running', progress: null, preview: null } });
+  try {
+    const result = await client.request('generate', options, {
+      signal: controller.signal,
+      onProgress: (progress) => {
+        const current = useStudio.getState().generation;
+        const preview = progress.preview ?? (current.state === 'running' ? current.preview : null);
+        useStudio.setState({ generation: { state: 'running', progress, preview } });
+      },
+    });
+    useStudio.setState({ generation: { state: 'done', result, options } });
+  } catch (e) {
+    const error = serialize(e);
+    useStudio.setState({ generation: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', error } });
+  } finally {
+    if (generation === controller) generation = null;
+    await refreshMemory();
+  }
+}
+
+export function cancelGeneration(): void {
+  generation?.abort();
 }

@@ -11,7 +11,7 @@ export const SECTION_TITLES: Record<Section, string> = {
   models: 'Models',
 };
 
-const COMING: Record<Section, { lead: string; items: string[] }> = {
+const COMING: Record<Exclude<Section, 'generate' | 'models'>, { lead: string; items: string[] }> = {
   library: {
     lead: 'Your learned concepts, kept in this browser.',
     items: [
@@ -28,24 +28,13 @@ const COMING: Record<Section, { lead: string; items: string[] }> = {
       'Pause, resume and pick up again after closing the tab.',
     ],
   },
-  generate: {
-    lead: 'Write prompts with your concepts: "a <my-dog> as a wizard, oil painting".',
-    items: ['Negative prompt, guidance scale, steps, sampler (DDIM, Euler), seed and size.', 'Per-step previews and cancel.'],
-  },
   gallery: {
     lead: 'Every image you generate, with the prompt and settings that made it.',
     items: ['Stored in this browser; save or delete any image.'],
   },
-  models: {
-    lead: 'The diffusion models the studio runs.',
-    items: [
-      'Stable Diffusion 1.x family models from the Hugging Face hub or a local folder, cached for offline use.',
-      'Recommended: stable-diffusion-v1-5, nota-ai/bk-sdm-tiny and bk-sdm-small, segmind/small-sd and tiny-sd.',
-    ],
-  },
 };
 
-export function SectionView({ section }: { section: Section }) {
+export function SectionView({ section }: { section: Exclude<Section, 'generate' | 'models'> }) {
   const { lead, items } = COMING[section];
   return (
     <section className="section" aria-labelledby={`${section}-title`} data-testid={`section-${section}`}>

@@ -1,0 +1,3 @@
+/** The hub-like server Playwright starts (playwright.config.ts) serving the tiny-sd fixture. */
+export const FIXTURE_HUB_PORT = 4174;
+export const FIXTURE_HUB = `http://127.0.0.1:${FIXTURE_HUB_PORT}`;

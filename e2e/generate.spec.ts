@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { Studio } from './studio';
+import { FIXTURE_HUB } from './fixture-hub';
+
+test('load the tiny model from a hub endpoint and generate an image', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
+  await expect(page.getByTestId('cached-models')).toContainText('fixtures/tiny-sd');
+  const result = await studio.generate({ prompt: 'a photo of an astronaut riding a horse on mars', steps: 2, size: 64, seed: 42 });
+  await expect(result).toContainText('seed 42');
+  const save = result.getByRole('link', { name: 'Save PNG' });
+  await expect(save).toHaveAttribute('href', /^data:image\/png;base64,/);
+  await expect(save).toHaveAttribute('download', 'studio-42-1.png');
+  await studio.screenshot('generated');
+  studio.expectNoErrors();
+});
+
+test('a model id that does not exist gives a clear message and the studio stays usable', async ({ page }, testInfo) => {
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await studio.goTo('Models');
+  const models = page.getByTestId('section-models');
+  await models.getByText('Hub endpoint').click();
+  await models.getByLabel('Endpoint').fill(FIXTURE_HUB);
+  await models.getByLabel('Repository').fill('fixtures/no-such-model');
+  await models.getByRole('button', { name: 'Load', exact: true }).first().click();
+  await expect(models.getByRole('alert')).toContainText('Could not load fixtures/no-such-model');
+  await expect(models.getByRole('button', { name: 'Load', exact: true }).first()).toBeEnabled();
+  await studio.screenshot('missing-model');
+  // The hub's 404s are expected console noise of the failed fetches, not studio errors.
+  expect(studio.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
+});

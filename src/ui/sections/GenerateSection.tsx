@@ -1,0 +1,143 @@
+import { useState, type FormEvent } from 'react';
+import type { TextToImageOptions } from '../../engine/protocol';
+import { ProgressBar } from '../Progress';
+import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
+import { cancelGeneration, generate, showSection, useStudio } from '../store';
+
+const SAMPLERS = [
+  ['ddim', 'DDIM'],
+  ['euler', 'Euler'],
+] as const;
+
+export function GenerateSection() {
+  const model = useStudio((s) => s.model);
+  const generation = useStudio((s) => s.generation);
+  const [form, setForm] = useState({
+    prompt: '',
+    negativePrompt: '',
+    steps: 25,
+    guidanceScale: 7.5,
+    sampler: 'ddim' as TextToImageOptions['sampler'],
+    seed: '',
+    size: 0,
+  });
+  const size = form.size || model?.imageSize || 512;
+  const running = generation.state === 'running';
+  const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const seed = form.seed.trim() === '' ? undefined : Number(form.seed);
+    void generate({
+      prompt: form.prompt,
+      negativePrompt: form.negativePrompt,
+      steps: form.steps,
+      guidanceScale: form.guidanceScale,
+      sampler: form.sampler,
+      seed,
+      width: size,
+      height: size,
+    });
+  };
+
+  if (!model) {
+    return (
+      <section className="section" aria-labelledby="generate-title" data-testid="section-generate">
+        <h1 id="generate-title">Generate</h1>
+        <p className="lead">Load a model first.</p>
+        <button type="button" onClick={() => showSection('models')}>
+          Go to Models
+        </button>
+      </section>
+    );
+  }
+
+  return (
+    <section className="section" aria-labelledby="generate-title" data-testid="section-generate">
+      <h1 id="generate-title">Generate</h1>
+      <form className="card generate-form" onSubmit={submit}>
+        <label>
+          Prompt
+          <textarea name="prompt" rows={3} value={form.prompt} onChange={(e) => set('prompt', e.target.value)} placeholder="a photo of an astronaut riding a horse" />
+        </label>
+        <label>
+          Negative prompt
+          <input name="negative" value={form.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} placeholder="blurry, low quality" />
+        </label>
+        <div className="row">
+          <label>
+            Steps
+            <input name="steps" type="number" min={1} max={150} value={form.steps} onChange={(e) => set('steps', Number(e.target.value))} />
+          </label>
+          <label>
+            Guidance
+            <input name="guidance" type="number" min={0} max={30} step={0.5} value={form.guidanceScale} onChange={(e) => set('guidanceScale', Number(e.target.value))} />
+          </label>
+          <label>
+            Sampler
+            <select name="sampler" value={form.sampler} onChange={(e) => set('sampler', e.target.value as TextToImageOptions['sampler'])}>
+              {SAMPLERS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Size
+            <input name="size" type="number" min={64} max={1024} step={8} value={size} onChange={(e) => set('size', Number(e.target.value))} />
+          </label>
+          <label>
+            Seed
+            <input name="seed" inputMode="numeric" placeholder="random" value={form.seed} onChange={(e) => set('seed', e.target.value.replace(/[^0-9]/g, ''))} />
+          </label>
+        </div>
+        <div className="row">
+          <button type="submit" disabled={running || !form.prompt.trim()}>
+            Generate
+          </button>
+          {running && (
+            <button type="button" onClick={cancelGeneration}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </form>
+
+      {generation.state === 'running' && (
+        <div className="card">
+          <ProgressBar progress={generation.progress} label="Generating" />
+          {generation.preview && <RgbaCanvas image={generation.preview} label="Preview" scale={Math.max(1, Math.floor(256 / generation.preview.width))} />}
+        </div>
+      )}
+      {generation.state === 'failed' && (
+        <div role="alert" className="card error">
+          <p>{generation.error.message}</p>
+          {generation.error.hint && <p className="muted">{generation.error.hint}</p>}
+        </div>
+      )}
+      {generation.state === 'done' && (
+        <div className="card" data-testid="result">
+          {generation.result.droppedTokenCount > 0 && (
+            <p role="status" className="warning">
+              The prompt was longer than the model reads (77 tokens): “{generation.result.droppedText}” was left out.
+            </p>
+          )}
+          <div className="images">
+            {generation.result.images.map((image, i) => (
+              <figure key={i}>
+                <RgbaCanvas image={image} label={`Generated image ${i + 1}`} scale={Math.max(1, Math.floor(256 / image.width))} />
+                <figcaption>
+                  seed {generation.result.seed}{' '}
+                  <a download={`studio-${generation.result.seed}-${i + 1}.png`} href={toPngDataUrl(image)}>
+                    Save PNG
+                  </a>
+                </figcaption>
+              </figure>
+            ))}
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,130 @@
+import { useState, type FormEvent } from 'react';
+import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
+import { formatBytes } from '../format';
+import { ProgressBar } from '../Progress';
+import { deleteCachedModel, loadModel, useStudio } from '../store';
+
+const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+export function ModelsSection() {
+  const model = useStudio((s) => s.model);
+  const load = useStudio((s) => s.modelLoad);
+  const cached = useStudio((s) => s.cachedModels);
+  const ready = useStudio((s) => s.engine.state === 'ready');
+  const [repo, setRepo] = useState('');
+  const [revision, setRevision] = useState('main');
+  const [endpoint, setEndpoint] = useState(DEFAULT_ENDPOINT);
+  const busy = load.state === 'loading' || !ready;
+
+  const loadHub = (r: string, rev: string) => void loadModel({ kind: 'hub', repo: r, revision: rev, endpoint }, r);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (repo.trim()) loadHub(repo.trim(), revision.trim() || 'main');
+  };
+
+  return (
+    <section className="section" aria-labelledby="models-title" data-testid="section-models">
+      <h1 id="models-title">Models</h1>
+      <p className="lead">Stable Diffusion 1.x-family models in the diffusers layout, run on your GPU.</p>
+
+      <div className="card" data-testid="current-model">
+        <h2>Loaded</h2>
+        {model ? (
+          <p>
+            <strong>{model.id}</strong> <span className="muted">— {model.summary}, {formatBytes(model.bytes)} on the GPU, {model.imageSize}px images</span>
+          </p>
+        ) : (
+          <p className="muted">No model yet: pick one below.</p>
+        )}
+        {load.state === 'loading' && <ProgressBar progress={load.progress} label={`Loading ${load.label}`} />}
+        {load.state === 'failed' && (
+          <div role="alert" className="error">
+            <p>
+              Could not load {load.label}: {load.error.message}
+            </p>
+            {load.error.hint && <p className="muted">{load.error.hint}</p>}
+          </div>
+        )}
+      </div>
+
+      <div className="card">
+        <h2>From the Hugging Face hub</h2>
+        <form onSubmit={submit} className="row">
+          <label>
+            Repository
+            <input name="repo" placeholder="owner/name" value={repo} onChange={(e) => setRepo(e.target.value)} />
+          </label>
+          <label>
+            Revision
+            <input name="revision" value={revision} onChange={(e) => setRevision(e.target.value)} size={8} />
+          </label>
+          <button type="submit" disabled={busy || !repo.trim()}>
+            Load
+          </button>
+        </form>
+        <details>
+          <summary>Hub endpoint</summary>
+          <label>
+            Endpoint (a mirror with the same URL scheme)
+            <input name="endpoint" value={endpoint} onChange={(e) => setEndpoint(e.target.value)} />
+          </label>
+        </details>
+        <ul className="model-list">
+          {RECOMMENDED_MODELS.map((m) => (
+            <li key={m.repo}>
+              <div>
+                <strong>{m.repo}</strong> <span className="muted">~{formatBytes(m.approxBytes)}</span>
+                <p className="muted">{m.description}</p>
+              </div>
+              <button type="button" disabled={busy} onClick={() => loadHub(m.repo, m.revision)}>
+                Load
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
+
+      <div className="card">
+        <h2>From a folder on this device</h2>
+        <p className="muted">Pick a diffusers model folder (with model_index.json). Nothing is uploaded anywhere.</p>
+        <input
+          type="file"
+          aria-label="Model folder"
+          disabled={busy}
+          // @ts-expect-error: non-standard but supported by every WebGPU browser
+          webkitdirectory=""
+          multiple
+          onChange={(e) => {
+            const files = Array.from(e.target.files ?? []);
+            if (files.length) void loadModel({ kind: 'local', files }, files[0].webkitRelativePath.split('/')[0] || 'folder');
+          }}
+        />
+      </div>
+
+      <div className="card" data-testid="cached-models">
+        <h2>Kept in this browser</h2>
+        {cached.length === 0 ? (
+          <p className="muted">Nothing yet: models you load from the hub stay here for offline use.</p>
+        ) : (
+          <ul className="model-list">
+            {cached.map((m) => (
+              <li key={`${m.repo}@${m.revision}`}>
+                <div>
+                  <strong>{m.repo}</strong> <span className="muted">@{m.revision} — {formatBytes(m.bytes)} in {m.files} files</span>
+                </div>
+                <span className="row">
+                  <button type="button" disabled={busy} onClick={() => loadHub(m.repo, m.revision)}>
+                    Load
+                  </button>
+                  <button type="button" onClick={() => void deleteCachedModel(m.repo, m.revision)}>
+                    Delete
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </section>
+  );
+}
