@@ -37,6 +37,16 @@ export async function readAsFloat32(source: TensorSource, name: string): Promise
   throw new WeightError(`Weight '${name}' has dtype ${dtype}; a float type is needed.`);
 }
 
+/**
+ * A low-rank adapter on one linear layer (LoRA, Hu et al. 2021): y = W x + b + scale · up(down(x)),
+ * down [r, in], up [out, r]. Its tensors belong to the caller (trainable variables, or loaded).
+ */
+export interface LinearAdapter {
+  down: tf.Tensor2D;
+  up: tf.Tensor2D;
+  scale: number;
+}
+
 /** 'auto': pack weights the file stores as F16; 'f16': pack every linear/conv weight; 'f32': none. */
 export type WeightPrecision = 'auto' | 'f16' | 'f32';
 
@@ -52,6 +62,23 @@ export class Weights {
     private readonly tensors: Map<string, tf.Tensor>,
     private readonly packed: Map<string, PackedWeight> = new Map(),
   ) {}
+
+  /** Adapters by linear-layer prefix (`…attn2.to_k`), applied by `linear`. */
+  private readonly adapters = new Map<string, LinearAdapter>();
+
+  /** Attaches (or with null, detaches) an adapter to the linear layer at `prefix`. */
+  setAdapter(prefix: string, adapter: LinearAdapter | null): void {
+    if (!adapter) {
+      this.adapters.delete(prefix);
+      return;
+    }
+    if (!this.has(`${prefix}.weight`)) throw new WeightError(`${this.model}: no linear layer '${prefix}' to adapt.`);
+    this.adapters.set(prefix, adapter);
+  }
+
+  adapterPrefixes(): string[] {
+    return [...this.adapters.keys()];
+  }
 
   /**
    * Uploads every tensor of `source` whose key passes `filter`. Keys are normalised by `rename`
@@ -124,6 +151,18 @@ export class Weights {
 
   /** y = x·Wᵀ + b for `prefix.weight` [out, in] and optional `prefix.bias` [out]. */
   linear(prefix: string, x: tf.Tensor, outFeatures: number): tf.Tensor {
+    const adapter = this.adapters.get(prefix);
+    if (!adapter) return this.baseLinear(prefix, x, outFeatures);
+    return tf.tidy(() => {
+      const base = this.baseLinear(prefix, x, outFeatures);
+      const inFeatures = x.shape[x.rank - 1];
+      const x2 = x.reshape([-1, inFeatures]);
+      const delta = tf.matMul(tf.matMul(x2, adapter.down, false, true), adapter.up, false, true);
+      return tf.add(base, tf.mul(delta, adapter.scale).reshape(base.shape));
+    });
+  }
+
+  private baseLinear(prefix: string, x: tf.Tensor, outFeatures: number): tf.Tensor {
     const inFeatures = x.shape[x.rank - 1];
     const bias = this.tensors.get(`${prefix}.bias`);
     const packed = this.packedWeight(`${prefix}.weight`, [outFeatures, inFeatures]);
