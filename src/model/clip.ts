@@ -42,8 +42,7 @@ function ln(w: Weights, prefix: string, x: tf.Tensor, eps: number): tf.Tensor {
 
 /** The embedding-table lookup CLIP does by default. */
 export function clipTokenEmbeddings(w: Weights, config: ClipTextConfig, ids: tf.Tensor2D): tf.Tensor3D {
-  const table = w.tensor('embeddings.token_embedding.weight');
-  if (table.shape[1] !== config.hiddenSize) throw new Error(`text_encoder: token embedding width ${table.shape[1]} != hidden_size ${config.hiddenSize}.`);
+  const table = w.tensor('embeddings.token_embedding.weight', [config.vocabSize, config.hiddenSize]);
   return tf.gather(table, ids) as tf.Tensor3D;
 }
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '../engine/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
+import { rng } from './random';
 import { bf16ToF32, f16ToF32 } from './safetensors';
 
 export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64';
@@ -61,7 +62,24 @@ export class Weights {
     readonly model: string,
     private readonly tensors: Map<string, tf.Tensor>,
     private readonly packed: Map<string, PackedWeight> = new Map(),
+    /** Synthetic weights: made up (seeded uniform noise) the first time a layer asks for them. */
+    private readonly synthetic: { precision: 'f16' | 'f32'; next: () => number } | null = null,
   ) {}
+
+  /**
+   * Weights generated on demand in exactly the shapes a config's layers ask for: a model of any
+   * size without a checkpoint, for memory and speed measurements. Biases are left out.
+   */
+  static synthetic(model: string, precision: 'f16' | 'f32', seed = 1): Weights {
+    return new Weights(model, new Map(), new Map(), { precision, next: rng(seed) });
+  }
+
+  private makeUp(shape: number[]): Float32Array {
+    const data = new Float32Array(tf.util.sizeFromShape(shape));
+    const next = this.synthetic!.next;
+    for (let i = 0; i < data.length; i++) data[i] = (next() - 0.5) * 0.04;
+    return data;
+  }
 
   /** Adapters by linear-layer prefix (`…attn2.to_k`), applied by `linear`. */
   private readonly adapters = new Map<string, LinearAdapter>();
@@ -131,7 +149,17 @@ export class Weights {
     return [...this.tensors.keys(), ...this.packed.keys()];
   }
 
+  /** The GPU tensor that holds `name` as stored (a packed weight's f16 pairs), for integrity checks. */
+  stored(name: string): tf.Tensor {
+    const t = this.tensors.get(name) ?? this.packed.get(name)?.data;
+    if (!t) throw new WeightError(`${this.model}: no weight '${name}'.`);
+    return t;
+  }
+
   private packedWeight(name: string, shape: number[]): PackedWeight | undefined {
+    if (this.synthetic?.precision === 'f16' && !this.packed.has(name) && packable(name, shape.length)) {
+      this.packed.set(name, packF16(this.makeUp(shape), shape));
+    }
     const p = this.packed.get(name);
     if (p && !tf.util.arraysEqual(p.shape, shape)) {
       throw new WeightError(`${this.model}: weight '${name}' has shape [${p.shape}], the config needs [${shape}].`);
@@ -141,6 +169,7 @@ export class Weights {
 
   /** A weight as stored (conv weights in tfjs layout), checked against `shape` if given. */
   tensor(name: string, shape?: number[]): tf.Tensor {
+    if (this.synthetic && shape && !this.tensors.has(name)) this.tensors.set(name, tf.keep(tf.tensor(this.makeUp(shape), shape)));
     const t = this.tensors.get(name);
     if (!t) throw new WeightError(`${this.model}: the checkpoint has no weight '${name}', which the config needs.`);
     if (shape && !tf.util.arraysEqual(t.shape, shape)) {

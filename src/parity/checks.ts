@@ -11,7 +11,10 @@ import { DdimScheduler, DdpmScheduler, EulerDiscreteScheduler, makeSampler } fro
 import { ClipTokenizer } from '../model/tokenizer';
 import { unetForward } from '../model/unet';
 import { vaeDecode, vaeEncode } from '../model/vae';
-import type { Golden, GoldenTensor } from './golden';
+import { Lora } from '../train/lora';
+import { diffusionLoss, lossAndGrads, type TrainingBatch } from '../train/loss';
+import { TextualInversion } from '../train/textual-inversion';
+import { GRAD_PREFIX, type Golden, type GoldenTensor } from './golden';
 
 export type Outputs = Map<string, ArrayLike<number>>;
 
@@ -41,12 +44,32 @@ async function encodeText(model: StableDiffusionModel, ids: GoldenTensor, prefix
   ]);
 }
 
+/** The training goldens' fixed batch: ti.z0, ti.noise, ti.timestep and the prompt `ids`. */
+async function trainingBatch(golden: Golden, ids: string): Promise<TrainingBatch> {
+  const g = await golden.get(ids);
+  return {
+    latents: t4(await golden.get('ti.z0')),
+    noise: t4(await golden.get('ti.noise')),
+    timesteps: Array.from((await golden.get('ti.timestep')).data),
+    inputIds: tf.tensor2d(g.data as Int32Array, g.shape as [number, number], 'int32'),
+  };
+}
+
+const disposeBatch = (b: TrainingBatch) => tf.dispose([b.latents, b.noise, b.inputIds]);
+
 export const CHECKS: ParityCheck[] = [
   {
     needs: [],
     run: async (model, golden) => {
       const outputs: Outputs = new Map();
-      const j = golden.json as { prompts?: string[]; added_token?: { token: string }; added_token_prompts?: string[]; pipeline?: { prompt: string; negative_prompt: string }; ti?: { prompt: string } };
+      const j = golden.json as {
+        prompts?: string[];
+        added_token?: { token: string };
+        added_token_prompts?: string[];
+        pipeline?: { prompt: string; negative_prompt: string };
+        ti?: { prompt: string };
+        lora?: { prompt: string };
+      };
       const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
       const ids = (prompts: string[]) => prompts.flatMap((p) => tokenizer.encode(p).ids);
       if (j.prompts) {
@@ -57,6 +80,7 @@ export const CHECKS: ParityCheck[] = [
         outputs.set('pipe.prompt_ids', ids([j.pipeline.prompt]));
         outputs.set('pipe.negative_ids', ids([j.pipeline.negative_prompt]));
       }
+      if (j.lora) outputs.set('lora.input_ids', ids([j.lora.prompt]));
       if (j.added_token) {
         tokenizer.addTokens([j.added_token.token]);
         if (j.added_token_prompts) outputs.set('tokens.added_input_ids', ids(j.added_token_prompts));
@@ -189,6 +213,71 @@ export const CHECKS: ParityCheck[] = [
         ['pipe.decoded', decoded],
       ]);
       tf.dispose([...uncond, ...cond, ...steps]);
+      return outputs;
+    },
+  },
+  {
+    // Textual inversion: the concept's row is ti.embedding_row; gradients for it and for the
+    // table rows of ti.grad_rows_ids (made trainable for the check only).
+    needs: ['ti.input_ids', 'ti.embedding_row', 'ti.z0', 'ti.noise', 'ti.timestep'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const batch = await trainingBatch(golden, 'ti.input_ids');
+      const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
+      const row = (await golden.get('ti.embedding_row')).data as Float32Array;
+      const ti = TextualInversion.create(model.text.weights, { numVectors: row.length / model.text.config.hiddenSize, values: row });
+      try {
+        const parts = diffusionLoss(model, scheduler, batch, { embedTokens: ti.embedTokens });
+        await read(outputs, [
+          ['ti.noisy_latents', parts.noisy],
+          ['ti.encoder_hidden_states', parts.encoderHiddenStates],
+          ['ti.model_pred', parts.modelPred],
+          ['ti.loss', parts.loss],
+        ]);
+        const { loss, grads } = lossAndGrads(model, scheduler, batch, [ti.vectors], { embedTokens: ti.embedTokens });
+        await read(outputs, [['ti.grad_embedding_row', grads[0]]]);
+        loss.dispose();
+        if (golden.has('ti.grad_rows_ids')) {
+          const ids = Array.from((await golden.get('ti.grad_rows_ids')).data);
+          const { rows, embedTokens } = ti.withTrainableRows(ids);
+          const r = lossAndGrads(model, scheduler, batch, [rows], { embedTokens });
+          await read(outputs, [['ti.grad_rows', r.grads[0].slice(0, ids.length)]]);
+          tf.dispose([r.loss, r.grads[0], rows]);
+        }
+      } finally {
+        ti.dispose();
+        disposeBatch(batch);
+      }
+      return outputs;
+    },
+  },
+  {
+    // Cross-attention LoRA with the golden's adapter weights; gradients as `grad:<key>`.
+    needs: ['lora.input_ids', 'ti.z0', 'ti.noise', 'ti.timestep'],
+    run: async (model, golden) => {
+      const outputs: Outputs = new Map();
+      const keys = golden.names().filter((n) => n.startsWith('unet.') && n.includes('.lora.'));
+      if (keys.length === 0) return outputs;
+      const values = new Map(await Promise.all(keys.map(async (k) => [k, await golden.get(k)] as const)));
+      const scale = (golden.json.lora as { scale?: number } | undefined)?.scale ?? 1;
+      const batch = await trainingBatch(golden, 'lora.input_ids');
+      const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
+      const lora = Lora.fromValues(model.unet.weights, values, scale);
+      try {
+        const parts = diffusionLoss(model, scheduler, batch);
+        await read(outputs, [
+          ['lora.encoder_hidden_states', parts.encoderHiddenStates],
+          ['lora.model_pred', parts.modelPred],
+          ['lora.loss', parts.loss],
+        ]);
+        tf.dispose(parts.noisy);
+        const { loss, grads } = lossAndGrads(model, scheduler, batch, lora.variables());
+        loss.dispose();
+        await read(outputs, lora.keys().map((k, i) => [GRAD_PREFIX + k, grads[i]] as [string, tf.Tensor]));
+      } finally {
+        lora.dispose();
+        disposeBatch(batch);
+      }
       return outputs;
     },
   },

@@ -1,6 +1,7 @@
 /**
  * A golden folder (see src/test/fixtures/tiny-sd-golden/README.md): golden.safetensors with every
  * reference tensor, golden.json with prompts and settings, optional LoRA weights and gradients.
+ * The gradients file holds the weights' own keys, so its tensors are named `grad:<key>` here.
  */
 import { SafetensorsFile, i64ToI32 } from '../model/safetensors';
 
@@ -9,41 +10,55 @@ export interface GoldenTensor {
   data: Float32Array | Int32Array;
 }
 
+/** Name prefix of lora_grads.safetensors tensors. */
+export const GRAD_PREFIX = 'grad:';
+
+interface GoldenFile {
+  file: SafetensorsFile;
+  /** Prefix of this file's tensor names. */
+  prefix: string;
+}
+
 export class Golden {
   private constructor(
     readonly json: Record<string, unknown>,
-    private readonly files: SafetensorsFile[],
+    private readonly files: GoldenFile[],
   ) {}
 
   static async open(read: (path: string) => Promise<Blob | null>): Promise<Golden> {
     const jsonBlob = await read('golden.json');
     const tensors = await read('golden.safetensors');
     if (!jsonBlob || !tensors) throw new Error('A golden folder needs golden.json and golden.safetensors.');
-    const files = [await SafetensorsFile.open(tensors, 'golden.safetensors')];
-    for (const extra of ['lora_weights.safetensors', 'lora_grads.safetensors']) {
+    const files: GoldenFile[] = [{ file: await SafetensorsFile.open(tensors, 'golden.safetensors'), prefix: '' }];
+    for (const [extra, prefix] of [['lora_weights.safetensors', ''], ['lora_grads.safetensors', GRAD_PREFIX]]) {
       const blob = await read(extra);
-      if (blob) files.push(await SafetensorsFile.open(blob, extra));
+      if (blob) files.push({ file: await SafetensorsFile.open(blob, extra), prefix });
     }
     return new Golden(JSON.parse(await jsonBlob.text()), files);
   }
 
-  private file(name: string): SafetensorsFile | undefined {
-    return this.files.find((f) => f.has(name));
+  private find(name: string): { file: SafetensorsFile; key: string } | undefined {
+    for (const { file, prefix } of this.files) {
+      const key = name.startsWith(prefix) ? name.slice(prefix.length) : null;
+      if (key !== null && file.has(key)) return { file, key };
+    }
+    return undefined;
   }
 
   has(name: string): boolean {
-    return this.file(name) !== undefined;
+    return this.find(name) !== undefined;
   }
 
   names(): string[] {
-    return this.files.flatMap((f) => f.names());
+    return this.files.flatMap(({ file, prefix }) => file.names().map((n) => prefix + n));
   }
 
   async get(name: string): Promise<GoldenTensor> {
-    const file = this.file(name);
-    if (!file) throw new Error(`The golden has no tensor '${name}'.`);
-    const { dtype, shape } = file.info(name);
-    const raw = await file.read(name);
+    const found = this.find(name);
+    if (!found) throw new Error(`The golden has no tensor '${name}'.`);
+    const { file, key } = found;
+    const { dtype, shape } = file.info(key);
+    const raw = await file.read(key);
     if (dtype === 'I64') return { shape, data: i64ToI32(raw as BigInt64Array, name) };
     if (dtype !== 'F32') throw new Error(`Golden tensor '${name}' has dtype ${dtype}; F32 or I64 expected.`);
     return { shape, data: raw as Float32Array };

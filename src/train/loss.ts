@@ -1,0 +1,72 @@
+/**
+ * The latent-diffusion training loss (Ho et al. 2020, eq. 14 "L_simple"; Rombach et al. 2022,
+ * eq. 2), as diffusers' textual-inversion and LoRA training scripts compute it:
+ *   1. noisy = sqrt(ᾱ_t) z0 + sqrt(1 − ᾱ_t) ε (DDPM add_noise);
+ *   2. text states c = CLIP(ids), with a textual-inversion token lookup when one is given;
+ *   3. pred = unet(noisy, t, c);
+ *   4. loss = mean((pred − target)²) over all elements; target = ε for epsilon prediction.
+ * Every frozen weight stays frozen: gradients are taken for the given variables only.
+ */
+import * as tf from '../engine/tf';
+import { clipTextEncoder } from '../model/clip';
+import type { StableDiffusionModel } from '../model/load';
+import type { DdpmScheduler } from '../model/schedulers';
+import { unetForward } from '../model/unet';
+
+export interface TrainingBatch {
+  /** Clean latents z0, already scaled by the VAE's scaling_factor: NCHW [B, 4, h, w]. */
+  latents: tf.Tensor4D;
+  /** ε, same shape. */
+  noise: tf.Tensor4D;
+  /** One integer timestep per batch element. */
+  timesteps: readonly number[];
+  /** Prompt token ids [B, 77], int32. */
+  inputIds: tf.Tensor2D;
+}
+
+export interface LossOptions {
+  /** Token lookup for the text encoder (textual inversion); default: the frozen table. */
+  embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
+}
+
+export interface LossParts {
+  noisy: tf.Tensor4D;
+  encoderHiddenStates: tf.Tensor3D;
+  modelPred: tf.Tensor4D;
+  loss: tf.Scalar;
+}
+
+type Model = Pick<StableDiffusionModel, 'text' | 'unet'>;
+
+/** The loss and what leads to it; the caller disposes all four. */
+export function diffusionLoss(model: Model, scheduler: DdpmScheduler, batch: TrainingBatch, options: LossOptions = {}): LossParts {
+  return tf.tidy(() => {
+    const { latents, noise, timesteps, inputIds } = batch;
+    if (!tf.util.arraysEqual(latents.shape, noise.shape)) throw new Error(`loss: noise [${noise.shape}] differs from latents [${latents.shape}].`);
+    // 1. forward diffusion
+    const noisy = scheduler.addNoise(latents, noise, timesteps) as tf.Tensor4D;
+    // 2. text states
+    const text = clipTextEncoder(model.text.weights, model.text.config, inputIds, { embedTokens: options.embedTokens });
+    // 3. noise prediction
+    const modelPred = unetForward(model.unet.weights, model.unet.config, { sample: noisy, timesteps, encoderHiddenStates: text.lastHiddenState });
+    // 4. mean squared error
+    const target = scheduler.trainingTarget(latents, noise, timesteps);
+    const loss = tf.mean(tf.squaredDifference(modelPred, target)) as tf.Scalar;
+    return { noisy, encoderHiddenStates: text.lastHiddenState, modelPred, loss };
+  });
+}
+
+/**
+ * The loss and d loss / d each of `variables` (same order; zeros for a variable the loss does
+ * not reach). Nothing else is differentiated; the caller disposes the loss and the gradients.
+ */
+export function lossAndGrads(
+  model: Model,
+  scheduler: DdpmScheduler,
+  batch: TrainingBatch,
+  variables: readonly tf.Variable[],
+  options: LossOptions = {},
+): { loss: tf.Scalar; grads: tf.Tensor[] } {
+  const { value, grads } = tf.variableGrads(() => diffusionLoss(model, scheduler, batch, options).loss, [...variables]);
+  return { loss: value, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
