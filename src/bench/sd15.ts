@@ -1,0 +1,67 @@
+/**
+ * `npm run measure:sd15 [-- f16|f32] [-- 16,32]`: an SD1.5-shaped model (real configs, synthetic
+ * weights) on real WebGPU: GPU bytes of UNet + CLIP text encoder + VAE decoder once loaded, then
+ * per latent size the peak GPU bytes and the time of one UNet forward (batch 2, as CFG runs it).
+ * One JSON line per measurement.
+ */
+import { installNodeWebGpu } from '../test/node-gpu';
+
+export async function main(args: string[]): Promise<number> {
+  const precision = (args.find((a) => a === 'f16' || a === 'f32') ?? 'f16') as 'f16' | 'f32';
+  const sizes = (args.find((a) => /^\d+(,\d+)*$/.test(a)) ?? '16').split(',').map(Number);
+  const gpu = installNodeWebGpu();
+  const tf = await import('../engine/tf');
+  const { requestGpu } = await import('../engine/gpu');
+  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { measureGpuMemory } = await import('../engine/gpu-memory');
+  const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
+  const { Weights } = await import('../model/weights');
+  const { clipTextEncoder } = await import('../model/clip');
+  const { unetForward } = await import('../model/unet');
+  const { vaeDecode } = await import('../model/vae');
+  const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
+  const { adapter, device, capabilities } = await requestGpu(gpu);
+  await installWebGpuBackend(device, adapter.info);
+  const print = (o: object) => console.log(JSON.stringify({ ...o, precision, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
+
+  const unetConfig = parseUNetConfig(SD15_UNET);
+  const textConfig = parseClipTextConfig(SD15_TEXT_ENCODER);
+  const vaeConfig = parseVaeConfig(SD15_VAE);
+  const unet = Weights.synthetic('unet', precision, 1);
+  const text = Weights.synthetic('text_encoder', precision, 2);
+  const vae = Weights.synthetic('vae', precision, 3);
+
+  // Populate every weight with one small pass through each model.
+  const t0 = performance.now();
+  tf.tidy(() => {
+    const ids = tf.zeros([1, 77], 'int32') as import('../engine/tf').Tensor2D;
+    const states = clipTextEncoder(text, textConfig, ids).lastHiddenState;
+    unetForward(unet, unetConfig, { sample: tf.zeros([1, 4, 8, 8]) as import('../engine/tf').Tensor4D, timesteps: [500], encoderHiddenStates: states });
+    vaeDecode(vae, vaeConfig, tf.zeros([1, 4, 1, 1]) as import('../engine/tf').Tensor4D);
+  });
+  await flushGpu();
+  print({
+    name: 'sd15/weights',
+    unet_bytes: unet.bytes,
+    text_encoder_bytes: text.bytes,
+    vae_bytes: vae.bytes,
+    total_bytes: unet.bytes + text.bytes + vae.bytes,
+    build_s: Number(((performance.now() - t0) / 1000).toFixed(1)),
+  });
+
+  const context = tf.zeros([2, 77, 768]) as import('../engine/tf').Tensor3D;
+  for (const size of sizes) {
+    const sample = tf.zeros([2, 4, size, size]) as import('../engine/tf').Tensor4D;
+    const start = performance.now();
+    const { result, peakBytes, largestBufferBytes } = await measureGpuMemory(() =>
+      unetForward(unet, unetConfig, { sample, timesteps: [500, 500], encoderHiddenStates: context }),
+    );
+    await result.data();
+    print({ name: `sd15/unet-forward-${size}x${size}`, batch: 2, seconds: Number(((performance.now() - start) / 1000).toFixed(2)), peak_bytes: peakBytes, largest_buffer_bytes: largestBufferBytes });
+    tf.dispose([result, sample]);
+  }
+  context.dispose();
+  [unet, text, vae].forEach((w) => w.dispose());
+  device.destroy();
+  return 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * `npm run measure:tiny`: seconds per UNet step (batch 2, as CFG runs it) and per full 4-step
+ * 64×64 image on the tiny-sd fixture, on real WebGPU. One JSON line per measurement.
+ */
+import { installNodeWebGpu } from '../test/node-gpu';
+
+export async function main(): Promise<number> {
+  const gpu = installNodeWebGpu();
+  const tf = await import('../engine/tf');
+  const { requestGpu } = await import('../engine/gpu');
+  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { loadStableDiffusion } = await import('../model/load');
+  const { textToImage } = await import('../model/pipeline');
+  const { ClipTokenizer } = await import('../model/tokenizer');
+  const { unetForward } = await import('../model/unet');
+  const { nodeFolderSource } = await import('../parity/node-folder');
+  const { adapter, device, capabilities } = await requestGpu(gpu);
+  await installWebGpuBackend(device, adapter.info);
+  const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
+
+  const model = await loadStableDiffusion(nodeFolderSource(new URL('../test/fixtures/tiny-sd', import.meta.url).pathname));
+  const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+  for (const size of [8, 32]) {
+    const sample = tf.randomUniform([2, 4, size, size]) as import('../engine/tf').Tensor4D;
+    const context = tf.randomUniform([2, 77, model.unet.config.crossAttentionDim]) as import('../engine/tf').Tensor3D;
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const start = performance.now();
+      const out = unetForward(model.unet.weights, model.unet.config, { sample, timesteps: [500, 500], encoderHiddenStates: context });
+      await flushGpu();
+      times.push(performance.now() - start);
+      out.dispose();
+    }
+    print({ name: `tiny/unet-step-${size}x${size}`, batch: 2, seconds: Number((median(times.slice(1)) / 1000).toFixed(3)), first_call_seconds: Number((times[0] / 1000).toFixed(3)) });
+    tf.dispose([sample, context]);
+  }
+
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    await textToImage(model, tokenizer, { prompt: 'a photo of an astronaut riding a horse on mars', steps: 4, width: 64, height: 64, seed: i });
+    times.push(performance.now() - start);
+  }
+  print({ name: 'tiny/image-4-steps-64x64', seconds: Number((median(times.slice(1)) / 1000).toFixed(3)), first_call_seconds: Number((times[0] / 1000).toFixed(3)) });
+  model.dispose();
+  device.destroy();
+  return 0;
+}
