@@ -11,20 +11,25 @@ test('the studio opens and reports the SwiftShader adapter in the GPU panel', as
   studio.expectNoErrors();
 });
 
-test('every section says what it will hold', async ({ page }, testInfo) => {
+test('every section opens: placeholders say what they will hold, Generate asks for a model, Models lists the recommended ones', async ({ page }, testInfo) => {
   const studio = new Studio(page, testInfo);
   await studio.open();
   for (const [name, id] of [
     ['Library', 'library'],
     ['New concept', 'new-concept'],
-    ['Generate', 'generate'],
     ['Gallery', 'gallery'],
-    ['Models', 'models'],
   ]) {
     await studio.goTo(name);
     await expect(page.getByTestId(`section-${id}`).getByRole('heading', { level: 1 })).toHaveText(name);
     await expect(page.getByTestId(`section-${id}`).getByRole('listitem').first()).toBeVisible();
   }
+  await studio.goTo('Generate');
+  await expect(page.getByTestId('section-generate')).toContainText('Load a model first');
+  await page.getByTestId('section-generate').getByRole('button', { name: 'Go to Models' }).click();
+  const models = page.getByTestId('section-models');
+  await expect(models.getByRole('heading', { level: 1 })).toHaveText('Models');
+  await expect(models).toContainText('stable-diffusion-v1-5/stable-diffusion-v1-5');
+  await expect(models).toContainText('nota-ai/bk-sdm-tiny');
   await studio.screenshot('sections');
   studio.expectNoErrors();
 });
