@@ -5,7 +5,8 @@
 //   stats: vec2<f32> [B*H*Nq] (lse2, D) from attention_backward_delta;
 //   result: packed flat [B*Nk*H*d] dk followed by [B*Nk*H*d] dv (layout of k).
 // Constants: HEAD_DIM, D4 = ceil(d / 4), THREADS (workgroup size), RPT (key rows per invocation:
-//   keys t, t + THREADS, ... of the workgroup's block), QUERY_TILE, CAUSAL. Uniforms: numQueries, numKeys, numHeads, batch, scale, scaleLog2.
+//   keys t, t + THREADS, ... of the workgroup's block), QUERY_TILE, CAUSAL.
+// Uniforms: numQueries, numKeys, numHeads, batch, scale, scaleLog2 = scale * log2(e).
 // Dispatch: [ceil(Nk / (THREADS * RPT)), B * H, 1].
 const ROWS: i32 = THREADS * RPT; // key rows per workgroup
 
@@ -103,7 +104,8 @@ fn main(index: i32) {
 
     let n = min(QUERY_TILE, nq - q0);
     for (var i = 0; i < n; i++) {
-      var s4 = array<vec4<f32>, RPT>(); // explicit: zeroed on every iteration
+      // Explicit initialiser: a bare `var s4: T;` in a loop body was not re-zeroed per iteration (Dawn + lavapipe).
+      var s4 = array<vec4<f32>, RPT>();
       var dp4 = array<vec4<f32>, RPT>();
       for (var c = 0; c < D4; c++) {
         let qc = qTile[i * D4 + c];

@@ -4,7 +4,8 @@
 // Bindings (f32, strides in elements): q, dout [B, Nq, H*d]; k, v [B, Nk, H*d];
 //   stats: vec2<f32> [B*H*Nq] (lse2, D) from attention_backward_delta; result (dq): [B, Nq, H*d].
 // Constants: HEAD_DIM, D4 = ceil(d / 4), THREADS (workgroup size), RPT (query rows per invocation:
-//   rows t, t + THREADS, ... of the workgroup's block), KEY_TILE, CAUSAL. Uniforms: numQueries, numKeys, numHeads, scale, scaleLog2.
+//   rows t, t + THREADS, ... of the workgroup's block), KEY_TILE, CAUSAL.
+// Uniforms: numQueries, numKeys, numHeads, batch, scale, scaleLog2 = scale * log2(e).
 // Dispatch: [ceil(Nq / (THREADS * RPT)), B * H, 1].
 const ROWS: i32 = THREADS * RPT; // query rows per workgroup
 
@@ -100,7 +101,8 @@ fn main(index: i32) {
 
     let n = min(KEY_TILE, keyEnd - k0);
     for (var j = 0; j < n; j++) {
-      var s4 = array<vec4<f32>, RPT>(); // explicit: zeroed on every iteration
+      // Explicit initialiser: a bare `var s4: T;` in a loop body was not re-zeroed per iteration (Dawn + lavapipe).
+      var s4 = array<vec4<f32>, RPT>();
       var dp4 = array<vec4<f32>, RPT>();
       for (var c = 0; c < D4; c++) {
         let kc = kTile[j * D4 + c];

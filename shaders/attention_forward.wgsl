@@ -4,7 +4,8 @@
 // Bindings (f32, strides in elements): q [B, Nq, H*d]; k, v [B, Nk, H*d]; result: packed flat
 //   [B*Nq*H*d] output (layout of q) followed by [B*H*Nq] lse.
 // Constants: HEAD_DIM (d), D4 = ceil(d / 4), THREADS (workgroup size), RPT (query rows per
-//   invocation: rows t, t + THREADS, ... of the workgroup's block), KEY_TILE (keys per tile), CAUSAL. Uniforms: numQueries, numKeys, numHeads, scaleLog2 = scale * log2(e).
+//   invocation: rows t, t + THREADS, ... of the workgroup's block), KEY_TILE (keys per tile), CAUSAL.
+// Uniforms: numQueries, numKeys, numHeads, batch, scaleLog2 = scale * log2(e).
 // Dispatch: [ceil(Nq / (THREADS * RPT)), B * H, 1].
 const ROWS: i32 = THREADS * RPT; // query rows per workgroup
 const LN2: f32 = 0.6931471805599453;
@@ -94,7 +95,8 @@ fn main(index: i32) {
 
     let n = min(KEY_TILE, keyEnd - k0);
     for (var j = 0; j < n; j++) {
-      var s4 = array<vec4<f32>, RPT>(); // explicit: zeroed on every iteration
+      // Explicit initialiser: a bare `var s4: T;` in a loop body was not re-zeroed per iteration (Dawn + lavapipe).
+      var s4 = array<vec4<f32>, RPT>();
       for (var c = 0; c < D4; c++) {
         let kc = kTile[j * D4 + c];
         for (var r = 0; r < RPT; r++) { s4[r] = fma(qr[r * D4 + c], kc, s4[r]); }

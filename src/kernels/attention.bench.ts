@@ -28,28 +28,3 @@ function attentionBench(n: number, d = 40): Benchmark {
 }
 
 export const benchmarks: Benchmark[] = [attentionBench(256), attentionBench(1024), attentionBench(4096)];
-
-// TEMP profiling
-import { readFileSync } from 'node:fs';
-import { runKernel } from './kernel';
-const OLD_FWD = readFileSync('/tmp/attn/forward_v1.wgsl', 'utf8');
-import NEW_FWD from '../../shaders/attention_forward.wgsl?raw';
-function fwdVariant(name: string, source: string, n: number, d: number) {
-  return (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => runKernel(
-    { name, source, inputs: ['q', 'k', 'v'], uniforms: [['numQueries', 'i32'], ['numKeys', 'i32'], ['numHeads', 'i32'], ['batch', 'i32'], ['scaleLog2', 'f32']], workgroupSize: [64, 1, 1] },
-    { inputs: [q, k, v], outputShape: [n * d + n], uniforms: { numQueries: n, numKeys: n, numHeads: 1, batch: 1, scaleLog2: 0.2 },
-      constants: { HEAD_DIM: { type: 'i32', value: d }, D4: { type: 'i32', value: d / 4 }, ROWS: { type: 'i32', value: 64 }, KEY_TILE: { type: 'i32', value: 64 }, CAUSAL: { type: 'bool', value: false } },
-      dispatch: [Math.ceil(n / 64), 1, 1] });
-}
-function ab(n: number, d = 40): Benchmark {
-  return {
-    name: `attention/ab/fwd/n${n}-d${d}`,
-    setup: () => {
-      const [q, k, v] = [1, 2, 3].map((seed) => tf.tensor(randomNormal(n * d, seed), [1, n, d]));
-      const a = fwdVariant('fwd_new', NEW_FWD, n, d);
-      const b = fwdVariant('fwd_old', OLD_FWD, n, d);
-      return { ours: () => a(q, k, v), baseline: () => b(q, k, v), flops: 4 * n * n * d, dispose: () => tf.dispose([q, k, v]) };
-    },
-  };
-}
-benchmarks.push(ab(1024), ab(1024, 80), ab(1024), ab(2048));

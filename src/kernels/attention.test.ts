@@ -23,12 +23,16 @@ const CASES: Case[] = [
   { what: 'tiny d=8, odd Nq', batch: 1, heads: 1, headDim: 8, nq: 37, nk: 37 },
   { what: 'd=4, several query and key tiles, 3 heads', batch: 1, heads: 3, headDim: 4, nq: 130, nk: 150 },
   { what: 'd=40, B=2, H=2', batch: 2, heads: 2, headDim: 40, nq: 77, nk: 77 },
+  { what: 'd=64 (SD 2.x), tiles at the 32 KiB limit', batch: 1, heads: 1, headDim: 64, nq: 50, nk: 70 },
   { what: 'd=80 cross-attention, Nk=77', batch: 1, heads: 2, headDim: 80, nq: 70, nk: 77 },
   { what: 'causal d=16, B=2, H=2 (CLIP-like)', batch: 2, heads: 2, headDim: 16, nq: 77, nk: 77, causal: true },
-  { what: 'causal d=40 over several blocks', batch: 1, heads: 1, headDim: 40, nq: 200, nk: 200, causal: true },
+  { what: 'causal d=40, several row blocks and key tiles', batch: 1, heads: 1, headDim: 40, nq: 300, nk: 300, causal: true },
   { what: 'd=6 (not a multiple of 4), explicit scale, peaky rows', batch: 1, heads: 2, headDim: 6, nq: 45, nk: 90, scale: 0.9, spread: 3 },
   { what: 'd=160, Nk=77', batch: 1, heads: 1, headDim: 160, nq: 33, nk: 77 },
 ];
+
+// Each new (d, causal) compiles fresh pipelines, which takes seconds on a software adapter.
+const SLOW = 300_000;
 
 describe('fused attention kernel', () => {
   it.each(CASES)('matches the composed formula, values and gradients: $what', async (c) => {
@@ -42,9 +46,9 @@ describe('fused attention kernel', () => {
       ],
       ours: (q, k, v) => attention(q, k, v, options),
       reference: (q, k, v) => attentionComposed(q, k, v, options),
-      rtol: 5e-4, // exp() on software Vulkan drivers differs from the CPU's by up to ~5e-4
+      rtol: 1e-4, // measured errors are ~1e-6 (exp2 on the GPU vs exp on the CPU)
     });
-  });
+  }, SLOW);
 
   it('at Nq = Nk = 4096 allocates far less than one Nq×Nk buffer, forward and backward', async () => {
     const n = 4096;
@@ -75,7 +79,7 @@ describe('fused attention kernel', () => {
       tf.dispose(result);
     });
     tf.dispose([q, k, v, dy]);
-  });
+  }, SLOW);
 
   it('leaks nothing through tf.grads', async () => {
     const q = tf.tensor(randomNormal(2 * 9 * 16, 5), [2, 9, 16]);

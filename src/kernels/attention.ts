@@ -9,15 +9,18 @@
  * Layout (what diffusers' to_q/to_k/to_v produce, no transposes): q [B, Nq, H·d];
  * k, v [B, Nk, H·d]; out [B, Nq, H·d]; head h is columns h·d .. h·d+d−1. d <= 160.
  *
- * Kernels (one workgroup of ROWS invocations per (block of ROWS rows, batch·head); each
- * invocation keeps its row and accumulators in private arrays of ceil(d/4) vec4):
- *  - attention_forward: loops over key tiles with an online softmax. Workgroup memory: K and V
- *    tiles, 2 · KEY_TILE · ceil(d/4) vec4.
- *  - attention_backward_delta: flat, per query row (lse·log2 e, D).
- *  - attention_backward_dq: loops over key tiles; workgroup memory as the forward.
- *  - attention_backward_dkv: per key row, loops over query tiles; workgroup memory: Q and dO tiles,
- *    2 · QUERY_TILE · ceil(d/4) vec4, plus QUERY_TILE vec2 stats.
- * Tiles hold at most 32 KiB (WebGPU's default maxComputeWorkgroupStorageSize).
+ * Kernels. The row kernels run one workgroup of 64 invocations per (block of rows, batch·head);
+ * each invocation owns RPT rows (1, 2 or 4, by d) and keeps them and their accumulators in
+ * private vec4 arrays, while the other operand streams through workgroup-memory tiles, each tile
+ * element then serving RPT rows (on lavapipe every workgroup-memory read inside a loop is a
+ * per-lane gather, so this reuse is what makes the kernels fast there):
+ *  - attention_forward: per query row, loops over K/V tiles with an online softmax.
+ *    Workgroup memory: K and V tiles, 2 · KEY_TILE · ceil(d/4) vec4.
+ *  - attention_backward_delta: flat, per query row: (lse · log2 e, D).
+ *  - attention_backward_dq: per query row, loops over K/V tiles; workgroup memory as the forward.
+ *  - attention_backward_dkv: per key row, loops over Q/dO tiles (no atomics). Workgroup memory:
+ *    2 · QUERY_TILE · ceil(d/4) vec4 plus QUERY_TILE vec2 stats.
+ * Tiles are 8 to 64 rows, sized to the device's maxComputeWorkgroupStorageSize (16 KiB at least).
  *
  * Buffers (nothing of size Nq·Nk, ever): forward: a packed [B·Nq·H·d + B·H·Nq] (out, lse) result,
  * then copies out [B, Nq, H·d] and lse [B, H, Nq] (saved for the backward); packed is freed.
@@ -30,6 +33,7 @@ import deltaSource from '../../shaders/attention_backward_delta.wgsl?raw';
 import dqSource from '../../shaders/attention_backward_dq.wgsl?raw';
 import dkvSource from '../../shaders/attention_backward_dkv.wgsl?raw';
 import { runKernel, type Constant, type KernelDef } from './kernel';
+import { webgpuBackend } from '../engine/tf-backend';
 
 export interface AttentionOptions {
   numHeads: number;
@@ -42,10 +46,14 @@ export interface AttentionOptions {
 export const MAX_HEAD_DIM = 160;
 const THREADS = 64;
 const MAX_TILE_ROWS = 64;
-/** WebGPU's default maxComputeWorkgroupStorageSize, less 16 bytes for the shared loop bound. */
-const TILE_BYTES = 32768 - 16;
-/** Most rows × vec4 columns an invocation keeps: more defeats the shader compiler's loop unrolling. */
-const MAX_PRIVATE_VEC4S = 40;
+/** Workgroup memory besides the tiles: the shared loop bound (padded). */
+const OTHER_SHARED_BYTES = 16;
+/**
+ * Most rows × ceil(d/4) vec4s per private array before lavapipe's compiler stops unrolling the
+ * row loops and spills (measured at d = 40): forward and dQ keep 3 arrays per row, dK/dV 4.
+ */
+const ROW_VEC4S = 40;
+const KEY_VEC4S = 20;
 
 const SIZES = [['numQueries', 'i32'], ['numKeys', 'i32'], ['numHeads', 'i32'], ['batch', 'i32']] as const;
 const FORWARD: KernelDef = {
@@ -73,18 +81,22 @@ const DQ: KernelDef = {
 };
 const DKV: KernelDef = { ...DQ, name: 'attention_backward_dkv', source: dkvSource };
 
-/** Rows of a tile of `tensors` d-vectors (plus `extraBytes` per row) that fit the workgroup storage. */
+/** Rows of a tile of `tensors` d-vectors (plus `extraBytes` per row) that fit the workgroup memory. */
 function tileRows(headDim: number, tensors: number, extraBytes: number): number {
+  const bytes = webgpuBackend().device.limits.maxComputeWorkgroupStorageSize - OTHER_SHARED_BYTES;
   const rowBytes = tensors * Math.ceil(headDim / 4) * 16 + extraBytes;
   let rows = MAX_TILE_ROWS;
-  while (rows > 8 && rows * rowBytes > TILE_BYTES) rows /= 2;
+  while (rows > 8 && rows * rowBytes > bytes) rows /= 2;
   return rows;
 }
 
-/** Rows per invocation: 4, 2 or 1, so that rows × ceil(d/4) <= MAX_PRIVATE_VEC4S. */
-function rowsPerThread(headDim: number): number {
+/**
+ * Rows per invocation (4, 2 or 1): each tile element read from workgroup memory then serves that
+ * many rows. The most whose private arrays (rows × ceil(d/4) vec4 each) stay within `maxVec4s`.
+ */
+function rowsPerThread(headDim: number, maxVec4s: number): number {
   const d4 = Math.ceil(headDim / 4);
-  return d4 * 4 <= MAX_PRIVATE_VEC4S ? 4 : d4 * 2 <= MAX_PRIVATE_VEC4S ? 2 : 1;
+  return d4 * 4 <= maxVec4s ? 4 : d4 * 2 <= maxVec4s ? 2 : 1;
 }
 
 export interface AttentionShapes {
@@ -117,15 +129,18 @@ export function attentionShapes(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, option
   return { batch, numQueries, numKeys: k.shape[1] as number, numHeads, headDim, scale, causal };
 }
 
-function constants(s: AttentionShapes, tileName: string, tile: number): Record<string, Constant> {
-  return {
+/** Constants and dispatch of a kernel where each invocation owns `rpt` of the `rows` rows. */
+function rowLaunch(s: AttentionShapes, rows: number, rpt: number, tile: [name: string, rows: number]) {
+  const constants: Record<string, Constant> = {
     HEAD_DIM: { type: 'i32', value: s.headDim },
     D4: { type: 'i32', value: Math.ceil(s.headDim / 4) },
     THREADS: { type: 'i32', value: THREADS },
-    RPT: { type: 'i32', value: rowsPerThread(s.headDim) },
-    [tileName]: { type: 'i32', value: tile },
+    RPT: { type: 'i32', value: rpt },
+    [tile[0]]: { type: 'i32', value: tile[1] },
     CAUSAL: { type: 'bool', value: s.causal },
   };
+  const dispatch: [number, number, number] = [Math.ceil(rows / (THREADS * rpt)), s.batch * s.numHeads, 1];
+  return { constants, dispatch };
 }
 
 function sizes(s: AttentionShapes) {
@@ -139,8 +154,7 @@ export function attentionForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: At
     inputs: [q, k, v],
     outputShape: [outSize + s.batch * s.numHeads * s.numQueries],
     uniforms: { ...sizes(s), scaleLog2: s.scale * Math.LOG2E },
-    constants: constants(s, 'KEY_TILE', tileRows(s.headDim, 2, 0)),
-    dispatch: [Math.ceil(s.numQueries / (THREADS * rowsPerThread(s.headDim))), s.batch * s.numHeads, 1],
+    ...rowLaunch(s, s.numQueries, rowsPerThread(s.headDim, ROW_VEC4S), ['KEY_TILE', tileRows(s.headDim, 2, 0)]),
   });
   return tf.tidy(() => {
     const out = tf.reshape(tf.slice(packed, 0, outSize), q.shape);
@@ -168,20 +182,17 @@ export function attentionBackward(
   });
   const inputs = [q, k, v, dout, stats];
   const uniforms = { ...sizes(s), scale: s.scale, scaleLog2: s.scale * Math.LOG2E };
-  const groups = s.batch * s.numHeads;
   const dq = runKernel(DQ, {
     inputs,
     outputShape: q.shape,
     uniforms,
-    constants: constants(s, 'KEY_TILE', tileRows(s.headDim, 2, 0)),
-    dispatch: [Math.ceil(s.numQueries / (THREADS * rowsPerThread(s.headDim))), groups, 1],
+    ...rowLaunch(s, s.numQueries, rowsPerThread(s.headDim, ROW_VEC4S), ['KEY_TILE', tileRows(s.headDim, 2, 0)]),
   });
   const dkv = runKernel(DKV, {
     inputs,
     outputShape: [2 * k.size],
     uniforms,
-    constants: constants(s, 'QUERY_TILE', tileRows(s.headDim, 2, 8)),
-    dispatch: [Math.ceil(s.numKeys / (THREADS * rowsPerThread(s.headDim))), groups, 1],
+    ...rowLaunch(s, s.numKeys, rowsPerThread(s.headDim, KEY_VEC4S), ['QUERY_TILE', tileRows(s.headDim, 2, 8)]),
   });
   stats.dispose();
   return tf.tidy(() => {

@@ -11,6 +11,11 @@
  *
  * Sizes always go in uniforms; only compile-time `constants` (tile sizes, head dims) reach the
  * pipeline cache key, emitted as `const NAME: type = value;` lines before the file's code.
+ *
+ * Pitfalls seen here: an input named `out` collides with the generated `outShape` uniform; the
+ * builtins are private copies, so WGSL treats `workgroupId` as non-uniform (loops with barriers
+ * whose bounds derive from it need `workgroupUniformLoad`); and a `var x: T;` without initialiser
+ * inside a loop body was not re-zeroed per iteration on one driver stack: write `var x = T();`.
  */
 import * as tf from '../engine/tf';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
