@@ -14,6 +14,7 @@ export async function main(): Promise<number> {
   const { ClipTokenizer } = await import('../model/tokenizer');
   const { unetForward } = await import('../model/unet');
   const { nodeFolderSource } = await import('../parity/node-folder');
+  const { randomNormal } = await import('../model/random');
   const { adapter, device, capabilities } = await requestGpu(gpu);
   await installWebGpuBackend(device, adapter.info);
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
@@ -23,8 +24,9 @@ export async function main(): Promise<number> {
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
   for (const size of [8, 32]) {
-    const sample = tf.randomUniform([2, 4, size, size]) as import('../engine/tf').Tensor4D;
-    const context = tf.randomUniform([2, 77, model.unet.config.crossAttentionDim]) as import('../engine/tf').Tensor3D;
+    const dim = model.unet.config.crossAttentionDim;
+    const sample = tf.tensor4d(randomNormal(2 * 4 * size * size, 1), [2, 4, size, size]);
+    const context = tf.tensor3d(randomNormal(2 * 77 * dim, 2), [2, 77, dim]);
     const times: number[] = [];
     for (let i = 0; i < 6; i++) {
       const start = performance.now();

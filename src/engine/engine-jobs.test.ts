@@ -90,6 +90,19 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
     expect(hub.requests.length).toBe(requests);
   });
 
+  it('loads a dropped folder (files with their paths) and generates from it', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join, relative } = await import('node:path');
+    const paths: string[] = [];
+    const walk = (dir: string) => readdirSync(dir).forEach((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : paths.push(join(dir, n))));
+    walk(FIXTURE);
+    const files = paths.map((p) => new File([readFileSync(p)], p.split('/').pop()!));
+    const info = await engine.loadModel({ kind: 'local', files, paths: paths.map((p) => `tiny-sd/${relative(FIXTURE, p)}`) }, context());
+    expect(info.id).toBe('local:tiny-sd');
+    const ok = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 3 }, context());
+    expect(ok.images).toHaveLength(1);
+  });
+
   it('a missing model gives a clear error, loads nothing and keeps the current model', async () => {
     const before = tf.memory().numTensors;
     await expect(engine.loadModel({ kind: 'hub', repo: 'fixtures/missing', endpoint: hub.baseUrl }, context())).rejects.toMatchObject({

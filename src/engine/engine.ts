@@ -174,6 +174,7 @@ export class Engine {
       if (spec.kind === 'hub') {
         return new HubSource({ repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
       }
+      if (spec.paths) return LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
       return LocalFolderSource.fromFiles(spec.files);
     } catch (error) {
       throw new EngineError('ModelLoadFailed', error instanceof Error ? error.message : String(error));

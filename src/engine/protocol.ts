@@ -16,7 +16,7 @@ export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel };
 /** Where a model comes from. Files are structured-clonable, so a picked folder crosses as is. */
 export type ModelSpec =
   | { kind: 'hub'; repo: string; revision?: string; /** Default https://huggingface.co. */ endpoint?: string }
-  | { kind: 'local'; files: File[] };
+  | { kind: 'local'; files: File[]; /** Paths inside the folder, when the files do not carry webkitRelativePath (dropped). */ paths?: string[] };
 
 export interface ModelInfo {
   /** `hf:owner/name@rev` or `local:folder`. */

@@ -42,8 +42,7 @@ function ln(w: Weights, prefix: string, x: tf.Tensor, eps: number): tf.Tensor {
 
 /** The embedding-table lookup CLIP does by default. */
 export function clipTokenEmbeddings(w: Weights, config: ClipTextConfig, ids: tf.Tensor2D): tf.Tensor3D {
-  const table = w.tensor('embeddings.token_embedding.weight', [config.vocabSize, config.hiddenSize]);
-  return tf.gather(table, ids) as tf.Tensor3D;
+  return w.rowTable('embeddings.token_embedding.weight', [config.vocabSize, config.hiddenSize]).gather(ids) as tf.Tensor3D;
 }
 
 export function clipTextEncoder(w: Weights, config: ClipTextConfig, ids: tf.Tensor2D, options: ClipTextOptions = {}): ClipTextOutput {

@@ -118,4 +118,30 @@ describe('tiny-sd models vs diffusers goldens', () => {
     tf.dispose([x, c, a, b]);
     fp32.dispose();
   });
+
+  it('runs other SD 1.x-family topologies: no mid block, one layer per block, linear projections, head lists', async () => {
+    const config = parseUNetConfig({
+      ...json('unet/config.json'),
+      block_out_channels: [32, 64, 64],
+      down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+      up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+      mid_block_type: null,
+      layers_per_block: 1,
+      attention_head_dim: [2, 4, 8],
+      use_linear_projection: true,
+    });
+    const w = Weights.synthetic('unet', 'f16');
+    const x = tf.randomNormal([1, 4, 12, 12]) as tf.Tensor4D;
+    const c = tf.randomNormal([1, 77, 32]) as tf.Tensor3D;
+    const out = unetForward(w, config, { sample: x, timesteps: [10], encoderHiddenStates: c });
+    expect(out.shape).toEqual([1, 4, 12, 12]);
+    expect((await out.data()).every(Number.isFinite)).toBe(true);
+    const names = w.names();
+    expect(names.some((n) => n.startsWith('mid_block'))).toBe(false);
+    expect(names).toContain('down_blocks.0.attentions.0.proj_in.weight');
+    expect(names).not.toContain('down_blocks.0.resnets.1.conv1.weight');
+    expect(names).toContain('up_blocks.2.resnets.1.conv1.weight'); // up blocks have layers_per_block + 1 resnets
+    tf.dispose([x, c, out]);
+    w.dispose();
+  });
 });

@@ -48,6 +48,30 @@ export interface LinearAdapter {
   scale: number;
 }
 
+/**
+ * Largest fp32 table kept in one buffer. WebGPU only guarantees 128 MiB per storage binding, and
+ * CLIP's token-embedding table (49408 × 768 × 4 B = 152 MB) is past it: such tables are kept in
+ * row chunks and read through `rowTable`.
+ */
+const MAX_TABLE_BYTES = 64 * 1024 * 1024;
+
+/** A [rows, width] table that may be stored in row chunks; `gather` reads rows by id. */
+export interface RowTable {
+  rows: number;
+  width: number;
+  gather(ids: tf.Tensor): tf.Tensor;
+}
+
+function rowChunks(data: Float32Array, [rows, width]: number[]): tf.Tensor2D[] {
+  const per = Math.max(1, Math.floor(MAX_TABLE_BYTES / (width * 4)));
+  const chunks: tf.Tensor2D[] = [];
+  for (let start = 0; start < rows; start += per) {
+    const n = Math.min(per, rows - start);
+    chunks.push(tf.keep(tf.tensor2d(data.subarray(start * width, (start + n) * width), [n, width])));
+  }
+  return chunks;
+}
+
 /** 'auto': pack weights the file stores as F16; 'f16': pack every linear/conv weight; 'f32': none. */
 export type WeightPrecision = 'auto' | 'f16' | 'f32';
 
@@ -64,6 +88,8 @@ export class Weights {
     private readonly packed: Map<string, PackedWeight> = new Map(),
     /** Synthetic weights: made up (seeded uniform noise) the first time a layer asks for them. */
     private readonly synthetic: { precision: 'f16' | 'f32'; next: () => number } | null = null,
+    /** 2-D tables too large for one binding, in row chunks. */
+    private readonly tables: Map<string, tf.Tensor2D[]> = new Map(),
   ) {}
 
   /**
@@ -71,7 +97,7 @@ export class Weights {
    * size without a checkpoint, for memory and speed measurements. Biases are left out.
    */
   static synthetic(model: string, precision: 'f16' | 'f32', seed = 1): Weights {
-    return new Weights(model, new Map(), new Map(), { precision, next: rng(seed) });
+    return new Weights(model, new Map(), new Map(), { precision, next: rng(seed) }, new Map());
   }
 
   private makeUp(shape: number[]): Float32Array {
@@ -110,6 +136,7 @@ export class Weights {
     const precision = options.precision ?? 'auto';
     const tensors = new Map<string, tf.Tensor>();
     const packed = new Map<string, PackedWeight>();
+    const tables = new Map<string, tf.Tensor2D[]>();
     try {
       for (const key of source.names()) {
         const name = options.rename ? options.rename(key) : key;
@@ -121,6 +148,10 @@ export class Weights {
           continue;
         }
         const data = await readAsFloat32(source, key);
+        if (shape.length === 2 && data.length * 4 > MAX_TABLE_BYTES) {
+          tables.set(name, rowChunks(data, shape));
+          continue;
+        }
         const t = tf.tensor(data, shape, 'float32');
         if (shape.length === 4 && name.endsWith('.weight')) {
           tensors.set(name, tf.keep(tf.transpose(t, [2, 3, 1, 0])));
@@ -132,9 +163,10 @@ export class Weights {
     } catch (error) {
       tensors.forEach((t) => t.dispose());
       packed.forEach((p) => p.dispose());
+      tables.forEach((chunks) => tf.dispose(chunks));
       throw error;
     }
-    return new Weights(model, tensors, packed);
+    return new Weights(model, tensors, packed, null, tables);
   }
 
   static fromTensors(model: string, tensors: Map<string, tf.Tensor>): Weights {
@@ -142,17 +174,57 @@ export class Weights {
   }
 
   has(name: string): boolean {
-    return this.tensors.has(name) || this.packed.has(name);
+    return this.tensors.has(name) || this.packed.has(name) || this.tables.has(name);
   }
 
   names(): string[] {
-    return [...this.tensors.keys(), ...this.packed.keys()];
+    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys()];
+  }
+
+  /** The logical shape of a stored weight (PyTorch layout for packed ones). */
+  shape(name: string): number[] {
+    const chunks = this.tables.get(name);
+    if (chunks) return [chunks.reduce((n, c) => n + c.shape[0], 0), chunks[0].shape[1]];
+    const t = this.tensors.get(name);
+    const shape = t?.shape ?? this.packed.get(name)?.shape;
+    if (!shape) throw new WeightError(`${this.model}: no weight '${name}'.`);
+    return [...shape];
+  }
+
+  /** A [rows, width] table (an embedding), checked against `shape`; large ones are chunked. */
+  rowTable(name: string, shape: [number, number]): RowTable {
+    if (this.synthetic && !this.has(name)) this.tables.set(name, rowChunks(this.makeUp(shape), shape));
+    const chunks = this.tables.get(name) ?? [this.tensor(name, shape) as tf.Tensor2D];
+    const rows = chunks.reduce((n, c) => n + c.shape[0], 0);
+    if (rows !== shape[0] || chunks[0].shape[1] !== shape[1]) {
+      throw new WeightError(`${this.model}: weight '${name}' has shape [${rows},${chunks[0].shape[1]}], the config needs [${shape}].`);
+    }
+    return {
+      rows,
+      width: shape[1],
+      gather: (ids) =>
+        tf.tidy(() => {
+          if (chunks.length === 1) return tf.gather(chunks[0], ids);
+          let out: tf.Tensor | null = null;
+          let start = 0;
+          for (const chunk of chunks) {
+            const n = chunk.shape[0];
+            const local = tf.clipByValue(tf.sub(ids, tf.scalar(start, 'int32')), 0, n - 1);
+            const inside = tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
+            const part = tf.mul(tf.gather(chunk, local), tf.expandDims(tf.cast(inside, 'float32'), -1));
+            out = out ? tf.add(out, part) : part;
+            start += n;
+          }
+          return out!;
+        }),
+    };
   }
 
   /** The GPU tensor that holds `name` as stored (a packed weight's f16 pairs), for integrity checks. */
   stored(name: string): tf.Tensor {
-    const t = this.tensors.get(name) ?? this.packed.get(name)?.data;
-    if (!t) throw new WeightError(`${this.model}: no weight '${name}'.`);
+    const chunks = this.tables.get(name);
+    const t = this.tensors.get(name) ?? this.packed.get(name)?.data ?? (chunks?.length === 1 ? chunks[0] : undefined);
+    if (!t) throw new WeightError(`${this.model}: no single stored tensor '${name}'.`);
     return t;
   }
 
@@ -171,6 +243,7 @@ export class Weights {
   tensor(name: string, shape?: number[]): tf.Tensor {
     if (this.synthetic && shape && !this.tensors.has(name)) this.tensors.set(name, tf.keep(tf.tensor(this.makeUp(shape), shape)));
     const t = this.tensors.get(name);
+    if (!t && this.tables.has(name)) throw new WeightError(`${this.model}: '${name}' is stored in row chunks; read it with rowTable.`);
     if (!t) throw new WeightError(`${this.model}: the checkpoint has no weight '${name}', which the config needs.`);
     if (shape && !tf.util.arraysEqual(t.shape, shape)) {
       throw new WeightError(`${this.model}: weight '${name}' has shape [${t.shape}], the config needs [${shape}].`);
@@ -237,13 +310,16 @@ export class Weights {
     let total = 0;
     this.tensors.forEach((t) => (total += t.size * 4));
     this.packed.forEach((p) => (total += p.data.size * 4));
+    this.tables.forEach((chunks) => chunks.forEach((c) => (total += c.size * 4)));
     return total;
   }
 
   dispose(): void {
     this.tensors.forEach((t) => t.dispose());
     this.packed.forEach((p) => p.dispose());
+    this.tables.forEach((chunks) => tf.dispose(chunks));
     this.tensors.clear();
     this.packed.clear();
+    this.tables.clear();
   }
 }

@@ -7,7 +7,7 @@
  * repeated ids accumulate gradient as in an embedding table). Gradients flow only into `rows`.
  */
 import * as tf from '../engine/tf';
-import type { Weights } from '../model/weights';
+import type { RowTable, Weights } from '../model/weights';
 
 const TABLE = 'embeddings.token_embedding.weight';
 
@@ -15,15 +15,15 @@ const TABLE = 'embeddings.token_embedding.weight';
  * A token lookup for `clipTextEncoder`'s `embedTokens`: ids listed in `rowIds` read row k of
  * `rows` [K, D]; every other id reads the frozen `table` [V, D] (ids ≥ V must be in `rowIds`).
  */
-export function embedWithRows(table: tf.Tensor2D, rowIds: readonly number[], rows: tf.Tensor2D): (ids: tf.Tensor2D) => tf.Tensor3D {
-  const [V, D] = table.shape;
+export function embedWithRows(table: RowTable, rowIds: readonly number[], rows: tf.Tensor2D): (ids: tf.Tensor2D) => tf.Tensor3D {
+  const { rows: V, width: D } = table;
   if (rows.shape[0] !== rowIds.length || rows.shape[1] !== D) {
     throw new Error(`embedWithRows: rows [${rows.shape}] must be [${rowIds.length}, ${D}].`);
   }
   return (ids) =>
     tf.tidy(() => {
       const [B, N] = ids.shape;
-      const base: tf.Tensor = tf.gather(table, tf.minimum(ids, tf.scalar(V - 1, 'int32')));
+      const base: tf.Tensor = table.gather(tf.minimum(ids, tf.scalar(V - 1, 'int32')));
       if (rowIds.length === 0) return base as tf.Tensor3D;
       const hit = tf.cast(tf.equal(ids.reshape([B, N, 1]), tf.tensor1d([...rowIds], 'int32')), 'float32'); // [B, N, K]
       const picked = tf.matMul(hit.reshape([B * N, rowIds.length]), rows).reshape([B, N, D]);
@@ -45,7 +45,7 @@ export interface TextualInversionInit {
 /** A concept's trainable token vectors over a frozen CLIP text encoder. */
 export class TextualInversion {
   private constructor(
-    private readonly table: tf.Tensor2D,
+    private readonly table: RowTable,
     /** Trainable [N, D]. */
     readonly vectors: tf.Variable<tf.Rank.R2>,
     /** The ids of the concept's tokens, one per vector. */
@@ -53,8 +53,8 @@ export class TextualInversion {
   ) {}
 
   static create(text: Weights, init: TextualInversionInit): TextualInversion {
-    const table = text.tensor(TABLE) as tf.Tensor2D;
-    const [V, D] = table.shape;
+    const [V, D] = text.shape(TABLE);
+    const table = text.rowTable(TABLE, [V, D]);
     const n = init.numVectors;
     if (!(Number.isInteger(n) && n >= 1)) throw new Error(`TextualInversion: numVectors must be a positive integer, got ${n}.`);
     const tokenIds = init.tokenIds ?? Array.from({ length: n }, (_, i) => V + i);
@@ -69,7 +69,7 @@ export class TextualInversion {
       const ids = init.initIds ?? [];
       if (ids.length === 0) throw new Error('TextualInversion: give initIds (the class word) or values.');
       const picks = Array.from({ length: n }, (_, i) => ids[i % ids.length]);
-      initial = tf.tidy(() => tf.gather(table, tf.tensor1d(picks, 'int32')) as tf.Tensor2D);
+      initial = tf.tidy(() => table.gather(tf.tensor1d(picks, 'int32')) as tf.Tensor2D);
     }
     const vectors = tf.variable(initial, true);
     initial.dispose();

@@ -96,7 +96,7 @@ describe('textual inversion lookup', () => {
     const table = tf.tensor2d(randomNormal(5 * 3, 3), [5, 3]);
     const rows = tf.variable(tf.tensor2d(randomNormal(2 * 3, 4), [2, 3]));
     const ids = tf.tensor2d([[0, 5, 4, 6, 5]], [1, 5], 'int32');
-    const embed = embedWithRows(table, [5, 6], rows);
+    const embed = embedWithRows({ rows: 5, width: 3, gather: (i) => tf.gather(table, i) }, [5, 6], rows);
     const before = tf.memory().numTensors;
     const out = embed(ids);
     const t = await table.array();

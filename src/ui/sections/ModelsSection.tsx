@@ -1,10 +1,21 @@
 import { useState, type FormEvent } from 'react';
+import { filesFromEntries } from '../../model/sources/local';
 import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
 import { deleteCachedModel, loadModel, useStudio } from '../store';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+async function droppedModel(entries: FileSystemEntry[]): Promise<void> {
+  const label = entries[0]?.name ?? 'folder';
+  try {
+    const files = await filesFromEntries(entries);
+    await loadModel({ kind: 'local', files: [...files.values()], paths: [...files.keys()] }, label);
+  } catch (e) {
+    useStudio.setState({ modelLoad: { state: 'failed', label, error: { name: 'ModelLoadFailed', message: e instanceof Error ? e.message : String(e) } } });
+  }
+}
 
 export function ModelsSection() {
   const model = useStudio((s) => s.model);
@@ -14,6 +25,7 @@ export function ModelsSection() {
   const [repo, setRepo] = useState('');
   const [revision, setRevision] = useState('main');
   const [endpoint, setEndpoint] = useState(DEFAULT_ENDPOINT);
+  const [dropping, setDropping] = useState(false);
   const busy = load.state === 'loading' || !ready;
 
   const loadHub = (r: string, rev: string) => void loadModel({ kind: 'hub', repo: r, revision: rev, endpoint }, r);
@@ -84,9 +96,26 @@ export function ModelsSection() {
         </ul>
       </div>
 
-      <div className="card">
+      <div
+        className={`card${dropping ? ' dropping' : ''}`}
+        data-testid="model-drop"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDropping(true);
+        }}
+        onDragLeave={() => setDropping(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDropping(false);
+          if (busy) return;
+          const entries = Array.from(e.dataTransfer.items)
+            .map((item) => item.webkitGetAsEntry())
+            .filter((entry): entry is FileSystemEntry => entry !== null);
+          void droppedModel(entries);
+        }}
+      >
         <h2>From a folder on this device</h2>
-        <p className="muted">Pick a diffusers model folder (with model_index.json). Nothing is uploaded anywhere.</p>
+        <p className="muted">Pick or drop a diffusers model folder (with model_index.json). Nothing is uploaded anywhere.</p>
         <input
           type="file"
           aria-label="Model folder"
