@@ -32,6 +32,7 @@ import forwardSource from '../../shaders/attention_forward.wgsl?raw';
 import deltaSource from '../../shaders/attention_backward_delta.wgsl?raw';
 import dqSource from '../../shaders/attention_backward_dq.wgsl?raw';
 import dkvSource from '../../shaders/attention_backward_dkv.wgsl?raw';
+import { attentionComposed } from './attention.reference';
 import { runKernel, type Constant, type KernelDef } from './kernel';
 import { webgpuBackend } from '../engine/tf-backend';
 
@@ -203,11 +204,33 @@ export function attentionBackward(
   });
 }
 
+/** Query rows per block for heads wider than the kernel takes. */
+const WIDE_QUERY_BLOCK = 1024;
+
+/**
+ * Heads wider than MAX_HEAD_DIM (the VAE's single 512-wide head): composed tfjs ops over blocks
+ * of WIDE_QUERY_BLOCK query rows, so the scores stay [B, H, block, Nk] (16 MiB at Nk = 4096).
+ */
+function wideHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): tf.Tensor {
+  if (options.causal) throw new Error(`attention: causal heads wider than ${MAX_HEAD_DIM} are not supported.`);
+  const numQueries = q.shape[1] as number;
+  if (numQueries <= WIDE_QUERY_BLOCK) return attentionComposed(q, k, v, options);
+  return tf.tidy(() => {
+    const blocks: tf.Tensor[] = [];
+    for (let start = 0; start < numQueries; start += WIDE_QUERY_BLOCK) {
+      const rows = Math.min(WIDE_QUERY_BLOCK, numQueries - start);
+      blocks.push(attentionComposed(tf.slice(q, [0, start, 0], [-1, rows, -1]), k, v, options));
+    }
+    return tf.concat(blocks, 1);
+  });
+}
+
 /**
  * softmax(scale · Q Kᵀ) V over `numHeads` heads; differentiable in q, k and v. See the header
- * for layout and buffers.
+ * for layout and buffers. Heads wider than MAX_HEAD_DIM take a blocked composed path.
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): tf.Tensor {
+  if (q.rank === 3 && (q.shape[2] as number) / options.numHeads > MAX_HEAD_DIM) return wideHeadAttention(q, k, v, options);
   const s = attentionShapes(q, k, v, options);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
