@@ -230,7 +230,9 @@ export class Weights {
 
   private packedWeight(name: string, shape: number[]): PackedWeight | undefined {
     if (this.synthetic?.precision === 'f16' && !this.packed.has(name) && packable(name, shape.length)) {
-      this.packed.set(name, packF16(this.makeUp(shape), shape));
+      const p = packF16(this.makeUp(shape), shape);
+      tf.keep(p.data); // made inside a layer's tidy, kept with the model
+      this.packed.set(name, p);
     }
     const p = this.packed.get(name);
     if (p && !tf.util.arraysEqual(p.shape, shape)) {
