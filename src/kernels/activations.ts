@@ -15,6 +15,7 @@ import quickGeluSource from '../../shaders/quick_gelu.wgsl?raw';
 import quickGeluGradSource from '../../shaders/quick_gelu_grad.wgsl?raw';
 import gegluSource from '../../shaders/geglu.wgsl?raw';
 import gegluGradSource from '../../shaders/geglu_grad.wgsl?raw';
+import erfSource from '../../shaders/lib/erf.wgsl?raw';
 import { runKernel, withGradient, workgroupGrid, type KernelDef } from './kernel';
 
 const QUICK_GELU: KernelDef = { name: 'quick_gelu', source: quickGeluSource, inputs: ['x'] };
@@ -30,6 +31,7 @@ const GEGLU_UNIFORMS = [['count', 'i32'], ['features', 'i32']] as const;
 const GEGLU: KernelDef = {
   name: 'geglu',
   source: gegluSource,
+  includes: [erfSource],
   inputs: ['h'],
   uniforms: GEGLU_UNIFORMS,
   workgroupSize: [GEGLU_WORKGROUP, 1, 1],
@@ -37,6 +39,7 @@ const GEGLU: KernelDef = {
 const GEGLU_GRAD: KernelDef = {
   name: 'geglu_grad',
   source: gegluGradSource,
+  includes: [erfSource],
   inputs: ['h', 'dy'],
   uniforms: GEGLU_UNIFORMS,
   workgroupSize: [GEGLU_WORKGROUP, 1, 1],

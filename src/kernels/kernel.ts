@@ -38,6 +38,8 @@ export interface KernelDef {
   outputComponent?: number;
   /** Vector width of each input's elements; defaults to `outputComponent`. */
   inputComponents?: readonly number[];
+  /** Shared WGSL (from `shaders/lib/`, imported `?raw`) placed before `source`. */
+  includes?: readonly string[];
 }
 
 export interface Launch {
@@ -87,7 +89,7 @@ export function runKernel(def: KernelDef, launch: Launch): tf.Tensor {
     outputComponent,
     variableComponents: def.inputComponents ? [...def.inputComponents] : undefined,
     uniforms: uniformDecls.map(([name, type]) => `${name} : ${type},`).join(' ') || undefined,
-    getUserCode: () => `${preamble}\n${def.source}`,
+    getUserCode: () => [preamble, ...(def.includes ?? []), def.source].join('\n'),
   };
 
   const uniformData = uniformDecls.map(([name, type]) => {
