@@ -149,8 +149,8 @@ export class Engine {
         previewEvery: 1,
         onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
       }).catch((error) => {
-        if (error instanceof CancelledError) throw error;
-        throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+        if (error instanceof RangeError) throw new EngineError('InvalidRequest', error.message, 'Change the setting and generate again.');
+        throw error;
       });
     }, ctx.signal);
   }

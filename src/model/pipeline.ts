@@ -143,11 +143,12 @@ export async function textToImage(
   hooks: { onStep?: (report: StepReport) => void; signal?: AbortSignal; previewEvery?: number } = {},
 ): Promise<TextToImageResult> {
   const o = { ...TEXT_TO_IMAGE_DEFAULTS, ...options };
+  // Options out of range throw RangeError (the engine reports those as the user's to fix).
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   if (o.width % 8 !== 0 || o.height % 8 !== 0 || o.width <= 0 || o.height <= 0) {
-    throw new Error(`Image size ${o.width}×${o.height} must be positive multiples of 8.`);
+    throw new RangeError(`Image size ${o.width}×${o.height} must be positive multiples of 8.`);
   }
-  if (!Number.isInteger(o.steps) || o.steps < 1) throw new Error(`steps must be a positive integer, got ${o.steps}.`);
+  if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError(`steps must be a positive integer, got ${o.steps}.`);
 
   // 1. prompts
   const prompt = tokenizer.encode(o.prompt);

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import type { TextToImageOptions } from '../../engine/protocol';
+import { useMemo, useState, type FormEvent } from 'react';
+import type { RgbaImage, TextToImageOptions } from '../../engine/protocol';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
 import { cancelGeneration, generate, showSection, useStudio } from '../store';
@@ -8,6 +8,15 @@ const SAMPLERS = [
   ['ddim', 'DDIM'],
   ['euler', 'Euler'],
 ] as const;
+
+function SaveLink({ image, name }: { image: RgbaImage; name: string }) {
+  const href = useMemo(() => toPngDataUrl(image), [image]);
+  return (
+    <a download={name} href={href}>
+      Save PNG
+    </a>
+  );
+}
 
 export function GenerateSection() {
   const model = useStudio((s) => s.model);
@@ -129,9 +138,7 @@ export function GenerateSection() {
                 <RgbaCanvas image={image} label={`Generated image ${i + 1}`} scale={Math.max(1, Math.floor(256 / image.width))} />
                 <figcaption>
                   seed {generation.result.seed}{' '}
-                  <a download={`studio-${generation.result.seed}-${i + 1}.png`} href={toPngDataUrl(image)}>
-                    Save PNG
-                  </a>
+                  <SaveLink image={image} name={`studio-${generation.result.seed}-${i + 1}.png`} />
                 </figcaption>
               </figure>
             ))}
