@@ -12,6 +12,8 @@ const BASE_FLAGS = [
   '--disable-sync',
 ];
 const PORT = 4173;
+/** `npm run dev`'s port (vite.config.ts). */
+const DEV_PORT = 5173;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -34,6 +36,12 @@ export default defineConfig({
       use: { launchOptions: { executablePath: CHROMIUM, args: [...BASE_FLAGS, '--enable-unsafe-webgpu'] } },
     },
     {
+      // README's start command (`npm run dev`): the studio as a newcomer first sees it.
+      name: 'dev-server',
+      testMatch: /dev-server\.spec\.ts/,
+      use: { baseURL: `http://127.0.0.1:${DEV_PORT}`, launchOptions: { executablePath: CHROMIUM, args: [...BASE_FLAGS, '--enable-unsafe-webgpu'] } },
+    },
+    {
       name: 'no-webgpu',
       testMatch: /no-webgpu\.spec\.ts/,
       use: { launchOptions: { executablePath: CHROMIUM, args: BASE_FLAGS } },
@@ -43,6 +51,12 @@ export default defineConfig({
     {
       command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
       url: `http://127.0.0.1:${PORT}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      command: `npm run dev -- --strictPort`,
+      url: `http://127.0.0.1:${DEV_PORT}`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },

@@ -14,6 +14,17 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
+  // Pre-bundle tfjs' entry points together in one pass (they share one tfjs-core); discovered
+  // one by one inside the worker, the dev server would bundle them apart and reload midway.
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs-core/dist/index.js',
+      '@tensorflow/tfjs-core/dist/register_all_gradients',
+      '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops',
+      '@tensorflow/tfjs-backend-webgpu/dist/index.js',
+      '@huggingface/tokenizers',
+    ],
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   test: {
     include: ['src/**/*.test.ts'],
