@@ -13,7 +13,7 @@ test('load the tiny model from a hub endpoint and generate an image', async ({ p
   await expect(result).toContainText('seed 42');
   const save = result.getByRole('link', { name: 'Save PNG' });
   await expect(save).toHaveAttribute('href', /^data:image\/png;base64,/);
-  await expect(save).toHaveAttribute('download', 'studio-42-1.png');
+  await expect(save).toHaveAttribute('download', 'studio-42.png');
   await studio.screenshot('generated');
   studio.expectNoErrors();
 });

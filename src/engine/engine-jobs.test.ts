@@ -64,6 +64,13 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
     expect(c.images[0].data).not.toEqual(a.images[0].data);
     const distinct = new Set(a.images[0].data.filter((_, i) => i % 4 === 0));
     expect(distinct.size).toBeGreaterThan(10); // an image, not a flat fill
+    const batch = await engine.generate({ ...options, batch: 2, seed: 1233 }, context());
+    expect(batch.images).toHaveLength(2);
+    // Image i of a batch starts from seed + i: the same image up to float rounding of batched math.
+    const diffs = batch.images[1].data.map((v, i) => Math.abs(v - a.images[0].data[i]));
+    expect(Math.max(...diffs)).toBeLessThanOrEqual(2);
+    const other = batch.images[0].data.map((v, i) => Math.abs(v - a.images[0].data[i]));
+    expect(Math.max(...other)).toBeGreaterThan(20);
   });
 
   it('reports a prompt longer than 77 tokens as truncated', async () => {

@@ -51,6 +51,7 @@ export interface StepReport {
 
 export interface TextToImageResult {
   images: RgbaImage[];
+  /** Image i was made from seed + i. */
   seed: number;
   /** What truncation to the encoder's 77 tokens cut from the prompt ('' when nothing). */
   droppedText: string;
@@ -160,8 +161,12 @@ export async function textToImage(
   const timesteps = sampler.setTimesteps(o.steps);
 
   // 3. initial latents
+  // Image i of a batch starts from seed + i, so a seed gives the same image at any batch size.
   const shape: [number, number, number, number] = [o.batch, model.unet.config.inChannels, o.height / 8, o.width / 8];
-  let latents = tf.tensor4d(randomNormal(shape.reduce((a, b) => a * b), seed, sampler.initNoiseSigma), shape);
+  const perImage = shape[1] * shape[2] * shape[3];
+  const noise = new Float32Array(o.batch * perImage);
+  for (let i = 0; i < o.batch; i++) noise.set(randomNormal(perImage, (seed + i) >>> 0, sampler.initNoiseSigma), i * perImage);
+  let latents = tf.tensor4d(noise, shape);
 
   try {
     // 4. denoise

@@ -29,6 +29,7 @@ export function GenerateSection() {
     sampler: 'ddim' as TextToImageOptions['sampler'],
     seed: '',
     size: 0,
+    batch: 1,
   });
   const size = form.size || model?.imageSize || 512;
   const running = generation.state === 'running';
@@ -46,6 +47,7 @@ export function GenerateSection() {
       seed,
       width: size,
       height: size,
+      batch: form.batch,
     });
   };
 
@@ -97,6 +99,10 @@ export function GenerateSection() {
             <input name="size" type="number" min={64} max={1024} step={8} value={size} onChange={(e) => set('size', Number(e.target.value))} />
           </label>
           <label>
+            Images
+            <input name="batch" type="number" min={1} max={4} value={form.batch} onChange={(e) => set('batch', Math.min(4, Math.max(1, Number(e.target.value) || 1)))} />
+          </label>
+          <label>
             Seed
             <input name="seed" inputMode="numeric" placeholder="random" value={form.seed} onChange={(e) => set('seed', e.target.value.replace(/[^0-9]/g, ''))} />
           </label>
@@ -137,8 +143,8 @@ export function GenerateSection() {
               <figure key={i}>
                 <RgbaCanvas image={image} label={`Generated image ${i + 1}`} scale={Math.max(1, Math.floor(256 / image.width))} />
                 <figcaption>
-                  seed {generation.result.seed}{' '}
-                  <SaveLink image={image} name={`studio-${generation.result.seed}-${i + 1}.png`} />
+                  seed {generation.result.seed + i}{' '}
+                  <SaveLink image={image} name={`studio-${generation.result.seed + i}.png`} />
                 </figcaption>
               </figure>
             ))}
