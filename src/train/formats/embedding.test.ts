@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '../../engine/tf';
+import { f32ToF16, SafetensorsFile, writeSafetensors } from '../../model/safetensors';
+import { randomNormal } from '../../test/random';
+import { embeddingFileBytes, exportEmbedding, type EmbeddingExport } from './embedding';
+import { FormatError } from './errors';
+import { importPersonalization, type ImportTarget } from './import';
+import { sd15EmbeddingBytes, sd15UNetConfig } from './sizes';
+
+const TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
+
+function concept(nVectors: number, dim = 768): EmbeddingExport {
+  return {
+    token: '<my-cat>',
+    classWord: 'cat',
+    vectors: randomNormal(nVectors * dim, 7),
+    nVectors,
+    dim,
+    baseModel: 'stable-diffusion-v1-5/stable-diffusion-v1-5',
+    steps: 500,
+    created: '2026-11-24T12:00:00.000Z',
+  };
+}
+
+async function refused(bytes: Uint8Array, fileName: string, target = TARGET): Promise<FormatError> {
+  const before = tf.memory().numTensors;
+  const error = await importPersonalization(bytes, fileName, target).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(tf.memory().numTensors).toBe(before);
+  expect(error).toBeInstanceOf(FormatError);
+  return error as FormatError;
+}
+
+describe('embedding files', () => {
+  it('single-key: { "<token>": F32 [n, dim] } with studio metadata, round trip', async () => {
+    const e = concept(3);
+    const bytes = exportEmbedding(e, 'single-key');
+    const file = await SafetensorsFile.open(bytes, 'my-cat.safetensors');
+    expect(file.names()).toEqual(['<my-cat>']);
+    expect(file.info('<my-cat>')).toMatchObject({ dtype: 'F32', shape: [3, 768] });
+    expect(file.metadata).toMatchObject({
+      'studio.tool': 'diffusion-studio',
+      'studio.kind': 'textual-inversion',
+      'studio.layout': 'single-key',
+      'studio.token': '<my-cat>',
+      'studio.class_word': 'cat',
+      'studio.base_model': 'stable-diffusion-v1-5/stable-diffusion-v1-5',
+      'studio.steps': '500',
+      'studio.created': '2026-11-24T12:00:00.000Z',
+      'studio.vectors': '3',
+      'studio.dim': '768',
+    });
+
+    const before = tf.memory().numTensors;
+    const back = await importPersonalization(bytes, 'whatever.safetensors', TARGET);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(back).toMatchObject({ kind: 'embedding', layout: 'single-key', token: '<my-cat>', nVectors: 3, dim: 768, classWord: 'cat' });
+    expect(back.kind === 'embedding' && back.info).toEqual({ baseModel: e.baseModel, steps: 500, created: e.created });
+    expect(back.kind === 'embedding' && back.vectors).toEqual(e.vectors);
+  });
+
+  it("emb_params (kohya): token from metadata, else the file name", async () => {
+    const e = concept(2);
+    const bytes = exportEmbedding(e, 'emb_params');
+    const file = await SafetensorsFile.open(bytes, 'x');
+    expect(file.names()).toEqual(['emb_params']);
+    const back = await importPersonalization(bytes, 'x.safetensors', TARGET);
+    expect(back).toMatchObject({ kind: 'embedding', layout: 'emb_params', token: '<my-cat>', nVectors: 2, dim: 768 });
+    expect(back.kind === 'embedding' && back.vectors).toEqual(e.vectors);
+
+    // A kohya file has no studio metadata: the token is the file name (as A1111 and ComfyUI do).
+    const kohya = writeSafetensors({ emb_params: { dtype: 'F32', shape: [2, 768], data: e.vectors } });
+    expect(await importPersonalization(kohya, 'dir/sks-dog.safetensors', TARGET)).toMatchObject({ token: 'sks-dog', nVectors: 2 });
+  });
+
+  it('reads F16 vectors and a bare [dim] vector', async () => {
+    const v = randomNormal(768, 3);
+    const f16 = writeSafetensors({ '<x>': { dtype: 'F16', shape: [1, 768], data: f32ToF16(v) } });
+    const back = await importPersonalization(f16, 'x.safetensors', TARGET);
+    expect(back.kind === 'embedding' && Math.max(...back.vectors.map((x, i) => Math.abs(x - v[i])))).toBeLessThan(2e-3);
+    const bare = writeSafetensors({ '<y>': { dtype: 'F32', shape: [768], data: v } });
+    expect(await importPersonalization(bare, 'y.safetensors', TARGET)).toMatchObject({ token: '<y>', nVectors: 1, dim: 768 });
+  });
+
+  it('refuses a 1024-wide (SD 2.x) embedding for a 768-wide model', async () => {
+    const bytes = exportEmbedding(concept(1, 1024));
+    const error = await refused(bytes, 'sd2.safetensors');
+    expect(error.reason).toBe('dim-mismatch');
+    expect(error.message).toMatch(/1024 wide \(SD 2\.x\).*768 wide \(SD 1\.x\)/);
+  });
+
+  it('refuses an SDXL embedding (clip_l + clip_g)', async () => {
+    const bytes = writeSafetensors({
+      clip_l: { dtype: 'F32', shape: [1, 768], data: new Float32Array(768) },
+      clip_g: { dtype: 'F32', shape: [1, 1280], data: new Float32Array(1280) },
+    });
+    const error = await refused(bytes, 'xl.safetensors');
+    expect(error.reason).toBe('dim-mismatch');
+    expect(error.message).toMatch(/SDXL embedding/);
+  });
+
+  it('size: one 768-wide vector is a few KB, and the computed size is exact', () => {
+    const e = concept(1);
+    for (const layout of ['single-key', 'emb_params'] as const) {
+      expect(embeddingFileBytes(e, layout)).toBe(exportEmbedding(e, layout).byteLength);
+    }
+    const bytes = sd15EmbeddingBytes(1);
+    expect(bytes).toBeGreaterThan(768 * 4);
+    expect(bytes).toBeLessThan(8 * 1024);
+    console.log(`TI SD1.5 1×768 F32: ${bytes} B (single-key), ${sd15EmbeddingBytes(1, 'emb_params')} B (emb_params)`);
+  });
+});

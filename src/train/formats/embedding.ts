@@ -1,0 +1,116 @@
+/**
+ * Textual-inversion embeddings as safetensors, in the two layouts the ecosystem reads:
+ *  - 'single-key': `{ "<token>": F32 [n, dim] }` — diffusers `load_textual_inversion` (the key is
+ *    the token), ComfyUI and AUTOMATIC1111 (any single tensor; they name it after the file).
+ *  - 'emb_params': `{ "emb_params": F32 [n, dim] }` — what kohya's sd-scripts writes; the token
+ *    is the file name for A1111/ComfyUI, and `studio.token` in our metadata.
+ * Pure data: no tensors are created on import or export.
+ */
+import { writeSafetensors, type SafetensorsFile } from '../../model/safetensors';
+import type { TextualInversion } from '../textual-inversion';
+import { FormatError, textWidthFamily } from './errors';
+import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './metadata';
+import { safetensorsByteSize } from './plan';
+
+export type EmbeddingLayout = 'single-key' | 'emb_params';
+export const KOHYA_EMBEDDING_KEY = 'emb_params';
+
+export interface EmbeddingExport extends TrainingInfo {
+  token: string;
+  /** [nVectors · dim] row-major. */
+  vectors: Float32Array;
+  nVectors: number;
+  dim: number;
+  classWord?: string;
+}
+
+export interface ImportedEmbedding {
+  kind: 'embedding';
+  layout: EmbeddingLayout;
+  /** From the key (single-key), else `studio.token`, else the file name without extension. */
+  token: string;
+  vectors: Float32Array;
+  nVectors: number;
+  dim: number;
+  classWord?: string;
+  info: TrainingInfo;
+  /** The file's `__metadata__` as is. */
+  metadata: Readonly<Record<string, string>>;
+}
+
+function tensorKey(e: Pick<EmbeddingExport, 'token'>, layout: EmbeddingLayout): string {
+  if (layout === 'emb_params') return KOHYA_EMBEDDING_KEY;
+  if (e.token.length === 0 || e.token === '__metadata__') throw new FormatError('invalid', `Embedding token '${e.token}' cannot be a safetensors key.`);
+  return e.token;
+}
+
+function embeddingMetadata(e: Omit<EmbeddingExport, 'vectors'>, layout: EmbeddingLayout): Record<string, string> {
+  const meta = commonMetadata('textual-inversion', layout, e);
+  meta[META.token] = e.token;
+  if (e.classWord !== undefined) meta[META.classWord] = e.classWord;
+  meta[META.vectors] = String(e.nVectors);
+  meta[META.dim] = String(e.dim);
+  return meta;
+}
+
+export function exportEmbedding(e: EmbeddingExport, layout: EmbeddingLayout = 'single-key'): Uint8Array {
+  if (!(Number.isInteger(e.nVectors) && e.nVectors >= 1 && Number.isInteger(e.dim) && e.dim >= 1) || e.vectors.length !== e.nVectors * e.dim) {
+    throw new FormatError('invalid', `Embedding '${e.token}': ${e.vectors.length} values do not make ${e.nVectors} vectors of ${e.dim}.`);
+  }
+  return writeSafetensors({ [tensorKey(e, layout)]: { dtype: 'F32', shape: [e.nVectors, e.dim], data: e.vectors } }, embeddingMetadata(e, layout));
+}
+
+/** The export input of a trained concept (reads its vectors). */
+export async function embeddingExportFrom(
+  concept: TextualInversion,
+  about: { token: string; classWord?: string } & TrainingInfo,
+): Promise<EmbeddingExport> {
+  const [nVectors, dim] = concept.vectors.shape;
+  return { ...about, vectors: Float32Array.from(await concept.vectors.data()), nVectors, dim };
+}
+
+/** Exported size in bytes, without the vectors. */
+export function embeddingFileBytes(e: Omit<EmbeddingExport, 'vectors'>, layout: EmbeddingLayout = 'single-key'): number {
+  return safetensorsByteSize([{ name: tensorKey(e, layout), dtype: 'F32', shape: [e.nVectors, e.dim] }], embeddingMetadata(e, layout));
+}
+
+/** True when the file holds exactly one 1-D or 2-D tensor: the shape of an SD 1.x/2.x embedding. */
+export function looksLikeEmbedding(file: SafetensorsFile): boolean {
+  const names = file.names();
+  return names.length === 1 && [1, 2].includes(file.info(names[0]).shape.length);
+}
+
+/** SDXL embeddings hold one tensor per text encoder. */
+export function looksLikeSdxlEmbedding(file: SafetensorsFile): boolean {
+  const names = file.names().sort();
+  return names.length === 2 && names[0] === 'clip_g' && names[1] === 'clip_l';
+}
+
+/** Reads an embedding for a text encoder `expectedDim` wide; refuses other widths. */
+export async function readEmbedding(file: SafetensorsFile, expectedDim: number, fileName: string): Promise<ImportedEmbedding> {
+  if (looksLikeSdxlEmbedding(file)) {
+    throw new FormatError('dim-mismatch', `${fileName}: this is an SDXL embedding (clip_l + clip_g); this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}).`);
+  }
+  if (!looksLikeEmbedding(file)) throw new FormatError('unknown-format', `${fileName}: not an embedding (expected exactly one [vectors, width] tensor).`);
+  const [key] = file.names();
+  const shape = file.info(key).shape;
+  // A1111 accepts a bare [dim] vector as one vector.
+  const [nVectors, dim] = shape.length === 1 ? [1, shape[0]] : shape;
+  if (dim !== expectedDim) {
+    throw new FormatError(
+      'dim-mismatch',
+      `${fileName}: the embedding's vectors are ${dim} wide (${textWidthFamily(dim)}), but this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}). Use an embedding trained for this base model.`,
+    );
+  }
+  if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
+  const layout: EmbeddingLayout = key === KOHYA_EMBEDDING_KEY ? 'emb_params' : 'single-key';
+  const meta = file.metadata;
+  const token = layout === 'single-key' ? key : (meta[META.token] ?? fileStem(fileName));
+  const vectors = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
+  return { kind: 'embedding', layout, token, vectors, nVectors, dim, classWord: meta[META.classWord], info: readTrainingInfo(meta), metadata: meta };
+}
+
+function fileStem(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? fileName;
+  return base.replace(/\.[^.]*$/, '');
+}

@@ -1,0 +1,32 @@
+/**
+ * Refusals of the interop formats: one error class, a machine-readable `reason` and a message
+ * that says what the file is and what to do.
+ */
+export type FormatRefusal =
+  | 'empty' // zero bytes
+  | 'pickle' // a PyTorch pickle (.pt/.bin/.ckpt), never parsed
+  | 'not-safetensors' // bytes the safetensors reader rejects
+  | 'unknown-format' // valid safetensors, but neither an embedding nor a UNet LoRA
+  | 'dim-mismatch' // embedding for a text encoder of another width
+  | 'unknown-module' // LoRA layer on a module the studio's UNet does not have or cannot adapt
+  | 'shape-mismatch' // LoRA layer whose shapes do not fit the UNet config
+  | 'invalid'; // inconsistent content (missing half of a pair, bad alpha, …)
+
+export class FormatError extends Error {
+  override readonly name = 'FormatError';
+  constructor(
+    readonly reason: FormatRefusal,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The model family a text width belongs to, for messages. */
+export function textWidthFamily(dim: number): string {
+  if (dim === 768) return 'SD 1.x';
+  if (dim === 1024) return 'SD 2.x';
+  if (dim === 1280) return 'SDXL (OpenCLIP bigG)';
+  return 'an unknown model';
+}

@@ -1,0 +1,67 @@
+/**
+ * Import of a user's personalization file: an embedding or a UNet LoRA, told apart by its keys.
+ * Order of checks: empty → PyTorch pickle (by name and by magic bytes; never parsed) →
+ * safetensors header → embedding or LoRA. Every refusal is a `FormatError`; nothing is kept.
+ */
+import type { UNetConfig } from '../../model/config';
+import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors';
+import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
+import { FormatError } from './errors';
+import { looksLikeLora, readLora, type ImportedLora } from './lora-file';
+
+export type ImportedPersonalization = ImportedEmbedding | ImportedLora;
+
+/** What the current model accepts. */
+export interface ImportTarget {
+  /** The text encoder's width (CLIP hidden size): 768 for SD 1.x. */
+  textDim: number;
+  unet: UNetConfig;
+}
+
+const PICKLE_EXTENSIONS = ['.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle'];
+
+/** Why the bytes are a pickle, or null: zip (torch.save since 1.6) or a raw pickle (protocol 2–5). */
+export function pickleSignature(head: Uint8Array): string | null {
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'a zip archive (torch.save)';
+  if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return `a pickle (protocol ${head[1]})`;
+  return null;
+}
+
+function pickleError(fileName: string, what: string): FormatError {
+  return new FormatError('pickle', `${fileName} is ${what}. PyTorch pickles can run code; convert to safetensors (e.g. with safetensors.torch.save_file) and import that file.`);
+}
+
+async function head(source: SafetensorsSource, n: number): Promise<Uint8Array> {
+  if (source instanceof Blob) return new Uint8Array(await source.slice(0, n).arrayBuffer());
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  return bytes.subarray(0, n);
+}
+
+function sizeOf(source: SafetensorsSource): number {
+  return source instanceof Blob ? source.size : source.byteLength;
+}
+
+export async function importPersonalization(source: SafetensorsSource, fileName: string, target: ImportTarget): Promise<ImportedPersonalization> {
+  if (sizeOf(source) === 0) throw new FormatError('empty', `${fileName} is empty (0 bytes).`);
+  const lower = fileName.toLowerCase();
+  const ext = PICKLE_EXTENSIONS.find((e) => lower.endsWith(e));
+  if (ext) throw pickleError(fileName, `a PyTorch file (${ext})`);
+  const signature = pickleSignature(await head(source, 4));
+  if (signature) throw pickleError(fileName, signature);
+
+  let file: SafetensorsFile;
+  try {
+    file = await SafetensorsFile.open(source, fileName);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new FormatError('not-safetensors', `${e.message} Import an embedding or LoRA .safetensors file.`, { cause: e });
+    throw e;
+  }
+  if (file.names().length === 0) throw new FormatError('empty', `${fileName} holds no tensors.`);
+  if (looksLikeLora(file)) return readLora(file, target.unet, fileName);
+  if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName);
+  const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');
+  throw new FormatError(
+    'unknown-format',
+    `${fileName} is neither a textual-inversion embedding (one [vectors, width] tensor) nor a UNet LoRA (kohya, PEFT or diffusers keys); it holds ${file.names().length} tensors such as ${shown}.`,
+  );
+}
