@@ -1,0 +1,263 @@
+/**
+ * Training checkpoints: everything a `Trainer` needs to go on exactly where it stopped (config,
+ * step, the RNG's state, the trainable tensors, the AdamW moments), as plain structured-clone-able
+ * data; and where they are kept: a small `CheckpointStore` interface with an IndexedDB adapter
+ * (browser) and an in-memory one (Node, tests). Every record read back goes through
+ * `restoreCheckpoint`, which upgrades older versions and fails loudly on what it cannot read.
+ */
+import type { TrainerConfig } from './trainer';
+
+export const CHECKPOINT_VERSION = 1;
+
+/** A tensor as data: row-major values and shape. */
+export interface StoredTensor {
+  /** Trainable key: `ti.vectors` or a LoRA key `unet.<prefix>.lora.{down,up}.weight`. */
+  key: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Checkpoint {
+  version: typeof CHECKPOINT_VERSION;
+  /** The model's source id (`StableDiffusionModel.source`) the concept was trained on. */
+  model: string;
+  config: TrainerConfig;
+  /** Optimizer steps taken. */
+  step: number;
+  /** State of the trainer's seeded generator after `step` steps. */
+  rngState: number;
+  /** EMA of the loss, for progress display (null before the first step). */
+  smoothedLoss: number | null;
+  /** Trainable tensors, in the optimizer's variable order. */
+  tensors: StoredTensor[];
+  /** AdamW moments [n, 2] (m, v interleaved), one per entry of `tensors`, same keys. */
+  moments: StoredTensor[];
+  /** Date.now() when taken. */
+  created: number;
+}
+
+/** What `list()` shows without reading tensors. */
+export interface CheckpointSummary {
+  id: string;
+  model: string;
+  method: TrainerConfig['method'];
+  token: string;
+  step: number;
+  steps: number;
+  created: number;
+  bytes: number;
+}
+
+export type CheckpointErrorName = 'CheckpointUnreadable' | 'StorageQuotaExceeded' | 'StorageUnavailable';
+
+export class CheckpointError extends Error {
+  override readonly name: CheckpointErrorName;
+  readonly hint: string;
+
+  constructor(name: CheckpointErrorName, message: string, hint: string) {
+    super(message);
+    this.name = name;
+    this.hint = hint;
+  }
+}
+
+export function checkpointBytes(c: Checkpoint): number {
+  return [...c.tensors, ...c.moments].reduce((sum, t) => sum + t.data.byteLength, 0);
+}
+
+export function summarize(id: string, c: Checkpoint): CheckpointSummary {
+  return { id, model: c.model, method: c.config.method, token: c.config.token, step: c.step, steps: c.config.steps, created: c.created, bytes: checkpointBytes(c) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Versioned restore
+
+type Raw = Record<string, unknown>;
+
+function unreadable(why: string): CheckpointError {
+  return new CheckpointError('CheckpointUnreadable', `This training checkpoint cannot be read: ${why}.`, 'Delete it and start the training again.');
+}
+
+function readTensors(raw: unknown, field: string): StoredTensor[] {
+  if (!Array.isArray(raw)) throw unreadable(`${field} is not a list`);
+  return raw.map((t: Raw, i) => {
+    const shape = t?.shape;
+    if (typeof t?.key !== 'string' || !Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw unreadable(`${field}[${i}] has no key or shape`);
+    }
+    const data = t.data instanceof Float32Array ? t.data : Array.isArray(t.data) ? Float32Array.from(t.data as number[]) : null;
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (data === null || data.length !== size) throw unreadable(`${field}[${i}] ('${t.key}') holds ${data?.length ?? 'no'} values for shape [${shape}]`);
+    return { key: t.key, shape: [...(shape as number[])], data };
+  });
+}
+
+/**
+ * A checkpoint from anything read back from storage. Version 1 is the first format; when the
+ * format changes, older versions are upgraded here, one `case` each, so stored training keeps loading.
+ */
+export function restoreCheckpoint(raw: unknown): Checkpoint {
+  if (typeof raw !== 'object' || raw === null) throw unreadable('it is not an object');
+  const r = raw as Raw;
+  switch (r.version) {
+    case 1: {
+      const config = r.config as TrainerConfig | undefined;
+      if (typeof config !== 'object' || config === null || typeof config.method !== 'string') throw unreadable('config is missing');
+      const { step, rngState } = r;
+      if (!Number.isInteger(step) || (step as number) < 0) throw unreadable(`step ${String(step)} is not a count`);
+      if (!Number.isInteger(rngState)) throw unreadable('the random generator state is missing');
+      const tensors = readTensors(r.tensors, 'tensors');
+      const moments = readTensors(r.moments, 'moments');
+      if (moments.length !== tensors.length || moments.some((m, i) => m.key !== tensors[i].key)) throw unreadable('moments do not match the tensors');
+      return {
+        version: 1,
+        model: typeof r.model === 'string' ? r.model : '',
+        config: { ...config, targets: [...config.targets] },
+        step: step as number,
+        rngState: rngState as number,
+        smoothedLoss: typeof r.smoothedLoss === 'number' ? r.smoothedLoss : null,
+        tensors,
+        moments,
+        created: typeof r.created === 'number' ? r.created : 0,
+      };
+    }
+    default:
+      throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Stores
+
+export interface CheckpointStore {
+  put(id: string, checkpoint: Checkpoint): Promise<void>;
+  /** The checkpoint, or null when there is none under `id`. */
+  get(id: string): Promise<Checkpoint | null>;
+  delete(id: string): Promise<void>;
+  /** Summaries, oldest first. */
+  list(): Promise<CheckpointSummary[]>;
+}
+
+/** Keeps structured clones in memory, as IndexedDB would store them. */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private readonly records = new Map<string, unknown>();
+
+  async put(id: string, checkpoint: Checkpoint): Promise<void> {
+    this.records.set(id, structuredClone(checkpoint));
+  }
+
+  async get(id: string): Promise<Checkpoint | null> {
+    const raw = this.records.get(id);
+    return raw === undefined ? null : restoreCheckpoint(structuredClone(raw));
+  }
+
+  async delete(id: string): Promise<void> {
+    this.records.delete(id);
+  }
+
+  async list(): Promise<CheckpointSummary[]> {
+    return [...this.records].map(([id, raw]) => summarize(id, restoreCheckpoint(raw))).sort((a, b) => a.created - b.created);
+  }
+}
+
+const DB_NAME = 'diffusion-studio-checkpoints';
+const DB_VERSION = 1;
+/** Full checkpoints by id. */
+const RECORDS = 'checkpoints';
+/** `CheckpointSummary` by id, so `list()` reads no tensors. */
+const SUMMARIES = 'summaries';
+
+const QUOTA_HINT = 'Free browser storage: delete old checkpoints or concepts, or allow this site more storage.';
+
+/** IndexedDB failures as named errors; quota errors say so. */
+function storageError(error: unknown, action: string): CheckpointError {
+  const e = error as DOMException | null;
+  if (e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && /quota/i.test(e.message))) {
+    return new CheckpointError('StorageQuotaExceeded', `Not enough browser storage to ${action}.`, QUOTA_HINT);
+  }
+  return new CheckpointError('StorageUnavailable', `Browser storage failed to ${action}: ${e?.message ?? String(error)}`, 'Reload the page; private windows may not allow storage.');
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+  });
+}
+
+/** Checkpoints in the browser's IndexedDB. */
+export class IndexedDbCheckpointStore implements CheckpointStore {
+  private db: Promise<IDBDatabase> | null = null;
+
+  constructor(private readonly factory: IDBFactory = globalThis.indexedDB) {}
+
+  private open(): Promise<IDBDatabase> {
+    this.db ??= new Promise<IDBDatabase>((resolve, reject) => {
+      if (!this.factory) throw new CheckpointError('StorageUnavailable', 'This browser has no IndexedDB.', 'Use a browser window that allows site storage.');
+      const r = this.factory.open(DB_NAME, DB_VERSION);
+      r.onupgradeneeded = () => {
+        const db = r.result;
+        if (!db.objectStoreNames.contains(RECORDS)) db.createObjectStore(RECORDS);
+        if (!db.objectStoreNames.contains(SUMMARIES)) db.createObjectStore(SUMMARIES);
+      };
+      r.onsuccess = () => {
+        r.result.onversionchange = () => r.result.close(); // let a newer tab upgrade
+        resolve(r.result);
+      };
+      r.onerror = () => reject(storageError(r.error, 'open the checkpoint database'));
+    }).catch((error) => {
+      this.db = null;
+      throw error;
+    });
+    return this.db;
+  }
+
+  async put(id: string, checkpoint: Checkpoint): Promise<void> {
+    try {
+      const tx = (await this.open()).transaction([RECORDS, SUMMARIES], 'readwrite');
+      tx.objectStore(RECORDS).put(checkpoint, id);
+      tx.objectStore(SUMMARIES).put(summarize(id, checkpoint), id);
+      await done(tx);
+    } catch (error) {
+      throw error instanceof CheckpointError ? error : storageError(error, `save checkpoint '${id}'`);
+    }
+  }
+
+  async get(id: string): Promise<Checkpoint | null> {
+    let raw: unknown;
+    try {
+      raw = await request((await this.open()).transaction(RECORDS).objectStore(RECORDS).get(id));
+    } catch (error) {
+      throw error instanceof CheckpointError ? error : storageError(error, `read checkpoint '${id}'`);
+    }
+    return raw === undefined ? null : restoreCheckpoint(raw);
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      const tx = (await this.open()).transaction([RECORDS, SUMMARIES], 'readwrite');
+      tx.objectStore(RECORDS).delete(id);
+      tx.objectStore(SUMMARIES).delete(id);
+      await done(tx);
+    } catch (error) {
+      throw error instanceof CheckpointError ? error : storageError(error, `delete checkpoint '${id}'`);
+    }
+  }
+
+  async list(): Promise<CheckpointSummary[]> {
+    try {
+      const all = await request((await this.open()).transaction(SUMMARIES).objectStore(SUMMARIES).getAll());
+      return (all as CheckpointSummary[]).sort((a, b) => a.created - b.created);
+    } catch (error) {
+      throw error instanceof CheckpointError ? error : storageError(error, 'list checkpoints');
+    }
+  }
+}

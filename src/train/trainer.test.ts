@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../engine/tf';
+import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
+import { vaeEncode } from '../model/vae';
+import type { Weights } from '../model/weights';
+import { nodeFolderSource } from '../parity/node-folder';
+import { randomNormal } from '../test/random';
+import { CheckpointError, IndexedDbCheckpointStore, MemoryCheckpointStore, restoreCheckpoint, type Checkpoint } from './checkpoint';
+import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
+import { resolveTrainerConfig, Trainer, TrainingRng, type TrainerOptions } from './trainer';
+
+const FIXTURE = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
+/** 64 px images: 8×8 latents (the fixture VAE downsamples 8×), 1×1 at the UNet's deepest level. */
+const RES = 64;
+
+let model: StableDiffusionModel;
+let frozen: Map<string, Uint8Array>;
+let images: Float32Array;
+
+/** Every stored weight of every component, as raw bytes. */
+async function snapshot(): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  const components: [string, Weights][] = [['text', model.text.weights], ['unet', model.unet.weights], ['vae', model.vae.weights]];
+  for (const [component, w] of components) {
+    for (const name of w.names()) {
+      const data = await w.stored(name).data();
+      out.set(`${component}/${name}`, new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
+    }
+  }
+  return out;
+}
+
+async function expectFrozen(): Promise<void> {
+  const now = await snapshot();
+  const changed = [...now].filter(([name, bytes]) => !Buffer.from(bytes).equals(Buffer.from(frozen.get(name)!)));
+  expect(changed.map(([name]) => name)).toEqual([]);
+  expect(model.unet.weights.adapterPrefixes()).toEqual([]);
+}
+
+const options = (o: Partial<TrainerOptions> = {}): TrainerOptions => ({
+  method: 'both',
+  token: '<my-cat>',
+  classWord: 'cat',
+  steps: 6,
+  resolution: RES,
+  rank: 2,
+  seed: 42,
+  ...o,
+});
+
+/**
+ * Just enough of IndexedDB for `IndexedDbCheckpointStore` (Node has none): out-of-line keys,
+ * structured clones, a transaction that commits after its requests, or aborts with a
+ * QuotaExceededError when the stored values would pass `quotaBytes` (counted as JSON length).
+ */
+function fakeIndexedDb(quotaBytes = Infinity): IDBFactory {
+  const stores = new Map<string, Map<string, unknown>>();
+  const later = (f: () => void) => setTimeout(f, 0);
+  const size = (v: unknown) => JSON.stringify(v, (_, x) => (x instanceof Float32Array ? Array.from(x) : x)).length;
+  const used = () => [...stores.values()].flatMap((m) => [...m.values()]).reduce((a: number, v) => a + size(v), 0);
+  const db = {
+    objectStoreNames: { contains: (n: string) => stores.has(n) },
+    createObjectStore: (n: string) => stores.set(n, new Map()),
+    close: () => {},
+    transaction() {
+      const writes: (() => void)[] = [];
+      let pending = 0;
+      const request = (f: () => unknown) => {
+        const r = { result: undefined as unknown, onsuccess: null as null | (() => void), onerror: null };
+        later(() => ((r.result = f()), r.onsuccess?.()));
+        return r;
+      };
+      const tx = {
+        error: null as DOMException | null,
+        oncomplete: null as null | (() => void),
+        onerror: null as null | (() => void),
+        onabort: null as null | (() => void),
+        objectStore: (n: string) => {
+          const m = stores.get(n)!;
+          return {
+            put: (v: unknown, k: string) => ((pending += size(v)), writes.push(() => m.set(k, structuredClone(v)))),
+            delete: (k: string) => writes.push(() => m.delete(k)),
+            get: (k: string) => request(() => structuredClone(m.get(k))),
+            getAll: () => request(() => [...m.values()].map((v) => structuredClone(v))),
+          };
+        },
+      };
+      later(() =>
+        later(() => {
+          if (used() + pending > quotaBytes) {
+            tx.error = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+            tx.onabort?.();
+          } else {
+            writes.forEach((w) => w());
+            tx.oncomplete?.();
+          }
+        }),
+      );
+      return tx;
+    },
+  };
+  return {
+    open() {
+      const r = { result: db, onupgradeneeded: null as null | (() => void), onsuccess: null as null | (() => void), onerror: null };
+      later(() => (r.onupgradeneeded?.(), r.onsuccess?.()));
+      return r;
+    },
+  } as unknown as IDBFactory;
+}
+
+async function trainable(t: Trainer): Promise<Float32Array[]> {
+  return (await t.checkpoint()).tensors.map((s) => s.data);
+}
+
+beforeAll(async () => {
+  model = await loadStableDiffusion(nodeFolderSource(FIXTURE));
+  frozen = await snapshot();
+  // two images in [-1, 1]
+  images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
+});
+
+afterAll(() => model?.dispose());
+
+describe('templates', () => {
+  it("fills the concept's token into diffusers' object and style templates", () => {
+    expect(OBJECT_TEMPLATES.length).toBe(27);
+    expect(STYLE_TEMPLATES.length).toBe(19);
+    expect(templatePrompt('object', '<my-cat>', 0)).toBe('a photo of a <my-cat>');
+    expect(templatePrompt('style', '<my-style>', 0.999)).toBe('a large painting in the style of <my-style>');
+    for (let i = 0; i < 40; i++) expect(templatePrompt(i % 2 ? 'style' : 'object', '<t>', i / 40)).toMatch(/^[a-z -]+ <t>$/);
+  });
+});
+
+describe('config and rng', () => {
+  it('fills defaults and names a bad key', () => {
+    const c = resolveTrainerConfig({ method: 'lora', token: '<x>', classWord: 'dog', steps: 10, resolution: 512 });
+    expect(c).toMatchObject({ numVectors: 1, rank: 4, alpha: 4, targets: ['to_k', 'to_v'], tiLearningRate: 5e-3, loraLearningRate: 1e-4, batchSize: 1, kind: 'object' });
+    expect(() => resolveTrainerConfig({ ...c, rank: 0 })).toThrow(/rank/);
+    expect(() => resolveTrainerConfig({ ...c, resolution: 100 })).toThrow(/resolution/);
+  });
+
+  it('draws the same numbers as the studio rng and resumes from its state', () => {
+    const a = new TrainingRng(7);
+    const first = a.normals(5);
+    expect(first).toEqual(randomNormal(5, 7));
+    const b = new TrainingRng(a.state);
+    expect(b.next()).toBe(a.next());
+  });
+});
+
+describe('checkpoint store', () => {
+  const checkpoint = (): Checkpoint => ({
+    version: 1,
+    model: 'm',
+    config: resolveTrainerConfig(options()),
+    step: 3,
+    rngState: 123,
+    smoothedLoss: 0.5,
+    tensors: [{ key: 'ti.vectors', shape: [1, 2], data: new Float32Array([1, 2]) }],
+    moments: [{ key: 'ti.vectors', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }],
+    created: 1000,
+  });
+
+  it('round-trips through structured clones and lists summaries', async () => {
+    const store = new MemoryCheckpointStore();
+    await store.put('a', checkpoint());
+    expect(await store.get('a')).toEqual(checkpoint());
+    expect(await store.get('b')).toBeNull();
+    expect(await store.list()).toEqual([{ id: 'a', model: 'm', method: 'both', token: '<my-cat>', step: 3, steps: 6, created: 1000, bytes: 24 }]);
+    await store.delete('a');
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('IndexedDB adapter: round-trips, lists, deletes; a full disk is a named quota error', async () => {
+    const store = new IndexedDbCheckpointStore(fakeIndexedDb());
+    await store.put('a', checkpoint());
+    await store.put('b', { ...checkpoint(), created: 500 });
+    expect(await store.get('a')).toEqual(checkpoint());
+    expect((await store.list()).map((s) => s.id)).toEqual(['b', 'a']);
+    await store.delete('b');
+    expect(await store.get('b')).toBeNull();
+    const full = new IndexedDbCheckpointStore(fakeIndexedDb(100));
+    await expect(full.put('a', checkpoint())).rejects.toMatchObject({ name: 'StorageQuotaExceeded' });
+  });
+
+  it('restores plain arrays and rejects unknown versions and broken records by name', () => {
+    const json = JSON.parse(JSON.stringify({ ...checkpoint(), tensors: [{ key: 'ti.vectors', shape: [1, 2], data: [1, 2] }] }));
+    json.moments[0].data = [1, 2, 3, 4];
+    expect(restoreCheckpoint(json).tensors[0].data).toEqual(new Float32Array([1, 2]));
+    const fail = (raw: unknown) => {
+      try {
+        restoreCheckpoint(raw);
+      } catch (e) {
+        return e instanceof CheckpointError ? e.name : 'other';
+      }
+      return 'none';
+    };
+    expect(fail({ ...checkpoint(), version: 99 })).toBe('CheckpointUnreadable');
+    expect(fail({ ...checkpoint(), tensors: [{ key: 'ti.vectors', shape: [2, 2], data: new Float32Array(2) }] })).toBe('CheckpointUnreadable');
+    expect(fail(null)).toBe('CheckpointUnreadable');
+  });
+});
+
+describe('Trainer on the tiny model', () => {
+  it('encodes each image once, leaks nothing per step, and leaves frozen weights alone', async () => {
+    const baseline = tf.memory().numTensors;
+    let encodes = 0;
+    const encode = (image: tf.Tensor4D) => {
+      encodes += 1;
+      return vaeEncode(model.vae.weights, model.vae.config, image);
+    };
+    const trainer = Trainer.create(model, options({ steps: 4 }), images, { encode });
+    expect(encodes).toBe(2);
+    expect(trainer.imageCount).toBe(2);
+    const live: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await trainer.step();
+      expect(r.step).toBe(i + 1);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      live.push(tf.memory().numTensors);
+    }
+    expect(encodes).toBe(2);
+    expect(live).toEqual(live.map(() => live[0]));
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+    await expectFrozen();
+  });
+
+  it('lowers the loss on a fixed batch (TI + LoRA)', async () => {
+    const trainer = Trainer.create(model, options({ steps: 8, tiLearningRate: 1e-1, loraLearningRate: 5e-2, weightDecay: 0 }), images);
+    const timesteps = [100, 400, 700];
+    const before = await trainer.evaluate(timesteps, 1);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await trainer.run({ signal: aborted.signal })).toBe('aborted');
+    expect(trainer.stepsDone).toBe(0);
+    const losses: number[] = [];
+    await trainer.run({ onProgress: (p) => losses.push(p.loss) });
+    const after = await trainer.evaluate(timesteps, 1);
+    trainer.dispose();
+    expect(losses.length).toBe(8);
+    // about 1.200 → 1.160 with this seed
+    expect(after).toBeLessThan(before * 0.995);
+  });
+
+  it('resumes from a stored checkpoint exactly where it stopped', async () => {
+    const config = options({ steps: 6, warmupSteps: 2, tiLearningRate: 1e-2, loraLearningRate: 1e-3 });
+    // 6 steps straight
+    const straight = Trainer.create(model, config, images);
+    const expected: number[] = [];
+    for (let i = 0; i < 6; i++) expected.push((await straight.step()).loss);
+    const expectedTensors = await trainable(straight);
+    straight.dispose();
+
+    // 3 steps, pause, checkpoint through the store
+    const first = Trainer.create(model, config, images);
+    const losses: number[] = [];
+    const lrs: (number | undefined)[] = [];
+    const outcome = await first.run({ shouldPause: () => first.stepsDone >= 3, onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr.ti)) });
+    expect(outcome).toBe('paused');
+    const store = new MemoryCheckpointStore();
+    await store.put('run', await first.checkpoint());
+    first.dispose();
+
+    // 3 more in a fresh trainer
+    const resumed = Trainer.resume(model, (await store.get('run'))!, images);
+    expect(resumed.stepsDone).toBe(3);
+    expect(await resumed.run({ onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr.ti)) })).toBe('done');
+    const progress = resumed.progress();
+    expect(progress.step).toBe(6);
+    expect(Number.isFinite(progress.smoothedLoss)).toBe(true);
+    const resumedTensors = await trainable(resumed);
+    resumed.dispose();
+
+    expect(lrs).toEqual([5e-3, 1e-2, 1e-2, 1e-2, 1e-2, 1e-2]);
+    expect(losses).toEqual(expected);
+    expect(resumedTensors.length).toBe(expectedTensors.length);
+    resumedTensors.forEach((t, i) => expect(t).toEqual(expectedTensors[i]));
+    await expectFrozen();
+  });
+
+  it.each(['ti', 'lora'] as const)('%s alone: a checkpoint resumes to the same tensors and moments', async (method) => {
+    const trainer = Trainer.create(model, options({ method, steps: 2 }), images);
+    expect(trainer.placeholder).toBe(method === 'ti' ? '<my-cat>' : '<my-cat> cat');
+    await trainer.step();
+    const saved = await trainer.checkpoint();
+    trainer.dispose();
+    expect(saved.tensors.some((t) => t.key === 'ti.vectors')).toBe(method === 'ti');
+    const resumed = Trainer.resume(model, structuredClone(saved), images);
+    const again = await resumed.checkpoint();
+    expect({ ...again, created: 0 }).toEqual({ ...saved, created: 0 });
+    expect(Number.isFinite((await resumed.step()).loss)).toBe(true);
+    resumed.dispose();
+    await expectFrozen();
+  });
+});
