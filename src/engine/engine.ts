@@ -6,7 +6,7 @@
 import * as tf from './tf';
 import { EngineError } from './errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from './gpu';
-import type { EngineEvent, EngineMemory, ModelInfo, ModelSpec, Progress, ResultOf, TextToImageOptions } from './protocol';
+import type { EngineEvent, EngineMemory, ModelInfo, ModelSpec, Progress, ResultOf, TextToImageOptions, TrainRequest } from './protocol';
 import { installWebGpuBackend } from './tf-backend';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage } from '../model/pipeline';
@@ -15,6 +15,8 @@ import { HubSource } from '../model/sources/hub';
 import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { ClipTokenizer } from '../model/tokenizer';
+import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint';
+import { Trainer } from '../train/trainer';
 
 export interface JobContext {
   progress: (p: Progress) => void;
@@ -33,12 +35,15 @@ export class Engine {
   private lost: Promise<EngineEvent> | null = null;
   private model: LoadedModel | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly pauses = new Set<string>();
 
   constructor(
     private readonly navigatorGpu: GPU | undefined,
     private readonly emit: (event: EngineEvent) => void,
     /** Model file cache; default: the browser's Cache Storage when there is one. */
     private readonly cache: () => Promise<ModelCache | null> = openBrowserCache,
+    /** Training checkpoints; default: IndexedDB where there is one. */
+    private readonly checkpoints: CheckpointStore = globalThis.indexedDB ? new IndexedDbCheckpointStore() : new MemoryCheckpointStore(),
   ) {}
 
   init(): Promise<ResultOf<'init'>> {
@@ -153,6 +158,57 @@ export class Engine {
         throw error;
       });
     }, ctx.signal);
+  }
+
+  /**
+   * Trains a concept: checkpoints every `checkpointEvery` steps and at the end or on pause, so a
+   * closed tab or a lost device resumes from the last checkpoint (`resume: true`).
+   */
+  train(request: TrainRequest, ctx: JobContext): Promise<ResultOf<'train'>> {
+    return this.enqueue(async () => {
+      this.requireGpu();
+      const model = this.model;
+      if (!model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+      const { runId } = request;
+      this.pauses.delete(runId);
+      let trainer: Trainer;
+      try {
+        if (request.resume) {
+          const checkpoint = await this.checkpoints.get(runId);
+          if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
+          trainer = Trainer.resume(model.sd, checkpoint, request.images);
+        } else {
+          trainer = Trainer.create(model.sd, request.options, request.images);
+        }
+      } catch (error) {
+        if (error instanceof EngineError) throw error;
+        throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+      }
+      const every = request.checkpointEvery ?? 50;
+      const save = async () => this.checkpoints.put(runId, await trainer.checkpoint());
+      try {
+        while (!trainer.done) {
+          if (ctx.signal.aborted) throw cancelled();
+          if (this.pauses.delete(runId)) {
+            await save();
+            return { outcome: 'paused' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
+          }
+          const { step, loss } = await trainer.step();
+          const progress = trainer.progress();
+          ctx.progress({ label: `Step ${step}/${progress.steps}, loss ${loss.toFixed(4)}`, fraction: step / progress.steps, training: progress });
+          if (step % every === 0) await save();
+        }
+        await save();
+        return { outcome: 'done' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
+      } finally {
+        trainer.dispose();
+      }
+    }, ctx.signal);
+  }
+
+  pauseTraining(runId: string): ResultOf<'pauseTraining'> {
+    this.pauses.add(runId);
+    return null;
   }
 
   modelInfo(): ResultOf<'modelInfo'> {

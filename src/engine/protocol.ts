@@ -10,8 +10,27 @@ import type { SerializedError } from './errors';
 import type { GpuCapabilities } from './gpu';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
+import type { TrainerOptions, TrainingProgress } from '../train/trainer';
 
-export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel };
+export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress };
+
+export interface TrainRequest {
+  /** Names the run; its checkpoints are stored under it. */
+  runId: string;
+  options: TrainerOptions;
+  /** Training photos, [N, 3, resolution, resolution] NCHW in [-1, 1] (resized in the page). */
+  images: Float32Array;
+  /** Go on from the run's last checkpoint instead of starting over. */
+  resume?: boolean;
+  /** Steps between checkpoints (default 50). */
+  checkpointEvery?: number;
+}
+
+export interface TrainResult {
+  outcome: 'done' | 'paused';
+  step: number;
+  loss: number;
+}
 
 /** Where a model comes from. Files are structured-clonable, so a picked folder crosses as is. */
 export type ModelSpec =
@@ -47,6 +66,10 @@ export interface EngineApi {
   cancel: (payload: { requestId: number }) => null;
   /** Hub models kept in browser storage, with their sizes. */
   cachedModels: (payload: Record<string, never>) => CachedModel[];
+  /** Trains a concept on the loaded model; progress carries the step, loss and rates. */
+  train: (payload: TrainRequest) => TrainResult;
+  /** Asks a running training to checkpoint and stop after its current step. */
+  pauseTraining: (payload: { runId: string }) => null;
   deleteCachedModel: (payload: { repo: string; revision: string }) => number;
 }
 
@@ -69,6 +92,8 @@ export interface Progress {
   fraction: number | null;
   /** A small preview image (generation). */
   preview?: RgbaImage;
+  /** Training: step, loss, smoothed loss, learning rates, steps/s. */
+  training?: TrainingProgress;
 }
 
 export type EngineEvent = {

@@ -28,6 +28,10 @@ async function handle(request: ToEngine, ctx: JobContext): Promise<unknown> {
     case 'cancel':
       running.get(request.payload.requestId)?.abort();
       return null;
+    case 'train':
+      return engine.train(request.payload, ctx);
+    case 'pauseTraining':
+      return engine.pauseTraining(request.payload.runId);
     case 'cachedModels':
       return engine.cachedModels();
     case 'deleteCachedModel':

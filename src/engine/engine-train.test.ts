@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from './tf';
+import { Engine, type JobContext } from './engine';
+import type { Progress } from './protocol';
+import { randomNormal } from '../model/random';
+import { MemoryCache } from '../model/sources/cache';
+import { MemoryCheckpointStore } from '../train/checkpoint';
+
+const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
+const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+const RES = 64;
+const images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
+const options = { method: 'both' as const, token: '<my-cat>', classWord: 'cat', steps: 4, resolution: RES, seed: 1 };
+
+function context(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
+  return { signal, progress: onProgress };
+}
+
+describe('Engine training job', () => {
+  let engine: Engine;
+  const store = new MemoryCheckpointStore();
+
+  beforeAll(async () => {
+    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), store);
+    await engine.init();
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join, relative } = await import('node:path');
+    const paths: string[] = [];
+    const walk = (dir: string) => readdirSync(dir).forEach((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : paths.push(join(dir, n))));
+    walk(FIXTURE);
+    const files = paths.map((p) => new File([readFileSync(p)], p.split('/').pop()!));
+    await engine.loadModel({ kind: 'local', files, paths: paths.map((p) => relative(FIXTURE, p)) }, context());
+  });
+
+  it('refuses to resume a run that has no checkpoint', async () => {
+    await expect(engine.train({ runId: 'none', options, images, resume: true }, context())).rejects.toMatchObject({ name: 'InvalidRequest' });
+  });
+
+  it('trains with per-step progress, pauses into a checkpoint, resumes to the end, and leaks nothing', async () => {
+    const before = tf.memory().numTensors;
+    const seen: number[] = [];
+    const first = await engine.train({ runId: 'run-1', options, images, checkpointEvery: 1 }, context((p) => {
+      seen.push(p.training!.step);
+      if (p.training!.step === 2) engine.pauseTraining('run-1');
+    }));
+    expect(first).toMatchObject({ outcome: 'paused', step: 2 });
+    expect(seen).toEqual([1, 2]);
+    expect((await store.get('run-1'))?.step).toBe(2);
+
+    const rest: Progress[] = [];
+    const done = await engine.train({ runId: 'run-1', options, images, resume: true }, context((p) => rest.push(p)));
+    expect(done).toMatchObject({ outcome: 'done', step: 4 });
+    expect(rest.map((p) => p.training!.step)).toEqual([3, 4]);
+    expect(rest[1].label).toMatch(/^Step 4\/4, loss \d/);
+    expect(Number.isFinite(done.loss)).toBe(true);
+    expect((await store.get('run-1'))?.step).toBe(4);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('cancels a run and the engine stays usable for generation', async () => {
+    const controller = new AbortController();
+    await expect(
+      engine.train({ runId: 'run-2', options: { ...options, steps: 20 }, images }, context((p) => p.training!.step === 1 && controller.abort(), controller.signal)),
+    ).rejects.toMatchObject({ name: 'Cancelled' });
+    const image = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 1 }, context());
+    expect(image.images).toHaveLength(1);
+  });
+});
