@@ -11,18 +11,19 @@ test('the studio opens and reports the SwiftShader adapter in the GPU panel', as
   studio.expectNoErrors();
 });
 
-test('every section opens: placeholders say what they will hold, Generate asks for a model, Models lists the recommended ones', async ({ page }, testInfo) => {
+test('every section opens: placeholders say what they will hold, New concept and Generate ask for a model, Models lists the recommended ones', async ({ page }, testInfo) => {
   const studio = new Studio(page, testInfo);
   await studio.open();
   for (const [name, id] of [
     ['Library', 'library'],
-    ['New concept', 'new-concept'],
     ['Gallery', 'gallery'],
   ]) {
     await studio.goTo(name);
     await expect(page.getByTestId(`section-${id}`).getByRole('heading', { level: 1 })).toHaveText(name);
     await expect(page.getByTestId(`section-${id}`).getByRole('listitem').first()).toBeVisible();
   }
+  await studio.goTo('New concept');
+  await expect(page.getByTestId('section-new-concept')).toContainText('Load a model first');
   await studio.goTo('Generate');
   await expect(page.getByTestId('section-generate')).toContainText('Load a model first');
   await page.getByTestId('section-generate').getByRole('button', { name: 'Go to Models' }).click();

@@ -64,6 +64,34 @@ export class Studio {
     return result;
   }
 
+  /** Makes `count` small PNG photos in the page (coloured squares) and adds them to the concept. */
+  async addPhotos(count: number): Promise<void> {
+    const urls = await this.page.evaluate((n) => {
+      return Array.from({ length: n }, (_, i) => {
+        const c = document.createElement('canvas');
+        c.width = 96;
+        c.height = 80;
+        const ctx = c.getContext('2d')!;
+        ctx.fillStyle = `hsl(${i * 90}, 70%, 50%)`;
+        ctx.fillRect(0, 0, 96, 80);
+        ctx.fillStyle = '#fff';
+        ctx.fillRect(20 + i * 10, 20, 30, 30);
+        return c.toDataURL('image/png');
+      });
+    }, count);
+    const files = urls.map((url, i) => ({ name: `photo-${i + 1}.png`, mimeType: 'image/png', buffer: Buffer.from(url.split(',')[1], 'base64') }));
+    await this.page.getByTestId('section-new-concept').getByLabel('Add photos').setInputFiles(files);
+  }
+
+  async train(options: { token: string; classWord: string; steps: number; resolution: number }): Promise<void> {
+    const section = this.page.getByTestId('section-new-concept');
+    await section.getByLabel('Token', { exact: true }).fill(options.token);
+    await section.getByLabel('What it is').fill(options.classWord);
+    await section.getByLabel('Steps').fill(String(options.steps));
+    await section.getByLabel('Resolution').fill(String(options.resolution));
+    await section.getByRole('button', { name: 'Train' }).click();
+  }
+
   async screenshot(name: string): Promise<void> {
     await this.page.screenshot({ path: this.testInfo.outputPath(`${name}.png`), fullPage: true });
   }

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { GpuPanel } from './GpuPanel';
 import { GenerateSection } from './sections/GenerateSection';
 import { ModelsSection } from './sections/ModelsSection';
+import { NewConceptSection } from './sections/NewConceptSection';
 import { SECTION_TITLES, SectionView } from './sections/Sections';
 import { SECTIONS, showSection, startEngine, useStudio } from './store';
 import { WebGpuUnavailable } from './WebGpuUnavailable';
@@ -29,7 +30,15 @@ export function App() {
         </nav>
       </header>
       <div className="workspace">
-        {section === 'models' ? <ModelsSection /> : section === 'generate' ? <GenerateSection /> : <SectionView section={section} />}
+        {section === 'models' ? (
+          <ModelsSection />
+        ) : section === 'generate' ? (
+          <GenerateSection />
+        ) : section === 'new-concept' ? (
+          <NewConceptSection />
+        ) : (
+          <SectionView section={section} />
+        )}
         <GpuPanel />
       </div>
     </div>

@@ -16,7 +16,10 @@ import type {
   RgbaImage,
   TextToImageOptions,
   TextToImageResult,
+  TrainerOptions,
+  TrainResult,
 } from '../engine/protocol';
+import { photosToTensorData } from './photos';
 
 export const SECTIONS = ['library', 'new-concept', 'generate', 'gallery', 'models'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -39,6 +42,18 @@ export type GenerationStatus =
   | { state: 'done'; result: TextToImageResult; options: TextToImageOptions }
   | { state: 'failed'; error: SerializedError };
 
+export type TrainingStatus =
+  | { state: 'idle' }
+  | { state: 'running'; runId: string; progress: Progress | null }
+  | { state: 'paused' | 'done'; runId: string; result: TrainResult }
+  | { state: 'failed'; runId: string | null; error: SerializedError };
+
+/** The concept being set up: photos stay in the page until training starts. */
+export interface ConceptDraft {
+  photos: File[];
+  options: TrainerOptions;
+}
+
 interface StudioState {
   section: Section;
   engine: EngineStatus;
@@ -48,6 +63,8 @@ interface StudioState {
   modelLoad: ModelLoad;
   cachedModels: CachedModel[];
   generation: GenerationStatus;
+  draft: ConceptDraft;
+  training: TrainingStatus;
 }
 
 export const useStudio = create<StudioState>(() => ({
@@ -58,6 +75,8 @@ export const useStudio = create<StudioState>(() => ({
   modelLoad: { state: 'idle' },
   cachedModels: [],
   generation: { state: 'idle' },
+  draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: 500, resolution: 512 } },
+  training: { state: 'idle' },
 }));
 
 function serialize(e: unknown): SerializedError {
@@ -166,4 +185,43 @@ export async function generate(options: TextToImageOptions): Promise<void> {
 
 export function cancelGeneration(): void {
   generation?.abort();
+}
+
+export function updateDraft(change: Partial<ConceptDraft> | ((draft: ConceptDraft) => Partial<ConceptDraft>)): void {
+  useStudio.setState((s) => ({ draft: { ...s.draft, ...(typeof change === 'function' ? change(s.draft) : change) } }));
+}
+
+let training: { controller: AbortController; images: Float32Array } | null = null;
+
+/** Trains the draft concept (or, with `resume`, goes on from the run's last checkpoint). */
+export async function train(resume = false): Promise<void> {
+  if (!client) return;
+  const { draft, training: status } = useStudio.getState();
+  const runId = resume && status.state === 'paused' ? status.runId : `run-${Date.now()}`;
+  const controller = new AbortController();
+  try {
+    const images = resume && training ? training.images : await photosToTensorData(draft.photos, draft.options.resolution);
+    training = { controller, images };
+    useStudio.setState({ training: { state: 'running', runId, progress: null } });
+    const result = await client.request(
+      'train',
+      { runId, options: draft.options, images: images.slice(), resume },
+      { signal: controller.signal, onProgress: (progress) => useStudio.setState({ training: { state: 'running', runId, progress } }) },
+    );
+    useStudio.setState({ training: { state: result.outcome, runId, result } });
+  } catch (e) {
+    const error = serialize(e);
+    useStudio.setState({ training: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', runId, error } });
+  } finally {
+    await refreshMemory();
+  }
+}
+
+export async function pauseTraining(): Promise<void> {
+  const status = useStudio.getState().training;
+  if (status.state === 'running') await client?.request('pauseTraining', { runId: status.runId });
+}
+
+export function cancelTraining(): void {
+  training?.controller.abort();
 }

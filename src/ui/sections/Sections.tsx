@@ -11,7 +11,7 @@ export const SECTION_TITLES: Record<Section, string> = {
   models: 'Models',
 };
 
-const COMING: Record<Exclude<Section, 'generate' | 'models'>, { lead: string; items: string[] }> = {
+const COMING: Record<Exclude<Section, 'generate' | 'models' | 'new-concept'>, { lead: string; items: string[] }> = {
   library: {
     lead: 'Your learned concepts, kept in this browser.',
     items: [
@@ -20,21 +20,13 @@ const COMING: Record<Exclude<Section, 'generate' | 'models'>, { lead: string; it
       'Export any concept as a .safetensors file other tools read.',
     ],
   },
-  'new-concept': {
-    lead: 'Teach the model a new word from 3–5 photos.',
-    items: [
-      'Drop photos of your dog, teddy bear or art style; they never leave this device.',
-      'Textual Inversion, a cross-attention LoRA, or both, trained on your GPU with live progress and previews.',
-      'Pause, resume and pick up again after closing the tab.',
-    ],
-  },
   gallery: {
     lead: 'Every image you generate, with the prompt and settings that made it.',
     items: ['Stored in this browser; save or delete any image.'],
   },
 };
 
-export function SectionView({ section }: { section: Exclude<Section, 'generate' | 'models'> }) {
+export function SectionView({ section }: { section: Exclude<Section, 'generate' | 'models' | 'new-concept'> }) {
   const { lead, items } = COMING[section];
   return (
     <section className="section" aria-labelledby={`${section}-title`} data-testid={`section-${section}`}>
