@@ -29,6 +29,13 @@ test('teach the tiny model a concept from three photos: progress, then the train
   await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(3);
   await studio.train({ token: '<my-cube>', classWord: 'cube', steps: 3, resolution: 64 });
   await expect(page.getByTestId('training')).toContainText('Trained at step 3', { timeout: 240_000 });
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Save embedding' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('my-cube.safetensors');
+  const lora = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Save LoRA (kohya / A1111 / ComfyUI)' }).click();
+  expect((await lora).suggestedFilename()).toBe('my-cube-lora-kohya.safetensors');
   await studio.screenshot('trained');
   studio.expectNoErrors();
 });

@@ -58,6 +58,24 @@ describe('Engine training job', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('exports the trained concept as files other tools read', async () => {
+    const { importPersonalization } = await import('../train/formats/import');
+    const { parseUNetConfig } = await import('../model/config');
+    const { readFileSync } = await import('node:fs');
+    const unet = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURE}/unet/config.json`, 'utf8')));
+    const emb = await engine.exportRun('run-1', { kind: 'embedding', layout: 'single-key' });
+    expect(emb.fileName).toBe('my-cat.safetensors');
+    const e = await importPersonalization(emb.bytes, emb.fileName, { textDim: 32, unet });
+    expect(e).toMatchObject({ kind: 'embedding', token: '<my-cat>' });
+    for (const layout of ['kohya', 'peft'] as const) {
+      const file = await engine.exportRun('run-1', { kind: 'lora', layout, dtype: 'F16' });
+      const l = await importPersonalization(file.bytes, file.fileName, { textDim: 32, unet });
+      expect(l).toMatchObject({ kind: 'lora', rank: 4 });
+      expect(l.kind === 'lora' && l.layers.size).toBe(32); // to_k and to_v of the 16 attn2 layers
+    }
+    await expect(engine.exportRun('nope', { kind: 'embedding', layout: 'single-key' })).rejects.toMatchObject({ name: 'InvalidRequest' });
+  });
+
   it('cancels a run and the engine stays usable for generation', async () => {
     const controller = new AbortController();
     await expect(

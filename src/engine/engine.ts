@@ -16,6 +16,7 @@ import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint';
+import { exportRun, type RunExport } from '../train/export-run';
 import { Trainer } from '../train/trainer';
 
 export interface JobContext {
@@ -204,6 +205,16 @@ export class Engine {
         trainer.dispose();
       }
     }, ctx.signal);
+  }
+
+  async exportRun(runId: string, what: RunExport): Promise<ResultOf<'exportRun'>> {
+    const checkpoint = await this.checkpoints.get(runId);
+    if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
+    try {
+      return exportRun(checkpoint, what);
+    } catch (error) {
+      throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+    }
   }
 
   pauseTraining(runId: string): ResultOf<'pauseTraining'> {

@@ -11,8 +11,9 @@ import type { GpuCapabilities } from './gpu';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
 import type { TrainerOptions, TrainingProgress } from '../train/trainer';
+import type { RunExport } from '../train/export-run';
 
-export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress };
+export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, RunExport };
 
 export interface TrainRequest {
   /** Names the run; its checkpoints are stored under it. */
@@ -68,6 +69,8 @@ export interface EngineApi {
   cachedModels: (payload: Record<string, never>) => CachedModel[];
   /** Trains a concept on the loaded model; progress carries the step, loss and rates. */
   train: (payload: TrainRequest) => TrainResult;
+  /** A training run's concept as a file other tools read, from its last checkpoint. */
+  exportRun: (payload: { runId: string; what: RunExport }) => { fileName: string; bytes: Uint8Array };
   /** Asks a running training to checkpoint and stop after its current step. */
   pauseTraining: (payload: { runId: string }) => null;
   deleteCachedModel: (payload: { repo: string; revision: string }) => number;

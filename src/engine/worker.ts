@@ -30,6 +30,8 @@ async function handle(request: ToEngine, ctx: JobContext): Promise<unknown> {
       return null;
     case 'train':
       return engine.train(request.payload, ctx);
+    case 'exportRun':
+      return engine.exportRun(request.payload.runId, request.payload.what);
     case 'pauseTraining':
       return engine.pauseTraining(request.payload.runId);
     case 'cachedModels':
@@ -61,8 +63,10 @@ self.onmessage = async (e: MessageEvent<ToEngine>) => {
   }
 };
 
-/** Image pixels move to the page instead of being copied. */
+/** Image pixels and file bytes move to the page instead of being copied. */
 function transferables(result: unknown): Transferable[] {
-  const images = (result as { images?: { data: Uint8ClampedArray }[] } | null)?.images;
-  return images ? images.map((i) => i.data.buffer as ArrayBuffer) : [];
+  const r = result as { images?: { data: Uint8ClampedArray }[]; bytes?: unknown } | null;
+  if (r?.images) return r.images.map((i) => i.data.buffer as ArrayBuffer);
+  if (r?.bytes instanceof Uint8Array) return [r.bytes.buffer as ArrayBuffer];
+  return [];
 }

@@ -16,6 +16,7 @@ import type {
   RgbaImage,
   TextToImageOptions,
   TextToImageResult,
+  RunExport,
   TrainerOptions,
   TrainResult,
 } from '../engine/protocol';
@@ -224,4 +225,20 @@ export async function pauseTraining(): Promise<void> {
 
 export function cancelTraining(): void {
   training?.controller.abort();
+}
+
+/** Saves a training run's concept as a file (embedding or LoRA) on this device. */
+export async function downloadRun(runId: string, what: RunExport): Promise<void> {
+  if (!client) return;
+  try {
+    const { fileName, bytes } = await client.request('exportRun', { runId, what });
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = fileName;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (e) {
+    useStudio.setState({ training: { state: 'failed', runId, error: serialize(e) } });
+  }
 }

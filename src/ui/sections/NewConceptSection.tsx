@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
 import { ProgressBar } from '../Progress';
-import { cancelTraining, pauseTraining, showSection, train, updateDraft, useStudio } from '../store';
+import { cancelTraining, downloadRun, pauseTraining, showSection, train, updateDraft, useStudio } from '../store';
 
 const METHODS: [TrainerOptions['method'], string][] = [
   ['both', 'Token + LoRA (best identity)'],
@@ -148,8 +148,25 @@ export function NewConceptSection() {
         <div className="card" data-testid="training" role="status">
           <p>
             {training.state === 'done' ? 'Trained' : 'Paused'} at step {training.result.step}, loss {training.result.loss.toFixed(4)}.
-            {training.state === 'paused' && ' A checkpoint is saved: resume any time, even after closing the tab.'}
+            {training.state === 'paused' && ' A checkpoint is saved: resume any time.'}
           </p>
+          <div className="row">
+            {draft.options.method !== 'lora' && (
+              <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'embedding', layout: 'single-key' })}>
+                Save embedding
+              </button>
+            )}
+            {draft.options.method !== 'ti' && (
+              <>
+                <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
+                  Save LoRA (kohya / A1111 / ComfyUI)
+                </button>
+                <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'lora', layout: 'peft', dtype: 'F16' })}>
+                  Save LoRA (diffusers)
+                </button>
+              </>
+            )}
+          </div>
         </div>
       )}
       {training.state === 'failed' && (
