@@ -1,0 +1,75 @@
+/**
+ * `npm run measure:train [-- sd15]`: training steps on real WebGPU. Tiny fixture: steps/s and
+ * GPU bytes per step for TI, LoRA and both, and the live tensor count over 100 steps. With
+ * `sd15`: one textual-inversion and one LoRA step of an SD1.5-shaped model (real configs,
+ * synthetic weights) at 16×16 latents (128 px). One JSON line per measurement.
+ */
+import { installNodeWebGpu } from '../test/node-gpu';
+
+export async function main(args: string[]): Promise<number> {
+  const gpu = installNodeWebGpu();
+  const tf = await import('../engine/tf');
+  const { requestGpu } = await import('../engine/gpu');
+  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { trimBufferPool } = await import('../engine/gpu-memory');
+  const { loadStableDiffusion } = await import('../model/load');
+  const { nodeFolderSource } = await import('../parity/node-folder');
+  const { randomNormal } = await import('../model/random');
+  const { Trainer } = await import('./../train/trainer');
+  const { adapter, device, capabilities } = await requestGpu(gpu);
+  await installWebGpuBackend(device, adapter.info);
+  const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
+  const allocated = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0;
+  const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
+  const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
+
+  /** Seconds per step (median after a warm-up step) and the pool growth over one step. */
+  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both', resolution: number, steps: number, name: string) {
+    const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
+    const trainer = Trainer.create(model, { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1 }, images);
+    await trainer.step();
+    await flushGpu();
+    trimBufferPool();
+    const before = allocated();
+    const times: number[] = [];
+    let peak = 0;
+    const tensors: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      await trainer.step();
+      await flushGpu();
+      times.push((performance.now() - start) / 1000);
+      peak = Math.max(peak, allocated() - before);
+      tensors.push(tf.memory().numTensors);
+    }
+    times.sort((a, b) => a - b);
+    const s = times[Math.floor(times.length / 2)];
+    print({ name, method, resolution, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
+    trainer.dispose();
+  }
+
+  if (args.includes('sd15')) {
+    const { Weights } = await import('../model/weights');
+    const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
+    const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
+    const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
+    const sd15 = {
+      ...tiny,
+      source: 'synthetic:sd15',
+      text: { config: parseClipTextConfig(SD15_TEXT_ENCODER), weights: text },
+      unet: { config: parseUNetConfig(SD15_UNET), weights: unet },
+      vae: { config: parseVaeConfig(SD15_VAE), weights: vae },
+      dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
+    };
+    await measure(sd15, 'ti', 128, 2, 'train/sd15-ti-16x16');
+    await measure(sd15, 'lora', 128, 2, 'train/sd15-lora-16x16');
+    print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
+    sd15.dispose();
+  } else {
+    for (const method of ['ti', 'lora', 'both'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
+    await measure(tiny, 'both', 64, 100, 'train/tiny-both-64px-100-steps');
+  }
+  tiny.dispose();
+  device.destroy();
+  return 0;
+}
