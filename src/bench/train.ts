@@ -53,6 +53,7 @@ export async function main(args: string[]): Promise<number> {
     const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
     const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
     const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
+    text.rowTable('embeddings.token_embedding.weight', [SD15_TEXT_ENCODER.vocab_size, SD15_TEXT_ENCODER.hidden_size]); // made before TI reads its shape
     const sd15 = {
       ...tiny,
       source: 'synthetic:sd15',
