@@ -1,8 +1,9 @@
 /**
- * `npm run measure:train [-- sd15]`: training steps on real WebGPU. Tiny fixture: steps/s and
- * GPU bytes per step for TI, LoRA and both, and the live tensor count over 100 steps. With
- * `sd15`: one textual-inversion and one LoRA step of an SD1.5-shaped model (real configs,
- * synthetic weights) at 16×16 latents (128 px). One JSON line per measurement.
+ * `npm run measure:train [-- sd15 [PIXELS]]`: training steps on real WebGPU. Tiny fixture:
+ * steps/s and GPU bytes per step for TI, LoRA and both, and the live tensor count over 100
+ * steps. With `sd15`: textual-inversion (and at 128 px also LoRA) steps of an SD1.5-shaped model
+ * (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16 latents). One JSON line
+ * per measurement.
  */
 import { installNodeWebGpu } from '../test/node-gpu';
 
@@ -62,8 +63,9 @@ export async function main(args: string[]): Promise<number> {
       vae: { config: parseVaeConfig(SD15_VAE), weights: vae },
       dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
     };
-    await measure(sd15, 'ti', 128, 2, 'train/sd15-ti-16x16');
-    await measure(sd15, 'lora', 128, 2, 'train/sd15-lora-16x16');
+    const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
+    await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
+    if (px === 128) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
