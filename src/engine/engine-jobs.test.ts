@@ -5,6 +5,7 @@ import { Engine, type JobContext } from './engine';
 import type { Progress } from './protocol';
 import { MemoryCache } from '../model/sources/cache';
 import { startHubServer, type HubServer } from '../model/sources/testing/hub-server';
+import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
 const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
@@ -98,13 +99,8 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
   });
 
   it('loads a dropped folder (files with their paths) and generates from it', async () => {
-    const { readdirSync, readFileSync, statSync } = await import('node:fs');
-    const { join, relative } = await import('node:path');
-    const paths: string[] = [];
-    const walk = (dir: string) => readdirSync(dir).forEach((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : paths.push(join(dir, n))));
-    walk(FIXTURE);
-    const files = paths.map((p) => new File([readFileSync(p)], p.split('/').pop()!));
-    const info = await engine.loadModel({ kind: 'local', files, paths: paths.map((p) => `tiny-sd/${relative(FIXTURE, p)}`) }, context());
+    const { files, paths } = folderFiles(FIXTURE, 'tiny-sd/');
+    const info = await engine.loadModel({ kind: 'local', files, paths }, context());
     expect(info.id).toBe('local:tiny-sd');
     const ok = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 3 }, context());
     expect(ok.images).toHaveLength(1);

@@ -6,6 +6,7 @@ import type { Progress } from './protocol';
 import { randomNormal } from '../model/random';
 import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore } from '../train/checkpoint';
+import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
 const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
@@ -24,13 +25,8 @@ describe('Engine training job', () => {
   beforeAll(async () => {
     engine = new Engine(gpu, () => {}, async () => new MemoryCache(), store);
     await engine.init();
-    const { readdirSync, readFileSync, statSync } = await import('node:fs');
-    const { join, relative } = await import('node:path');
-    const paths: string[] = [];
-    const walk = (dir: string) => readdirSync(dir).forEach((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : paths.push(join(dir, n))));
-    walk(FIXTURE);
-    const files = paths.map((p) => new File([readFileSync(p)], p.split('/').pop()!));
-    await engine.loadModel({ kind: 'local', files, paths: paths.map((p) => relative(FIXTURE, p)) }, context());
+    const { files, paths } = folderFiles(FIXTURE);
+    await engine.loadModel({ kind: 'local', files, paths }, context());
   });
 
   it('refuses to resume a run that has no checkpoint', async () => {

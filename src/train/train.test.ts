@@ -4,8 +4,8 @@ import { AdamW } from '../kernels/adamw';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
-import type { Weights } from '../model/weights';
 import { nodeFolderSource } from '../parity/node-folder';
+import { changedWeights, snapshotWeights } from '../test/model-fixtures';
 import { randomNormal } from '../test/random';
 import { crossAttentionLayers, Lora, loraKey, LORA_TARGETS } from './lora';
 import { diffusionLoss, lossAndGrads, type LossOptions, type TrainingBatch } from './loss';
@@ -21,24 +21,8 @@ let scheduler: DdpmScheduler;
 let tokenizer: ClipTokenizer;
 let frozen: Map<string, Uint8Array>;
 
-/** Every stored weight of every component, as raw bytes. */
-async function snapshot(): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const components: [string, Weights][] = [['text', model.text.weights], ['unet', model.unet.weights], ['vae', model.vae.weights]];
-  for (const [component, w] of components) {
-    for (const name of w.names()) {
-      const data = await w.stored(name).data();
-      out.set(`${component}/${name}`, new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
-    }
-  }
-  return out;
-}
-
 async function expectFrozen(): Promise<void> {
-  const now = await snapshot();
-  expect([...now.keys()]).toEqual([...frozen.keys()]);
-  const changed = [...now].filter(([name, bytes]) => !Buffer.from(bytes).equals(Buffer.from(frozen.get(name)!)));
-  expect(changed.map(([name]) => name)).toEqual([]);
+  expect(await changedWeights(model, frozen)).toEqual([]);
   expect(model.text.weights.tensor('embeddings.token_embedding.weight').shape).toEqual([model.text.config.vocabSize, model.text.config.hiddenSize]);
   expect(model.unet.weights.adapterPrefixes()).toEqual([]);
 }
@@ -86,7 +70,7 @@ beforeAll(async () => {
   model = await loadStableDiffusion(nodeFolderSource(FIXTURE));
   scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
   tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
-  frozen = await snapshot();
+  frozen = await snapshotWeights(model);
 });
 
 afterAll(() => model?.dispose());

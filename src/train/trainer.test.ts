@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../engine/tf';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { vaeEncode } from '../model/vae';
-import type { Weights } from '../model/weights';
 import { nodeFolderSource } from '../parity/node-folder';
+import { changedWeights, snapshotWeights } from '../test/model-fixtures';
 import { randomNormal } from '../test/random';
 import { CheckpointError, IndexedDbCheckpointStore, MemoryCheckpointStore, restoreCheckpoint, type Checkpoint } from './checkpoint';
 import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
@@ -17,23 +17,8 @@ let model: StableDiffusionModel;
 let frozen: Map<string, Uint8Array>;
 let images: Float32Array;
 
-/** Every stored weight of every component, as raw bytes. */
-async function snapshot(): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const components: [string, Weights][] = [['text', model.text.weights], ['unet', model.unet.weights], ['vae', model.vae.weights]];
-  for (const [component, w] of components) {
-    for (const name of w.names()) {
-      const data = await w.stored(name).data();
-      out.set(`${component}/${name}`, new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
-    }
-  }
-  return out;
-}
-
 async function expectFrozen(): Promise<void> {
-  const now = await snapshot();
-  const changed = [...now].filter(([name, bytes]) => !Buffer.from(bytes).equals(Buffer.from(frozen.get(name)!)));
-  expect(changed.map(([name]) => name)).toEqual([]);
+  expect(await changedWeights(model, frozen)).toEqual([]);
   expect(model.unet.weights.adapterPrefixes()).toEqual([]);
 }
 
@@ -114,7 +99,7 @@ async function trainable(t: Trainer): Promise<Float32Array[]> {
 
 beforeAll(async () => {
   model = await loadStableDiffusion(nodeFolderSource(FIXTURE));
-  frozen = await snapshot();
+  frozen = await snapshotWeights(model);
   // two images in [-1, 1]
   images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
 });
