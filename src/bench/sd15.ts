@@ -4,15 +4,14 @@
  * per latent size the peak GPU bytes and the time of one UNet forward (batch 2, as CFG runs it).
  * One JSON line per measurement.
  */
-import { installNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../test/node-gpu';
 
 export async function main(args: string[]): Promise<number> {
+  const { device, capabilities } = await startNodeWebGpu();
   const precision = (args.find((a) => a === 'f16' || a === 'f32') ?? 'f16') as 'f16' | 'f32';
   const sizes = (args.find((a) => /^\d+(,\d+)*$/.test(a)) ?? '16').split(',').map(Number);
-  const gpu = installNodeWebGpu();
   const tf = await import('../engine/tf');
-  const { requestGpu } = await import('../engine/gpu');
-  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { flushGpu } = await import('../engine/tf-backend');
   const { measureGpuMemory } = await import('../engine/gpu-memory');
   const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
   const { Weights } = await import('../model/weights');
@@ -20,8 +19,6 @@ export async function main(args: string[]): Promise<number> {
   const { unetForward } = await import('../model/unet');
   const { vaeDecode } = await import('../model/vae');
   const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
-  const { adapter, device, capabilities } = await requestGpu(gpu);
-  await installWebGpuBackend(device, adapter.info);
   const print = (o: object) => console.log(JSON.stringify({ ...o, precision, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
 
   const unetConfig = parseUNetConfig(SD15_UNET);

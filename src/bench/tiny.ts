@@ -2,21 +2,18 @@
  * `npm run measure:tiny`: seconds per UNet step (batch 2, as CFG runs it) and per full 4-step
  * 64×64 image on the tiny-sd fixture, on real WebGPU. One JSON line per measurement.
  */
-import { installNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../test/node-gpu';
 
 export async function main(): Promise<number> {
-  const gpu = installNodeWebGpu();
+  const { device, capabilities } = await startNodeWebGpu();
   const tf = await import('../engine/tf');
-  const { requestGpu } = await import('../engine/gpu');
-  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { flushGpu } = await import('../engine/tf-backend');
   const { loadStableDiffusion } = await import('../model/load');
   const { textToImage } = await import('../model/pipeline');
   const { ClipTokenizer } = await import('../model/tokenizer');
   const { unetForward } = await import('../model/unet');
   const { nodeFolderSource } = await import('../parity/node-folder');
   const { randomNormal } = await import('../model/random');
-  const { adapter, device, capabilities } = await requestGpu(gpu);
-  await installWebGpuBackend(device, adapter.info);
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
 
   const model = await loadStableDiffusion(nodeFolderSource(new URL('../test/fixtures/tiny-sd', import.meta.url).pathname));

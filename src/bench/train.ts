@@ -5,20 +5,17 @@
  * (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16 latents). One JSON line
  * per measurement.
  */
-import { installNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../test/node-gpu';
 
 export async function main(args: string[]): Promise<number> {
-  const gpu = installNodeWebGpu();
+  const { device, capabilities } = await startNodeWebGpu();
   const tf = await import('../engine/tf');
-  const { requestGpu } = await import('../engine/gpu');
-  const { installWebGpuBackend, flushGpu } = await import('../engine/tf-backend');
+  const { flushGpu } = await import('../engine/tf-backend');
   const { trimBufferPool } = await import('../engine/gpu-memory');
   const { loadStableDiffusion } = await import('../model/load');
   const { nodeFolderSource } = await import('../parity/node-folder');
   const { randomNormal } = await import('../model/random');
   const { Trainer } = await import('./../train/trainer');
-  const { adapter, device, capabilities } = await requestGpu(gpu);
-  await installWebGpuBackend(device, adapter.info);
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
   const allocated = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0;
   const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;

@@ -10,19 +10,45 @@ export class ConfigError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function int(model: string, c: Json, field: string, fallback?: number): number {
+// Readers of one config field: the value, or `fallback` when the key is absent; anything else
+// fails naming the field and value. Shared by the model and scheduler configs.
+
+export function readInt(model: string, c: Json, field: string, fallback?: number, min = 0): number {
   const v = c[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(model, field, v, 'a positive integer');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(model, field, v, `an integer >= ${min}`);
   return v;
 }
 
-function num(model: string, c: Json, field: string, fallback?: number): number {
+export function readNumber(model: string, c: Json, field: string, fallback?: number): number {
   const v = c[field] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(model, field, v, 'a number');
   return v;
 }
+
+export function readBool(model: string, c: Json, field: string, fallback?: boolean): boolean {
+  const v = c[field] ?? fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(model, field, v, 'true or false');
+  return v;
+}
+
+export function readOneOf<T extends string>(model: string, c: Json, field: string, allowed: readonly T[], fallback?: T): T {
+  const v = c[field] ?? fallback;
+  if (!allowed.includes(v as T)) throw new ConfigError(model, field, v, `one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Fails on an option this code does not implement unless it holds its harmless default. */
+export function rejectUnless(model: string, c: Json, field: string, allowed: readonly unknown[]): void {
+  const v = c[field];
+  if (v !== undefined && !allowed.includes(v)) throw new ConfigError(model, field, v, `only ${allowed.map((a) => JSON.stringify(a)).join(' or ')} is supported`);
+}
+
+/** Sizes: integers of at least 1. */
+const int = (model: string, c: Json, field: string, fallback?: number) => readInt(model, c, field, fallback, 1);
+const num = readNumber;
+const oneOf = readOneOf;
 
 function perBlock(model: string, c: Json, field: string, blocks: number, fallback?: number | number[]): number[] {
   const v = c[field] ?? fallback;
@@ -31,12 +57,6 @@ function perBlock(model: string, c: Json, field: string, blocks: number, fallbac
     throw new ConfigError(model, field, v, `a positive integer or a list of ${blocks}`);
   }
   return list as number[];
-}
-
-function oneOf<T extends string>(model: string, c: Json, field: string, allowed: readonly T[], fallback?: T): T {
-  const v = c[field] ?? fallback;
-  if (!allowed.includes(v as T)) throw new ConfigError(model, field, v, `one of ${allowed.join(', ')}`);
-  return v as T;
 }
 
 function absent(model: string, c: Json, field: string): void {

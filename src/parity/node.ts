@@ -5,7 +5,7 @@
  */
 import { existsSync, openAsBlob } from 'node:fs';
 import { join } from 'node:path';
-import { installNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../test/node-gpu';
 
 function arg(args: string[], flag: string): string {
   const i = args.indexOf(flag);
@@ -16,15 +16,11 @@ function arg(args: string[], flag: string): string {
 export async function main(args: string[]): Promise<number> {
   const modelDir = arg(args, '--model');
   const goldenDir = arg(args, '--golden');
-  const gpu = installNodeWebGpu();
-  const { requestGpu } = await import('../engine/gpu');
-  const { installWebGpuBackend } = await import('../engine/tf-backend');
+  const { device } = await startNodeWebGpu();
   const { loadStableDiffusion } = await import('../model/load');
   const { Golden } = await import('./golden');
   const { runParity } = await import('./parity');
   const { nodeFolderSource } = await import('./node-folder');
-  const { adapter, device } = await requestGpu(gpu);
-  await installWebGpuBackend(device, adapter.info);
   const gpuErrors: string[] = [];
   device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
 

@@ -34,3 +34,17 @@ export function installNodeWebGpu(): GPU {
   });
   return gpu;
 }
+
+/**
+ * Real WebGPU in Node with the studio's own device request and tfjs backend (as the engine
+ * worker builds them): what tests, benchmarks and the parity command all start from.
+ */
+export async function startNodeWebGpu() {
+  const gpu = installNodeWebGpu();
+  // Imported only now: the tfjs WebGPU backend reads navigator.gpu when it loads.
+  const { requestGpu } = await import('../engine/gpu');
+  const { installWebGpuBackend } = await import('../engine/tf-backend');
+  const { adapter, device, capabilities } = await requestGpu(gpu);
+  await installWebGpuBackend(device, adapter.info);
+  return { device, capabilities };
+}

@@ -5,14 +5,10 @@
  * caused it instead of scrolling past as a log line.
  */
 import { afterEach, expect } from 'vitest';
-import { installNodeWebGpu } from './node-gpu';
+import { startNodeWebGpu } from './node-gpu';
 
-const gpu = installNodeWebGpu();
-const { requestGpu } = await import('../engine/gpu');
-const { installWebGpuBackend } = await import('../engine/tf-backend');
+const { device, capabilities } = await startNodeWebGpu();
 await import('@tensorflow/tfjs-backend-cpu');
-const { adapter, device, capabilities } = await requestGpu(gpu);
-await installWebGpuBackend(device, adapter.info);
 (globalThis as { __gpuCapabilities?: unknown }).__gpuCapabilities = capabilities;
 
 const gpuErrors: string[] = [];

@@ -7,22 +7,8 @@
  * "predicted x_0" of eq. (12), predEpsilon = ε_θ(x_t), prevSample = x_{t-1}.
  */
 import * as tf from '../../engine/tf';
-import {
-  type Json,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-  PREDICTION_TYPES,
-  TIMESTEP_SPACINGS,
-  makeNoiseSchedule,
-  readBool,
-  readInt,
-  readNoiseScheduleConfig,
-  readNumber,
-  readOneOf,
-  rejectUnless,
-  spacedTimesteps,
-} from './noise-schedule';
+import { type NoiseSchedule, type PredictionType, type TimestepSpacing, PREDICTION_TYPES, TIMESTEP_SPACINGS, makeNoiseSchedule, readNoiseScheduleConfig, spacedTimesteps } from './noise-schedule';
+import { type Json, readBool, readInt, readNumber, readOneOf, rejectUnless } from '../config';
 
 const f32 = Math.fround;
 

@@ -4,15 +4,8 @@
  * diffusers scheduler config as `DDPMScheduler.from_config(config)` reads it.
  */
 import * as tf from '../../engine/tf';
-import {
-  type Json,
-  type NoiseSchedule,
-  type PredictionType,
-  PREDICTION_TYPES,
-  makeNoiseSchedule,
-  readNoiseScheduleConfig,
-  readOneOf,
-} from './noise-schedule';
+import { type NoiseSchedule, type PredictionType, PREDICTION_TYPES, makeNoiseSchedule, readNoiseScheduleConfig } from './noise-schedule';
+import { type Json, readOneOf } from '../config';
 
 const f32 = Math.fround;
 

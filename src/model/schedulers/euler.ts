@@ -10,20 +10,8 @@
  */
 import * as tf from '../../engine/tf';
 import type { SchedulerStep } from './ddim';
-import {
-  type Json,
-  type NoiseSchedule,
-  type PredictionType,
-  type TimestepSpacing,
-  PREDICTION_TYPES,
-  TIMESTEP_SPACINGS,
-  makeNoiseSchedule,
-  readInt,
-  readNoiseScheduleConfig,
-  readOneOf,
-  rejectUnless,
-  spacedTimesteps,
-} from './noise-schedule';
+import { type NoiseSchedule, type PredictionType, type TimestepSpacing, PREDICTION_TYPES, TIMESTEP_SPACINGS, makeNoiseSchedule, readNoiseScheduleConfig, spacedTimesteps } from './noise-schedule';
+import { type Json, readInt, readOneOf, rejectUnless } from '../config';
 
 const f32 = Math.fround;
 

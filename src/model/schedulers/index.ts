@@ -4,7 +4,7 @@
  */
 import { DdimScheduler } from './ddim';
 import { EulerDiscreteScheduler } from './euler';
-import type { Json } from './noise-schedule';
+import type { Json } from '../config';
 
 export { DdimScheduler, type SchedulerStep } from './ddim';
 export { DdpmScheduler } from './ddpm';

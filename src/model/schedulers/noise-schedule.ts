@@ -7,9 +7,8 @@
  * Config parsing follows diffusers' `from_config`: each scheduler reads only the keys its
  * constructor takes, missing keys get that constructor's defaults, unknown keys are ignored.
  */
-import { ConfigError } from '../config';
+import { ConfigError, readBool, readInt, readNumber, readOneOf, type Json } from '../config';
 
-export type Json = Record<string, unknown>;
 
 export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
 export type BetaSchedule = (typeof BETA_SCHEDULES)[number];
@@ -36,39 +35,6 @@ export interface NoiseSchedule {
 }
 
 const f32 = Math.fround;
-
-// ------------------------------------------------------------------------------------------------
-// Config readers (diffusers constructor argument names, class defaults)
-
-export function readInt(model: string, c: Json, field: string, fallback: number, min = 0): number {
-  const v = c[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(model, field, v, `an integer >= ${min}`);
-  return v;
-}
-
-export function readNumber(model: string, c: Json, field: string, fallback: number): number {
-  const v = c[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(model, field, v, 'a number');
-  return v;
-}
-
-export function readBool(model: string, c: Json, field: string, fallback: boolean): boolean {
-  const v = c[field] ?? fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(model, field, v, 'true or false');
-  return v;
-}
-
-export function readOneOf<T extends string>(model: string, c: Json, field: string, allowed: readonly T[], fallback: T): T {
-  const v = c[field] ?? fallback;
-  if (!allowed.includes(v as T)) throw new ConfigError(model, field, v, `one of ${allowed.join(', ')}`);
-  return v as T;
-}
-
-/** Fails on an option this code does not implement unless it holds its harmless default. */
-export function rejectUnless(model: string, c: Json, field: string, allowed: readonly unknown[]): void {
-  const v = c[field];
-  if (v !== undefined && !allowed.includes(v)) throw new ConfigError(model, field, v, `only ${allowed.map((a) => JSON.stringify(a)).join(' or ')} is supported`);
-}
 
 /** The schedule keys, with the defaults DDPMScheduler, DDIMScheduler and EulerDiscreteScheduler share. */
 export function readNoiseScheduleConfig(model: string, c: Json): NoiseScheduleConfig {
