@@ -3,6 +3,7 @@ import { filesFromEntries } from '../../model/sources/local';
 import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
+import { useDropZone } from '../useDropZone';
 import { deleteCachedModel, loadModel, useStudio } from '../store';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -25,7 +26,13 @@ export function ModelsSection() {
   const [repo, setRepo] = useState('');
   const [revision, setRevision] = useState('main');
   const [endpoint, setEndpoint] = useState(DEFAULT_ENDPOINT);
-  const [dropping, setDropping] = useState(false);
+  const drop = useDropZone((data) => {
+    if (busy) return;
+    const entries = Array.from(data.items)
+      .map((item) => item.webkitGetAsEntry())
+      .filter((entry): entry is FileSystemEntry => entry !== null);
+    void droppedModel(entries);
+  });
   const busy = load.state === 'loading' || !ready;
 
   const loadHub = (r: string, rev: string) => void loadModel({ kind: 'hub', repo: r, revision: rev, endpoint }, r);
@@ -96,24 +103,7 @@ export function ModelsSection() {
         </ul>
       </div>
 
-      <div
-        className={`card${dropping ? ' dropping' : ''}`}
-        data-testid="model-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDropping(true);
-        }}
-        onDragLeave={() => setDropping(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDropping(false);
-          if (busy) return;
-          const entries = Array.from(e.dataTransfer.items)
-            .map((item) => item.webkitGetAsEntry())
-            .filter((entry): entry is FileSystemEntry => entry !== null);
-          void droppedModel(entries);
-        }}
-      >
+      <div className={`card${drop.dropping ? ' dropping' : ''}`} data-testid="model-drop" {...drop.handlers}>
         <h2>From a folder on this device</h2>
         <p className="muted">Pick or drop a diffusers model folder (with model_index.json). Nothing is uploaded anywhere.</p>
         <input

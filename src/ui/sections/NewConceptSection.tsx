@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
 import { ProgressBar } from '../Progress';
+import { useDropZone } from '../useDropZone';
 import { cancelTraining, downloadRun, pauseTraining, showSection, train, updateDraft, useStudio } from '../store';
 
 const METHODS: [TrainerOptions['method'], string][] = [
@@ -19,7 +20,6 @@ export function NewConceptSection() {
   const model = useStudio((s) => s.model);
   const draft = useStudio((s) => s.draft);
   const training = useStudio((s) => s.training);
-  const [dropping, setDropping] = useState(false);
   const o = draft.options;
   const running = training.state === 'running';
   const set = <K extends keyof TrainerOptions>(key: K, value: TrainerOptions[K]) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
@@ -27,6 +27,7 @@ export function NewConceptSection() {
     const images = [...files].filter((f) => f.type.startsWith('image/'));
     if (images.length) updateDraft((d) => ({ photos: [...d.photos, ...images] }));
   };
+  const drop = useDropZone((data) => addPhotos(Array.from(data.files)));
   const ready = draft.photos.length > 0 && o.token.trim() !== '' && o.classWord.trim() !== '' && !running;
 
   if (!model) {
@@ -46,19 +47,7 @@ export function NewConceptSection() {
       <h1 id="new-concept-title">New concept</h1>
       <p className="lead">Teach {model.id} a new word from 3–5 photos. They stay on this device.</p>
 
-      <div
-        className={`card${dropping ? ' dropping' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDropping(true);
-        }}
-        onDragLeave={() => setDropping(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDropping(false);
-          addPhotos(Array.from(e.dataTransfer.files));
-        }}
-      >
+      <div className={`card${drop.dropping ? ' dropping' : ''}`} {...drop.handlers}>
         <h2>Photos</h2>
         <input type="file" accept="image/*" multiple aria-label="Add photos" onChange={(e) => addPhotos(Array.from(e.target.files ?? []))} />
         <div className="thumbs" data-testid="photos">
