@@ -145,12 +145,14 @@ describe('conv2dPacked', () => {
     packed.dispose();
   });
 
-  type Case = [xShape: number[], out: number, k: number, stride: number, pad: number | 'same' | 'valid', bias: boolean];
+  type Pad = number | 'same' | 'valid' | [[number, number], [number, number]];
+  type Case = [xShape: number[], out: number, k: number, stride: number, pad: Pad, bias: boolean];
   const cases: Case[] = [
     [[2, 9, 7, 5], 6, 3, 1, 1, true],
     [[1, 11, 10, 7], 9, 3, 2, 1, false],
     [[2, 6, 5, 13], 11, 1, 1, 0, true],
     [[1, 8, 9, 4], 3, 3, 1, 'same', true],
+    [[1, 8, 7, 6], 5, 3, 2, [[0, 1], [0, 1]], true], // the VAE downsampler's asymmetric pad
   ];
   const title = 'matches tf.conv2d on the CPU, values and dx: x %j, out %i, k %i, stride %i, pad %s';
   it.each(cases)(title, async (xShape, out, k, stride, pad, withBias) => {
@@ -161,7 +163,8 @@ describe('conv2dPacked', () => {
     const packed = packF16(w32, wShape);
     const bias = withBias ? tf.tensor1d(b32) : undefined;
     type Explicit = [[number, number], [number, number], [number, number], [number, number]];
-    const tfPad = typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as Explicit) : pad;
+    const tfPad =
+      typeof pad === 'number' ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as Explicit) : typeof pad === 'string' ? pad : ([[0, 0], pad[0], pad[1], [0, 0]] as Explicit);
     try {
       await expectMatchesReference({
         inputs: [randomInput(xShape, 11)],

@@ -231,15 +231,20 @@ export function linearPacked(x: tf.Tensor, w: PackedWeight, bias?: tf.Tensor): t
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
-  /** 'same', 'valid', or explicit symmetric padding [padH, padW] (PyTorch's `padding=`). */
-  pad?: 'same' | 'valid' | number | [number, number];
+  /**
+   * 'same', 'valid', symmetric padding (PyTorch's `padding=`: n or [padH, padW]), or explicit
+   * [[top, bottom], [left, right]] (the VAE downsampler's F.pad(0, 1, 0, 1)).
+   */
+  pad?: 'same' | 'valid' | number | [number, number] | [[number, number], [number, number]];
 }
 
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
 
-/** PyTorch's symmetric `padding=(ph, pw)` as tfjs' NHWC explicit padding. */
-function explicitPadding([ph, pw]: [number, number]): ExplicitPadding {
-  return [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+/** Padding as tfjs' NHWC explicit padding. */
+function explicitPadding(pad: number | [number, number] | [[number, number], [number, number]]): ExplicitPadding {
+  if (typeof pad === 'number') return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  const [h, w] = pad;
+  return [[0, 0], typeof h === 'number' ? [h, h] : h, typeof w === 'number' ? [w, w] : w, [0, 0]] as ExplicitPadding;
 }
 
 /**
@@ -250,7 +255,7 @@ function explicitPadding([ph, pw]: [number, number]): ExplicitPadding {
 export function conv2dPacked(x: tf.Tensor4D, w: PackedWeight, bias?: tf.Tensor, options: Conv2dOptions = {}): tf.Tensor4D {
   const stride = options.stride ?? 1;
   const pad = options.pad ?? 0;
-  const tfPad = typeof pad === 'string' ? pad : explicitPadding(typeof pad === 'number' ? [pad, pad] : pad);
+  const tfPad = typeof pad === 'string' ? pad : explicitPadding(pad);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const y = tf.tidy(() => {

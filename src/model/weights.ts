@@ -290,13 +290,7 @@ export class Weights {
   ): tf.Tensor4D {
     const bias = this.tensors.get(`${prefix}.bias`);
     const packed = this.packedWeight(`${prefix}.weight`, [outChannels, x.shape[3], kernel, kernel]);
-    if (packed) {
-      return tf.tidy(() => {
-        if (typeof pad === 'number') return conv2dPacked(x, packed, bias, { stride, pad });
-        // Asymmetric padding (the VAE's downsampler) goes in first, as diffusers does with F.pad.
-        return conv2dPacked(tf.pad(x, [[0, 0], pad[0], pad[1], [0, 0]]), packed, bias, { stride, pad: 0 });
-      });
-    }
+    if (packed) return conv2dPacked(x, packed, bias, { stride, pad });
     const w = this.tensor(`${prefix}.weight`, [kernel, kernel, x.shape[3], outChannels]) as tf.Tensor4D;
     return tf.tidy(() => {
       const padding: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
