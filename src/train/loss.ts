@@ -27,6 +27,8 @@ export interface TrainingBatch {
 export interface LossOptions {
   /** Token lookup for the text encoder (textual inversion); default: the frozen table. */
   embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
+  /** Recompute UNet blocks in the backward pass (activation checkpointing) to save memory. */
+  checkpointing?: boolean;
 }
 
 export interface LossParts {

@@ -49,6 +49,8 @@ export interface TrainerConfig {
   /** Image side in pixels (square). */
   resolution: number;
   seed: number;
+  /** Recompute UNet blocks in the backward pass instead of keeping their activations. */
+  gradientCheckpointing: boolean;
 }
 
 export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
@@ -76,6 +78,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     batchSize: options.batchSize ?? 1,
     resolution: options.resolution,
     seed: options.seed ?? 0,
+    gradientCheckpointing: options.gradientCheckpointing ?? false,
   };
   const fail = (key: keyof TrainerConfig, wanted: string) => {
     throw new Error(`training config: ${key} = ${JSON.stringify(c[key])} must be ${wanted}.`);
@@ -93,6 +96,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps', 'an integer ≥ 0');
   if (!(c.weightDecay >= 0)) fail('weightDecay', '≥ 0');
   if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
+  if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
   return c;
 }
 
@@ -322,7 +326,7 @@ export class Trainer {
     let loss: tf.Scalar | null = null;
     let grads: tf.Tensor[] = [];
     try {
-      ({ loss, grads } = lossAndGrads(this.model, this.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens }));
+      ({ loss, grads } = lossAndGrads(this.model, this.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing }));
       const n = this.ti ? 1 : 0;
       this.tiOptimizer?.apply(grads.slice(0, n), lr.ti);
       this.loraOptimizer?.apply(grads.slice(n), lr.lora);
