@@ -6,7 +6,8 @@
 import * as tf from './tf';
 import { EngineError } from './errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from './gpu';
-import type { EngineEvent, EngineMemory, ModelInfo, ModelSpec, Progress, ResultOf, TextToImageOptions, TrainRequest } from './protocol';
+import { activateConcepts, ConceptError, ConceptTokenizers, type ActiveConcepts } from './active-concepts';
+import type { ConceptData, ConceptExport, EngineEvent, EngineMemory, GenerateRequest, ModelInfo, ModelSpec, Progress, ResultOf, TrainRequest } from './protocol';
 import { installWebGpuBackend } from './tf-backend';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage } from '../model/pipeline';
@@ -16,7 +17,9 @@ import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint';
-import { exportRun, type RunExport } from '../train/export-run';
+import { conceptFromCheckpoint, conceptFromImport, exportConcept } from '../train/concept-files';
+import { FormatError } from '../train/formats/errors';
+import { importPersonalization } from '../train/formats/import';
 import { Trainer } from '../train/trainer';
 
 export interface JobContext {
@@ -27,6 +30,8 @@ export interface JobContext {
 interface LoadedModel {
   sd: StableDiffusionModel;
   tokenizer: ClipTokenizer;
+  /** Tokenizers with library concepts' tokens added. */
+  conceptTokenizers: ConceptTokenizers;
   info: ModelInfo;
 }
 
@@ -139,25 +144,37 @@ export class Engine {
         imageSize: u.sampleSize * 8,
         summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
       };
-      this.model = { sd, tokenizer, info };
+      this.model = { sd, tokenizer, conceptTokenizers: new ConceptTokenizers(sd), info };
       return info;
     }, ctx.signal);
   }
 
-  generate(options: TextToImageOptions, ctx: JobContext): Promise<ResultOf<'generate'>> {
+  generate(request: GenerateRequest, ctx: JobContext): Promise<ResultOf<'generate'>> {
     return this.enqueue(async () => {
-      this.requireGpu();
-      const model = this.model;
-      if (!model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+      const model = this.requireModel();
+      const { concepts = [], ...options } = request;
       if (!options.prompt?.trim()) throw new EngineError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
-      return textToImage(model.sd, model.tokenizer, options, {
-        signal: ctx.signal,
-        previewEvery: 1,
-        onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
-      }).catch((error) => {
+      let active: ActiveConcepts | null = null;
+      try {
+        active = concepts.length > 0 ? activateConcepts(model.sd, model.conceptTokenizers, concepts) : null;
+      } catch (error) {
+        if (error instanceof ConceptError) throw new EngineError('InvalidRequest', error.message, 'Remove that concept from the prompt, or load the model it was made for.');
+        throw error;
+      }
+      try {
+        const prompts = active ? { prompt: active.rewrite(options.prompt), negativePrompt: active.rewrite(options.negativePrompt ?? '') } : {};
+        return await textToImage(model.sd, active?.tokenizer ?? model.tokenizer, { ...options, ...prompts }, {
+          signal: ctx.signal,
+          previewEvery: 1,
+          embedTokens: active?.embedTokens,
+          onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
+        });
+      } catch (error) {
         if (error instanceof RangeError) throw new EngineError('InvalidRequest', error.message, 'Change the setting and generate again.');
         throw error;
-      });
+      } finally {
+        active?.dispose();
+      }
     }, ctx.signal);
   }
 
@@ -167,9 +184,7 @@ export class Engine {
    */
   train(request: TrainRequest, ctx: JobContext): Promise<ResultOf<'train'>> {
     return this.enqueue(async () => {
-      this.requireGpu();
-      const model = this.model;
-      if (!model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+      const model = this.requireModel();
       const { runId } = request;
       this.pauses.delete(runId);
       let trainer: Trainer;
@@ -186,6 +201,8 @@ export class Engine {
         throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
       }
       const every = request.checkpointEvery ?? 50;
+      const { preview } = request;
+      if (preview && !(Number.isInteger(preview.every) && preview.every >= 1)) throw new EngineError('InvalidRequest', `preview.every = ${preview.every} must be a positive integer.`);
       const save = async () => this.checkpoints.put(runId, await trainer.checkpoint());
       try {
         while (!trainer.done) {
@@ -196,8 +213,14 @@ export class Engine {
           }
           const { step, loss } = await trainer.step();
           const progress = trainer.progress();
-          ctx.progress({ label: `Step ${step}/${progress.steps}, loss ${loss.toFixed(4)}`, fraction: step / progress.steps, training: progress });
+          const etaSeconds = progress.stepsPerSecond > 0 ? (progress.steps - step) / progress.stepsPerSecond : null;
+          const training = { ...progress, etaSeconds, gpuBytes: this.memory().bytesInUse };
+          ctx.progress({ label: `Step ${step}/${progress.steps}, loss ${loss.toFixed(4)}`, fraction: step / progress.steps, training });
           if (step % every === 0) await save();
+          if (preview && (step % preview.every === 0 || trainer.done)) {
+            const image = await trainer.sample(preview, ctx.signal);
+            ctx.progress({ label: `Preview at step ${step}`, fraction: step / progress.steps, training, sample: { step, prompt: preview.prompt ?? trainer.samplePrompt, image } });
+          }
         }
         await save();
         return { outcome: 'done' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
@@ -207,11 +230,35 @@ export class Engine {
     }, ctx.signal);
   }
 
-  async exportRun(runId: string, what: RunExport): Promise<ResultOf<'exportRun'>> {
+  async exportRun(runId: string, what: ConceptExport): Promise<ResultOf<'exportRun'>> {
+    return this.exportConcept(await this.runConcept(runId), what);
+  }
+
+  async runConcept(runId: string): Promise<ResultOf<'runConcept'>> {
     const checkpoint = await this.checkpoints.get(runId);
     if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
+    return conceptFromCheckpoint(checkpoint, runId);
+  }
+
+  async deleteRun(runId: string): Promise<ResultOf<'deleteRun'>> {
+    await this.checkpoints.delete(runId);
+    return null;
+  }
+
+  async importConcept(file: Blob, fileName: string): Promise<ResultOf<'importConcept'>> {
+    const model = this.requireModel();
+    const textDim = model.sd.text.config.hiddenSize;
     try {
-      return exportRun(checkpoint, what);
+      return conceptFromImport(await importPersonalization(file, fileName, { textDim, unet: model.sd.unet.config }), fileName);
+    } catch (error) {
+      if (error instanceof FormatError) throw new EngineError('ImportRefused', error.message, 'Nothing was added to the library.');
+      throw error;
+    }
+  }
+
+  exportConcept(concept: ConceptData, what: ConceptExport): ResultOf<'exportConcept'> {
+    try {
+      return exportConcept(concept, what);
     } catch (error) {
       throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
     }
@@ -246,6 +293,12 @@ export class Engine {
     } catch (error) {
       throw new EngineError('ModelLoadFailed', error instanceof Error ? error.message : String(error));
     }
+  }
+
+  private requireModel(): LoadedModel {
+    this.requireGpu();
+    if (!this.model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+    return this.model;
   }
 
   private requireGpu(): Gpu {

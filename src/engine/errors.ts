@@ -13,6 +13,7 @@ export type EngineErrorName =
   | 'ModelLoadFailed'
   | 'Cancelled'
   | 'InvalidRequest'
+  | 'ImportRefused'
   | 'InternalError';
 
 export interface SerializedError {

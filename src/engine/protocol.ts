@@ -10,10 +10,21 @@ import type { SerializedError } from './errors';
 import type { GpuCapabilities } from './gpu';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
-import type { TrainerOptions, TrainingProgress } from '../train/trainer';
-import type { RunExport } from '../train/export-run';
+import type { SampleOptions, TrainerOptions, TrainingProgress } from '../train/trainer';
+import type { ConceptData, ConceptExport } from '../train/concept-files';
+import type { ConceptWeights } from '../library/concept';
 
-export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, RunExport };
+export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
+
+/** A generation, with the library concepts its prompts use. */
+export interface GenerateRequest extends TextToImageOptions {
+  concepts?: ConceptWeights[];
+}
+
+/** Training previews: an image every `every` steps, same prompt and seed each time. */
+export interface TrainingPreviewOptions extends SampleOptions {
+  every: number;
+}
 
 export interface TrainRequest {
   /** Names the run; its checkpoints are stored under it. */
@@ -25,6 +36,8 @@ export interface TrainRequest {
   resume?: boolean;
   /** Steps between checkpoints (default 50). */
   checkpointEvery?: number;
+  /** Preview images during training; none when left out. */
+  preview?: TrainingPreviewOptions;
 }
 
 export interface TrainResult {
@@ -62,7 +75,7 @@ export interface EngineApi {
   /** The loaded model, if any. */
   modelInfo: (payload: Record<string, never>) => ModelInfo | null;
   /** Text to image with the loaded model; progress carries the step and a preview. */
-  generate: (payload: TextToImageOptions) => TextToImageResult;
+  generate: (payload: GenerateRequest) => TextToImageResult;
   /** Stops a running or queued request (its promise rejects with a Cancelled error). */
   cancel: (payload: { requestId: number }) => null;
   /** Hub models kept in browser storage, with their sizes. */
@@ -70,7 +83,15 @@ export interface EngineApi {
   /** Trains a concept on the loaded model; progress carries the step, loss and rates. */
   train: (payload: TrainRequest) => TrainResult;
   /** A training run's concept as a file other tools read, from its last checkpoint. */
-  exportRun: (payload: { runId: string; what: RunExport }) => { fileName: string; bytes: Uint8Array };
+  exportRun: (payload: { runId: string; what: ConceptExport }) => ConceptFile;
+  /** What a training run has learned so far (its last checkpoint), to keep in the library. */
+  runConcept: (payload: { runId: string }) => ConceptData;
+  /** Forgets a training run's checkpoints. */
+  deleteRun: (payload: { runId: string }) => null;
+  /** Reads an embedding or LoRA file for the loaded model; refused files throw and change nothing. */
+  importConcept: (payload: { file: Blob; fileName: string }) => ConceptData;
+  /** A library concept as a file other tools read. */
+  exportConcept: (payload: { concept: ConceptData; what: ConceptExport }) => ConceptFile;
   /** Asks a running training to checkpoint and stop after its current step. */
   pauseTraining: (payload: { runId: string }) => null;
   deleteCachedModel: (payload: { repo: string; revision: string }) => number;
@@ -79,6 +100,26 @@ export interface EngineApi {
 export type RequestKind = keyof EngineApi;
 export type PayloadOf<K extends RequestKind> = Parameters<EngineApi[K]>[0];
 export type ResultOf<K extends RequestKind> = ReturnType<EngineApi[K]>;
+
+export interface ConceptFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+/** Training progress as the engine reports it. */
+export interface TrainingReport extends TrainingProgress {
+  /** Seconds left at the current speed (null before the first step). */
+  etaSeconds: number | null;
+  /** GPU bytes in live buffers after the step. */
+  gpuBytes: number;
+}
+
+/** A training preview image. */
+export interface TrainingSample {
+  step: number;
+  prompt: string;
+  image: RgbaImage;
+}
 
 export interface EngineMemory {
   /** Bytes in live GPU buffers. */
@@ -95,8 +136,10 @@ export interface Progress {
   fraction: number | null;
   /** A small preview image (generation). */
   preview?: RgbaImage;
-  /** Training: step, loss, smoothed loss, learning rates, steps/s. */
-  training?: TrainingProgress;
+  /** Training: step, loss, smoothed loss, learning rates, steps/s, ETA, GPU bytes. */
+  training?: TrainingReport;
+  /** Training: a preview image of the concept as learned so far. */
+  sample?: TrainingSample;
 }
 
 export type EngineEvent = {

@@ -32,6 +32,14 @@ async function handle(request: ToEngine, ctx: JobContext): Promise<unknown> {
       return engine.train(request.payload, ctx);
     case 'exportRun':
       return engine.exportRun(request.payload.runId, request.payload.what);
+    case 'runConcept':
+      return engine.runConcept(request.payload.runId);
+    case 'deleteRun':
+      return engine.deleteRun(request.payload.runId);
+    case 'importConcept':
+      return engine.importConcept(request.payload.file, request.payload.fileName);
+    case 'exportConcept':
+      return engine.exportConcept(request.payload.concept, request.payload.what);
     case 'pauseTraining':
       return engine.pauseTraining(request.payload.runId);
     case 'cachedModels':

@@ -22,6 +22,17 @@ export interface PromptTokenizer {
   encode(prompt: string): EncodedPrompt;
 }
 
+/** A token lookup for the text encoder (concepts' textual-inversion vectors). */
+export type EmbedTokens = (ids: tf.Tensor2D) => tf.Tensor3D;
+
+export interface GenerationHooks {
+  onStep?: (report: StepReport) => void;
+  signal?: AbortSignal;
+  /** A latent preview every this many steps. */
+  previewEvery?: number;
+  embedTokens?: EmbedTokens;
+}
+
 export interface TextToImageOptions {
   prompt: string;
   negativePrompt?: string;
@@ -68,11 +79,11 @@ export class CancelledError extends Error {
 }
 
 /** 1. Prompt and negative prompt → [2B, N, D], unconditional rows first. */
-export function encodePrompts(model: StableDiffusionModel, promptIds: number[], negativeIds: number[], batch: number): tf.Tensor3D {
+export function encodePrompts(model: StableDiffusionModel, promptIds: number[], negativeIds: number[], batch: number, embedTokens?: EmbedTokens): tf.Tensor3D {
   return tf.tidy(() => {
     const n = promptIds.length;
     const ids = tf.tensor2d([...Array(batch).fill(negativeIds).flat(), ...Array(batch).fill(promptIds).flat()], [2 * batch, n], 'int32');
-    const out = clipTextEncoder(model.text.weights, model.text.config, ids);
+    const out = clipTextEncoder(model.text.weights, model.text.config, ids, { embedTokens });
     out.pooled.dispose();
     return out.lastHiddenState;
   });
@@ -141,7 +152,7 @@ export async function textToImage(
   model: StableDiffusionModel,
   tokenizer: PromptTokenizer,
   options: TextToImageOptions,
-  hooks: { onStep?: (report: StepReport) => void; signal?: AbortSignal; previewEvery?: number } = {},
+  hooks: GenerationHooks = {},
 ): Promise<TextToImageResult> {
   const o = { ...TEXT_TO_IMAGE_DEFAULTS, ...options };
   // Options out of range throw RangeError (the engine reports those as the user's to fix).
@@ -154,7 +165,7 @@ export async function textToImage(
   // 1. prompts
   const prompt = tokenizer.encode(o.prompt);
   const negative = tokenizer.encode(o.negativePrompt);
-  const embeddings = encodePrompts(model, prompt.ids, negative.ids, o.batch);
+  const embeddings = encodePrompts(model, prompt.ids, negative.ids, o.batch, hooks.embedTokens);
 
   // 2. timesteps
   const sampler = makeSampler(o.sampler, model.schedulerConfig);

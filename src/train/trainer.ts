@@ -14,13 +14,14 @@
 import * as tf from '../engine/tf';
 import { AdamW } from '../kernels/adamw';
 import type { StableDiffusionModel } from '../model/load';
+import { textToImage, type RgbaImage } from '../model/pipeline';
 import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
 import { vaeEncode, type Posterior } from '../model/vae';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
 import { DEFAULT_LORA_TARGETS, Lora, LORA_TARGETS, type LoraTarget, type LoraValue } from './lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from './loss';
-import { CONCEPT_KINDS, templatePrompt, type ConceptKind } from './templates';
+import { CONCEPT_KINDS, fillTemplate, templatePrompt, templatesFor, type ConceptKind } from './templates';
 import { TextualInversion } from './textual-inversion';
 
 export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
@@ -165,6 +166,18 @@ export interface RunOptions {
 }
 
 export type RunOutcome = 'done' | 'paused' | 'aborted';
+
+/** How training previews are made: the same prompt and seed each time, so they show the progress. */
+export interface SampleOptions {
+  /** Default: the kind's first training template with the placeholder ("a photo of a <my-cat>"). */
+  prompt?: string;
+  seed?: number;
+  /** Sampler steps (DDIM). */
+  steps?: number;
+  /** Image side in pixels; default the training resolution. */
+  size?: number;
+  guidanceScale?: number;
+}
 
 export interface TrainerDeps {
   /** The VAE encoder (default `vaeEncode` on the model's VAE); a seam for tests. */
@@ -375,6 +388,19 @@ export class Trainer {
     } finally {
       tf.dispose([batch.latents, batch.noise, batch.inputIds, ...Object.values(parts)]);
     }
+  }
+
+  /** The prompt previews use unless told otherwise. */
+  get samplePrompt(): string {
+    return fillTemplate(templatesFor(this.config.kind)[0], this.placeholder);
+  }
+
+  /** An image from the concept as learned so far (the trainer's generator is not touched). */
+  async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<RgbaImage> {
+    const size = o.size ?? this.config.resolution;
+    const options = { prompt: o.prompt ?? this.samplePrompt, seed: o.seed ?? 0, steps: o.steps ?? 20, width: size, height: size, sampler: 'ddim' as const, guidanceScale: o.guidanceScale ?? 7.5 };
+    const { images } = await textToImage(this.model, this.tokenizer, options, { signal, embedTokens: this.ti?.embedTokens });
+    return images[0];
   }
 
   /** Everything needed to go on later, as plain data (no tensors). */

@@ -16,7 +16,7 @@ import type {
   RgbaImage,
   TextToImageOptions,
   TextToImageResult,
-  RunExport,
+  ConceptExport,
   TrainerOptions,
   TrainResult,
 } from '../engine/protocol';
@@ -228,7 +228,7 @@ export function cancelTraining(): void {
 }
 
 /** Saves a training run's concept as a file (embedding or LoRA) on this device. */
-export async function downloadRun(runId: string, what: RunExport): Promise<void> {
+export async function downloadRun(runId: string, what: ConceptExport): Promise<void> {
   if (!client) return;
   try {
     const { fileName, bytes } = await client.request('exportRun', { runId, what });

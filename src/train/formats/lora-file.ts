@@ -37,6 +37,9 @@ export interface LoraExport extends TrainingInfo {
   rank: number;
   alpha: number;
   targets: readonly LoraTarget[];
+  /** The concept's token and class word, when the LoRA carries one (studio metadata). */
+  token?: string;
+  classWord?: string;
 }
 
 export interface ImportedLoraLayer extends LoraLayerData {
@@ -96,6 +99,8 @@ function loraMetadata(e: Omit<LoraExport, 'layers'>, paths: readonly string[], l
   meta[META.alpha] = String(e.alpha);
   meta[META.targets] = e.targets.join(',');
   meta[META.dtype] = dtype;
+  if (e.token) meta[META.token] = e.token;
+  if (e.classWord) meta[META.classWord] = e.classWord;
   if (layout === 'peft') {
     // diffusers builds the LoraConfig from this (`_create_lora_config`); exact module paths so
     // that PEFT adapts only the layers in the file (a bare "to_k" would also match attn1).

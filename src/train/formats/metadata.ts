@@ -8,8 +8,8 @@
  *   studio.base_model  base model id, e.g. "stable-diffusion-v1-5/stable-diffusion-v1-5"
  *   studio.steps       training steps (integer)
  *   studio.created     ISO 8601 date-time
- *   studio.token       (embedding) the concept's token, e.g. "<my-cat>"
- *   studio.class_word  (embedding) the word it was initialised from, e.g. "cat"
+ *   studio.token       the concept's token, e.g. "<my-cat>" (LoRA: when it has one)
+ *   studio.class_word  what the concept is, e.g. "cat" (the embedding's initialisation)
  *   studio.vectors     (embedding) number of vectors
  *   studio.dim         (embedding) width of each vector
  *   studio.rank        (LoRA) rank r

@@ -1,0 +1,183 @@
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from './tf';
+import { Engine, type JobContext } from './engine';
+import type { ConceptWeights, Progress, RgbaImage } from './protocol';
+import type { ConceptLoraLayer } from '../library/concept';
+import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
+import { textToImage } from '../model/pipeline';
+import { randomNormal } from '../model/random';
+import { MemoryCache } from '../model/sources/cache';
+import { ClipTokenizer } from '../model/tokenizer';
+import { nodeFolderSource } from '../parity/node-folder';
+import { MemoryCheckpointStore } from '../train/checkpoint';
+import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
+import { folderFiles } from '../test/model-fixtures';
+
+const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
+const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+const GEN = { steps: 2, width: 64, height: 64, seed: 3, guidanceScale: 5 };
+
+function context(onProgress: (p: Progress) => void = () => {}): JobContext {
+  return { signal: new AbortController().signal, progress: onProgress };
+}
+
+function maxDiff(a: RgbaImage, b: RgbaImage): number {
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
+  return m;
+}
+
+function meanDiff(a: RgbaImage, b: RgbaImage): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i] - b.data[i]);
+  return s / a.data.length;
+}
+
+/** LoRA layers on to_k and to_v of every attn2, seeded values large enough to change images. */
+function loraLayers(sd: StableDiffusionModel, seed: number, rank = 2, alpha = 4): ConceptLoraLayer[] {
+  const c = sd.unet.config;
+  return crossAttentionLayers(c).flatMap(({ prefix, channels }, i) =>
+    (['to_k', 'to_v'] as const).map((t, j) => ({
+      prefix: `${prefix}.${t}`,
+      down: randomNormal(rank * c.crossAttentionDim, seed + 10 * i + j, 0.3),
+      downShape: [rank, c.crossAttentionDim] as [number, number],
+      up: randomNormal(channels * rank, seed + 1000 + 10 * i + j, 0.3),
+      upShape: [channels, rank] as [number, number],
+      alpha,
+    })),
+  );
+}
+
+describe('Engine: library concepts at generation time', () => {
+  let engine: Engine;
+  let sd: StableDiffusionModel;
+  let tokenizer: ClipTokenizer;
+  const store = new MemoryCheckpointStore();
+
+  beforeAll(async () => {
+    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), store);
+    await engine.init();
+    const { files, paths } = folderFiles(FIXTURE);
+    await engine.loadModel({ kind: 'local', files, paths }, context());
+    sd = await loadStableDiffusion(nodeFolderSource(FIXTURE)); // the reference path's own copy
+    tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
+  });
+
+  it("a token whose vector is the class word's row draws exactly what the class word draws", async () => {
+    const [catId] = tokenizer.tokenize('cat');
+    const row = tf.tidy(() => sd.text.weights.rowTable('embeddings.token_embedding.weight', sd.text.weights.shape('embeddings.token_embedding.weight') as [number, number]).gather(tf.tensor1d([catId], 'int32')));
+    const vectors = Float32Array.from(await row.data());
+    row.dispose();
+    const concept: ConceptWeights = { token: '<my-cat>', classWord: 'cat', embedding: { nVectors: 1, dim: vectors.length, vectors }, lora: null, loraStrength: 1 };
+    const before = tf.memory().numTensors;
+    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [concept] }, context());
+    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, context());
+    expect(maxDiff(withConcept.images[0], plain.images[0])).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const other = { ...concept, embedding: { ...concept.embedding!, vectors: randomNormal(vectors.length, 9, 1) } };
+    const changed = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [other] }, context());
+    expect(meanDiff(changed.images[0], plain.images[0])).toBeGreaterThan(1);
+  });
+
+  it('a concept of several vectors expands its token to all of them', async () => {
+    const ids = tokenizer.tokenize('cat on');
+    const rows = tf.tidy(() => sd.text.weights.rowTable('embeddings.token_embedding.weight', sd.text.weights.shape('embeddings.token_embedding.weight') as [number, number]).gather(tf.tensor1d(ids, 'int32')));
+    const vectors = Float32Array.from(await rows.data());
+    rows.dispose();
+    const concept: ConceptWeights = { token: '<two>', classWord: '', embedding: { nVectors: 2, dim: vectors.length / 2, vectors }, lora: null, loraStrength: 1 };
+    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <two> a sofa', concepts: [concept] }, context());
+    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, context());
+    expect(maxDiff(withConcept.images[0], plain.images[0])).toBe(0);
+  });
+
+  it("a LoRA concept draws what training's LoRA attached to the UNet draws, at its strength", async () => {
+    const layers = loraLayers(sd, 1);
+    const strength = 0.7;
+    const concept: ConceptWeights = { token: '<style>', classWord: 'painting', embedding: null, lora: { layers }, loraStrength: strength };
+    const before = tf.memory().numTensors;
+    const got = await engine.generate({ ...GEN, prompt: 'a <style> of a house', concepts: [concept] }, context());
+    expect(tf.memory().numTensors).toBe(before);
+
+    const values = new Map<string, LoraValue>();
+    for (const l of layers) {
+      values.set(loraKey(l.prefix, 'down'), { shape: l.downShape, data: l.down });
+      values.set(loraKey(l.prefix, 'up'), { shape: l.upShape, data: l.up });
+    }
+    const lora = Lora.fromValues(sd.unet.weights, values, (4 / 2) * strength);
+    // LoRA-only concepts keep the class word after the token, as the training prompts had it.
+    const reference = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a <style> painting of a house' });
+    lora.dispose();
+    const base = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a <style> painting of a house' });
+    expect(meanDiff(reference.images[0], base.images[0])).toBeGreaterThan(1); // the LoRA matters
+    expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
+
+    // Two concepts on the same layers add up: A twice equals A with its up weights doubled.
+    const twice = await engine.generate({ ...GEN, prompt: 'a <style> painting of <style2> a house', concepts: [concept, { ...concept, token: '<style2>', classWord: '' }] }, context());
+    const doubled = Lora.fromValues(sd.unet.weights, values, 2 * (4 / 2) * strength);
+    const reference2 = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a <style> painting of a house' });
+    doubled.dispose();
+    expect(maxDiff(twice.images[0], reference2.images[0])).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses concepts made for another model and leaves nothing attached', async () => {
+    const wide: ConceptWeights = { token: '<wide>', classWord: 'cat', embedding: { nVectors: 1, dim: 768, vectors: new Float32Array(768) }, lora: null, loraStrength: 1 };
+    await expect(engine.generate({ ...GEN, prompt: 'a <wide>', concepts: [wide] }, context())).rejects.toMatchObject({ name: 'InvalidRequest', message: /768 wide/ });
+    const [layer] = loraLayers(sd, 2);
+    const alien: ConceptWeights = { token: '<alien>', classWord: '', embedding: null, lora: { layers: [{ ...layer, prefix: 'down_blocks.9.attentions.0.transformer_blocks.0.attn2.to_k' }] }, loraStrength: 1 };
+    await expect(engine.generate({ ...GEN, prompt: 'a <alien>', concepts: [alien] }, context())).rejects.toMatchObject({ name: 'InvalidRequest', message: /no layer/ });
+    const ok = await engine.generate({ ...GEN, prompt: 'a cat' }, context());
+    const base = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a cat' });
+    expect(maxDiff(ok.images[0], base.images[0])).toBe(0);
+  });
+
+  it('imports its own exports back unchanged, and refuses a file without changing anything', async () => {
+    const layers = loraLayers(sd, 4, 4, 4);
+    const concept = {
+      token: '<teddy>',
+      classWord: 'teddy bear',
+      kind: 'object' as const,
+      origin: 'trained' as const,
+      baseModel: 'local:tiny-sd',
+      created: Date.parse('2026-11-24T10:00:00Z'),
+      steps: 300,
+      embedding: { nVectors: 2, dim: 32, vectors: randomNormal(64, 5, 0.1) },
+      lora: { layers },
+    };
+    const emb = engine.exportConcept(concept, { kind: 'embedding', layout: 'single-key' });
+    const back = await engine.importConcept(new Blob([emb.bytes as BlobPart]), emb.fileName);
+    expect(back).toMatchObject({ token: '<teddy>', classWord: 'teddy bear', origin: 'imported', baseModel: 'local:tiny-sd', steps: 300, lora: null });
+    expect(back.embedding!.vectors).toEqual(concept.embedding.vectors);
+    const file = engine.exportConcept(concept, { kind: 'lora', layout: 'kohya', dtype: 'F32' });
+    const lora = await engine.importConcept(new Blob([file.bytes as BlobPart]), file.fileName);
+    expect(lora).toMatchObject({ token: '<teddy>', classWord: 'teddy bear', embedding: null });
+    expect(lora.lora!.layers.map((l) => l.prefix).sort()).toEqual(layers.map((l) => l.prefix).sort());
+    const byPrefix = new Map(lora.lora!.layers.map((l) => [l.prefix, l]));
+    for (const l of layers) expect(byPrefix.get(l.prefix)!.up).toEqual(l.up);
+    await expect(engine.importConcept(new Blob([new Uint8Array([0x80, 4, 0, 0])]), 'x.safetensors')).rejects.toMatchObject({ name: 'ImportRefused', message: /pickle/ });
+  });
+
+  it('trains with preview images from a fixed prompt and seed, and gives the run as a concept', async () => {
+    const RES = 64;
+    const images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
+    const samples: { step: number; prompt: string; image: RgbaImage }[] = [];
+    const progress: Progress[] = [];
+    await engine.train(
+      { runId: 'run-p', options: { method: 'both', token: '<pup>', classWord: 'dog', steps: 4, resolution: RES }, images, preview: { every: 2, steps: 2 } },
+      context((p) => (p.sample ? samples.push(p.sample) : progress.push(p))),
+    );
+    expect(samples.map((s) => s.step)).toEqual([2, 4]);
+    expect(samples[0]).toMatchObject({ prompt: 'a photo of a <pup>', image: { width: RES, height: RES } });
+    expect(meanDiff(samples[0].image, samples[1].image)).toBeGreaterThan(0);
+    expect(progress.at(-1)!.training).toMatchObject({ step: 4, etaSeconds: 0 });
+    expect(progress[0].training!.gpuBytes).toBeGreaterThan(0);
+
+    const concept = await engine.runConcept('run-p');
+    expect(concept).toMatchObject({ token: '<pup>', classWord: 'dog', origin: 'trained', steps: 4, runId: 'run-p' });
+    expect(concept.embedding).toMatchObject({ nVectors: 1, dim: 32 });
+    expect(concept.lora!.layers).toHaveLength(32);
+    await engine.deleteRun('run-p');
+    await expect(engine.runConcept('run-p')).rejects.toMatchObject({ name: 'InvalidRequest' });
+  });
+});

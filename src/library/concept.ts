@@ -1,0 +1,71 @@
+/**
+ * A concept of the user's library: what the studio learned (or imported) for one new word, as
+ * plain structured-clonable data: it is kept in IndexedDB by the page and sent to the engine
+ * when a prompt uses its token. No tensors, no tfjs.
+ */
+import type { ConceptKind } from '../train/templates';
+
+/** Textual-inversion vectors: [nVectors, dim] row-major. */
+export interface ConceptEmbedding {
+  nVectors: number;
+  dim: number;
+  vectors: Float32Array;
+}
+
+/** One adapted UNet linear (`down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k`). */
+export interface ConceptLoraLayer {
+  prefix: string;
+  /** [rank, in] row-major. */
+  down: Float32Array;
+  downShape: [number, number];
+  /** [out, rank] row-major. */
+  up: Float32Array;
+  upShape: [number, number];
+  /** The layer's alpha: its output is scaled by alpha / rank (times the concept's strength). */
+  alpha: number;
+}
+
+export interface ConceptLora {
+  layers: ConceptLoraLayer[];
+}
+
+export interface Concept {
+  id: string;
+  /** As prompts write it, e.g. `<my-dog>`. */
+  token: string;
+  /** What it is (`dog`); '' when unknown (some imports). */
+  classWord: string;
+  kind: ConceptKind;
+  origin: 'trained' | 'imported';
+  /** The model it was trained for (`hf:owner/name@rev`, `local:folder`, or what a file's metadata says; '' unknown). */
+  baseModel: string;
+  /** Date.now() when trained or imported. */
+  created: number;
+  /** Optimizer steps it was trained for, when known. */
+  steps: number | null;
+  embedding: ConceptEmbedding | null;
+  lora: ConceptLora | null;
+  /** The LoRA's strength at generation time (1 = as trained). */
+  loraStrength: number;
+  /** Training photos, as the user gave them (trained concepts; none for imports). */
+  photos: Blob[];
+  /** The file it was imported from. */
+  fileName?: string;
+  /** The training run it came from (its checkpoints may still be stored). */
+  runId?: string;
+}
+
+/** What a generation request carries of a concept: no photos, no bookkeeping. */
+export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength'> & {
+  /** LoRA-only concepts: prompts write `token classWord`; the LoRA is what carries the concept. */
+  classWord: string;
+};
+
+/** The concepts whose token the prompt (or negative prompt) uses. */
+export function conceptsInPrompt<T extends Pick<Concept, 'token'>>(concepts: readonly T[], ...prompts: string[]): T[] {
+  return concepts.filter((c) => prompts.some((p) => p.includes(c.token)));
+}
+
+export function conceptWeights(c: Concept): ConceptWeights {
+  return { token: c.token, classWord: c.classWord, embedding: c.embedding, lora: c.lora, loraStrength: c.loraStrength };
+}

@@ -1,0 +1,104 @@
+/**
+ * Concepts as files and files as concepts: a training run's checkpoint or an imported file
+ * becomes a library `Concept`'s data, and a concept exports as the files other tools read
+ * (the embedding, and the LoRA in kohya or diffusers/PEFT layout; see formats/).
+ */
+import type { Concept, ConceptLoraLayer } from '../library/concept';
+import type { Checkpoint } from './checkpoint';
+import { exportEmbedding, type EmbeddingLayout } from './formats/embedding';
+import { FormatError } from './formats/errors';
+import type { ImportedPersonalization } from './formats/import';
+import { exportLora, type LoraDtype, type LoraLayerData, type LoraLayout } from './formats/lora-file';
+import { META } from './formats/metadata';
+import { LORA_TARGETS } from './lora';
+
+export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype };
+
+/** What the engine makes of a run or a file: a concept without the page's bookkeeping. */
+export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
+
+const TI_KEY = 'ti.vectors';
+const LORA_KEY = /^unet\.(.+)\.lora\.(down|up)\.weight$/;
+
+/** The concept a training run has learned so far (its last checkpoint). */
+export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptData {
+  const { token, classWord, kind, alpha } = c.config;
+  const t = c.tensors.find((x) => x.key === TI_KEY);
+  const layers = new Map<string, Partial<ConceptLoraLayer>>();
+  for (const x of c.tensors) {
+    const m = LORA_KEY.exec(x.key);
+    if (!m) continue;
+    const layer = layers.get(m[1]) ?? { prefix: m[1], alpha };
+    if (m[2] === 'down') Object.assign(layer, { down: x.data, downShape: x.shape as [number, number] });
+    else Object.assign(layer, { up: x.data, upShape: x.shape as [number, number] });
+    layers.set(m[1], layer);
+  }
+  return {
+    token,
+    classWord,
+    kind,
+    origin: 'trained',
+    baseModel: c.model,
+    created: c.created,
+    steps: c.step,
+    embedding: t ? { nVectors: t.shape[0], dim: t.shape[1], vectors: t.data } : null,
+    lora: layers.size ? { layers: [...layers.values()] as ConceptLoraLayer[] } : null,
+    ...(runId !== undefined && { runId }),
+  };
+}
+
+function fileStem(fileName: string): string {
+  return (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.[^.]*$/, '');
+}
+
+/** A concept from an imported file. A LoRA's token is `<file name>` unless its metadata names one. */
+export function conceptFromImport(imported: ImportedPersonalization, fileName: string): ConceptData {
+  const created = Date.parse(imported.info.created ?? '') || Date.now();
+  const meta = imported.metadata;
+  const common = {
+    kind: 'object' as const,
+    origin: 'imported' as const,
+    baseModel: imported.info.baseModel ?? '',
+    created,
+    steps: imported.info.steps ?? null,
+    fileName,
+  };
+  if (imported.kind === 'embedding') {
+    const { token, classWord = '', nVectors, dim, vectors } = imported;
+    return { ...common, token, classWord, embedding: { nVectors, dim, vectors }, lora: null };
+  }
+  const token = meta[META.token] ?? `<${fileStem(fileName)}>`;
+  const layers: ConceptLoraLayer[] = [...imported.layers].map(([prefix, l]) => ({ prefix, down: l.down, downShape: l.downShape, up: l.up, upShape: l.upShape, alpha: l.alpha }));
+  return { ...common, token, classWord: meta[META.classWord] ?? '', embedding: null, lora: { layers } };
+}
+
+/** File name from the token: `<my-dog>` → `my-dog`. */
+function baseName(token: string): string {
+  return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
+}
+
+type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora'>;
+
+export function exportConcept(c: Exportable, what: ConceptExport): { fileName: string; bytes: Uint8Array } {
+  const info = { baseModel: c.baseModel.replace(/^hf:/, ''), steps: c.steps ?? undefined, created: new Date(c.created).toISOString() };
+  const name = baseName(c.token);
+  if (what.kind === 'embedding') {
+    if (!c.embedding) throw new FormatError('invalid', `${c.token} has no token embedding (it is a LoRA only).`);
+    const { vectors, nVectors, dim } = c.embedding;
+    const bytes = exportEmbedding({ ...info, token: c.token, classWord: c.classWord || undefined, vectors, nVectors, dim }, what.layout);
+    return { fileName: `${name}.safetensors`, bytes };
+  }
+  if (!c.lora || c.lora.layers.length === 0) throw new FormatError('invalid', `${c.token} has no LoRA (it is a token embedding only).`);
+  const [first] = c.lora.layers;
+  const rank = first.downShape[0];
+  const scale = first.alpha / rank;
+  const layers = new Map<string, LoraLayerData>();
+  for (const l of c.lora.layers) {
+    if (l.downShape[0] !== rank) throw new FormatError('invalid', `${c.token}: its LoRA layers have different ranks (${rank} and ${l.downShape[0]}); one file holds one rank.`);
+    const ratio = l.alpha / rank / scale; // a layer's own alpha folded into its up weight
+    layers.set(l.prefix, { down: l.down, downShape: l.downShape, up: ratio === 1 ? l.up : l.up.map((v) => v * ratio), upShape: l.upShape });
+  }
+  const targets = LORA_TARGETS.filter((t) => c.lora!.layers.some((l) => l.prefix.endsWith(`.${t}`)));
+  const bytes = exportLora({ ...info, layers, rank, alpha: first.alpha, targets, token: c.token, classWord: c.classWord }, what.layout, what.dtype);
+  return { fileName: `${name}-lora-${what.layout}.safetensors`, bytes };
+}
