@@ -1,0 +1,123 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { openLibraryDb, RUNS } from './db';
+import { LibraryError } from './errors';
+import { IndexedDbRunStore, restoreRun, type TrainingRun } from './run-store';
+
+const PHOTO_BYTES = Uint8Array.from({ length: 200 }, (_, i) => (i * 91) & 255);
+
+function run(over: Partial<TrainingRun> = {}): TrainingRun {
+  return {
+    runId: 'run-1',
+    options: { method: 'lora', token: '<my-dog>', classWord: 'dog', steps: 400, resolution: 512, rank: 8, targets: ['to_k', 'to_v'], seed: 7 },
+    photos: [new Blob([PHOTO_BYTES], { type: 'image/jpeg' })],
+    modelId: 'hf:stable-diffusion-v1-5/stable-diffusion-v1-5@main',
+    state: 'running',
+    step: 100,
+    steps: 400,
+    updated: 1000,
+    ...over,
+  };
+}
+
+async function writeRaw(factory: IDBFactory, key: string, value: unknown): Promise<void> {
+  const db = await openLibraryDb(factory);
+  const tx = db.transaction(RUNS, 'readwrite');
+  tx.objectStore(RUNS).put(value, key);
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onabort = () => reject(tx.error);
+  });
+  db.close();
+}
+
+describe('IndexedDbRunStore', () => {
+  it('round-trips a run, photos included', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run());
+    const back = await store.get('run-1');
+    const { photos, ...rest } = back!;
+    const { photos: _, ...expected } = run();
+    expect(rest).toEqual(expected);
+    expect(photos).toHaveLength(1);
+    expect(photos[0].type).toBe('image/jpeg');
+    expect([...new Uint8Array(await photos[0].arrayBuffer())]).toEqual([...PHOTO_BYTES]);
+    expect(await store.get('missing')).toBeNull();
+  });
+
+  it('latest() is the most recently updated run that is not done', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    expect(await store.latest()).toBeNull();
+    await store.put(run({ runId: 'paused', state: 'paused', updated: 200 }));
+    await store.put(run({ runId: 'done', state: 'done', step: 400, updated: 900 }));
+    await store.put(run({ runId: 'running', state: 'running', updated: 500 }));
+    await store.put(run({ runId: 'older', state: 'running', updated: 100 }));
+    expect((await store.latest())?.runId).toBe('running');
+    await store.put(run({ runId: 'failed', state: 'failed', updated: 600 }));
+    expect((await store.latest())?.runId).toBe('failed');
+    expect((await store.list()).runs.map((r) => r.runId)).toEqual(['done', 'failed', 'running', 'paused', 'older']);
+
+    for (const id of ['failed', 'running', 'paused', 'older']) await store.update(id, { state: 'done', step: 400 });
+    expect(await store.latest()).toBeNull();
+  });
+
+  it('updates progress in place and deletes', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run());
+    const updated = await store.update('run-1', { step: 250, state: 'paused', updated: 5000 });
+    expect(updated).toMatchObject({ step: 250, state: 'paused', updated: 5000 });
+    expect(await store.get('run-1')).toMatchObject({ step: 250, state: 'paused', updated: 5000, options: run().options });
+
+    const before = Date.now();
+    expect((await store.update('run-1', { step: 260 }))!.updated).toBeGreaterThanOrEqual(before);
+
+    await expect(store.update('run-1', { step: 401 })).rejects.toThrow(TypeError);
+    expect((await store.get('run-1'))?.step).toBe(260);
+    expect(await store.update('missing', { step: 1 })).toBeNull();
+
+    await store.delete('run-1');
+    expect(await store.get('run-1')).toBeNull();
+    expect(await store.list()).toEqual({ runs: [], unreadable: [] });
+  });
+
+  it('refuses to save a run that could not be read back', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await expect(store.put(run({ state: 'lost' as TrainingRun['state'] }))).rejects.toThrow(/state "lost"/);
+    await expect(store.put(run({ modelId: '' }))).rejects.toThrow(TypeError);
+    expect((await store.list()).runs).toEqual([]);
+  });
+
+  it('reports unreadable runs in list() and get(); latest() goes on without them', async () => {
+    const factory = new IDBFactory();
+    const store = new IndexedDbRunStore(factory);
+    await store.put(run({ runId: 'good', updated: 10 }));
+    await writeRaw(factory, 'bad', { version: 1, ...run({ runId: 'bad', updated: 99 }), options: { method: 'lora' } });
+    await writeRaw(factory, 'moved', { version: 1, ...run({ runId: 'elsewhere' }) });
+
+    const { runs, unreadable } = await store.list();
+    expect(runs.map((r) => r.runId)).toEqual(['good']);
+    expect(unreadable.map((u) => u.runId).sort()).toEqual(['bad', 'moved']);
+    expect(unreadable.find((u) => u.runId === 'bad')?.reason).toMatch(/training option token is missing/);
+
+    const error = await store.get('bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LibraryError);
+    expect(error).toMatchObject({ name: 'RunUnreadable' });
+    expect((await store.latest())?.runId).toBe('good');
+  });
+});
+
+describe('restoreRun', () => {
+  it('names what is wrong', () => {
+    const cases: [unknown, RegExp][] = [
+      ['run', /not an object/],
+      [{ ...run() }, /unknown version undefined/],
+      [{ version: 1, ...run(), step: 1.5 }, /step 1.5/],
+      [{ version: 1, ...run(), photos: [new Uint8Array(3)] }, /photos/],
+      [{ version: 1, ...run(), options: { ...run().options, resolution: 0 } }, /resolution = 0/],
+    ];
+    for (const [value, reason] of cases) {
+      expect(() => restoreRun(value)).toThrow(reason);
+      expect(() => restoreRun(value)).toThrow(LibraryError);
+    }
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * The training run in progress, kept so that closing the tab does not lose it: its options, the
+ * user's photos and how far it got (the trainer's checkpoints are kept by `src/train/checkpoint.ts`
+ * under the run id). Records read back go through `restoreRun`, which fails loudly (`RunUnreadable`).
+ */
+import type { TrainerOptions } from '../train/trainer';
+import { abort, done, lazyLibraryDb, request, RUNS } from './db';
+import { LibraryError, storageError } from './errors';
+
+export const RUN_VERSION = 1;
+
+export const RUN_STATES = ['running', 'paused', 'failed', 'done'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface TrainingRun {
+  runId: string;
+  options: TrainerOptions;
+  /** The training photos, as the user gave them. */
+  photos: Blob[];
+  /** The model's source id it trains on (`hf:owner/name@rev`, `local:folder`). */
+  modelId: string;
+  state: RunState;
+  /** Optimizer steps taken, of `steps`. */
+  step: number;
+  steps: number;
+  /** Date.now() of the last change. */
+  updated: number;
+}
+
+/** A run as IndexedDB holds it. */
+export type StoredRun = { version: typeof RUN_VERSION } & TrainingRun;
+
+export interface UnreadableRun {
+  runId: string;
+  reason: string;
+}
+
+export interface RunListing {
+  /** Most recently updated first. */
+  runs: TrainingRun[];
+  unreadable: UnreadableRun[];
+}
+
+export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated'>>;
+const RUN_CHANGEABLE = ['state', 'step', 'updated'] as const satisfies readonly (keyof RunChange)[];
+
+export interface RunStore {
+  /** Inserts or replaces (by run id). */
+  put(run: TrainingRun): Promise<void>;
+  /** The run, or null when there is none; `RunUnreadable` when it cannot be read. */
+  get(runId: string): Promise<TrainingRun | null>;
+  /** The most recently updated run that is not done (running, paused or failed), or null. Unreadable runs are skipped (`list()` reports them). */
+  latest(): Promise<TrainingRun | null>;
+  /** Sets state/step in one transaction (`updated` defaults to now); null when there is no such run. */
+  update(runId: string, change: RunChange): Promise<TrainingRun | null>;
+  delete(runId: string): Promise<void>;
+  list(): Promise<RunListing>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Versioned restore
+
+type Raw = Record<string, unknown>;
+
+function unreadable(why: string): LibraryError {
+  return new LibraryError('RunUnreadable', `This training run cannot be read: ${why}.`, 'Delete it and start the training again.');
+}
+
+function isCount(n: unknown, min = 0): n is number {
+  return Number.isInteger(n) && (n as number) >= min;
+}
+
+function readOptions(raw: unknown): TrainerOptions {
+  const o = raw as Raw | null;
+  if (typeof o !== 'object' || o === null) throw unreadable('its training options are missing');
+  for (const key of ['method', 'token', 'classWord'] as const) if (typeof o[key] !== 'string') throw unreadable(`its training option ${key} is missing`);
+  for (const key of ['steps', 'resolution'] as const) if (!isCount(o[key], 1)) throw unreadable(`its training option ${key} = ${String(o[key])} is not a positive count`);
+  const options = { ...o } as unknown as TrainerOptions;
+  if (Array.isArray(o.targets)) options.targets = [...(o.targets as TrainerOptions['targets'] & unknown[])];
+  return options;
+}
+
+/**
+ * A run from anything read back from storage. Version 1 is the first format; when it changes,
+ * older versions are upgraded here, one `case` each.
+ */
+export function restoreRun(raw: unknown): TrainingRun {
+  if (typeof raw !== 'object' || raw === null) throw unreadable('it is not an object');
+  const r = raw as Raw;
+  switch (r.version) {
+    case 1: {
+      const { runId, photos, modelId, state, step, steps, updated } = r;
+      if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
+      const options = readOptions(r.options);
+      if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
+      if (typeof modelId !== 'string' || modelId === '') throw unreadable('its model is missing');
+      if (!RUN_STATES.includes(state as RunState)) throw unreadable(`state ${JSON.stringify(state)} is unknown`);
+      if (!isCount(steps, 1)) throw unreadable(`steps ${String(steps)} is not a positive count`);
+      if (!isCount(step) || step > steps) throw unreadable(`step ${String(step)} is not a count up to ${steps}`);
+      if (typeof updated !== 'number' || !Number.isFinite(updated)) throw unreadable('its last change date is missing');
+      return { runId, options, photos: [...photos], modelId, state: state as RunState, step, steps, updated };
+    }
+    default:
+      throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
+  }
+}
+
+/** The record to store; a run that could not be read back is refused with a TypeError (a programming error). */
+export function storedRun(run: TrainingRun): StoredRun {
+  try {
+    return { version: RUN_VERSION, ...restoreRun({ ...run, version: RUN_VERSION }) };
+  } catch (error) {
+    throw new TypeError(`training run '${run?.runId}' cannot be saved: ${(error as Error).message}`);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// IndexedDB
+
+/** Training runs in the browser's IndexedDB (database 'diffusion-studio-library'). */
+export class IndexedDbRunStore implements RunStore {
+  private readonly db: () => Promise<IDBDatabase>;
+
+  constructor(factory: IDBFactory | undefined = globalThis.indexedDB) {
+    this.db = lazyLibraryDb(factory);
+  }
+
+  async put(run: TrainingRun): Promise<void> {
+    const record = storedRun(run);
+    await this.write(`save training run '${run.runId}'`, async (store) => {
+      store.put(record, record.runId);
+    });
+  }
+
+  async get(runId: string): Promise<TrainingRun | null> {
+    let raw: unknown;
+    try {
+      raw = await request((await this.db()).transaction(RUNS).objectStore(RUNS).get(runId));
+    } catch (error) {
+      throw storageError(error, `read training run '${runId}'`);
+    }
+    return raw === undefined ? null : restoreRun(raw);
+  }
+
+  async latest(): Promise<TrainingRun | null> {
+    const { runs } = await this.list();
+    return runs.find((r) => r.state !== 'done') ?? null;
+  }
+
+  async update(runId: string, change: RunChange): Promise<TrainingRun | null> {
+    return this.write(`update training run '${runId}'`, async (store) => {
+      const raw = await request(store.get(runId));
+      if (raw === undefined) return null;
+      const edits = Object.fromEntries(RUN_CHANGEABLE.filter((k) => change[k] !== undefined).map((k) => [k, change[k]])) as RunChange;
+      const next: TrainingRun = { ...restoreRun(raw), updated: Date.now(), ...edits };
+      store.put(storedRun(next), runId);
+      return next;
+    });
+  }
+
+  async delete(runId: string): Promise<void> {
+    await this.write(`delete training run '${runId}'`, async (store) => {
+      store.delete(runId);
+    });
+  }
+
+  async list(): Promise<RunListing> {
+    let keys: IDBValidKey[];
+    let records: unknown[];
+    try {
+      const store = (await this.db()).transaction(RUNS).objectStore(RUNS);
+      [keys, records] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    } catch (error) {
+      throw storageError(error, 'list training runs');
+    }
+    const runs: TrainingRun[] = [];
+    const unreadableRuns: UnreadableRun[] = [];
+    keys.forEach((key, i) => {
+      try {
+        const run = restoreRun(records[i]);
+        if (run.runId !== String(key)) throw unreadable(`it is stored under '${String(key)}' but says '${run.runId}'`);
+        runs.push(run);
+      } catch (error) {
+        if (!(error instanceof LibraryError)) throw error;
+        unreadableRuns.push({ runId: String(key), reason: error.message });
+      }
+    });
+    return { runs: runs.sort((a, b) => b.updated - a.updated), unreadable: unreadableRuns };
+  }
+
+  /** Runs `steps` in one readwrite transaction; whatever it throws aborts it. */
+  private async write<T>(action: string, steps: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+    let tx: IDBTransaction | null = null;
+    try {
+      tx = (await this.db()).transaction(RUNS, 'readwrite');
+      const finished = done(tx);
+      const result = await steps(tx.objectStore(RUNS));
+      await finished;
+      return result;
+    } catch (error) {
+      if (tx) abort(tx);
+      if (error instanceof LibraryError || error instanceof TypeError) throw error;
+      throw storageError(error, action);
+    }
+  }
+}
