@@ -18,28 +18,6 @@ test('load the tiny model from a hub endpoint and generate an image', async ({ p
   studio.expectNoErrors();
 });
 
-test('teach the tiny model a concept from three photos: progress, then the trained step and loss', async ({ page }, testInfo) => {
-  test.setTimeout(300_000);
-  const studio = new Studio(page, testInfo);
-  await studio.open();
-  await studio.waitForGpu();
-  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
-  await studio.goTo('New concept');
-  await studio.addPhotos(3);
-  await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(3);
-  await studio.train({ token: '<my-cube>', classWord: 'cube', steps: 3, resolution: 64 });
-  await expect(page.getByTestId('training')).toContainText('Trained at step 3', { timeout: 240_000 });
-  const download = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Save embedding' }).click();
-  const file = await download;
-  expect(file.suggestedFilename()).toBe('my-cube.safetensors');
-  const lora = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Save LoRA (kohya / A1111 / ComfyUI)' }).click();
-  expect((await lora).suggestedFilename()).toBe('my-cube-lora-kohya.safetensors');
-  await studio.screenshot('trained');
-  studio.expectNoErrors();
-});
-
 test('a model id that does not exist gives a clear message and the studio stays usable', async ({ page }, testInfo) => {
   const studio = new Studio(page, testInfo);
   await studio.open();

@@ -54,7 +54,7 @@ export class Studio {
   async generate(options: { prompt: string; steps?: number; size?: number; seed?: number }): Promise<Locator> {
     await this.goTo('Generate');
     const section = this.page.getByTestId('section-generate');
-    await section.getByLabel('Prompt', { exact: true }).fill(options.prompt);
+    await section.getByRole('textbox', { name: 'Prompt', exact: true }).fill(options.prompt);
     if (options.steps) await section.getByLabel('Steps').fill(String(options.steps));
     if (options.size) await section.getByLabel('Size').fill(String(options.size));
     if (options.seed !== undefined) await section.getByLabel('Seed').fill(String(options.seed));

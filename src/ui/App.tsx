@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
 import { GpuPanel } from './GpuPanel';
+import { restoreSession } from './library';
 import { GenerateSection } from './sections/GenerateSection';
+import { LibrarySection } from './sections/LibrarySection';
 import { ModelsSection } from './sections/ModelsSection';
 import { NewConceptSection } from './sections/NewConceptSection';
 import { SECTION_TITLES, SectionView } from './sections/Sections';
@@ -13,6 +15,7 @@ export function App() {
 
   useEffect(() => {
     void startEngine();
+    void restoreSession();
   }, []);
 
   if (engine.state === 'unavailable') return <WebGpuUnavailable error={engine.error} />;
@@ -36,6 +39,8 @@ export function App() {
           <GenerateSection />
         ) : section === 'new-concept' ? (
           <NewConceptSection />
+        ) : section === 'library' ? (
+          <LibrarySection />
         ) : (
           <SectionView section={section} />
         )}

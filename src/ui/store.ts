@@ -6,6 +6,8 @@ import { create } from 'zustand';
 import { startEngineWorker, type EngineClient } from '../engine/client';
 import type { SerializedError } from '../engine/errors';
 import type { GpuCapabilities } from '../engine/gpu';
+import type { ConceptSummary, UnreadableConcept } from '../library/concept-store';
+import type { TrainingRun } from '../library/run-store';
 import type {
   CachedModel,
   EngineEvent,
@@ -14,13 +16,13 @@ import type {
   ModelSpec,
   Progress,
   RgbaImage,
+  GenerateRequest,
   TextToImageOptions,
   TextToImageResult,
-  ConceptExport,
   TrainerOptions,
+  TrainingSample,
   TrainResult,
 } from '../engine/protocol';
-import { photosToTensorData } from './photos';
 
 export const SECTIONS = ['library', 'new-concept', 'generate', 'gallery', 'models'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -45,14 +47,33 @@ export type GenerationStatus =
 
 export type TrainingStatus =
   | { state: 'idle' }
-  | { state: 'running'; runId: string; progress: Progress | null }
-  | { state: 'paused' | 'done'; runId: string; result: TrainResult }
-  | { state: 'failed'; runId: string | null; error: SerializedError };
+  | { state: 'running'; run: TrainingRun; progress: Progress | null }
+  | { state: 'paused'; run: TrainingRun; result: TrainResult }
+  | { state: 'done'; run: TrainingRun; result: TrainResult; /** Where it was saved in the library. */ conceptId: string }
+  | { state: 'failed'; run: TrainingRun | null; error: SerializedError }
+  /** A run found on start-up that stopped before its end (tab closed, GPU lost): resumable. */
+  | { state: 'interrupted'; run: TrainingRun };
 
 /** The concept being set up: photos stay in the page until training starts. */
 export interface ConceptDraft {
   photos: File[];
   options: TrainerOptions;
+}
+
+export interface Notice {
+  tone: 'ok' | 'error';
+  message: string;
+  hint?: string;
+}
+
+export interface LibraryState {
+  loaded: boolean;
+  /** Newest first. */
+  concepts: ConceptSummary[];
+  /** Stored records that could not be read (shown, so they can be deleted). */
+  unreadable: UnreadableConcept[];
+  /** What the last import, save or delete did. */
+  notice: Notice | null;
 }
 
 interface StudioState {
@@ -66,6 +87,11 @@ interface StudioState {
   generation: GenerationStatus;
   draft: ConceptDraft;
   training: TrainingStatus;
+  /** Preview images of the current training run, oldest first. */
+  samples: TrainingSample[];
+  library: LibraryState;
+  /** A token to add to the Generate section's prompt ("Use in a prompt"). */
+  promptInsert: { token: string; at: number } | null;
 }
 
 export const useStudio = create<StudioState>(() => ({
@@ -78,13 +104,21 @@ export const useStudio = create<StudioState>(() => ({
   generation: { state: 'idle' },
   draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: 500, resolution: 512 } },
   training: { state: 'idle' },
+  samples: [],
+  library: { loaded: false, concepts: [], unreadable: [], notice: null },
+  promptInsert: null,
 }));
 
-function serialize(e: unknown): SerializedError {
+export function serialize(e: unknown): SerializedError {
   return (e as { toJSON?: () => SerializedError }).toJSON?.() ?? { name: 'InternalError', message: e instanceof Error ? e.message : String(e) };
 }
 
 let client: EngineClient | null = null;
+
+/** The engine's client, once started. */
+export function engineClient(): EngineClient | null {
+  return client;
+}
 
 export function showSection(section: Section): void {
   useStudio.setState({ section });
@@ -159,7 +193,7 @@ export async function deleteCachedModel(repo: string, revision: string): Promise
 
 let generation: AbortController | null = null;
 
-export async function generate(options: TextToImageOptions): Promise<void> {
+export async function generate(options: GenerateRequest): Promise<void> {
   if (!client) return;
   generation?.abort();
   const controller = new AbortController();
@@ -192,53 +226,3 @@ export function updateDraft(change: Partial<ConceptDraft> | ((draft: ConceptDraf
   useStudio.setState((s) => ({ draft: { ...s.draft, ...(typeof change === 'function' ? change(s.draft) : change) } }));
 }
 
-let training: { controller: AbortController; images: Float32Array } | null = null;
-
-/** Trains the draft concept (or, with `resume`, goes on from the run's last checkpoint). */
-export async function train(resume = false): Promise<void> {
-  if (!client) return;
-  const { draft, training: status } = useStudio.getState();
-  const runId = resume && status.state === 'paused' ? status.runId : `run-${Date.now()}`;
-  const controller = new AbortController();
-  try {
-    const images = resume && training ? training.images : await photosToTensorData(draft.photos, draft.options.resolution);
-    training = { controller, images };
-    useStudio.setState({ training: { state: 'running', runId, progress: null } });
-    const result = await client.request(
-      'train',
-      { runId, options: draft.options, images: images.slice(), resume },
-      { signal: controller.signal, onProgress: (progress) => useStudio.setState({ training: { state: 'running', runId, progress } }) },
-    );
-    useStudio.setState({ training: { state: result.outcome, runId, result } });
-  } catch (e) {
-    const error = serialize(e);
-    useStudio.setState({ training: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', runId, error } });
-  } finally {
-    await refreshMemory();
-  }
-}
-
-export async function pauseTraining(): Promise<void> {
-  const status = useStudio.getState().training;
-  if (status.state === 'running') await client?.request('pauseTraining', { runId: status.runId });
-}
-
-export function cancelTraining(): void {
-  training?.controller.abort();
-}
-
-/** Saves a training run's concept as a file (embedding or LoRA) on this device. */
-export async function downloadRun(runId: string, what: ConceptExport): Promise<void> {
-  if (!client) return;
-  try {
-    const { fileName, bytes } = await client.request('exportRun', { runId, what });
-    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = fileName;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  } catch (e) {
-    useStudio.setState({ training: { state: 'failed', runId, error: serialize(e) } });
-  }
-}

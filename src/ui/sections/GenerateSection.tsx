@@ -1,8 +1,11 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { RgbaImage, TextToImageOptions } from '../../engine/protocol';
+import { conceptsInPrompt } from '../../library/concept';
+import { ConceptStrength } from '../ConceptStrength';
+import { generateWithConcepts } from '../library';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
-import { cancelGeneration, generate, showSection, useStudio } from '../store';
+import { cancelGeneration, showSection, useStudio } from '../store';
 
 const SAMPLERS = [
   ['ddim', 'DDIM'],
@@ -31,14 +34,23 @@ export function GenerateSection() {
     size: 0,
     batch: 1,
   });
+  const concepts = useStudio((s) => s.library.concepts);
+  const insert = useStudio((s) => s.promptInsert);
   const size = form.size || model?.imageSize || 512;
+  const addToken = (token: string) => setForm((f) => ({ ...f, prompt: f.prompt.includes(token) ? f.prompt : f.prompt.trim() ? `${f.prompt.trim()} ${token}` : `a photo of ${token}` }));
+  useEffect(() => {
+    if (!insert) return;
+    addToken(insert.token);
+    useStudio.setState({ promptInsert: null });
+  }, [insert]);
+  const used = conceptsInPrompt(concepts, form.prompt, form.negativePrompt);
   const running = generation.state === 'running';
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const seed = form.seed.trim() === '' ? undefined : Number(form.seed);
-    void generate({
+    void generateWithConcepts({
       prompt: form.prompt,
       negativePrompt: form.negativePrompt,
       steps: form.steps,
@@ -71,6 +83,21 @@ export function GenerateSection() {
           Prompt
           <textarea name="prompt" rows={3} value={form.prompt} onChange={(e) => set('prompt', e.target.value)} placeholder="a photo of an astronaut riding a horse" />
         </label>
+        {concepts.length > 0 && (
+          <div className="concept-chips" data-testid="concept-chips">
+            <span className="muted">Your concepts:</span>
+            {concepts.map((c) => (
+              <button key={c.id} type="button" aria-pressed={used.includes(c)} onClick={() => addToken(c.token)}>
+                {c.token}
+              </button>
+            ))}
+          </div>
+        )}
+        {used
+          .filter((c) => c.loraLayers > 0)
+          .map((c) => (
+            <ConceptStrength key={c.id} concept={c} />
+          ))}
         <label>
           Negative prompt
           <input name="negative" value={form.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} placeholder="blurry, low quality" />

@@ -1,14 +1,152 @@
 import { useEffect, useMemo } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
+import { formatBytes } from '../format';
+import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, useConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
+import { RgbaCanvas } from '../RgbaCanvas';
 import { useDropZone } from '../useDropZone';
-import { cancelTraining, downloadRun, pauseTraining, showSection, train, updateDraft, useStudio } from '../store';
+import { showSection, updateDraft, useStudio, type TrainingStatus } from '../store';
 
 const METHODS: [TrainerOptions['method'], string][] = [
   ['both', 'Token + LoRA (best identity)'],
   ['ti', 'Textual Inversion (a few KB)'],
   ['lora', 'LoRA only'],
 ];
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** Buttons that save a concept (or a paused run's concept so far) as files other tools read. */
+function SaveButtons({ method, save }: { method: TrainerOptions['method']; save: (what: Parameters<typeof downloadConcept>[1]) => void }) {
+  return (
+    <div className="row">
+      {method !== 'lora' && (
+        <button type="button" onClick={() => save({ kind: 'embedding', layout: 'single-key' })}>
+          Save embedding
+        </button>
+      )}
+      {method !== 'ti' && (
+        <>
+          <button type="button" onClick={() => save({ kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
+            Save LoRA (kohya / A1111 / ComfyUI)
+          </button>
+          <button type="button" onClick={() => save({ kind: 'lora', layout: 'peft', dtype: 'F16' })}>
+            Save LoRA (diffusers)
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
+  const samples = useStudio((s) => s.samples);
+  const strip = samples.length > 0 && (
+    <div className="images" data-testid="training-previews">
+      {samples.map((sample) => (
+        <figure key={sample.step}>
+          <RgbaCanvas image={sample.image} label={`Preview at step ${sample.step}`} scale={Math.max(1, Math.floor(128 / sample.image.width))} />
+          <figcaption>step {sample.step}</figcaption>
+        </figure>
+      ))}
+    </div>
+  );
+  const resumeHere = (run: NonNullable<Extract<TrainingStatus, { run: unknown }>['run']>) =>
+    run.modelId === modelId ? (
+      <button type="button" onClick={() => void train(run)}>
+        Resume
+      </button>
+    ) : (
+      <p className="muted">Load {run.modelId} in Models to resume.</p>
+    );
+
+  switch (training.state) {
+    case 'idle':
+      return null;
+    case 'running': {
+      const t = training.progress?.training;
+      return (
+        <div className="card" data-testid="training">
+          <ProgressBar progress={training.progress} label="Training" />
+          {t && (
+            <p className="muted" data-testid="training-stats">
+              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · {t.stepsPerSecond.toFixed(2)} steps/s
+              {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
+            </p>
+          )}
+          {strip}
+        </div>
+      );
+    }
+    case 'interrupted':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
+            kept.
+          </p>
+          <div className="row">
+            {resumeHere(training.run)}
+            <button type="button" onClick={() => void discardRun(training.run.runId)}>
+              Discard
+            </button>
+          </div>
+        </div>
+      );
+    case 'paused':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
+          </p>
+          <div className="row">
+            {resumeHere(training.run)}
+            <button type="button" onClick={() => void discardRun(training.run.runId)}>
+              Discard
+            </button>
+          </div>
+          <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
+          {strip}
+        </div>
+      );
+    case 'done':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Trained at step {training.result.step}, loss {training.result.loss.toFixed(4)}. {training.run.options.token} is in your library.
+          </p>
+          <div className="row">
+            <button type="button" onClick={() => useConceptInPrompt(training.run.options.token)}>
+              Use in a prompt
+            </button>
+            <button type="button" onClick={startNewConcept}>
+              New concept
+            </button>
+          </div>
+          <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
+          {strip}
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="card error" role="alert">
+          <p>{training.error.message}</p>
+          {training.error.hint && <p className="muted">{training.error.hint}</p>}
+          {training.run && (
+            <div className="row">
+              {resumeHere(training.run)}
+              <button type="button" onClick={() => void discardRun(training.run!.runId)}>
+                Discard
+              </button>
+            </div>
+          )}
+        </div>
+      );
+  }
+}
 
 function Thumbnail({ file }: { file: File }) {
   const url = useMemo(() => URL.createObjectURL(file), [file]);
@@ -22,13 +160,14 @@ export function NewConceptSection() {
   const training = useStudio((s) => s.training);
   const o = draft.options;
   const running = training.state === 'running';
+  const busy = running || training.state === 'paused' || training.state === 'interrupted';
   const set = <K extends keyof TrainerOptions>(key: K, value: TrainerOptions[K]) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
   const addPhotos = (files: Iterable<File>) => {
     const images = [...files].filter((f) => f.type.startsWith('image/'));
     if (images.length) updateDraft((d) => ({ photos: [...d.photos, ...images] }));
   };
   const drop = useDropZone((data) => addPhotos(Array.from(data.files)));
-  const ready = draft.photos.length > 0 && o.token.trim() !== '' && o.classWord.trim() !== '' && !running;
+  const ready = draft.photos.length > 0 && o.token.trim() !== '' && o.classWord.trim() !== '' && !busy;
 
   if (!model) {
     return (
@@ -38,6 +177,7 @@ export function NewConceptSection() {
         <button type="button" onClick={() => showSection('models')}>
           Go to Models
         </button>
+        <TrainingState training={training} modelId={null} />
       </section>
     );
   }
@@ -54,7 +194,7 @@ export function NewConceptSection() {
           {draft.photos.map((file, i) => (
             <figure key={`${file.name}-${i}`}>
               <Thumbnail file={file} />
-              <button type="button" aria-label={`Remove ${file.name}`} disabled={running} onClick={() => updateDraft((d) => ({ photos: d.photos.filter((_, j) => j !== i) }))}>
+              <button type="button" aria-label={`Remove ${file.name}`} disabled={busy} onClick={() => updateDraft((d) => ({ photos: d.photos.filter((_, j) => j !== i) }))}>
                 ×
               </button>
             </figure>
@@ -102,7 +242,7 @@ export function NewConceptSection() {
           </label>
         </div>
         <div className="row">
-          <button type="button" disabled={!ready} onClick={() => void train(false)}>
+          <button type="button" disabled={!ready} onClick={() => void train()}>
             Train
           </button>
           {running && (
@@ -115,55 +255,10 @@ export function NewConceptSection() {
               </button>
             </>
           )}
-          {training.state === 'paused' && (
-            <button type="button" onClick={() => void train(true)}>
-              Resume
-            </button>
-          )}
         </div>
       </div>
 
-      {training.state === 'running' && (
-        <div className="card" data-testid="training">
-          <ProgressBar progress={training.progress} label="Training" />
-          {training.progress?.training && (
-            <p className="muted">
-              smoothed loss {training.progress.training.smoothedLoss.toFixed(4)} · {training.progress.training.stepsPerSecond.toFixed(2)} steps/s
-            </p>
-          )}
-        </div>
-      )}
-      {(training.state === 'paused' || training.state === 'done') && (
-        <div className="card" data-testid="training" role="status">
-          <p>
-            {training.state === 'done' ? 'Trained' : 'Paused'} at step {training.result.step}, loss {training.result.loss.toFixed(4)}.
-            {training.state === 'paused' && ' A checkpoint is saved: resume any time.'}
-          </p>
-          <div className="row">
-            {draft.options.method !== 'lora' && (
-              <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'embedding', layout: 'single-key' })}>
-                Save embedding
-              </button>
-            )}
-            {draft.options.method !== 'ti' && (
-              <>
-                <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
-                  Save LoRA (kohya / A1111 / ComfyUI)
-                </button>
-                <button type="button" onClick={() => void downloadRun(training.runId, { kind: 'lora', layout: 'peft', dtype: 'F16' })}>
-                  Save LoRA (diffusers)
-                </button>
-              </>
-            )}
-          </div>
-        </div>
-      )}
-      {training.state === 'failed' && (
-        <div className="card error" role="alert">
-          <p>{training.error.message}</p>
-          {training.error.hint && <p className="muted">{training.error.hint}</p>}
-        </div>
-      )}
+      <TrainingState training={training} modelId={model.id} />
     </section>
   );
 }

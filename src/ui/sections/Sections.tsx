@@ -11,22 +11,14 @@ export const SECTION_TITLES: Record<Section, string> = {
   models: 'Models',
 };
 
-const COMING: Record<Exclude<Section, 'generate' | 'models' | 'new-concept'>, { lead: string; items: string[] }> = {
-  library: {
-    lead: 'Your learned concepts, kept in this browser.',
-    items: [
-      'Every concept you teach: its token (e.g. <my-dog>), training photos, method and settings.',
-      'Import embeddings and LoRA files from diffusers, AUTOMATIC1111, ComfyUI or kohya.',
-      'Export any concept as a .safetensors file other tools read.',
-    ],
-  },
+const COMING: Record<Exclude<Section, 'generate' | 'models' | 'new-concept' | 'library'>, { lead: string; items: string[] }> = {
   gallery: {
     lead: 'Every image you generate, with the prompt and settings that made it.',
     items: ['Stored in this browser; save or delete any image.'],
   },
 };
 
-export function SectionView({ section }: { section: Exclude<Section, 'generate' | 'models' | 'new-concept'> }) {
+export function SectionView({ section }: { section: Exclude<Section, 'generate' | 'models' | 'new-concept' | 'library'> }) {
   const { lead, items } = COMING[section];
   return (
     <section className="section" aria-labelledby={`${section}-title`} data-testid={`section-${section}`}>

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { Studio } from './studio';
+import { FIXTURE_HUB } from './fixture-hub';
+
+test('teach a concept from three photos, find it in the library, use it in a prompt, export and import it', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
+  await studio.goTo('New concept');
+  await studio.addPhotos(3);
+  await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(3);
+  await studio.train({ token: '<my-cube>', classWord: 'cube', steps: 3, resolution: 64 });
+  const training = page.getByTestId('training');
+  await expect(training).toContainText('Trained at step 3', { timeout: 300_000 });
+  await expect(training).toContainText('<my-cube> is in your library');
+  await expect(page.getByTestId('training-previews').getByRole('img', { name: 'Preview at step 3' })).toBeVisible();
+  const download = page.waitForEvent('download');
+  await training.getByRole('button', { name: 'Save embedding' }).click();
+  const embedding = await download;
+  expect(embedding.suggestedFilename()).toBe('my-cube.safetensors');
+  const embeddingPath = testInfo.outputPath('my-cube.safetensors');
+  await embedding.saveAs(embeddingPath);
+  const lora = page.waitForEvent('download');
+  await training.getByRole('button', { name: 'Save LoRA (kohya / A1111 / ComfyUI)' }).click();
+  expect((await lora).suggestedFilename()).toBe('my-cube-lora-kohya.safetensors');
+  await studio.screenshot('trained');
+
+  // Use it in a prompt: the token goes into the prompt and its chip lights up.
+  await training.getByRole('button', { name: 'Use in a prompt' }).click();
+  const generate = page.getByTestId('section-generate');
+  await expect(generate.getByRole('textbox', { name: 'Prompt', exact: true })).toHaveValue('a photo of <my-cube>');
+  await expect(generate.getByTestId('concept-chips').getByRole('button', { name: '<my-cube>' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(generate.getByLabel('LoRA strength of <my-cube>')).toBeVisible();
+  const result = await studio.generate({ prompt: 'a photo of <my-cube> on a table', steps: 2, size: 64, seed: 7 });
+  await expect(result).toContainText('seed 7');
+
+  // The library keeps it across a reload, photos included.
+  await page.reload();
+  await studio.waitForGpu();
+  await studio.goTo('Library');
+  const card = page.getByTestId('concept').filter({ hasText: '<my-cube>' });
+  await expect(card).toContainText('token embedding, 1 vector + LoRA on 32 layers');
+  await expect(card).toContainText('3 photos');
+  await expect(card.getByRole('img', { name: 'A training photo of <my-cube>' })).toBeVisible();
+  await studio.screenshot('library');
+
+  // Imports are checked against the loaded model; refused files change nothing.
+  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
+  await studio.goTo('Library');
+  const library = page.getByTestId('section-library');
+  const picker = library.getByLabel('Import concept files');
+  await picker.setInputFiles([
+    { name: 'my-cube.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(embeddingPath) },
+    { name: 'evil.pt', mimeType: 'application/octet-stream', buffer: Buffer.from([0x80, 0x04, 0x95, 0x00]) },
+  ]);
+  const notice = page.getByTestId('library-notice');
+  await expect(notice).toContainText('evil.pt');
+  await expect(notice).toContainText('pickle');
+  await expect(notice).toContainText('<my-cube>'); // the token is taken by the trained concept
+  await expect(page.getByTestId('concept')).toHaveCount(1);
+
+  // Deleted, then imported back from its own file.
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await card.getByRole('button', { name: 'Delete <my-cube> for good' }).click();
+  await expect(page.getByTestId('concept')).toHaveCount(0);
+  await picker.setInputFiles([{ name: 'my-cube.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(embeddingPath) }]);
+  await expect(notice).toContainText('Imported <my-cube>');
+  await expect(page.getByTestId('concept').filter({ hasText: '<my-cube>' })).toContainText('imported from my-cube.safetensors');
+  studio.expectNoErrors();
+});
+
+test('a training run survives closing the tab: reload, load the model, resume to the end', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  const studio = new Studio(page, testInfo);
+  await studio.open();
+  await studio.waitForGpu();
+  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
+  await studio.goTo('New concept');
+  await studio.addPhotos(3);
+  await studio.train({ token: '<my-ball>', classWord: 'ball', steps: 8, resolution: 64 });
+  // Checkpoints every 5 steps: wait until one is written, then close the page mid-run.
+  await expect(page.getByTestId('training')).toContainText(/Step [67]\/8/, { timeout: 300_000 });
+  await page.reload();
+  await studio.waitForGpu();
+  await studio.goTo('New concept');
+  const training = page.getByTestId('training');
+  await expect(training).toContainText('Training <my-ball> stopped at about step 5 of 8');
+  await expect(training).toContainText('Load hf:fixtures/tiny-sd@main in Models to resume');
+  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
+  await studio.goTo('New concept');
+  await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(3); // the photos came back from storage
+  await training.getByRole('button', { name: 'Resume' }).click();
+  await expect(training).toContainText('Step 6/8', { timeout: 60_000 }); // from the checkpoint, not from zero
+  await expect(training).toContainText('Trained at step 8', { timeout: 300_000 });
+  await studio.goTo('Library');
+  await expect(page.getByTestId('concept').filter({ hasText: '<my-ball>' })).toContainText('trained 8 steps');
+  studio.expectNoErrors();
+});

@@ -1,0 +1,135 @@
+import { useEffect, useMemo, useState } from 'react';
+import { ConceptStrength } from '../ConceptStrength';
+import type { ConceptSummary } from '../../library/concept-store';
+import { formatBytes } from '../format';
+import { deleteConcept, downloadConcept, importConceptFiles, useConceptInPrompt } from '../library';
+import { useDropZone } from '../useDropZone';
+import { showSection, useStudio } from '../store';
+
+function Cover({ blob, alt }: { blob: Blob; alt: string }) {
+  const url = useMemo(() => URL.createObjectURL(blob), [blob]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  return <img src={url} alt={alt} className="thumb" />;
+}
+
+function methodOf(c: ConceptSummary): string {
+  const parts: string[] = [];
+  if (c.embeddingVectors > 0) parts.push(`token embedding, ${c.embeddingVectors} vector${c.embeddingVectors > 1 ? 's' : ''}`);
+  if (c.loraLayers > 0) parts.push(`LoRA on ${c.loraLayers} layers`);
+  return parts.join(' + ');
+}
+
+function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: string | null }) {
+  const [confirming, setConfirming] = useState(false);
+  const otherModel = modelId !== null && concept.baseModel !== '' && concept.baseModel.replace(/^hf:/, '') !== modelId.replace(/^hf:/, '');
+  return (
+    <li className="card concept" data-testid="concept" aria-label={concept.token}>
+      {concept.cover && <Cover blob={concept.cover} alt={`A training photo of ${concept.token}`} />}
+      <div className="concept-body">
+        <h2>
+          {concept.token} {concept.classWord && <span className="muted">({concept.classWord})</span>}
+        </h2>
+        <p className="muted">
+          {methodOf(concept)} · {concept.origin === 'trained' ? `trained${concept.steps !== null ? ` ${concept.steps} steps` : ''}` : `imported from ${concept.fileName}`} ·{' '}
+          {new Date(concept.created).toLocaleDateString()} · {formatBytes(concept.bytes)}
+          {concept.photoCount > 0 && ` · ${concept.photoCount} photos`}
+        </p>
+        {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${concept.baseModel}; ${modelId} is loaded.` : `For ${concept.baseModel}`}</p>}
+        {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
+        <div className="row">
+          <button type="button" onClick={() => useConceptInPrompt(concept.token)}>
+            Use in a prompt
+          </button>
+          {concept.embeddingVectors > 0 && (
+            <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'embedding', layout: 'single-key' })}>
+              Save embedding
+            </button>
+          )}
+          {concept.loraLayers > 0 && (
+            <>
+              <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
+                Save LoRA (kohya / A1111 / ComfyUI)
+              </button>
+              <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'lora', layout: 'peft', dtype: 'F16' })}>
+                Save LoRA (diffusers)
+              </button>
+            </>
+          )}
+          {confirming ? (
+            <>
+              <button type="button" className="danger" onClick={() => void deleteConcept(concept.id)}>
+                Delete {concept.token} for good
+              </button>
+              <button type="button" onClick={() => setConfirming(false)}>
+                Keep
+              </button>
+            </>
+          ) : (
+            <button type="button" onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}
+
+export function LibrarySection() {
+  const library = useStudio((s) => s.library);
+  const model = useStudio((s) => s.model);
+  const drop = useDropZone((data) => void importConceptFiles(Array.from(data.files)));
+
+  return (
+    <section className="section" aria-labelledby="library-title" data-testid="section-library">
+      <h1 id="library-title">Library</h1>
+      <p className="lead">Your concepts, kept in this browser. Write a concept's token in a prompt to use it.</p>
+
+      <div className={`card${drop.dropping ? ' dropping' : ''}`} {...drop.handlers}>
+        <h2>Import</h2>
+        <p className="muted">
+          Textual-inversion embeddings and UNet LoRAs as .safetensors (diffusers, AUTOMATIC1111, ComfyUI, kohya). Drop files here or pick them.
+          {!model && ' Load a model first: files are checked against it.'}
+        </p>
+        <input type="file" multiple aria-label="Import concept files" disabled={!model} onChange={(e) => void importConceptFiles(Array.from(e.target.files ?? [])).then(() => (e.target.value = ''))} />
+      </div>
+
+      {library.notice && (
+        <div className={`card${library.notice.tone === 'error' ? ' error' : ''}`} role={library.notice.tone === 'error' ? 'alert' : 'status'} data-testid="library-notice">
+          <p>{library.notice.message}</p>
+          {library.notice.hint && <p className="muted">{library.notice.hint}</p>}
+        </div>
+      )}
+
+      {library.loaded && library.concepts.length === 0 && (
+        <div className="card">
+          <p>No concepts yet.</p>
+          <button type="button" onClick={() => showSection('new-concept')}>
+            Teach a new concept
+          </button>
+        </div>
+      )}
+      <ul className="concept-list" data-testid="concepts">
+        {library.concepts.map((c) => (
+          <ConceptCard key={c.id} concept={c} modelId={model?.id ?? null} />
+        ))}
+      </ul>
+
+      {library.unreadable.length > 0 && (
+        <div className="card error" role="alert">
+          <h2>Concepts that cannot be read</h2>
+          <ul>
+            {library.unreadable.map((u) => (
+              <li key={u.id}>
+                {u.reason}{' '}
+                <button type="button" onClick={() => void deleteConcept(u.id)}>
+                  Delete
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}
