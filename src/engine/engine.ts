@@ -224,6 +224,11 @@ export class Engine {
         }
         await save();
         return { outcome: 'done' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
+      } catch (error) {
+        if (this.model !== model && !ctx.signal.aborted) {
+          throw new EngineError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');
+        }
+        throw error;
       } finally {
         trainer.dispose();
       }
