@@ -140,7 +140,7 @@ export async function generateWithConcepts(options: GenerateRequest): Promise<vo
 }
 
 /** Writes a token into the prompt box of the Generate section. */
-export function useConceptInPrompt(token: string): void {
+export function putConceptInPrompt(token: string): void {
   useStudio.setState({ promptInsert: { token, at: Date.now() } });
   showSection('generate');
 }

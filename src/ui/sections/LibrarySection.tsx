@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-store';
 import { formatBytes } from '../format';
-import { deleteConcept, downloadConcept, importConceptFiles, useConceptInPrompt } from '../library';
+import { deleteConcept, downloadConcept, importConceptFiles, putConceptInPrompt } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
 
@@ -37,7 +37,7 @@ function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: s
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${concept.baseModel}; ${modelId} is loaded.` : `For ${concept.baseModel}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
         <div className="row">
-          <button type="button" onClick={() => useConceptInPrompt(concept.token)}>
+          <button type="button" onClick={() => putConceptInPrompt(concept.token)}>
             Use in a prompt
           </button>
           {concept.embeddingVectors > 0 && (

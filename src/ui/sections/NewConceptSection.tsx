@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
 import { formatBytes } from '../format';
-import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, useConceptInPrompt } from '../library';
+import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas } from '../RgbaCanvas';
 import { useDropZone } from '../useDropZone';
@@ -119,7 +119,7 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
             Trained at step {training.result.step}, loss {training.result.loss.toFixed(4)}. {training.run.options.token} is in your library.
           </p>
           <div className="row">
-            <button type="button" onClick={() => useConceptInPrompt(training.run.options.token)}>
+            <button type="button" onClick={() => putConceptInPrompt(training.run.options.token)}>
               Use in a prompt
             </button>
             <button type="button" onClick={startNewConcept}>
