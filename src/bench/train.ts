@@ -1,9 +1,10 @@
 /**
- * `npm run measure:train [-- sd15 [PIXELS]]`: training steps on real WebGPU. Tiny fixture:
- * steps/s and GPU bytes per step for TI, LoRA and both, and the live tensor count over 100
- * steps. With `sd15`: textual-inversion (and at 128 px also LoRA) steps of an SD1.5-shaped model
- * (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16 latents). One JSON line
- * per measurement.
+ * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed]]`: training steps on real WebGPU.
+ * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA and both (plain and with activation
+ * checkpointing), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
+ * of an SD1.5-shaped model (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16
+ * latents), without and with checkpointing (or only the one named), and at 128 px also plain
+ * LoRA. One JSON line per measurement.
  */
 import { startNodeWebGpu } from '../test/node-gpu';
 
@@ -22,9 +23,10 @@ export async function main(args: string[]): Promise<number> {
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
 
   /** Seconds per step (median after a warm-up step) and the pool growth over one step. */
-  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both', resolution: number, steps: number, name: string) {
+  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both', resolution: number, steps: number, name: string, gradientCheckpointing = false) {
     const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
-    const trainer = Trainer.create(model, { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1 }, images);
+    const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing };
+    const trainer = Trainer.create(model, config, images);
     await trainer.step();
     await flushGpu();
     trimBufferPool();
@@ -42,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     }
     times.sort((a, b) => a - b);
     const s = times[Math.floor(times.length / 2)];
-    print({ name, method, resolution, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
+    print({ name, method, resolution, checkpointing: gradientCheckpointing, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
     trainer.dispose();
   }
 
@@ -61,12 +63,15 @@ export async function main(args: string[]): Promise<number> {
       dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
     };
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
-    await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
-    if (px === 128) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
+    const only = args.find((a) => a === 'plain' || a === 'checkpointed');
+    if (only !== 'checkpointed') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
+    if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
+    if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
     for (const method of ['ti', 'lora', 'both'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
+    for (const method of ['ti', 'lora', 'both'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px-checkpointed`, true);
     await measure(tiny, 'both', 64, 100, 'train/tiny-both-64px-100-steps');
   }
   tiny.dispose();

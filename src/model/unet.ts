@@ -56,10 +56,65 @@ function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor
   });
 }
 
-export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activations?: Activations): tf.Tensor4D {
+/** Options of `unetForward`. */
+export interface UNetOptions {
+  /**
+   * Activation checkpointing for training: each resnet(+transformer) layer of the down and up
+   * blocks, the mid block and each upsampler keeps only its inputs for the backward pass and is
+   * recomputed there. Same results (gradients up to summation order), far fewer stored bytes.
+   */
+  checkpointing?: boolean;
+}
+
+/** A UNet segment: a function of its tensor inputs (the weights it reads are frozen or named apart). */
+type Segment = (...inputs: tf.Tensor[]) => tf.Tensor4D;
+
+/**
+ * Activation checkpointing (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost"):
+ * `f(...inputs)` as one differentiable op that keeps only its inputs for the backward pass. The
+ * forward runs inside `tf.customGrad`, where the engine records no tape, so f's intermediates
+ * are freed as soon as it returns; the gradient runs f again under a nested tape and
+ * differentiates it with respect to the inputs and to `variables`, the trainable tensors f reads
+ * by reference (LoRA adapters). Those are passed as op inputs too, so that the outer tape routes
+ * their gradients through this op; a gradient is matched to its tensor by id, so the recomputed
+ * f reading them by reference is enough.
+ */
+function checkpointed(f: Segment, inputs: tf.Tensor[], variables: tf.Variable[]): tf.Tensor4D {
+  const n = inputs.length;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const xs = args.slice(0, n) as tf.Tensor[];
+    save(xs); // clones sharing the inputs' buffers: nothing is copied
+    return { value: f(...xs), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => recompute(f, saved, variables, dy as tf.Tensor4D) };
+  });
+  return op(...inputs, ...variables) as tf.Tensor4D;
+}
+
+/** d f / d each of `saved` and `variables` for the output gradient `dy`, by running f again. */
+function recompute(f: Segment, saved: tf.Tensor[], variables: tf.Variable[], dy: tf.Tensor4D): tf.Tensor[] {
+  const engine = tf.engine();
+  // The outer pass is in its backward here (gradient depth 0), so the nested gradient starts a
+  // fresh tape in the engine's single `activeTape` slot and clears the slot when done; the outer
+  // pass still disposes its own tape's saved tensors from that slot afterwards.
+  const outerTape = engine.state.activeTape;
+  try {
+    return tf.tidy(() => {
+      const xs = [...saved, ...variables];
+      const { grads } = engine.gradients(() => f(...saved), xs, dy, true);
+      return xs.map((x, i) => grads[i] ?? tf.zerosLike(x));
+    });
+  } finally {
+    engine.state.activeTape = outerTape;
+  }
+}
+
+export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activations?: Activations, options: UNetOptions = {}): tf.Tensor4D {
   const record = (name: string, t: tf.Tensor) => {
     if (activations) activations.set(name, tf.keep(t.rank === 4 ? t.transpose([0, 3, 1, 2]) : tf.clone(t)));
   };
+  /** f(...inputs), checkpointed if asked; `modules` are the prefixes whose adapters f reads. */
+  const segment = (modules: string[], inputs: tf.Tensor[], f: Segment): tf.Tensor4D =>
+    options.checkpointing ? checkpointed(f, inputs, modules.flatMap((m) => w.trainableAdapterTensors(m))) : f(...inputs);
   return tf.tidy(() => {
     const boc = c.blockOutChannels;
     const n = boc.length;
@@ -83,11 +138,13 @@ export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activat
     const skips: tf.Tensor4D[] = [h];
     for (let i = 0; i < n; i++) {
       const p = `down_blocks.${i}`;
+      const cross = c.downBlockTypes[i] === 'CrossAttnDownBlock2D';
       for (let j = 0; j < c.layersPerBlock[i]; j++) {
-        h = resnetBlock(w, `${p}.resnets.${j}`, h, boc[i], temb as tf.Tensor2D, groups, eps);
-        if (c.downBlockTypes[i] === 'CrossAttnDownBlock2D') {
-          h = transformer2d(w, `${p}.attentions.${j}`, h, ctx, c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c);
-        }
+        const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
+        h = segment([resnet, attention], cross ? [h, temb, ctx] : [h, temb], (x, t, e) => {
+          const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
+          return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
+        });
         skips.push(h);
       }
       if (i < n - 1) {
@@ -100,9 +157,11 @@ export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activat
     // 4. mid
     if (c.midBlock) {
       const last = boc[n - 1];
-      h = resnetBlock(w, 'mid_block.resnets.0', h, last, temb as tf.Tensor2D, groups, eps);
-      h = transformer2d(w, 'mid_block.attentions.0', h, ctx, c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
-      h = resnetBlock(w, 'mid_block.resnets.1', h, last, temb as tf.Tensor2D, groups, eps);
+      h = segment(['mid_block'], [h, temb, ctx], (x, t, e) => {
+        let y = resnetBlock(w, 'mid_block.resnets.0', x as tf.Tensor4D, last, t as tf.Tensor2D, groups, eps);
+        y = transformer2d(w, 'mid_block.attentions.0', y, e as tf.Tensor3D, c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
+        return resnetBlock(w, 'mid_block.resnets.1', y, last, t as tf.Tensor2D, groups, eps);
+      });
       record('mid_block', h);
     }
 
@@ -113,17 +172,18 @@ export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activat
     const revTransformerLayers = [...c.transformerLayersPerBlock].reverse();
     for (let i = 0; i < n; i++) {
       const p = `up_blocks.${i}`;
+      const cross = c.upBlockTypes[i] === 'CrossAttnUpBlock2D';
       for (let j = 0; j < revLayers[i] + 1; j++) {
+        const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
         const skip = skips.pop()!;
-        h = tf.concat([h, skip], 3) as tf.Tensor4D;
-        h = resnetBlock(w, `${p}.resnets.${j}`, h, rev[i], temb as tf.Tensor2D, groups, eps);
-        if (c.upBlockTypes[i] === 'CrossAttnUpBlock2D') {
-          h = transformer2d(w, `${p}.attentions.${j}`, h, ctx, revHeads[i], revTransformerLayers[i], c);
-        }
+        h = segment([resnet, attention], cross ? [h, skip, temb, ctx] : [h, skip, temb], (x, s, t, e) => {
+          const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
+          return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, revHeads[i], revTransformerLayers[i], c) : y;
+        });
       }
       if (i < n - 1) {
         const next = skips[skips.length - 1];
-        h = upsample(w, `${p}.upsamplers.0`, h, [next.shape[1], next.shape[2]]);
+        h = segment([], [h], (x) => upsample(w, `${p}.upsamplers.0`, x as tf.Tensor4D, [next.shape[1], next.shape[2]]));
       }
       record(p, h);
     }

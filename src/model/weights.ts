@@ -125,6 +125,19 @@ export class Weights {
   }
 
   /**
+   * The trainable adapter tensors (`tf.Variable`s) of every adapter at `prefix` or under it
+   * (`prefix.…`), in attachment order: what a recomputed UNet segment must name as its inputs.
+   */
+  trainableAdapterTensors(prefix: string): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    this.adapters.forEach((a, p) => {
+      if (p !== prefix && !p.startsWith(`${prefix}.`)) return;
+      for (const t of [a.down, a.up]) if (t instanceof tf.Variable && t.trainable) out.push(t);
+    });
+    return out;
+  }
+
+  /**
    * Uploads every tensor of `source` whose key passes `filter`. Keys are normalised by `rename`
    * (legacy checkpoint names, in one place per model). On any failure nothing stays on the GPU.
    */

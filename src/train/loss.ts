@@ -50,7 +50,8 @@ export function diffusionLoss(model: Model, scheduler: DdpmScheduler, batch: Tra
     // 2. text states
     const text = clipTextEncoder(model.text.weights, model.text.config, inputIds, { embedTokens: options.embedTokens });
     // 3. noise prediction
-    const modelPred = unetForward(model.unet.weights, model.unet.config, { sample: noisy, timesteps, encoderHiddenStates: text.lastHiddenState });
+    const unetInput = { sample: noisy, timesteps, encoderHiddenStates: text.lastHiddenState };
+    const modelPred = unetForward(model.unet.weights, model.unet.config, unetInput, undefined, { checkpointing: options.checkpointing });
     // 4. mean squared error
     const target = scheduler.trainingTarget(latents, noise, timesteps);
     const loss = tf.mean(tf.squaredDifference(modelPred, target)) as tf.Scalar;
