@@ -11,17 +11,17 @@ test('the studio opens and reports the SwiftShader adapter in the GPU panel', as
   studio.expectNoErrors();
 });
 
-test('every section opens: placeholders say what they will hold, New concept and Generate ask for a model, Models lists the recommended ones', async ({ page }, testInfo) => {
+test('every section opens: an empty library says how to start, New concept and Generate ask for a model, Models lists the recommended ones', async ({ page }, testInfo) => {
   const studio = new Studio(page, testInfo);
   await studio.open();
-  for (const [name, id] of [
-    ['Library', 'library'],
-    ['Gallery', 'gallery'],
-  ]) {
-    await studio.goTo(name);
-    await expect(page.getByTestId(`section-${id}`).getByRole('heading', { level: 1 })).toHaveText(name);
-    await expect(page.getByTestId(`section-${id}`).getByRole('listitem').first()).toBeVisible();
-  }
+  await studio.goTo('Library');
+  const library = page.getByTestId('section-library');
+  await expect(library.getByRole('heading', { level: 1 })).toHaveText('Library');
+  await expect(library).toContainText('No concepts yet.');
+  await expect(library.getByLabel('Import concept files')).toBeDisabled(); // files are checked against a model
+  await studio.goTo('Gallery');
+  await expect(page.getByTestId('section-gallery').getByRole('heading', { level: 1 })).toHaveText('Gallery');
+  await expect(page.getByTestId('section-gallery').getByRole('listitem').first()).toBeVisible();
   await studio.goTo('New concept');
   await expect(page.getByTestId('section-new-concept')).toContainText('Load a model first');
   await studio.goTo('Generate');
