@@ -12,17 +12,16 @@ export async function main(args: string[]): Promise<number> {
   const { device, capabilities } = await startNodeWebGpu();
   const tf = await import('../engine/tf');
   const { flushGpu } = await import('../engine/tf-backend');
-  const { trimBufferPool } = await import('../engine/gpu-memory');
+  const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../engine/gpu-memory');
   const { loadStableDiffusion } = await import('../model/load');
   const { nodeFolderSource } = await import('../parity/node-folder');
   const { randomNormal } = await import('../model/random');
   const { Trainer } = await import('./../train/trainer');
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
-  const allocated = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0;
   const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
 
-  /** Seconds per step (median after a warm-up step) and the pool growth over one step. */
+  /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
   async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both', resolution: number, steps: number, name: string, gradientCheckpointing = false) {
     const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
     const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing };
@@ -30,7 +29,8 @@ export async function main(args: string[]): Promise<number> {
     await trainer.step();
     await flushGpu();
     trimBufferPool();
-    const before = allocated();
+    resetHighWater();
+    const before = gpuAllocation().allocated;
     const times: number[] = [];
     let peak = 0;
     const tensors: number[] = [];
@@ -39,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
       await trainer.step();
       await flushGpu();
       times.push((performance.now() - start) / 1000);
-      peak = Math.max(peak, allocated() - before);
+      peak = Math.max(peak, gpuAllocation().highWater - before);
       tensors.push(tf.memory().numTensors);
     }
     times.sort((a, b) => a - b);

@@ -183,6 +183,30 @@ describe('conv2dPacked', () => {
   });
 });
 
+describe("conv2dPacked's transient filter", () => {
+  it('goes back to the device, not into the buffer pool, forward and backward', async () => {
+    const { webgpuBackend, flushGpu } = await import('../engine/tf-backend');
+    const { gpuAllocation, resetHighWater } = await import('../engine/gpu-memory');
+    const filterBytes = 37 * 29 * 3 * 3 * 4; // a size nothing else here has
+    const pooled = () => {
+      const pool = (webgpuBackend() as unknown as { bufferManager: { freeBuffers: Map<string, GPUBuffer[]> } }).bufferManager;
+      return [...pool.freeBuffers.values()].flat().filter((b) => b.size === filterBytes).length;
+    };
+    const w = packF16(randomNormal(37 * 29 * 9, 4), [37, 29, 3, 3]);
+    const x = tf.tensor4d(randomNormal(1 * 6 * 6 * 29, 5), [1, 6, 6, 29]);
+    resetHighWater();
+    const before = gpuAllocation().allocated;
+    const g = tf.grad((t: tf.Tensor) => tf.sum(conv2dPacked(t as tf.Tensor4D, w, undefined, { pad: 1 })))(x);
+    await g.data();
+    await flushGpu();
+    expect(pooled()).toBe(0);
+    // The high-water mark saw the filter while it lived.
+    expect(gpuAllocation().highWater - before).toBeGreaterThanOrEqual(filterBytes);
+    tf.dispose([g, x]);
+    w.dispose();
+  });
+});
+
 describe('packed weights keep no fp32 copy', () => {
   let conv: PackedWeight;
   let linear: PackedWeight;

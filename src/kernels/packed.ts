@@ -23,6 +23,7 @@
  *   and an implicit-GEMM conv built on packed_matmul.wgsl was slower than tf.conv2d.
  */
 import * as tf from '../engine/tf';
+import { disposeUnpooled } from '../engine/gpu-memory';
 import unpackSource from '../../shaders/packed_unpack.wgsl?raw';
 import unpackHwioSource from '../../shaders/packed_unpack_hwio.wgsl?raw';
 import matmulSource from '../../shaders/packed_matmul.wgsl?raw';
@@ -259,13 +260,20 @@ export function conv2dPacked(x: tf.Tensor4D, w: PackedWeight, bias?: tf.Tensor, 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const y = tf.tidy(() => {
-      const convolved = tf.conv2d(input, unpackConvFilter(w), stride, tfPad);
+      const filter = unpackConvFilter(w);
+      const convolved = tf.conv2d(input, filter, stride, tfPad);
+      disposeUnpooled(filter);
       return bias ? tf.add(convolved, bias) : convolved;
     });
     return {
       value: y,
       gradFunc: (dy: tf.Tensor) =>
-        tf.tidy(() => tf.conv2dTranspose(dy as tf.Tensor4D, unpackConvFilter(w), input.shape, stride, tfPad)),
+        tf.tidy(() => {
+          const filter = unpackConvFilter(w);
+          const dx = tf.conv2dTranspose(dy as tf.Tensor4D, filter, input.shape, stride, tfPad);
+          disposeUnpooled(filter);
+          return dx;
+        }),
     };
   });
   return op(x) as tf.Tensor4D;
