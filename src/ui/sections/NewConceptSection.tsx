@@ -1,5 +1,6 @@
 import { useEffect, useMemo } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
+import type { LoraTarget } from '../../train/lora';
 import { formatBytes } from '../format';
 import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
@@ -73,7 +74,8 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
           <ProgressBar progress={training.progress} label="Training" />
           {t && (
             <p className="muted" data-testid="training-stats">
-              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · {t.stepsPerSecond.toFixed(2)} steps/s
+              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · learning rate {[t.lr.ti, t.lr.lora].filter((r) => r !== undefined).map((r) => r!.toExponential(1)).join(' / ')} ·{' '}
+              {t.stepsPerSecond.toFixed(2)} steps/s
               {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
             </p>
           )}
@@ -146,6 +148,55 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
         </div>
       );
   }
+}
+
+const TARGETS: [LoraTarget, string][] = [
+  ['to_k', 'keys'],
+  ['to_v', 'values'],
+  ['to_q', 'queries'],
+  ['to_out.0', 'output'],
+];
+
+type SetOption = <K extends keyof TrainerOptions>(key: K, value: TrainerOptions[K]) => void;
+
+/** The settings most runs leave alone; defaults as diffusers' and AUTOMATIC1111's trainers use them. */
+function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: SetOption }) {
+  const targets = o.targets ?? ['to_k', 'to_v'];
+  const number = (key: keyof TrainerOptions, label: string, fallback: number, props: { min?: number; max?: number; step?: number } = {}) => (
+    <label>
+      {label}
+      <input name={key} type="number" {...props} value={(o[key] as number | undefined) ?? fallback} onChange={(e) => set(key, Number(e.target.value) as never)} />
+    </label>
+  );
+  return (
+    <details>
+      <summary>Advanced settings</summary>
+      <div className="row">
+        {o.method !== 'lora' && number('numVectors', 'Vectors per token', 1, { min: 1, max: 16 })}
+        {o.method !== 'lora' && number('tiLearningRate', 'Token learning rate', 5e-3, { min: 0, step: 1e-4 })}
+        {o.method !== 'ti' && number('rank', 'LoRA rank', 4, { min: 1, max: 128 })}
+        {o.method !== 'ti' && number('alpha', 'LoRA alpha', o.rank ?? 4, { min: 0.5, step: 0.5 })}
+        {o.method !== 'ti' && number('loraLearningRate', 'LoRA learning rate', 1e-4, { min: 0, step: 1e-5 })}
+        {number('warmupSteps', 'Warmup steps', 0, { min: 0 })}
+        {number('seed', 'Seed', 0, { min: 0 })}
+      </div>
+      {o.method !== 'ti' && (
+        <fieldset className="row">
+          <legend>LoRA on cross-attention</legend>
+          {TARGETS.map(([target, label]) => (
+            <label key={target} className="check">
+              <input
+                type="checkbox"
+                checked={targets.includes(target)}
+                onChange={(e) => set('targets', e.target.checked ? [...targets, target] : targets.filter((t) => t !== target))}
+              />
+              {label} ({target})
+            </label>
+          ))}
+        </fieldset>
+      )}
+    </details>
+  );
 }
 
 function Thumbnail({ file }: { file: File }) {
@@ -241,6 +292,7 @@ export function NewConceptSection() {
             <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
           </label>
         </div>
+        <AdvancedSettings options={o} set={set} />
         <div className="row">
           <button type="button" disabled={!ready} onClick={() => void train()}>
             Train
