@@ -6,11 +6,7 @@ import { FIXTURE_HUB } from './fixture-hub';
 test('teach a concept from three photos, find it in the library, use it in a prompt, export and import it', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
   const studio = new Studio(page, testInfo);
-  await studio.open();
-  await studio.waitForGpu();
-  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
-  await studio.goTo('New concept');
-  await studio.addPhotos(3);
+  await studio.newConceptOnTinyModel(FIXTURE_HUB, 3);
   await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(3);
   await studio.train({ token: '<my-cube>', classWord: 'cube', steps: 3, resolution: 64 });
   const training = page.getByTestId('training');
@@ -75,11 +71,7 @@ test('teach a concept from three photos, find it in the library, use it in a pro
 test('a training run survives closing the tab: reload, load the model, resume to the end', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
   const studio = new Studio(page, testInfo);
-  await studio.open();
-  await studio.waitForGpu();
-  await studio.loadHubModel('fixtures/tiny-sd', FIXTURE_HUB);
-  await studio.goTo('New concept');
-  await studio.addPhotos(3);
+  await studio.newConceptOnTinyModel(FIXTURE_HUB, 3);
   await studio.train({ token: '<my-ball>', classWord: 'ball', steps: 8, resolution: 64 });
   // Checkpoints every 5 steps: wait until one is written, then close the page mid-run.
   await expect(page.getByTestId('training')).toContainText(/Step [67]\/8/, { timeout: 300_000 });

@@ -64,6 +64,15 @@ export class Studio {
     return result;
   }
 
+  /** Opens the studio on the tiny model from the local hub and starts a concept with `photos` photos. */
+  async newConceptOnTinyModel(hub: string, photos: number): Promise<void> {
+    await this.open();
+    await this.waitForGpu();
+    await this.loadHubModel('fixtures/tiny-sd', hub);
+    await this.goTo('New concept');
+    await this.addPhotos(photos);
+  }
+
   /** Makes `count` small PNG photos in the page (coloured squares) and adds them to the concept. */
   async addPhotos(count: number): Promise<void> {
     const urls = await this.page.evaluate((n) => {

@@ -1,26 +1,21 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
-import { Engine, type JobContext } from './engine';
+import type { Engine } from './engine';
+import { engineWithTinyModel, jobContext } from './testing';
 import type { ConceptWeights, Progress, RgbaImage } from './protocol';
 import type { ConceptLoraLayer } from '../library/concept';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { textToImage } from '../model/pipeline';
 import { randomNormal } from '../model/random';
-import { MemoryCache } from '../model/sources/cache';
 import { ClipTokenizer } from '../model/tokenizer';
 import { nodeFolderSource } from '../parity/node-folder';
 import { MemoryCheckpointStore } from '../train/checkpoint';
 import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
-import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
-const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
 const GEN = { steps: 2, width: 64, height: 64, seed: 3, guidanceScale: 5 };
 
-function context(onProgress: (p: Progress) => void = () => {}): JobContext {
-  return { signal: new AbortController().signal, progress: onProgress };
-}
 
 function maxDiff(a: RgbaImage, b: RgbaImage): number {
   let m = 0;
@@ -56,10 +51,7 @@ describe('Engine: library concepts at generation time', () => {
   const store = new MemoryCheckpointStore();
 
   beforeAll(async () => {
-    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), store);
-    await engine.init();
-    const { files, paths } = folderFiles(FIXTURE);
-    await engine.loadModel({ kind: 'local', files, paths }, context());
+    engine = await engineWithTinyModel(store);
     sd = await loadStableDiffusion(nodeFolderSource(FIXTURE)); // the reference path's own copy
     tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
   });
@@ -71,13 +63,13 @@ describe('Engine: library concepts at generation time', () => {
     row.dispose();
     const concept: ConceptWeights = { token: '<my-cat>', classWord: 'cat', embedding: { nVectors: 1, dim: vectors.length, vectors }, lora: null, loraStrength: 1 };
     const before = tf.memory().numTensors;
-    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [concept] }, context());
-    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, context());
+    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [concept] }, jobContext());
+    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, jobContext());
     expect(maxDiff(withConcept.images[0], plain.images[0])).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
 
     const other = { ...concept, embedding: { ...concept.embedding!, vectors: randomNormal(vectors.length, 9, 1) } };
-    const changed = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [other] }, context());
+    const changed = await engine.generate({ ...GEN, prompt: 'a photo of <my-cat> on a sofa', concepts: [other] }, jobContext());
     expect(meanDiff(changed.images[0], plain.images[0])).toBeGreaterThan(1);
   });
 
@@ -87,8 +79,8 @@ describe('Engine: library concepts at generation time', () => {
     const vectors = Float32Array.from(await rows.data());
     rows.dispose();
     const concept: ConceptWeights = { token: '<two>', classWord: '', embedding: { nVectors: 2, dim: vectors.length / 2, vectors }, lora: null, loraStrength: 1 };
-    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <two> a sofa', concepts: [concept] }, context());
-    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, context());
+    const withConcept = await engine.generate({ ...GEN, prompt: 'a photo of <two> a sofa', concepts: [concept] }, jobContext());
+    const plain = await engine.generate({ ...GEN, prompt: 'a photo of cat on a sofa' }, jobContext());
     expect(maxDiff(withConcept.images[0], plain.images[0])).toBe(0);
   });
 
@@ -97,7 +89,7 @@ describe('Engine: library concepts at generation time', () => {
     const strength = 0.7;
     const concept: ConceptWeights = { token: '<style>', classWord: 'painting', embedding: null, lora: { layers }, loraStrength: strength };
     const before = tf.memory().numTensors;
-    const got = await engine.generate({ ...GEN, prompt: 'a <style> of a house', concepts: [concept] }, context());
+    const got = await engine.generate({ ...GEN, prompt: 'a <style> of a house', concepts: [concept] }, jobContext());
     expect(tf.memory().numTensors).toBe(before);
 
     const values = new Map<string, LoraValue>();
@@ -114,7 +106,7 @@ describe('Engine: library concepts at generation time', () => {
     expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
 
     // Two concepts on the same layers add up: A twice equals A with its up weights doubled.
-    const twice = await engine.generate({ ...GEN, prompt: 'a <style> painting of <style2> a house', concepts: [concept, { ...concept, token: '<style2>', classWord: '' }] }, context());
+    const twice = await engine.generate({ ...GEN, prompt: 'a <style> painting of <style2> a house', concepts: [concept, { ...concept, token: '<style2>', classWord: '' }] }, jobContext());
     const doubled = Lora.fromValues(sd.unet.weights, values, 2 * (4 / 2) * strength);
     const reference2 = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a <style> painting of a house' });
     doubled.dispose();
@@ -123,11 +115,11 @@ describe('Engine: library concepts at generation time', () => {
 
   it('refuses concepts made for another model and leaves nothing attached', async () => {
     const wide: ConceptWeights = { token: '<wide>', classWord: 'cat', embedding: { nVectors: 1, dim: 768, vectors: new Float32Array(768) }, lora: null, loraStrength: 1 };
-    await expect(engine.generate({ ...GEN, prompt: 'a <wide>', concepts: [wide] }, context())).rejects.toMatchObject({ name: 'InvalidRequest', message: /768 wide/ });
+    await expect(engine.generate({ ...GEN, prompt: 'a <wide>', concepts: [wide] }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: /768 wide/ });
     const [layer] = loraLayers(sd, 2);
     const alien: ConceptWeights = { token: '<alien>', classWord: '', embedding: null, lora: { layers: [{ ...layer, prefix: 'down_blocks.9.attentions.0.transformer_blocks.0.attn2.to_k' }] }, loraStrength: 1 };
-    await expect(engine.generate({ ...GEN, prompt: 'a <alien>', concepts: [alien] }, context())).rejects.toMatchObject({ name: 'InvalidRequest', message: /no layer/ });
-    const ok = await engine.generate({ ...GEN, prompt: 'a cat' }, context());
+    await expect(engine.generate({ ...GEN, prompt: 'a <alien>', concepts: [alien] }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: /no layer/ });
+    const ok = await engine.generate({ ...GEN, prompt: 'a cat' }, jobContext());
     const base = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a cat' });
     expect(maxDiff(ok.images[0], base.images[0])).toBe(0);
   });
@@ -165,7 +157,7 @@ describe('Engine: library concepts at generation time', () => {
     const progress: Progress[] = [];
     await engine.train(
       { runId: 'run-p', options: { method: 'both', token: '<pup>', classWord: 'dog', steps: 4, resolution: RES }, images, preview: { every: 2, steps: 2 } },
-      context((p) => (p.sample ? samples.push(p.sample) : progress.push(p))),
+      jobContext((p) => (p.sample ? samples.push(p.sample) : progress.push(p))),
     );
     expect(samples.map((s) => s.step)).toEqual([2, 4]);
     expect(samples[0]).toMatchObject({ prompt: 'a photo of a <pup>', image: { width: RES, height: RES } });

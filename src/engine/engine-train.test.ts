@@ -1,42 +1,34 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
-import { Engine, type JobContext } from './engine';
+import type { Engine } from './engine';
+import { engineWithTinyModel, jobContext } from './testing';
 import type { Progress } from './protocol';
 import { randomNormal } from '../model/random';
-import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore } from '../train/checkpoint';
-import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
-const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
 const RES = 64;
 const images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
 const options = { method: 'both' as const, token: '<my-cat>', classWord: 'cat', steps: 4, resolution: RES, seed: 1 };
 
-function context(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
-  return { signal, progress: onProgress };
-}
 
 describe('Engine training job', () => {
   let engine: Engine;
   const store = new MemoryCheckpointStore();
 
   beforeAll(async () => {
-    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), store);
-    await engine.init();
-    const { files, paths } = folderFiles(FIXTURE);
-    await engine.loadModel({ kind: 'local', files, paths }, context());
+    engine = await engineWithTinyModel(store);
   });
 
   it('refuses to resume a run that has no checkpoint', async () => {
-    await expect(engine.train({ runId: 'none', options, images, resume: true }, context())).rejects.toMatchObject({ name: 'InvalidRequest' });
+    await expect(engine.train({ runId: 'none', options, images, resume: true }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest' });
   });
 
   it('trains with per-step progress, pauses into a checkpoint, resumes to the end, and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     const seen: number[] = [];
-    const first = await engine.train({ runId: 'run-1', options, images, checkpointEvery: 1 }, context((p) => {
+    const first = await engine.train({ runId: 'run-1', options, images, checkpointEvery: 1 }, jobContext((p) => {
       seen.push(p.training!.step);
       if (p.training!.step === 2) engine.pauseTraining('run-1');
     }));
@@ -45,7 +37,7 @@ describe('Engine training job', () => {
     expect((await store.get('run-1'))?.step).toBe(2);
 
     const rest: Progress[] = [];
-    const done = await engine.train({ runId: 'run-1', options, images, resume: true }, context((p) => rest.push(p)));
+    const done = await engine.train({ runId: 'run-1', options, images, resume: true }, jobContext((p) => rest.push(p)));
     expect(done).toMatchObject({ outcome: 'done', step: 4 });
     expect(rest.map((p) => p.training!.step)).toEqual([3, 4]);
     expect(rest[1].label).toMatch(/^Step 4\/4, loss \d/);
@@ -75,9 +67,9 @@ describe('Engine training job', () => {
   it('cancels a run and the engine stays usable for generation', async () => {
     const controller = new AbortController();
     await expect(
-      engine.train({ runId: 'run-2', options: { ...options, steps: 20 }, images }, context((p) => p.training!.step === 1 && controller.abort(), controller.signal)),
+      engine.train({ runId: 'run-2', options: { ...options, steps: 20 }, images }, jobContext((p) => p.training!.step === 1 && controller.abort(), controller.signal)),
     ).rejects.toMatchObject({ name: 'Cancelled' });
-    const image = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 1 }, context());
+    const image = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 1 }, jobContext());
     expect(image.images).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { useEffect, useMemo } from 'react';
 import type { TrainerOptions } from '../../engine/protocol';
+import type { TrainingRun } from '../../library/run-store';
 import type { LoraTarget } from '../../train/lora';
 import { formatBytes } from '../format';
 import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, putConceptInPrompt } from '../library';
@@ -43,6 +44,24 @@ function SaveButtons({ method, save }: { method: TrainerOptions['method']; save:
   );
 }
 
+/** A stopped run goes on from its last checkpoint (on the model it trains), or is forgotten. */
+function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string | null }) {
+  return (
+    <div className="row">
+      {run.modelId === modelId ? (
+        <button type="button" onClick={() => void train(run)}>
+          Resume
+        </button>
+      ) : (
+        <p className="muted">Load {run.modelId} in Models to resume.</p>
+      )}
+      <button type="button" onClick={() => void discardRun(run.runId)}>
+        Discard
+      </button>
+    </div>
+  );
+}
+
 function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
   const samples = useStudio((s) => s.samples);
   const strip = samples.length > 0 && (
@@ -55,15 +74,6 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
       ))}
     </div>
   );
-  const resumeHere = (run: NonNullable<Extract<TrainingStatus, { run: unknown }>['run']>) =>
-    run.modelId === modelId ? (
-      <button type="button" onClick={() => void train(run)}>
-        Resume
-      </button>
-    ) : (
-      <p className="muted">Load {run.modelId} in Models to resume.</p>
-    );
-
   switch (training.state) {
     case 'idle':
       return null;
@@ -90,12 +100,7 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
             Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
             kept.
           </p>
-          <div className="row">
-            {resumeHere(training.run)}
-            <button type="button" onClick={() => void discardRun(training.run.runId)}>
-              Discard
-            </button>
-          </div>
+          <ResumeOrDiscard run={training.run} modelId={modelId} />
         </div>
       );
     case 'paused':
@@ -104,12 +109,7 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
           <p>
             Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
           </p>
-          <div className="row">
-            {resumeHere(training.run)}
-            <button type="button" onClick={() => void discardRun(training.run.runId)}>
-              Discard
-            </button>
-          </div>
+          <ResumeOrDiscard run={training.run} modelId={modelId} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
           {strip}
         </div>
@@ -137,14 +137,7 @@ function TrainingState({ training, modelId }: { training: TrainingStatus; modelI
         <div className="card error" role="alert">
           <p>{training.error.message}</p>
           {training.error.hint && <p className="muted">{training.error.hint}</p>}
-          {training.run && (
-            <div className="row">
-              {resumeHere(training.run)}
-              <button type="button" onClick={() => void discardRun(training.run!.runId)}>
-                Discard
-              </button>
-            </div>
-          )}
+          {training.run && <ResumeOrDiscard run={training.run} modelId={modelId} />}
         </div>
       );
   }

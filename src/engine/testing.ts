@@ -1,0 +1,24 @@
+/** Engines for tests: on Node's WebGPU, with in-memory model cache and checkpoints, the tiny model loaded. */
+import { Engine, type JobContext } from './engine';
+import type { EngineEvent, Progress } from './protocol';
+import { MemoryCache } from '../model/sources/cache';
+import { MemoryCheckpointStore } from '../train/checkpoint';
+import { folderFiles, TINY_SD } from '../test/model-fixtures';
+
+export function jobContext(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
+  return { signal, progress: onProgress };
+}
+
+/** Loads the tiny fixture as a dropped folder into `engine` (started if need be). */
+export async function loadTinyModel(engine: Engine): Promise<void> {
+  await engine.init();
+  const { files, paths } = folderFiles(TINY_SD);
+  await engine.loadModel({ kind: 'local', files, paths }, jobContext());
+}
+
+export async function engineWithTinyModel(store = new MemoryCheckpointStore(), onEvent: (e: EngineEvent) => void = () => {}): Promise<Engine> {
+  const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+  const engine = new Engine(gpu, onEvent, async () => new MemoryCache(), store);
+  await loadTinyModel(engine);
+  return engine;
+}
