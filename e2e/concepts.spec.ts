@@ -58,13 +58,18 @@ test('teach a concept from three photos, find it in the library, use it in a pro
   await expect(notice).toContainText('<my-cube>'); // the token is taken by the trained concept
   await expect(page.getByTestId('concept')).toHaveCount(1);
 
-  // Deleted, then imported back from its own file.
-  await card.getByRole('button', { name: 'Delete' }).click();
-  await card.getByRole('button', { name: 'Delete <my-cube> for good' }).click();
-  await expect(page.getByTestId('concept')).toHaveCount(0);
+  // Renamed, the token is free again: the file imports as a second concept; then the first goes.
+  await card.getByRole('button', { name: 'Rename' }).click();
+  await card.getByLabel('New token for <my-cube>').fill('<old-cube>');
+  await card.getByRole('button', { name: 'Rename' }).click();
+  const renamed = page.getByTestId('concept').filter({ hasText: '<old-cube>' });
+  await expect(renamed).toContainText('3 photos');
   await picker.setInputFiles([{ name: 'my-cube.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(embeddingPath) }]);
   await expect(notice).toContainText('Imported <my-cube>');
   await expect(page.getByTestId('concept').filter({ hasText: '<my-cube>' })).toContainText('imported from my-cube.safetensors');
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await renamed.getByRole('button', { name: 'Delete <old-cube> for good' }).click();
+  await expect(page.getByTestId('concept')).toHaveCount(1);
   studio.expectNoErrors();
 });
 

@@ -96,7 +96,7 @@ export class Studio {
     const section = this.page.getByTestId('section-new-concept');
     await section.getByLabel('Token', { exact: true }).fill(options.token);
     await section.getByLabel('What it is').fill(options.classWord);
-    await section.getByLabel('Steps').fill(String(options.steps));
+    await section.getByLabel('Steps', { exact: true }).fill(String(options.steps));
     await section.getByLabel('Resolution').fill(String(options.resolution));
     await section.getByRole('button', { name: 'Train' }).click();
   }

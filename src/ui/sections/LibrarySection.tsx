@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-store';
 import { formatBytes } from '../format';
-import { deleteConcept, downloadConcept, importConceptFiles, putConceptInPrompt } from '../library';
+import { deleteConcept, downloadConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
 
@@ -21,14 +21,43 @@ function methodOf(c: ConceptSummary): string {
 
 function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: string | null }) {
   const [confirming, setConfirming] = useState(false);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const otherModel = modelId !== null && concept.baseModel !== '' && concept.baseModel.replace(/^hf:/, '') !== modelId.replace(/^hf:/, '');
   return (
     <li className="card concept" data-testid="concept" aria-label={concept.token}>
       {concept.cover && <Cover blob={concept.cover} alt={`A training photo of ${concept.token}`} />}
       <div className="concept-body">
-        <h2>
-          {concept.token} {concept.classWord && <span className="muted">({concept.classWord})</span>}
-        </h2>
+        {renaming === null ? (
+          <h2>
+            {concept.token} {concept.classWord && <span className="muted">({concept.classWord})</span>}
+          </h2>
+        ) : (
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (renaming !== concept.token) void updateConcept(concept.id, { token: renaming });
+              setRenaming(null);
+            }}
+          >
+            <label>
+              New token
+              <input
+                value={renaming}
+                required
+                pattern="\S+"
+                title="One word, no spaces, e.g. <my-dog>"
+                autoFocus
+                onChange={(e) => setRenaming(e.target.value)}
+                aria-label={`New token for ${concept.token}`}
+              />
+            </label>
+            <button type="submit">Rename</button>
+            <button type="button" onClick={() => setRenaming(null)}>
+              Keep {concept.token}
+            </button>
+          </form>
+        )}
         <p className="muted">
           {methodOf(concept)} · {concept.origin === 'trained' ? `trained${concept.steps !== null ? ` ${concept.steps} steps` : ''}` : `imported from ${concept.fileName}`} ·{' '}
           {new Date(concept.created).toLocaleDateString()} · {formatBytes(concept.bytes)}
@@ -54,6 +83,11 @@ function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: s
                 Save LoRA (diffusers)
               </button>
             </>
+          )}
+          {renaming === null && (
+            <button type="button" onClick={() => setRenaming(concept.token)}>
+              Rename
+            </button>
           )}
           {confirming ? (
             <>
