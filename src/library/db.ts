@@ -57,28 +57,4 @@ export function lazyLibraryDb(factory: IDBFactory | undefined): () => Promise<ID
   };
 }
 
-export function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-/** Resolves when the transaction commits, rejects when it aborts. */
-export function done(tx: IDBTransaction): Promise<void> {
-  const finished = new Promise<void>((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
-  });
-  finished.catch(() => {}); // awaited later; not an unhandled rejection meanwhile
-  return finished;
-}
-
-/** Aborts a transaction that is still running (after a refused or failed step). */
-export function abort(tx: IDBTransaction): void {
-  try {
-    tx.abort();
-  } catch {
-    // already committed or aborted
-  }
-}
+export { abort, done, request } from '../storage/idb';

@@ -5,6 +5,7 @@
  * (browser) and an in-memory one (Node, tests). Every record read back goes through
  * `restoreCheckpoint`, which upgrades older versions and fails loudly on what it cannot read.
  */
+import { done, request, storageFailure } from '../storage/idb';
 import type { TrainerConfig } from './trainer';
 
 export const CHECKPOINT_VERSION = 1;
@@ -171,26 +172,8 @@ const QUOTA_HINT = 'Free browser storage: delete old checkpoints or concepts, or
 
 /** IndexedDB failures as named errors; quota errors say so. */
 function storageError(error: unknown, action: string): CheckpointError {
-  const e = error as DOMException | null;
-  if (e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && /quota/i.test(e.message))) {
-    return new CheckpointError('StorageQuotaExceeded', `Not enough browser storage to ${action}.`, QUOTA_HINT);
-  }
-  return new CheckpointError('StorageUnavailable', `Browser storage failed to ${action}: ${e?.message ?? String(error)}`, 'Reload the page; private windows may not allow storage.');
-}
-
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
-  });
+  const f = storageFailure(error, action, QUOTA_HINT);
+  return new CheckpointError(f.name, f.message, f.hint);
 }
 
 /** Checkpoints in the browser's IndexedDB. */
