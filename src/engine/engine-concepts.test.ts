@@ -113,6 +113,29 @@ describe('Engine: library concepts at generation time', () => {
     expect(maxDiff(twice.images[0], reference2.images[0])).toBeLessThanOrEqual(1);
   });
 
+  it('applies LoRA layers on self-attention and feed-forward (imported community LoRAs) as training would', async () => {
+    const block = 'up_blocks.1.attentions.0.transformer_blocks.0';
+    const C = sd.unet.weights.shape(`${block}.attn1.to_q.weight`)[0];
+    const shapes: [string, number, number][] = [[`${block}.attn1.to_q`, C, C], [`${block}.ff.net.0.proj`, 8 * C, C], [`${block}.ff.net.2`, C, 4 * C]];
+    const layers: ConceptLoraLayer[] = shapes.map(([prefix, outF, inF], i) => ({
+      prefix,
+      down: randomNormal(2 * inF, 40 + i, 0.5),
+      downShape: [2, inF],
+      up: randomNormal(outF * 2, 50 + i, 0.5),
+      upShape: [outF, 2],
+      alpha: 2,
+    }));
+    const concept: ConceptWeights = { token: '<community>', classWord: '', embedding: null, lora: { layers }, loraStrength: 1 };
+    const got = await engine.generate({ ...GEN, prompt: 'a house <community>', concepts: [concept] }, jobContext());
+    const values = new Map<string, LoraValue>(layers.flatMap((l) => [[loraKey(l.prefix, 'down'), { shape: l.downShape, data: l.down }], [loraKey(l.prefix, 'up'), { shape: l.upShape, data: l.up }]] as [string, LoraValue][]));
+    const lora = Lora.fromValues(sd.unet.weights, values, 1);
+    const reference = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a house' });
+    lora.dispose();
+    const base = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a house' });
+    expect(meanDiff(reference.images[0], base.images[0])).toBeGreaterThan(1);
+    expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
+  });
+
   it('refuses concepts made for another model and leaves nothing attached', async () => {
     const wide: ConceptWeights = { token: '<wide>', classWord: 'cat', embedding: { nVectors: 1, dim: 768, vectors: new Float32Array(768) }, lora: null, loraStrength: 1 };
     await expect(engine.generate({ ...GEN, prompt: 'a <wide>', concepts: [wide] }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: /768 wide/ });

@@ -116,7 +116,7 @@ describe('LoRA files', () => {
     if (back.kind !== 'lora') throw new Error('expected a LoRA');
     expect(back).toMatchObject({ layout: 'diffusers-old', rank: 4, alpha: 4, targets: ['to_q', 'to_k', 'to_v', 'to_out.0'] });
     expect(back.layers.size).toBe(64);
-    expect([...back.layers.keys()].sort()).toEqual([...adaptableLinears(TINY).keys()].sort());
+    expect([...back.layers.keys()].sort()).toEqual([...adaptableLinears(TINY).keys()].filter((k) => k.includes('.attn2.')).sort()); // every attn2 linear
     const golden = await SafetensorsFile.open(bytes, 'golden');
     const key = loraKey(`${K0}.to_k`, 'down');
     expect(back.layers.get(`${K0}.to_k`)!.down).toEqual(await golden.readFloat32(key));
@@ -145,6 +145,24 @@ describe('LoRA files', () => {
     expect(error.message).toMatch(/down \[1,768\] and up \[320,1\], but this UNet's linear is \[32, 32\]/);
   });
 
+  it('reads community LoRAs on self-attention and feed-forward too (kohya names), with their shapes', async () => {
+    const block = 'down_blocks.0.attentions.0.transformer_blocks.0';
+    const C = adaptableLinears(TINY).get(`${block}.attn2.to_q`)![0];
+    const tensors: Record<string, SafetensorsTensor> = {};
+    const paths = { [`${block}.attn1.to_q`]: [C, C], [`${block}.ff.net.0.proj`]: [8 * C, C], [`${block}.ff.net.2`]: [C, 4 * C] } as Record<string, [number, number]>;
+    for (const [path, [outF, inF]] of Object.entries(paths)) {
+      const m = kohyaModuleName(path);
+      tensors[`${m}.lora_down.weight`] = { dtype: 'F32', shape: [2, inF], data: randomNormal(2 * inF, 1) };
+      tensors[`${m}.lora_up.weight`] = { dtype: 'F32', shape: [outF, 2], data: randomNormal(2 * outF, 2) };
+      tensors[`${m}.alpha`] = { dtype: 'F32', shape: [], data: new Float32Array([1]) };
+    }
+    const back = await importNoTensors(writeSafetensors(tensors), 'community.safetensors', TINY_TARGET);
+    expect(back.kind).toBe('lora');
+    if (back.kind !== 'lora') return;
+    expect([...back.layers.keys()].sort()).toEqual(Object.keys(paths).sort());
+    expect(back.layers.get(`${block}.ff.net.0.proj`)).toMatchObject({ downShape: [2, C], upShape: [8 * C, 2], rank: 2, alpha: 1 });
+  });
+
   it('refuses module paths the UNet does not have, naming them', async () => {
     const bad = writeSafetensors({
       'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight': { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) },
@@ -152,10 +170,10 @@ describe('LoRA files', () => {
     });
     const error = await refused(bad, 'x.safetensors');
     expect(error.reason).toBe('unknown-module');
-    expect(error.message).toMatch(/'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k' is not one of the cross-attention linears/);
+    expect(error.message).toMatch(/'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k' is not one of the transformer linears/);
 
-    const attn1 = writeSafetensors({ [`unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight`]: { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) } });
-    expect((await refused(attn1, 'a.safetensors')).message).toMatch(/attn1\.to_q' is not one of/);
+    const conv = writeSafetensors({ 'lora_unet_down_blocks_0_resnets_0_conv1.lora_down.weight': { dtype: 'F32', shape: [1, 32, 3, 3], data: new Float32Array(288) } });
+    expect((await refused(conv, 'locon.safetensors')).message).toMatch(/resnets_0_conv1' is not one of the transformer linears .*convolutions are not adapted/);
 
     const te = writeSafetensors({ 'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) } });
     const teError = await refused(te, 'te.safetensors');

@@ -78,13 +78,28 @@ function exportKeys(layout: LoraLayout, path: string): { down: string; up: strin
   return { down: `unet.${path}.lora_A.weight`, up: `unet.${path}.lora_B.weight` };
 }
 
-/** Every linear the studio can adapt in this UNet, with its [out, in]. */
+/**
+ * Every linear of this UNet a LoRA may adapt, with its [out, in]: in each transformer block the
+ * attention projections of attn1 and attn2 and the feed-forward (GEGLU in, out), and proj_in /
+ * proj_out where they are linear (SD 2.x). Training adapts attn2 only; imports may bring the rest.
+ */
 export function adaptableLinears(config: UNetConfig): Map<string, [number, number]> {
   const out = new Map<string, [number, number]>();
-  for (const { prefix, channels } of crossAttentionLayers(config)) {
+  const transformers = new Set<string>();
+  for (const { prefix, channels: C } of crossAttentionLayers(config)) {
+    const block = prefix.slice(0, -'.attn2'.length);
     for (const target of LORA_TARGETS) {
       const kv = target === 'to_k' || target === 'to_v';
-      out.set(`${prefix}.${target}`, [channels, kv ? config.crossAttentionDim : channels]);
+      out.set(`${prefix}.${target}`, [C, kv ? config.crossAttentionDim : C]);
+      out.set(`${block}.attn1.${target}`, [C, C]);
+    }
+    out.set(`${block}.ff.net.0.proj`, [8 * C, C]);
+    out.set(`${block}.ff.net.2`, [C, 4 * C]);
+    const transformer = block.replace(/\.transformer_blocks\.\d+$/, '');
+    if (config.useLinearProjection && !transformers.has(transformer)) {
+      transformers.add(transformer);
+      out.set(`${transformer}.proj_in`, [C, C]);
+      out.set(`${transformer}.proj_out`, [C, C]);
     }
   }
   return out;
@@ -219,8 +234,9 @@ function peftAlpha(meta: Readonly<Record<string, string>>): number | undefined {
 }
 
 /**
- * Reads a UNet LoRA and maps it onto `config`'s modules; refuses text-encoder layers, modules the
- * UNet lacks (or the studio cannot adapt) and shapes that do not fit.
+ * Reads a UNet LoRA and maps it onto `config`'s modules (`adaptableLinears`); refuses
+ * text-encoder layers, modules the UNet lacks or the studio cannot adapt (convolutions: LoCon,
+ * SD 1.x proj_in/out) and shapes that do not fit.
  */
 export async function readLora(file: SafetensorsFile, config: UNetConfig, fileName: string): Promise<ImportedLora> {
   const keys = file.names();
@@ -237,7 +253,7 @@ export async function readLora(file: SafetensorsFile, config: UNetConfig, fileNa
 
   const linears = adaptableLinears(config);
   const byKohyaName = new Map([...linears.keys()].map((p) => [kohyaModuleName(p).slice(KOHYA_UNET_PREFIX.length), p]));
-  const supported = `the cross-attention linears (attn2 ${LORA_TARGETS.join('/')}) of this UNet`;
+  const supported = `the transformer linears of this UNet (attention, feed-forward${config.useLinearProjection ? ', proj_in/out' : ''}; convolutions are not adapted)`;
 
   const parts = new Map<string, Partial<Record<Part, string>>>();
   for (const c of classified) {
