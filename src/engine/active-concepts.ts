@@ -71,12 +71,7 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
   let rows: tf.Tensor2D | null = null;
   let embedTokens: ActiveConcepts['embedTokens'];
   if (embedded.length > 0) {
-    const values = new Float32Array(embedded.reduce((n, c) => n + c.embedding!.vectors.length, 0));
-    let offset = 0;
-    for (const c of embedded) {
-      values.set(c.embedding!.vectors, offset);
-      offset += c.embedding!.vectors.length;
-    }
+    const values = concatRows(embedded.map((c) => c.embedding!.vectors));
     rows = tf.tensor2d(values, [values.length / D, D]);
     embedTokens = embedWithRows(model.text.weights.rowTable(TOKEN_TABLE, [V, D]), embedded.flatMap((c) => ids.get(c.token)!), rows);
   }

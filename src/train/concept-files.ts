@@ -5,7 +5,7 @@
  */
 import type { Concept, ConceptLoraLayer } from '../library/concept';
 import type { Checkpoint } from './checkpoint';
-import { exportEmbedding, type EmbeddingLayout } from './formats/embedding';
+import { exportEmbedding, fileStem, type EmbeddingLayout } from './formats/embedding';
 import { FormatError } from './formats/errors';
 import type { ImportedPersonalization } from './formats/import';
 import { exportLora, type LoraDtype, type LoraLayerData, type LoraLayout } from './formats/lora-file';
@@ -45,10 +45,6 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
     lora: layers.size ? { layers: [...layers.values()] as ConceptLoraLayer[] } : null,
     ...(runId !== undefined && { runId }),
   };
-}
-
-function fileStem(fileName: string): string {
-  return (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.[^.]*$/, '');
 }
 
 /** A concept from an imported file. A LoRA's token is `<file name>` unless its metadata names one. */

@@ -3,9 +3,9 @@ import * as tf from '../../engine/tf';
 import { f32ToF16, SafetensorsFile, writeSafetensors } from '../../model/safetensors';
 import { randomNormal } from '../../test/random';
 import { embeddingFileBytes, exportEmbedding, type EmbeddingExport } from './embedding';
-import { FormatError } from './errors';
 import { importPersonalization, type ImportTarget } from './import';
 import { sd15EmbeddingBytes, sd15UNetConfig } from './sizes';
+import { refusedImport } from './import-testing';
 
 const TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
 
@@ -22,16 +22,7 @@ function concept(nVectors: number, dim = 768): EmbeddingExport {
   };
 }
 
-async function refused(bytes: Uint8Array, fileName: string, target = TARGET): Promise<FormatError> {
-  const before = tf.memory().numTensors;
-  const error = await importPersonalization(bytes, fileName, target).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(tf.memory().numTensors).toBe(before);
-  expect(error).toBeInstanceOf(FormatError);
-  return error as FormatError;
-}
+const refused = (bytes: Uint8Array, fileName: string, target = TARGET) => refusedImport(bytes, fileName, target);
 
 describe('embedding files', () => {
   it('single-key: { "<token>": F32 [n, dim] } with studio metadata, round trip', async () => {

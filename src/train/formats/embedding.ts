@@ -110,7 +110,8 @@ export async function readEmbedding(file: SafetensorsFile, expectedDim: number, 
   return { kind: 'embedding', layout, token, vectors, nVectors, dim, classWord: meta[META.classWord], info: readTrainingInfo(meta), metadata: meta };
 }
 
-function fileStem(fileName: string): string {
+/** `dir/my-cat.safetensors` → `my-cat`. */
+export function fileStem(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   return base.replace(/\.[^.]*$/, '');
 }

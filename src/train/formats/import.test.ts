@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '../../engine/tf';
 import { writeSafetensors } from '../../model/safetensors';
-import { FormatError } from './errors';
-import { importPersonalization, pickleSignature, type ImportTarget } from './import';
+import { pickleSignature, type ImportTarget } from './import';
 import { sd15UNetConfig } from './sizes';
+import { refusedImport } from './import-testing';
 
 const TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
 
-async function refused(source: Uint8Array | Blob, fileName: string): Promise<FormatError> {
-  const before = tf.memory().numTensors;
-  const error = await importPersonalization(source, fileName, TARGET).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(tf.memory().numTensors).toBe(before);
-  expect(error).toBeInstanceOf(FormatError);
-  return error as FormatError;
-}
+const refused = (source: Uint8Array | Blob, fileName: string) => refusedImport(source, fileName, TARGET);
 
 const PICKLE_MESSAGE = /PyTorch pickles can run code; convert to safetensors/;
 

@@ -5,10 +5,10 @@ import { parseUNetConfig, type UNetConfig } from '../../model/config';
 import { SafetensorsFile, writeSafetensors, type SafetensorsTensor } from '../../model/safetensors';
 import { randomNormal } from '../../test/random';
 import { crossAttentionLayers, loraKey, type LoraTarget } from '../lora';
-import { FormatError } from './errors';
 import { importPersonalization, type ImportTarget } from './import';
 import { adaptableLinears, exportLora, kohyaModuleName, loraFileBytes, toLoraValues, type LoraExport, type LoraLayerData } from './lora-file';
 import { sd15LoraBytes, sd15UNetConfig } from './sizes';
+import { refusedImport } from './import-testing';
 
 const FIXTURES = new URL('../../test/fixtures', import.meta.url).pathname;
 const TINY: UNetConfig = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/unet/config.json`, 'utf8')));
@@ -37,16 +37,7 @@ async function importNoTensors(bytes: Uint8Array, name: string, target: ImportTa
   return out;
 }
 
-async function refused(bytes: Uint8Array, fileName: string, target = TINY_TARGET): Promise<FormatError> {
-  const before = tf.memory().numTensors;
-  const error = await importPersonalization(bytes, fileName, target).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(tf.memory().numTensors).toBe(before);
-  expect(error).toBeInstanceOf(FormatError);
-  return error as FormatError;
-}
+const refused = (bytes: Uint8Array, fileName: string, target = TINY_TARGET) => refusedImport(bytes, fileName, target);
 
 describe('LoRA files', () => {
   it('kohya keys: lora_unet_<path with _>.lora_down/.lora_up/.alpha, round trip', async () => {

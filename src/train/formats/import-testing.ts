@@ -1,0 +1,16 @@
+/** For format tests: an import that must be refused, with nothing left on the GPU. */
+import { expect } from 'vitest';
+import * as tf from '../../engine/tf';
+import { FormatError } from './errors';
+import { importPersonalization, type ImportTarget } from './import';
+
+export async function refusedImport(source: Uint8Array | Blob, fileName: string, target: ImportTarget): Promise<FormatError> {
+  const before = tf.memory().numTensors;
+  const error = await importPersonalization(source, fileName, target).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(tf.memory().numTensors).toBe(before);
+  expect(error).toBeInstanceOf(FormatError);
+  return error as FormatError;
+}
