@@ -62,7 +62,7 @@ export default defineConfig({
     },
     {
       // A local stand-in for the Hugging Face hub serving the tiny-sd fixture (same URL scheme).
-      command: `node scripts/run-ts.mjs src/model/sources/testing/serve-fixture.ts ${FIXTURE_HUB_PORT}`,
+      command: `node scripts/run-ts.mjs src/test/serve-fixture.ts ${FIXTURE_HUB_PORT}`,
       url: `${FIXTURE_HUB}/fixtures/tiny-sd/resolve/main/model_index.json`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,

@@ -3,9 +3,9 @@
  * calls from dispatch to `onSubmittedWorkDone` (after one warm-up call that compiles pipelines).
  * Memory: how far the backend's GPU buffer pool grows over one call (see gpu-memory.ts).
  */
-import * as tf from '../engine/tf';
-import { flushGpu } from '../engine/tf-backend';
-import { measureGpuMemory } from '../engine/gpu-memory';
+import * as tf from '../gpu/tf';
+import { flushGpu } from '../gpu/tf-backend';
+import { measureGpuMemory } from '../gpu/memory';
 
 export interface Measurement {
   ms: number;

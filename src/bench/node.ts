@@ -1,5 +1,5 @@
 /** Benchmarks in Node on Dawn (run through Vite by scripts/run-ts.mjs). */
-import { startNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 export async function main(filters: string[]): Promise<void> {
   const { device, capabilities } = await startNodeWebGpu();

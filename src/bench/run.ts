@@ -5,10 +5,10 @@
  * where ratio = baseline_ms / ours_ms (above 1: ours is faster). Never fails on time; a baseline
  * that cannot run (e.g. out of memory) is reported with `baseline_error`.
  */
-import * as tf from '../engine/tf';
-import type { GpuCapabilities } from '../engine/gpu';
+import * as tf from '../gpu/tf';
+import type { GpuCapabilities } from '../gpu/device';
 import { measure, type Measurement } from './measure';
-import type { Benchmark } from './types';
+import type { Benchmark } from '../kernels/benchmark';
 
 const modules = import.meta.glob<{ benchmarks: Benchmark[] }>('../**/*.bench.ts', { eager: true });
 

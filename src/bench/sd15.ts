@@ -4,21 +4,21 @@
  * per latent size the peak GPU bytes and the time of one UNet forward (batch 2, as CFG runs it).
  * One JSON line per measurement.
  */
-import { startNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 export async function main(args: string[]): Promise<number> {
   const { device, capabilities } = await startNodeWebGpu();
   const precision = (args.find((a) => a === 'f16' || a === 'f32') ?? 'f16') as 'f16' | 'f32';
   const sizes = (args.find((a) => /^\d+(,\d+)*$/.test(a)) ?? '16').split(',').map(Number);
-  const tf = await import('../engine/tf');
-  const { flushGpu } = await import('../engine/tf-backend');
-  const { measureGpuMemory } = await import('../engine/gpu-memory');
+  const tf = await import('../gpu/tf');
+  const { flushGpu } = await import('../gpu/tf-backend');
+  const { measureGpuMemory } = await import('../gpu/memory');
   const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
   const { Weights } = await import('../model/weights');
   const { clipTextEncoder } = await import('../model/clip');
   const { unetForward } = await import('../model/unet');
   const { vaeDecode } = await import('../model/vae');
-  const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
+  const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('../model/sd15-configs');
   const print = (o: object) => console.log(JSON.stringify({ ...o, precision, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
 
   const unetConfig = parseUNetConfig(SD15_UNET);
@@ -31,10 +31,10 @@ export async function main(args: string[]): Promise<number> {
   // Populate every weight with one small pass through each model.
   const t0 = performance.now();
   tf.tidy(() => {
-    const ids = tf.zeros([1, 77], 'int32') as import('../engine/tf').Tensor2D;
+    const ids = tf.zeros([1, 77], 'int32') as import('../gpu/tf').Tensor2D;
     const states = clipTextEncoder(text, textConfig, ids).lastHiddenState;
-    unetForward(unet, unetConfig, { sample: tf.zeros([1, 4, 8, 8]) as import('../engine/tf').Tensor4D, timesteps: [500], encoderHiddenStates: states });
-    vaeDecode(vae, vaeConfig, tf.zeros([1, 4, 1, 1]) as import('../engine/tf').Tensor4D);
+    unetForward(unet, unetConfig, { sample: tf.zeros([1, 4, 8, 8]) as import('../gpu/tf').Tensor4D, timesteps: [500], encoderHiddenStates: states });
+    vaeDecode(vae, vaeConfig, tf.zeros([1, 4, 1, 1]) as import('../gpu/tf').Tensor4D);
   });
   await flushGpu();
   print({
@@ -46,9 +46,9 @@ export async function main(args: string[]): Promise<number> {
     build_s: Number(((performance.now() - t0) / 1000).toFixed(1)),
   });
 
-  const context = tf.zeros([2, 77, 768]) as import('../engine/tf').Tensor3D;
+  const context = tf.zeros([2, 77, 768]) as import('../gpu/tf').Tensor3D;
   for (const size of sizes) {
-    const sample = tf.zeros([2, 4, size, size]) as import('../engine/tf').Tensor4D;
+    const sample = tf.zeros([2, 4, size, size]) as import('../gpu/tf').Tensor4D;
     const start = performance.now();
     const { result, peakBytes, largestBufferBytes } = await measureGpuMemory(() =>
       unetForward(unet, unetConfig, { sample, timesteps: [500, 500], encoderHiddenStates: context }),

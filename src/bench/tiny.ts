@@ -2,18 +2,18 @@
  * `npm run measure:tiny`: seconds per UNet step (batch 2, as CFG runs it) and per full 4-step
  * 64×64 image on the tiny-sd fixture, on real WebGPU. One JSON line per measurement.
  */
-import { startNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 export async function main(): Promise<number> {
   const { device, capabilities } = await startNodeWebGpu();
-  const tf = await import('../engine/tf');
-  const { flushGpu } = await import('../engine/tf-backend');
+  const tf = await import('../gpu/tf');
+  const { flushGpu } = await import('../gpu/tf-backend');
   const { loadStableDiffusion } = await import('../model/load');
   const { textToImage } = await import('../model/pipeline');
   const { ClipTokenizer } = await import('../model/tokenizer');
   const { unetForward } = await import('../model/unet');
-  const { nodeFolderSource } = await import('../parity/node-folder');
-  const { randomNormal } = await import('../model/random');
+  const { nodeFolderSource } = await import('../model/sources/node-folder');
+  const { randomNormal } = await import('../common/random');
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
 
   const model = await loadStableDiffusion(nodeFolderSource(new URL('../test/fixtures/tiny-sd', import.meta.url).pathname));

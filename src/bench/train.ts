@@ -6,16 +6,16 @@
  * latents), without and with checkpointing (or only the one named), and at 128 px also plain
  * LoRA. One JSON line per measurement.
  */
-import { startNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 export async function main(args: string[]): Promise<number> {
   const { device, capabilities } = await startNodeWebGpu();
-  const tf = await import('../engine/tf');
-  const { flushGpu } = await import('../engine/tf-backend');
-  const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../engine/gpu-memory');
+  const tf = await import('../gpu/tf');
+  const { flushGpu } = await import('../gpu/tf-backend');
+  const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../gpu/memory');
   const { loadStableDiffusion } = await import('../model/load');
-  const { nodeFolderSource } = await import('../parity/node-folder');
-  const { randomNormal } = await import('../model/random');
+  const { nodeFolderSource } = await import('../model/sources/node-folder');
+  const { randomNormal } = await import('../common/random');
   const { Trainer } = await import('./../train/trainer');
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
   const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
@@ -51,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
   if (args.includes('sd15')) {
     const { Weights } = await import('../model/weights');
     const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
-    const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('./sd15-configs');
+    const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('../model/sd15-configs');
     const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
     text.rowTable('embeddings.token_embedding.weight', [SD15_TEXT_ENCODER.vocab_size, SD15_TEXT_ENCODER.hidden_size]); // made before TI reads its shape
     const sd15 = {

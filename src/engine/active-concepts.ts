@@ -5,7 +5,7 @@
  * several concepts adapting one linear are stacked along the rank, each layer's up weight scaled
  * by alpha / rank · strength, so one adapter per linear carries them all. `dispose` takes it all off.
  */
-import * as tf from './tf';
+import * as tf from '../gpu/tf';
 import type { ConceptWeights } from '../library/concept';
 import type { StableDiffusionModel } from '../model/load';
 import type { PromptTokenizer } from '../model/pipeline';

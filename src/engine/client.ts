@@ -2,7 +2,7 @@
  * The in-page proxy of the engine worker: `request(kind, payload)` returns a promise of the
  * typed result; engine errors arrive as `EngineError`s; events go to subscribers.
  */
-import { EngineError } from './errors';
+import { EngineError } from '../common/errors';
 import type { EngineEvent, FromEngine, PayloadOf, Progress, RequestKind, ResultOf, ToEngine } from './protocol';
 
 interface Pending {

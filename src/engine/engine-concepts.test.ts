@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from './tf';
+import * as tf from '../gpu/tf';
 import type { Engine } from './engine';
-import { engineWithTinyModel, jobContext } from './testing';
+import { engineWithTinyModel, jobContext } from '../test/engine';
 import type { ConceptWeights, Progress, RgbaImage } from './protocol';
 import type { ConceptLoraLayer } from '../library/concept';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { textToImage } from '../model/pipeline';
-import { randomNormal } from '../model/random';
+import { randomNormal } from '../common/random';
 import { ClipTokenizer } from '../model/tokenizer';
-import { nodeFolderSource } from '../parity/node-folder';
+import { nodeFolderSource } from '../model/sources/node-folder';
 import { MemoryCheckpointStore } from '../train/checkpoint';
 import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { engineWithTinyModel, jobContext, loadTinyModel } from './testing';
+import { engineWithTinyModel, jobContext, loadTinyModel } from '../test/engine';
 import type { EngineEvent } from './protocol';
-import { randomNormal } from '../model/random';
+import { randomNormal } from '../common/random';
 import { MemoryCheckpointStore } from '../train/checkpoint';
 
 const RES = 64;

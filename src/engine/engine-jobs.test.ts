@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from './tf';
+import * as tf from '../gpu/tf';
 import { Engine, type JobContext } from './engine';
 import type { Progress } from './protocol';
 import { MemoryCache } from '../model/sources/cache';
-import { startHubServer, type HubServer } from '../model/sources/testing/hub-server';
+import { startHubServer, type HubServer } from '../test/hub-server';
 import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from './tf';
+import * as tf from '../gpu/tf';
 import type { Engine } from './engine';
-import { engineWithTinyModel, jobContext } from './testing';
+import { engineWithTinyModel, jobContext } from '../test/engine';
 import type { Progress } from './protocol';
-import { randomNormal } from '../model/random';
+import { randomNormal } from '../common/random';
 import { MemoryCheckpointStore } from '../train/checkpoint';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');

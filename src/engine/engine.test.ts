@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from './tf';
+import * as tf from '../gpu/tf';
 import { Engine } from './engine';
-import { EngineError } from './errors';
-import { REQUESTED_LIMITS } from './gpu';
+import { EngineError } from '../common/errors';
+import { REQUESTED_LIMITS } from '../gpu/device';
 import type { EngineEvent } from './protocol';
 
 const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;

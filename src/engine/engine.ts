@@ -3,12 +3,12 @@
  * use the model run one at a time, in order; each has a progress callback and an abort signal.
  * Plain class, no worker code, so it runs in Node tests on Dawn exactly as in the worker.
  */
-import * as tf from './tf';
-import { EngineError } from './errors';
-import { requestGpu, type Gpu, type GpuCapabilities } from './gpu';
+import * as tf from '../gpu/tf';
+import { EngineError } from '../common/errors';
+import { requestGpu, type Gpu, type GpuCapabilities } from '../gpu/device';
 import { activateConcepts, ConceptError, ConceptTokenizers, type ActiveConcepts } from './active-concepts';
 import type { ConceptData, ConceptExport, EngineEvent, EngineMemory, GenerateRequest, ModelInfo, ModelSpec, Progress, ResultOf, TrainRequest } from './protocol';
-import { installWebGpuBackend } from './tf-backend';
+import { installWebGpuBackend } from '../gpu/tf-backend';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage } from '../model/pipeline';
 import { deleteCachedModel, listCachedModels, openBrowserCache, type ModelCache } from '../model/sources/cache';
@@ -17,7 +17,7 @@ import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint';
-import { conceptFromCheckpoint, conceptFromImport, exportConcept } from '../train/concept-files';
+import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
 import { FormatError } from '../train/formats/errors';
 import { importPersonalization } from '../train/formats/import';
 import { Trainer } from '../train/trainer';

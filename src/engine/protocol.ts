@@ -6,12 +6,13 @@
  * `progress` before it), plus unsolicited `event`s (device lost). The page never holds tensors:
  * everything crossing here is structured-clonable data.
  */
-import type { SerializedError } from './errors';
-import type { GpuCapabilities } from './gpu';
+import type { SerializedError } from '../common/errors';
+import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
-import type { SampleOptions, TrainerOptions, TrainingProgress } from '../train/trainer';
-import type { ConceptData, ConceptExport } from '../train/concept-files';
+import type { TrainerOptions } from '../train/config';
+import type { SampleOptions, TrainingProgress } from '../train/trainer';
+import type { ConceptData, ConceptExport } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
 
 export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /** The engine Web Worker: routes protocol requests to one `Engine`. */
 import { Engine, type JobContext } from './engine';
-import { EngineError } from './errors';
+import { EngineError } from '../common/errors';
 import type { EngineEvent, FromEngine, ToEngine } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;

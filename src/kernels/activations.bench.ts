@@ -1,7 +1,7 @@
-import * as tf from '../engine/tf';
-import type { Benchmark } from '../bench/types';
+import * as tf from '../gpu/tf';
+import type { Benchmark } from './benchmark';
 import { geglu, quickGelu } from './activations';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 
 type Op = (x: tf.Tensor) => tf.Tensor;
 

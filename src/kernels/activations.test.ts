@@ -1,4 +1,4 @@
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { describe, it } from 'vitest';
 import { geglu, quickGelu } from './activations';
 import { expectMatchesReference, randomInput } from '../test/compare';

@@ -10,7 +10,7 @@
  * both halves written by one invocation per element of dy. No workgroup memory. Dispatch is
  * explicit and 2D (SD's GEGLU outputs can exceed 65535 workgroups in one dimension).
  */
-import type * as tf from '../engine/tf';
+import type * as tf from '../gpu/tf';
 import quickGeluSource from '../../shaders/quick_gelu.wgsl?raw';
 import quickGeluGradSource from '../../shaders/quick_gelu_grad.wgsl?raw';
 import gegluSource from '../../shaders/geglu.wgsl?raw';

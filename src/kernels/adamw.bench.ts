@@ -1,8 +1,8 @@
-import * as tf from '../engine/tf';
-import type { Benchmark } from '../bench/types';
+import * as tf from '../gpu/tf';
+import type { Benchmark } from './benchmark';
 import { adamwStep, ADAMW_DEFAULTS } from './adamw';
 import { adamwStepComposed } from './adamw.reference';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 
 /** One optimizer step over n parameters: ours (2 fused passes) vs the composed tfjs formula. */
 function adamw(name: string, n: number): Benchmark {

@@ -1,5 +1,5 @@
 /** AdamW as plain composed tfjs ops: the reference for tests and the baseline for benchmarks. */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import type { AdamWConfig } from './adamw';
 
 export function adamwStepComposed(

@@ -1,9 +1,9 @@
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { describe, expect, it } from 'vitest';
 import { AdamW, adamwStep, type AdamWConfig } from './adamw';
 import { adamwStepComposed } from './adamw.reference';
 import { expectClose, expectNoLeaks, onBackend } from '../test/compare';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 
 const CONFIG: AdamWConfig = { learningRate: 5e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-2 };
 const N = 1031; // not a multiple of the workgroup size

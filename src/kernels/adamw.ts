@@ -7,7 +7,7 @@
  * (reads p, m', v'; writes p'). No workgroup memory. Allocates exactly the new `moments` and the
  * new parameter; the caller disposes (or assigns away) the old ones.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import momentsSource from '../../shaders/adamw_moments.wgsl?raw';
 import paramSource from '../../shaders/adamw_param.wgsl?raw';
 import { runKernel, type KernelDef } from './kernel';

@@ -1,8 +1,8 @@
-import * as tf from '../engine/tf';
-import type { Benchmark } from '../bench/types';
+import * as tf from '../gpu/tf';
+import type { Benchmark } from './benchmark';
 import { attention, type AttentionOptions } from './attention';
-import { attentionComposed } from './attention.reference';
-import { randomNormal } from '../test/random';
+import { attentionComposed } from './attention-composed';
+import { randomNormal } from '../common/random';
 
 /**
  * Forward + backward (tf.grads w.r.t. q, k, v) of self-attention over n tokens, one head of

@@ -1,10 +1,10 @@
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { describe, expect, it } from 'vitest';
 import { attention, attentionBackward, attentionForward, attentionShapes, type AttentionOptions } from './attention';
-import { attentionComposed } from './attention.reference';
+import { attentionComposed } from './attention-composed';
 import { expectMatchesReference, expectNoLeaks, randomInput } from '../test/compare';
-import { measureGpuMemory } from '../engine/gpu-memory';
-import { randomNormal } from '../test/random';
+import { measureGpuMemory } from '../gpu/memory';
+import { randomNormal } from '../common/random';
 
 interface Case {
   what: string;

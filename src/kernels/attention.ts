@@ -27,22 +27,16 @@
  * Backward: stats [B·H·Nq, 2], dq [B, Nq, H·d], a packed [2·B·Nk·H·d] (dk, dv) and its two copies
  * dk, dv [B, Nk, H·d]; stats and the packed buffer are freed.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import forwardSource from '../../shaders/attention_forward.wgsl?raw';
 import deltaSource from '../../shaders/attention_backward_delta.wgsl?raw';
 import dqSource from '../../shaders/attention_backward_dq.wgsl?raw';
 import dkvSource from '../../shaders/attention_backward_dkv.wgsl?raw';
-import { attentionComposed } from './attention.reference';
+import { attentionComposed, type AttentionOptions } from './attention-composed';
 import { runKernel, type Constant, type KernelDef } from './kernel';
-import { webgpuBackend } from '../engine/tf-backend';
+import { webgpuBackend } from '../gpu/tf-backend';
 
-export interface AttentionOptions {
-  numHeads: number;
-  /** Mask keys after the query's own position (j > i). */
-  causal?: boolean;
-  /** Multiplies Q·Kᵀ; default 1/sqrt(d). */
-  scale?: number;
-}
+export type { AttentionOptions };
 
 export const MAX_HEAD_DIM = 160;
 const THREADS = 64;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { quickGelu } from './activations';
 
 describe('kernel framework dispatch', () => {

@@ -17,9 +17,8 @@
  * whose bounds derive from it need `workgroupUniformLoad`); and a `var x: T;` without initialiser
  * inside a loop body was not re-zeroed per iteration on one driver stack: write `var x = T();`.
  */
-import * as tf from '../engine/tf';
-import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { webgpuBackend } from '../engine/tf-backend';
+import * as tf from '../gpu/tf';
+import { webgpuBackend, type WebGPUProgram } from '../gpu/tf-backend';
 
 export type UniformType = 'f32' | 'i32' | 'u32';
 export type Constant = { type: UniformType; value: number } | { type: 'bool'; value: boolean };

@@ -1,8 +1,8 @@
-import * as tf from '../engine/tf';
-import type { Benchmark } from '../bench/types';
+import * as tf from '../gpu/tf';
+import type { Benchmark } from './benchmark';
 import { groupNorm, layerNorm, type GroupNormOptions } from './norms';
 import { groupNormComposed, layerNormComposed } from './norms.reference';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 
 type Norm = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
 

@@ -3,7 +3,7 @@
  * for benchmarks. Mean and biased variance are spelled out: tf.moments' gradient fails in tfjs
  * 4.22 (its float32 -> float32 cast reaches Cast's gradient with a null dy).
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import type { GroupNormOptions, LayerNormOptions } from './norms';
 
 /** Mean and biased variance over `axes`, kept as size-1 dims (two-pass, like torch). */

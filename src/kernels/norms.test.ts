@@ -1,4 +1,4 @@
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { describe, expect, it } from 'vitest';
 import { groupNorm, layerNorm } from './norms';
 import { groupNormComposed, layerNormComposed } from './norms.reference';

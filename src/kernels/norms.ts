@@ -30,7 +30,7 @@
  *    a zero gradient for the statistics input [R, 2].
  * Only y and dx have the input's size; every intermediate is per channel or per row.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import groupNormStatsPartialSource from '../../shaders/group_norm_stats_partial.wgsl?raw';
 import groupNormStatsSource from '../../shaders/group_norm_stats.wgsl?raw';
 import groupNormStatsExpandSource from '../../shaders/group_norm_stats_expand.wgsl?raw';

@@ -1,7 +1,7 @@
-import * as tf from '../engine/tf';
-import type { Benchmark } from '../bench/types';
+import * as tf from '../gpu/tf';
+import type { Benchmark } from './benchmark';
 import { conv2dPacked, linearPacked, packF16, unpackConvFilter } from './packed';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 
 /** y = x·Wᵀ at nn.Linear [out, in]: packed f16 W vs fp32 W through tf.matMul(x, W, false, true). */
 function linear(name: string, m: number, inFeatures: number, out: number): Benchmark {

@@ -1,9 +1,9 @@
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dPacked, f16Bits, f16Value, linearPacked, packF16, unpackConvFilter, unpackF16, type PackedWeight } from './packed';
 import { expectMatchesReference, expectNoLeaks, randomInput } from '../test/compare';
-import { randomNormal } from '../test/random';
-import { measureGpuMemory } from '../engine/gpu-memory';
+import { randomNormal } from '../common/random';
+import { measureGpuMemory } from '../gpu/memory';
 
 const bitsOf = (values: Float32Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
 
@@ -185,8 +185,8 @@ describe('conv2dPacked', () => {
 
 describe("conv2dPacked's transient filter", () => {
   it('goes back to the device, not into the buffer pool, forward and backward', async () => {
-    const { webgpuBackend, flushGpu } = await import('../engine/tf-backend');
-    const { gpuAllocation, resetHighWater } = await import('../engine/gpu-memory');
+    const { webgpuBackend, flushGpu } = await import('../gpu/tf-backend');
+    const { gpuAllocation, resetHighWater } = await import('../gpu/memory');
     const filterBytes = 37 * 29 * 3 * 3 * 4; // a size nothing else here has
     const pooled = () => {
       const pool = (webgpuBackend() as unknown as { bufferManager: { freeBuffers: Map<string, GPUBuffer[]> } }).bufferManager;

@@ -22,8 +22,8 @@
  *   measurement at [1, 32, 32, 320] 3x3 320->320 on lavapipe: the unpack is 2-3% of the conv,
  *   and an implicit-GEMM conv built on packed_matmul.wgsl was slower than tf.conv2d.
  */
-import * as tf from '../engine/tf';
-import { disposeUnpooled } from '../engine/gpu-memory';
+import * as tf from '../gpu/tf';
+import { disposeUnpooled } from '../gpu/memory';
 import unpackSource from '../../shaders/packed_unpack.wgsl?raw';
 import unpackHwioSource from '../../shaders/packed_unpack_hwio.wgsl?raw';
 import matmulSource from '../../shaders/packed_matmul.wgsl?raw';

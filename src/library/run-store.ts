@@ -3,7 +3,7 @@
  * user's photos and how far it got (the trainer's checkpoints are kept by `src/train/checkpoint.ts`
  * under the run id). Records read back go through `restoreRun`, which fails loudly (`RunUnreadable`).
  */
-import type { TrainerOptions } from '../train/trainer';
+import { resolveTrainerConfig, type TrainerOptions } from '../train/config';
 import { abort, done, lazyLibraryDb, request, RUNS } from './db';
 import { LibraryError, storageError } from './errors';
 
@@ -70,13 +70,16 @@ function isCount(n: unknown, min = 0): n is number {
   return Number.isInteger(n) && (n as number) >= min;
 }
 
+/** The run's options as stored, checked by the trainer's own validator. */
 function readOptions(raw: unknown): TrainerOptions {
-  const o = raw as Raw | null;
-  if (typeof o !== 'object' || o === null) throw unreadable('its training options are missing');
-  for (const key of ['method', 'token', 'classWord'] as const) if (typeof o[key] !== 'string') throw unreadable(`its training option ${key} is missing`);
-  for (const key of ['steps', 'resolution'] as const) if (!isCount(o[key], 1)) throw unreadable(`its training option ${key} = ${String(o[key])} is not a positive count`);
-  const options = { ...o } as unknown as TrainerOptions;
-  if (Array.isArray(o.targets)) options.targets = [...(o.targets as TrainerOptions['targets'] & unknown[])];
+  if (typeof raw !== 'object' || raw === null) throw unreadable('its training options are missing');
+  const options = { ...raw } as TrainerOptions;
+  if (Array.isArray(options.targets)) options.targets = [...options.targets];
+  try {
+    resolveTrainerConfig(options);
+  } catch (error) {
+    throw unreadable(`its ${(error as Error).message.replace(/\.$/, '')}`);
+  }
   return options;
 }
 

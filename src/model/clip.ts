@@ -5,7 +5,7 @@
  * final_layer_norm (transformers < 5 prefixes them with `text_model.`: see renameClipKey). Causal self-attention through the fused kernel; no padding mask
  * (the SD pipelines pass input ids only).
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { quickGelu } from '../kernels/activations';
 import { attention } from '../kernels/attention';
 import { layerNorm } from '../kernels/norms';

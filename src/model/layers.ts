@@ -2,7 +2,7 @@
  * Building blocks shared by the UNet and the VAE, in NHWC (tfjs' convolution layout), each a
  * function of (weights, checkpoint prefix, input) mirroring the diffusers module of that name.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { attention } from '../kernels/attention';
 import { groupNorm as groupNormKernel } from '../kernels/norms';
 import type { Weights } from './weights';

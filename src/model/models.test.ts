@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { clipTextEncoder, renameClipKey } from './clip';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from './config';
 import { unetForward } from './unet';

@@ -7,16 +7,17 @@
  *   4. denoise: per step, UNet on [latents; latents], ε = ε_u + s (ε_c − ε_u), sampler step
  *   5. decode: VAE on latents / scaling_factor, then (x / 2 + 0.5) clamped to [0, 1]
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { clipTextEncoder } from './clip';
 import type { StableDiffusionModel } from './load';
-import { randomNormal } from './random';
+import { randomNormal } from '../common/random';
 import type { EncodedPrompt } from './tokenizer';
-import { makeSampler, type Sampler, type SamplerName } from './schedulers';
+import { makeSampler, type Sampler } from './schedulers';
+import { TEXT_TO_IMAGE_DEFAULTS, type RgbaImage, type TextToImageOptions, type TextToImageResult } from './text-to-image-options';
 import { unetForward } from './unet';
 import { vaeDecode } from './vae';
 
-export { SAMPLER_NAMES, type SamplerName } from './schedulers';
+export { SAMPLER_NAMES, TEXT_TO_IMAGE_DEFAULTS, type RgbaImage, type SamplerName, type TextToImageOptions, type TextToImageResult } from './text-to-image-options';
 
 export interface PromptTokenizer {
   encode(prompt: string): EncodedPrompt;
@@ -33,43 +34,12 @@ export interface GenerationHooks {
   embedTokens?: EmbedTokens;
 }
 
-export interface TextToImageOptions {
-  prompt: string;
-  negativePrompt?: string;
-  guidanceScale?: number;
-  steps?: number;
-  sampler?: SamplerName;
-  seed?: number;
-  /** Pixels, multiples of 8. */
-  width?: number;
-  height?: number;
-  batch?: number;
-}
-
-export interface RgbaImage {
-  width: number;
-  height: number;
-  /** RGBA, 8 bits per channel, row-major. */
-  data: Uint8ClampedArray;
-}
-
 export interface StepReport {
   step: number;
   total: number;
   /** A cheap preview (latents mapped linearly to RGB, 1/8 size) of the first image. */
   preview?: RgbaImage;
 }
-
-export interface TextToImageResult {
-  images: RgbaImage[];
-  /** Image i was made from seed + i. */
-  seed: number;
-  /** What truncation to the encoder's 77 tokens cut from the prompt ('' when nothing). */
-  droppedText: string;
-  droppedTokenCount: number;
-}
-
-export const TEXT_TO_IMAGE_DEFAULTS = { negativePrompt: '', guidanceScale: 7.5, steps: 25, sampler: 'ddim' as SamplerName, width: 512, height: 512, batch: 1 };
 
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';

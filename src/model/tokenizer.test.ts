@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { golden, goldenJson, readFixtureJson, readFixtureText } from './golden.test-helper';
+import { golden, goldenJson, readFixtureJson, readFixtureText } from '../test/golden';
 import { ClipTokenizer, buildTokenizerJson, type TokenizerFiles } from './tokenizer';
 
 const files: TokenizerFiles = {

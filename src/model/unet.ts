@@ -4,7 +4,7 @@
  * blocks UpBlock2D / CrossAttnUpBlock2D, conv or linear transformer projections. NHWC inside;
  * the public entry takes and returns NCHW like diffusers. Parameter paths are the checkpoint keys.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { geglu } from '../kernels/activations';
 import { layerNorm } from '../kernels/norms';
 import type { UNetConfig } from './config';

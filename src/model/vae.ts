@@ -3,7 +3,7 @@
  * [-30, 20]) and decoder, NCHW at the boundary, NHWC inside. Parameter paths are the checkpoint
  * keys; old checkpoints' mid-block attention names (query/key/value/proj_attn) are renamed at load.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import type { VaeConfig } from './config';
 import { attentionLayer, downsample, groupNorm, resnetBlock, upsample } from './layers';
 import type { Weights } from './weights';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { SafetensorsFile, writeSafetensors } from './safetensors';
 import { Weights } from './weights';
 

@@ -10,9 +10,9 @@
  * transposeB), conv weights transposed once at load to tfjs' [kh, kw, in, out]; biases, norms and
  * embedding tables always fp32.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
-import { rng } from './random';
+import { rng } from '../common/random';
 import { bf16ToF32, f16ToF32 } from './safetensors';
 
 export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64';

@@ -3,7 +3,7 @@
  * our tensors under the golden's names; only names present in the golden are compared, so the
  * same checks serve any SD 1.x-family topology.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { clipTextEncoder } from '../model/clip';
 import type { StableDiffusionModel } from '../model/load';
 import { decodeLatents, denoiseStep, encodePrompts, toUnitRange } from '../model/pipeline';

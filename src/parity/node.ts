@@ -5,7 +5,7 @@
  */
 import { existsSync, openAsBlob } from 'node:fs';
 import { join } from 'node:path';
-import { startNodeWebGpu } from '../test/node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 function arg(args: string[], flag: string): string {
   const i = args.indexOf(flag);
@@ -20,7 +20,7 @@ export async function main(args: string[]): Promise<number> {
   const { loadStableDiffusion } = await import('../model/load');
   const { Golden } = await import('./golden');
   const { runParity } = await import('./parity');
-  const { nodeFolderSource } = await import('./node-folder');
+  const { nodeFolderSource } = await import('../model/sources/node-folder');
   const gpuErrors: string[] = [];
   device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
 

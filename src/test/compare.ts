@@ -3,9 +3,9 @@
  * (values and gradients), relative error as the parity tooling reports it
  * (max |ours - ref| / max |ref|), and a tensor-leak check.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { expect } from 'vitest';
-import { randomNormal } from './random';
+import { randomNormal } from '../common/random';
 
 export interface Input {
   shape: number[];

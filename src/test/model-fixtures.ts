@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionModel } from '../model/load';
 import type { Weights } from '../model/weights';
-import { nodeFolderSource } from '../parity/node-folder';
+import { nodeFolderSource } from '../model/sources/node-folder';
 
 export const TINY_SD = new URL('./fixtures/tiny-sd', import.meta.url).pathname;
 

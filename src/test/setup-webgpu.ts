@@ -5,7 +5,7 @@
  * caused it instead of scrolling past as a log line.
  */
 import { afterEach, expect } from 'vitest';
-import { startNodeWebGpu } from './node-gpu';
+import { startNodeWebGpu } from '../gpu/node-webgpu';
 
 const { device, capabilities } = await startNodeWebGpu();
 await import('@tensorflow/tfjs-backend-cpu');

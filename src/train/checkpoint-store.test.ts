@@ -1,7 +1,7 @@
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CHECKPOINT_VERSION, IndexedDbCheckpointStore, type Checkpoint } from './checkpoint';
-import { resolveTrainerConfig } from './trainer';
+import { resolveTrainerConfig } from './config';
 
 function checkpoint(step: number, created: number): Checkpoint {
   const tensors = [{ key: 'ti.vectors', shape: [2, 3], data: Float32Array.from([1, -0, 2.5, NaN, 3, -4]) }];

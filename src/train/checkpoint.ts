@@ -6,7 +6,7 @@
  * `restoreCheckpoint`, which upgrades older versions and fails loudly on what it cannot read.
  */
 import { done, request, storageFailure } from '../storage/idb';
-import type { TrainerConfig } from './trainer';
+import { resolveTrainerConfig, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -102,8 +102,13 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const config = r.config as TrainerConfig | undefined;
-      if (typeof config !== 'object' || config === null || typeof config.method !== 'string') throw unreadable('config is missing');
+      if (typeof r.config !== 'object' || r.config === null) throw unreadable('config is missing');
+      let config: TrainerConfig;
+      try {
+        config = resolveTrainerConfig(r.config as TrainerConfig);
+      } catch (error) {
+        throw unreadable((error as Error).message.replace(/\.$/, ''));
+      }
       const { step, rngState } = r;
       if (!Number.isInteger(step) || (step as number) < 0) throw unreadable(`step ${String(step)} is not a count`);
       if (!Number.isInteger(rngState)) throw unreadable('the random generator state is missing');
@@ -113,7 +118,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       return {
         version: 1,
         model: typeof r.model === 'string' ? r.model : '',
-        config: { ...config, targets: [...config.targets] },
+        config,
         step: step as number,
         rngState: rngState as number,
         smoothedLoss: typeof r.smoothedLoss === 'number' ? r.smoothedLoss : null,

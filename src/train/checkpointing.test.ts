@@ -4,15 +4,16 @@
  * nothing leaked, and fewer GPU bytes held across a step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
 import { unetForward } from '../model/unet';
-import { nodeFolderSource } from '../parity/node-folder';
+import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights, TINY_SD } from '../test/model-fixtures';
-import { randomNormal } from '../test/random';
-import { Lora, LORA_TARGETS, type LoraTarget } from './lora';
+import { randomNormal } from '../common/random';
+import { LORA_TARGETS, type LoraTarget } from './config';
+import { Lora } from './lora';
 import { diffusionLoss, lossAndGrads, type LossOptions, type TrainingBatch } from './loss';
 import { TextualInversion } from './textual-inversion';
 

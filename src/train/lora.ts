@@ -6,15 +6,12 @@
  * up (lora_B) zero, so training starts from the base model. Saved keys follow diffusers:
  * `unet.<linear prefix>.lora.{down,up}.weight`.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import type { UNetConfig } from '../model/config';
-import { rng } from '../model/random';
+import { rng } from '../common/random';
 import type { Weights } from '../model/weights';
 
-export const LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0'] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
-/** The usual cross-attention LoRA: keys and values of the text states. */
-export const DEFAULT_LORA_TARGETS: readonly LoraTarget[] = ['to_k', 'to_v'];
+import { DEFAULT_LORA_TARGETS, type LoraTarget } from './config';
 
 /** One UNet cross-attention module: checkpoint prefix (`…transformer_blocks.0.attn2`) and width. */
 export interface CrossAttention {

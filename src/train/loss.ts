@@ -7,7 +7,7 @@
  *   4. loss = mean((pred − target)²) over all elements; target = ε for epsilon prediction.
  * Every frozen weight stays frozen: gradients are taken for the given variables only.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { clipTextEncoder } from '../model/clip';
 import type { StableDiffusionModel } from '../model/load';
 import type { DdpmScheduler } from '../model/schedulers';

@@ -6,7 +6,7 @@
  * one of the overriding ids take that id's row of `rows` (one-hot [B, N, K] · rows [K, D], so
  * repeated ids accumulate gradient as in an embedding table). Gradients flow only into `rows`.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import type { RowTable, Weights } from '../model/weights';
 
 const TABLE = 'embeddings.token_embedding.weight';

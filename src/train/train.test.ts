@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { AdamW } from '../kernels/adamw';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
-import { nodeFolderSource } from '../parity/node-folder';
+import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
-import { randomNormal } from '../test/random';
-import { crossAttentionLayers, Lora, loraKey, LORA_TARGETS } from './lora';
+import { randomNormal } from '../common/random';
+import { LORA_TARGETS } from './config';
+import { crossAttentionLayers, Lora, loraKey } from './lora';
 import { diffusionLoss, lossAndGrads, type LossOptions, type TrainingBatch } from './loss';
 import { embedWithRows, TextualInversion } from './textual-inversion';
 

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { vaeEncode } from '../model/vae';
-import { nodeFolderSource } from '../parity/node-folder';
+import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
-import { randomNormal } from '../test/random';
+import { randomNormal } from '../common/random';
 import { CheckpointError, IndexedDbCheckpointStore, MemoryCheckpointStore, restoreCheckpoint, type Checkpoint } from './checkpoint';
 import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
-import { resolveTrainerConfig, Trainer, TrainingRng, type TrainerOptions } from './trainer';
+import { resolveTrainerConfig, type TrainerOptions } from './config';
+import { Trainer, TrainingRng } from './trainer';
 
 const FIXTURE = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
 /** 64 px images: 8×8 latents (the fixture VAE downsamples 8×), 1×1 at the UNet's deepest level. */

@@ -11,7 +11,7 @@
  * Every random draw comes from one seeded `TrainingRng` whose state is in the checkpoint, so a
  * resumed run takes the very steps the uninterrupted one would have.
  */
-import * as tf from '../engine/tf';
+import * as tf from '../gpu/tf';
 import { AdamW } from '../kernels/adamw';
 import type { StableDiffusionModel } from '../model/load';
 import { textToImage, type RgbaImage } from '../model/pipeline';
@@ -19,87 +19,14 @@ import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
 import { vaeEncode, type Posterior } from '../model/vae';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
-import { DEFAULT_LORA_TARGETS, Lora, LORA_TARGETS, type LoraTarget, type LoraValue } from './lora';
+import { resolveTrainerConfig, type TrainerConfig, type TrainerOptions } from './config';
+import { Lora, type LoraValue } from './lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from './loss';
-import { CONCEPT_KINDS, fillTemplate, templatePrompt, templatesFor, type ConceptKind } from './templates';
+import { fillTemplate, templatePrompt, templatesFor } from './templates';
 import { TextualInversion } from './textual-inversion';
-
-export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
-export type TrainingMethod = (typeof TRAINING_METHODS)[number];
-
-export interface TrainerConfig {
-  method: TrainingMethod;
-  /** The concept's placeholder token, e.g. `<my-cat>`. */
-  token: string;
-  /** What the concept is (`cat`): initialises TI vectors; follows the token in LoRA-only prompts. */
-  classWord: string;
-  kind: ConceptKind;
-  numVectors: number;
-  rank: number;
-  alpha: number;
-  targets: LoraTarget[];
-  steps: number;
-  /** Peak rate of the TI vectors. */
-  tiLearningRate: number;
-  /** Peak rate of the LoRA weights. */
-  loraLearningRate: number;
-  /** Linear warmup: step s (0-based) uses rate · min(1, (s + 1) / warmupSteps). */
-  warmupSteps: number;
-  weightDecay: number;
-  batchSize: number;
-  /** Image side in pixels (square). */
-  resolution: number;
-  seed: number;
-  /** Recompute UNet blocks in the backward pass instead of keeping their activations. */
-  gradientCheckpointing: boolean;
-}
-
-export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
 
 const TI_KEY = 'ti.vectors';
 const EMA_DECAY = 0.9;
-
-/** The full config: defaults filled in, every value checked (a bad one fails naming its key). */
-export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
-  const rank = options.rank ?? 4;
-  const c: TrainerConfig = {
-    method: options.method,
-    token: options.token,
-    classWord: options.classWord,
-    kind: options.kind ?? 'object',
-    numVectors: options.numVectors ?? 1,
-    rank,
-    alpha: options.alpha ?? rank,
-    targets: [...(options.targets ?? DEFAULT_LORA_TARGETS)],
-    steps: options.steps,
-    tiLearningRate: options.tiLearningRate ?? 5e-3,
-    loraLearningRate: options.loraLearningRate ?? 1e-4,
-    warmupSteps: options.warmupSteps ?? 0,
-    weightDecay: options.weightDecay ?? 1e-2,
-    batchSize: options.batchSize ?? 1,
-    resolution: options.resolution,
-    seed: options.seed ?? 0,
-    gradientCheckpointing: options.gradientCheckpointing ?? false,
-  };
-  const fail = (key: keyof TrainerConfig, wanted: string) => {
-    throw new Error(`training config: ${key} = ${JSON.stringify(c[key])} must be ${wanted}.`);
-  };
-  const positiveInt = (key: keyof TrainerConfig) => (Number.isInteger(c[key]) && (c[key] as number) >= 1) || fail(key, 'a positive integer');
-  if (!TRAINING_METHODS.includes(c.method)) fail('method', `one of ${TRAINING_METHODS.join(', ')}`);
-  if (!CONCEPT_KINDS.includes(c.kind)) fail('kind', `one of ${CONCEPT_KINDS.join(', ')}`);
-  if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token)) fail('token', 'one word');
-  if (typeof c.classWord !== 'string' || c.classWord.trim() === '') fail('classWord', 'a word');
-  (['numVectors', 'rank', 'steps', 'batchSize', 'resolution'] as const).forEach(positiveInt);
-  if (c.resolution % 8 !== 0) fail('resolution', 'a multiple of 8');
-  if (!(c.alpha > 0)) fail('alpha', 'positive');
-  if (c.targets.length === 0 || c.targets.some((t) => !LORA_TARGETS.includes(t))) fail('targets', `some of ${LORA_TARGETS.join(', ')}`);
-  for (const key of ['tiLearningRate', 'loraLearningRate'] as const) if (!(c[key] > 0 && Number.isFinite(c[key]))) fail(key, 'a positive number');
-  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps', 'an integer ≥ 0');
-  if (!(c.weightDecay >= 0)) fail('weightDecay', '≥ 0');
-  if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
-  if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
-  return c;
-}
 
 /**
  * mulberry32 (as `model/random.ts`'s `rng`) with its state in the open, so it can be saved and
@@ -218,7 +145,7 @@ export class Trainer {
   static resume(model: StableDiffusionModel, checkpoint: Checkpoint, images: Float32Array, deps: TrainerDeps = {}): Trainer {
     const c = restoreCheckpoint(checkpoint);
     if (c.model !== model.source) throw new Error(`checkpoint: trained on '${c.model}', the loaded model is '${model.source}'.`);
-    return Trainer.build(model, resolveTrainerConfig(c.config), images, deps, c);
+    return Trainer.build(model, c.config, images, deps, c);
   }
 
   private static build(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): Trainer {

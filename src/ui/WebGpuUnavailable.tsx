@@ -1,4 +1,4 @@
-import type { SerializedError } from '../engine/errors';
+import type { SerializedError } from '../common/errors';
 
 /** Full-page explanation shown instead of the studio when the browser gives us no GPU. */
 export function WebGpuUnavailable({ error }: { error: SerializedError }) {

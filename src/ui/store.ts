@@ -4,8 +4,8 @@
  */
 import { create } from 'zustand';
 import { startEngineWorker, type EngineClient } from '../engine/client';
-import type { SerializedError } from '../engine/errors';
-import type { GpuCapabilities } from '../engine/gpu';
+import type { SerializedError } from '../common/errors';
+import type { GpuCapabilities } from '../gpu/device';
 import type { ConceptSummary, UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type {

@@ -6,7 +6,7 @@
  * Notation (code → paper): alphaProd = α_t (ᾱ_t in DDPM's notation), predOriginalSample = the
  * "predicted x_0" of eq. (12), predEpsilon = ε_θ(x_t), prevSample = x_{t-1}.
  */
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { type NoiseSchedule, type PredictionType, type TimestepSpacing, PREDICTION_TYPES, TIMESTEP_SPACINGS, makeNoiseSchedule, readNoiseScheduleConfig, spacedTimesteps } from './noise-schedule';
 import { type Json, readBool, readInt, readNumber, readOneOf, rejectUnless } from '../config';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { expectClose, expectNoLeaks, onBackend } from '../../test/compare';
-import { golden, readFixtureJson } from '../golden.test-helper';
+import { golden, readFixtureJson } from '../../test/golden';
 import { DdpmScheduler } from './ddpm';
 
 const fixtureConfig = readFixtureJson('tiny-sd/scheduler/scheduler_config.json');

@@ -3,7 +3,7 @@
  * Models"): noising a clean sample to timestep t, and the v-prediction target. Built from a
  * diffusers scheduler config as `DDPMScheduler.from_config(config)` reads it.
  */
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { type NoiseSchedule, type PredictionType, PREDICTION_TYPES, makeNoiseSchedule, readNoiseScheduleConfig } from './noise-schedule';
 import { type Json, readOneOf } from '../config';
 

@@ -8,7 +8,7 @@
  * σ_t = sqrt((1 - ᾱ_t) / ᾱ_t) maps DDPM's timesteps to noise levels (Karras et al., Table 1,
  * "VP"); x = x_0 + σ ε, so the model input is scaled by 1 / sqrt(σ² + 1).
  */
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import type { SchedulerStep } from './ddim';
 import { type NoiseSchedule, type PredictionType, type TimestepSpacing, PREDICTION_TYPES, TIMESTEP_SPACINGS, makeNoiseSchedule, readNoiseScheduleConfig, spacedTimesteps } from './noise-schedule';
 import { type Json, readInt, readOneOf, rejectUnless } from '../config';

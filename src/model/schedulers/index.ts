@@ -5,13 +5,13 @@
 import { DdimScheduler } from './ddim';
 import { EulerDiscreteScheduler } from './euler';
 import type { Json } from '../config';
+import type { SamplerName } from '../text-to-image-options';
 
 export { DdimScheduler, type SchedulerStep } from './ddim';
 export { DdpmScheduler } from './ddpm';
 export { EulerDiscreteScheduler } from './euler';
 
-export const SAMPLER_NAMES = ['ddim', 'euler'] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerName } from '../text-to-image-options';
 export type Sampler = DdimScheduler | EulerDiscreteScheduler;
 
 export function makeSampler(name: SamplerName, config: Json): Sampler {

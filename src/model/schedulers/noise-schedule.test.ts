@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../../test/compare';
-import { golden, goldenJson, readFixtureJson } from '../golden.test-helper';
+import { golden, goldenJson, readFixtureJson } from '../../test/golden';
 import { DdimScheduler } from './ddim';
 import { DdpmScheduler } from './ddpm';
 import { EulerDiscreteScheduler } from './euler';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { download } from './http';
 import { ModelSourceError } from './types';
-import { startHubServer, type HubServer } from './testing/hub-server';
+import { startHubServer, type HubServer } from '../../test/hub-server';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tiny-sd/', import.meta.url));
 const REPO = 'test/tiny-sd';

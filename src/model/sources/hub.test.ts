@@ -7,7 +7,7 @@ import { CacheStorageCache, MemoryCache, cacheKey, deleteCachedModel, listCached
 import { HubSource } from './hub';
 import { loadPipelineFiles, loadedJson, sdPipelineFiles, type LoadEvent } from './pipeline-files';
 import { RECOMMENDED_MODELS } from './recommended';
-import { startHubServer, type HubServer } from './testing/hub-server';
+import { startHubServer, type HubServer } from '../../test/hub-server';
 import { ModelSourceError } from './types';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tiny-sd/', import.meta.url));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { f32ToF16, SafetensorsFile, writeSafetensors } from '../../model/safetensors';
-import { randomNormal } from '../../test/random';
+import { randomNormal } from '../../common/random';
 import { embeddingFileBytes, exportEmbedding, type EmbeddingExport } from './embedding';
 import { importPersonalization, type ImportTarget } from './import';
 import { sd15EmbeddingBytes, sd15UNetConfig } from './sizes';
-import { refusedImport } from './import-testing';
+import { refusedImport } from '../../test/import-refusals';
 
 const TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
 

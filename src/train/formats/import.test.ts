@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../model/safetensors';
 import { pickleSignature, type ImportTarget } from './import';
 import { sd15UNetConfig } from './sizes';
-import { refusedImport } from './import-testing';
+import { refusedImport } from '../../test/import-refusals';
 
 const TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
 

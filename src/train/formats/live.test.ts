@@ -1,10 +1,10 @@
 /** Export from live training objects and back into them (the files in between are pure data). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { parseUNetConfig } from '../../model/config';
 import { Weights } from '../../model/weights';
-import { randomNormal } from '../../test/random';
+import { randomNormal } from '../../common/random';
 import { crossAttentionLayers, Lora } from '../lora';
 import { TextualInversion } from '../textual-inversion';
 import { embeddingExportFrom, exportEmbedding } from './embedding';

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as tf from '../../engine/tf';
+import * as tf from '../../gpu/tf';
 import { parseUNetConfig, type UNetConfig } from '../../model/config';
 import { SafetensorsFile, writeSafetensors, type SafetensorsTensor } from '../../model/safetensors';
-import { randomNormal } from '../../test/random';
-import { crossAttentionLayers, loraKey, type LoraTarget } from '../lora';
+import { randomNormal } from '../../common/random';
+import type { LoraTarget } from '../config';
+import { crossAttentionLayers, loraKey } from '../lora';
 import { importPersonalization, type ImportTarget } from './import';
 import { adaptableLinears, exportLora, kohyaModuleName, loraFileBytes, toLoraValues, type LoraExport, type LoraLayerData } from './lora-file';
 import { sd15LoraBytes, sd15UNetConfig } from './sizes';
-import { refusedImport } from './import-testing';
+import { refusedImport } from '../../test/import-refusals';
 
 const FIXTURES = new URL('../../test/fixtures', import.meta.url).pathname;
 const TINY: UNetConfig = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/unet/config.json`, 'utf8')));

@@ -12,7 +12,8 @@
  */
 import type { UNetConfig } from '../../model/config';
 import { f32ToF16, writeSafetensors, type SafetensorsFile, type SafetensorsTensor } from '../../model/safetensors';
-import { crossAttentionLayers, loraKey, LORA_TARGETS, type Lora, type LoraTarget, type LoraValue } from '../lora';
+import { LORA_TARGETS, type LoraTarget } from '../config';
+import { crossAttentionLayers, loraKey, type Lora, type LoraValue } from '../lora';
 import { FormatError } from './errors';
 import { commonMetadata, DIFFUSERS_ADAPTER_METADATA, META, readTrainingInfo, type TrainingInfo } from './metadata';
 import { safetensorsByteSize, type PlannedTensor } from './plan';

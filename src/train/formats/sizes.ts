@@ -2,9 +2,9 @@
  * Exported file sizes for an SD 1.5-shaped model, computed from its config without building
  * anything: what the UI shows before an export ("≈ 400 KB").
  */
-import { SD15_UNET } from '../../bench/sd15-configs';
+import { SD15_UNET } from '../../model/sd15-configs';
 import { parseUNetConfig, type UNetConfig } from '../../model/config';
-import type { LoraTarget } from '../lora';
+import type { LoraTarget } from '../config';
 import { embeddingFileBytes, type EmbeddingLayout } from './embedding';
 import { loraFileBytes, type LoraDtype, type LoraLayout } from './lora-file';
 

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { RgbaImage, TextToImageOptions } from '../../engine/protocol';
+import type { RgbaImage } from '../../engine/protocol';
+import { TEXT_TO_IMAGE_DEFAULTS as D, type SamplerName } from '../../model/text-to-image-options';
 import { conceptsInPrompt } from '../../library/concept';
 import { ConceptStrength } from '../ConceptStrength';
 import { generateWithConcepts } from '../library';
@@ -26,17 +27,17 @@ export function GenerateSection() {
   const generation = useStudio((s) => s.generation);
   const [form, setForm] = useState({
     prompt: '',
-    negativePrompt: '',
-    steps: 25,
-    guidanceScale: 7.5,
-    sampler: 'ddim' as TextToImageOptions['sampler'],
+    negativePrompt: D.negativePrompt,
+    steps: D.steps,
+    guidanceScale: D.guidanceScale,
+    sampler: D.sampler,
     seed: '',
     size: 0,
-    batch: 1,
+    batch: D.batch,
   });
   const concepts = useStudio((s) => s.library.concepts);
   const insert = useStudio((s) => s.promptInsert);
-  const size = form.size || model?.imageSize || 512;
+  const size = form.size || model?.imageSize || D.width;
   const addToken = (token: string) => setForm((f) => ({ ...f, prompt: f.prompt.includes(token) ? f.prompt : f.prompt.trim() ? `${f.prompt.trim()} ${token}` : `a photo of ${token}` }));
   useEffect(() => {
     if (!insert) return;
@@ -113,7 +114,7 @@ export function GenerateSection() {
           </label>
           <label>
             Sampler
-            <select name="sampler" value={form.sampler} onChange={(e) => set('sampler', e.target.value as TextToImageOptions['sampler'])}>
+            <select name="sampler" value={form.sampler} onChange={(e) => set('sampler', e.target.value as SamplerName)}>
               {SAMPLERS.map(([value, label]) => (
                 <option key={value} value={value}>
                   {label}

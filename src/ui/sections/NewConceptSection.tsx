@@ -1,7 +1,6 @@
 import { useEffect, useMemo } from 'react';
-import type { TrainerOptions } from '../../engine/protocol';
+import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
 import type { TrainingRun } from '../../library/run-store';
-import type { LoraTarget } from '../../train/lora';
 import { formatBytes } from '../format';
 import { cancelTraining, discardRun, downloadConcept, downloadRun, pauseTraining, startNewConcept, train, putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
@@ -154,7 +153,7 @@ type SetOption = <K extends keyof TrainerOptions>(key: K, value: TrainerOptions[
 
 /** The settings most runs leave alone; defaults as diffusers' and AUTOMATIC1111's trainers use them. */
 function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: SetOption }) {
-  const targets = o.targets ?? ['to_k', 'to_v'];
+  const targets = o.targets ?? D.targets;
   const number = (key: keyof TrainerOptions, label: string, fallback: number, props: { min?: number; max?: number; step?: number } = {}) => (
     <label>
       {label}
@@ -165,13 +164,13 @@ function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: S
     <details>
       <summary>Advanced settings</summary>
       <div className="row">
-        {o.method !== 'lora' && number('numVectors', 'Vectors per token', 1, { min: 1, max: 16 })}
-        {o.method !== 'lora' && number('tiLearningRate', 'Token learning rate', 5e-3, { min: 0, step: 1e-4 })}
-        {o.method !== 'ti' && number('rank', 'LoRA rank', 4, { min: 1, max: 128 })}
-        {o.method !== 'ti' && number('alpha', 'LoRA alpha', o.rank ?? 4, { min: 0.5, step: 0.5 })}
-        {o.method !== 'ti' && number('loraLearningRate', 'LoRA learning rate', 1e-4, { min: 0, step: 1e-5 })}
-        {number('warmupSteps', 'Warmup steps', 0, { min: 0 })}
-        {number('seed', 'Seed', 0, { min: 0 })}
+        {o.method !== 'lora' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
+        {o.method !== 'lora' && number('tiLearningRate', 'Token learning rate', D.tiLearningRate, { min: 0, step: 1e-4 })}
+        {o.method !== 'ti' && number('rank', 'LoRA rank', D.rank, { min: 1, max: TRAINER_LIMITS.maxRank })}
+        {o.method !== 'ti' && number('alpha', 'LoRA alpha', o.rank ?? D.rank, { min: 0.5, step: 0.5 })}
+        {o.method !== 'ti' && number('loraLearningRate', 'LoRA learning rate', D.loraLearningRate, { min: 0, step: 1e-5 })}
+        {number('warmupSteps', 'Warmup steps', D.warmupSteps, { min: 0 })}
+        {number('seed', 'Seed', D.seed, { min: 0 })}
       </div>
       {o.method !== 'ti' && (
         <fieldset className="row">
@@ -259,7 +258,7 @@ export function NewConceptSection() {
           </label>
           <label>
             Kind
-            <select name="kind" value={o.kind ?? 'object'} onChange={(e) => set('kind', e.target.value as TrainerOptions['kind'])}>
+            <select name="kind" value={o.kind ?? D.kind} onChange={(e) => set('kind', e.target.value as TrainerOptions['kind'])}>
               <option value="object">Object or pet</option>
               <option value="style">Style</option>
             </select>
@@ -278,7 +277,7 @@ export function NewConceptSection() {
           </label>
           <label>
             Steps
-            <input name="steps" type="number" min={1} max={10000} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
+            <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
           </label>
           <label>
             Resolution

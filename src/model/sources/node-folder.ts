@@ -1,7 +1,7 @@
 /** A `ModelSource` over a folder on disk, for the Node command-line tools. */
 import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { ModelSourceError, type ModelSource } from '../model/sources/types';
+import { ModelSourceError, type ModelSource } from './types';
 
 export function nodeFolderSource(root: string): ModelSource {
   const resolve = (path: string) => join(root, ...path.split('/'));

@@ -3,7 +3,7 @@
  * size and kernel tiling, and every optional feature our kernels can use, then freeze what we got
  * into a plain `GpuCapabilities` record that can cross to the UI.
  */
-import { EngineError, WEBGPU_HINT } from './errors';
+import { EngineError, WEBGPU_HINT } from '../common/errors';
 
 /** Limits we raise to the adapter's maximum (the defaults cap buffers at 256 MiB). */
 export const REQUESTED_LIMITS = [

@@ -1,8 +1,8 @@
 /** For format tests: an import that must be refused, with nothing left on the GPU. */
 import { expect } from 'vitest';
-import * as tf from '../../engine/tf';
-import { FormatError } from './errors';
-import { importPersonalization, type ImportTarget } from './import';
+import * as tf from '../gpu/tf';
+import { FormatError } from '../train/formats/errors';
+import { importPersonalization, type ImportTarget } from '../train/formats/import';
 
 export async function refusedImport(source: Uint8Array | Blob, fileName: string, target: ImportTarget): Promise<FormatError> {
   const before = tf.memory().numTensors;

@@ -1,9 +1,9 @@
 /** Engines for tests: on Node's WebGPU, with in-memory model cache and checkpoints, the tiny model loaded. */
-import { Engine, type JobContext } from './engine';
-import type { EngineEvent, Progress } from './protocol';
+import { Engine, type JobContext } from '../engine/engine';
+import type { EngineEvent, Progress } from '../engine/protocol';
 import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore } from '../train/checkpoint';
-import { folderFiles, TINY_SD } from '../test/model-fixtures';
+import { folderFiles, TINY_SD } from './model-fixtures';
 
 export function jobContext(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
   return { signal, progress: onProgress };

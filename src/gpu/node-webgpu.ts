@@ -42,8 +42,8 @@ export function installNodeWebGpu(): GPU {
 export async function startNodeWebGpu() {
   const gpu = installNodeWebGpu();
   // Imported only now: the tfjs WebGPU backend reads navigator.gpu when it loads.
-  const { requestGpu } = await import('../engine/gpu');
-  const { installWebGpuBackend } = await import('../engine/tf-backend');
+  const { requestGpu } = await import('./device');
+  const { installWebGpuBackend } = await import('./tf-backend');
   const { adapter, device, capabilities } = await requestGpu(gpu);
   await installWebGpuBackend(device, adapter.info);
   return { device, capabilities };

@@ -7,7 +7,7 @@ import { startHubServer } from './hub-server';
 
 export async function main(args: string[]): Promise<number> {
   const port = Number(args[0] ?? 4174);
-  const server = await startHubServer(fileURLToPath(new URL('../../../test/fixtures/tiny-sd', import.meta.url)), 'fixtures/tiny-sd', 'main', port);
+  const server = await startHubServer(fileURLToPath(new URL('./fixtures/tiny-sd', import.meta.url)), 'fixtures/tiny-sd', 'main', port);
   console.log(`tiny-sd fixture hub on ${server.baseUrl}`);
   return new Promise<number>(() => {});
 }

@@ -1,4 +1,4 @@
-import type * as tf from '../engine/tf';
+import type * as tf from '../gpu/tf';
 
 /** What one benchmark measures: our op and the composed tfjs baseline, on the same inputs. */
 export interface BenchRun {

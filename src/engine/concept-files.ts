@@ -4,13 +4,13 @@
  * (the embedding, and the LoRA in kohya or diffusers/PEFT layout; see formats/).
  */
 import type { Concept, ConceptLoraLayer } from '../library/concept';
-import type { Checkpoint } from './checkpoint';
-import { exportEmbedding, fileStem, type EmbeddingLayout } from './formats/embedding';
-import { FormatError } from './formats/errors';
-import type { ImportedPersonalization } from './formats/import';
-import { exportLora, type LoraDtype, type LoraLayerData, type LoraLayout } from './formats/lora-file';
-import { META } from './formats/metadata';
-import { LORA_TARGETS } from './lora';
+import type { Checkpoint } from '../train/checkpoint';
+import { exportEmbedding, fileStem, type EmbeddingLayout } from '../train/formats/embedding';
+import { FormatError } from '../train/formats/errors';
+import type { ImportedPersonalization } from '../train/formats/import';
+import { exportLora, type LoraDtype, type LoraLayerData, type LoraLayout } from '../train/formats/lora-file';
+import { META } from '../train/formats/metadata';
+import { LORA_TARGETS } from '../train/config';
 
 export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype };
 

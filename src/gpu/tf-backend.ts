@@ -5,6 +5,8 @@
 import * as tf from './tf';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
+export type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
 export const BACKEND_NAME = 'webgpu';
 
 export async function installWebGpuBackend(device: GPUDevice, adapterInfo: GPUAdapterInfo): Promise<WebGPUBackend> {

@@ -1,10 +1,19 @@
 /**
  * Scaled-dot-product attention as plain composed tfjs ops (materialises the [B, H, Nq, Nk]
- * scores): the reference for tests and the baseline for benchmarks. Layout as in attention.ts:
- * q [B, Nq, H·d], k and v [B, Nk, H·d], out [B, Nq, H·d].
+ * scores). Production path for heads wider than the fused kernel takes (`attention` calls it
+ * in query blocks for d > MAX_HEAD_DIM); also the independent reference for the fused kernel's
+ * tests and the baseline of its benchmarks. Layout as in attention.ts: q [B, Nq, H·d], k and v
+ * [B, Nk, H·d], out [B, Nq, H·d].
  */
-import * as tf from '../engine/tf';
-import type { AttentionOptions } from './attention';
+import * as tf from '../gpu/tf';
+
+export interface AttentionOptions {
+  numHeads: number;
+  /** Mask keys after the query's own position (j > i). */
+  causal?: boolean;
+  /** Multiplies Q·Kᵀ; default 1/sqrt(d). */
+  scale?: number;
+}
 
 /** [B, N, H·d] -> [B, H, N, d] */
 function splitHeads(x: tf.Tensor, numHeads: number): tf.Tensor4D {

@@ -1,0 +1,105 @@
+/**
+ * What a training run is asked to do: the methods, the LoRA targets, the one table of defaults
+ * and the one validator. No tfjs: the page (the New concept form), the run store and the trainer
+ * all read their defaults and checks from here.
+ */
+import { CONCEPT_KINDS, type ConceptKind } from './templates';
+
+export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
+export type TrainingMethod = (typeof TRAINING_METHODS)[number];
+
+export const LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0'] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+/** The usual cross-attention LoRA: keys and values of the text states. */
+export const DEFAULT_LORA_TARGETS: readonly LoraTarget[] = ['to_k', 'to_v'];
+
+export interface TrainerConfig {
+  method: TrainingMethod;
+  /** The concept's placeholder token, e.g. `<my-cat>`. */
+  token: string;
+  /** What the concept is (`cat`): initialises TI vectors; follows the token in LoRA-only prompts. */
+  classWord: string;
+  kind: ConceptKind;
+  numVectors: number;
+  rank: number;
+  alpha: number;
+  targets: LoraTarget[];
+  steps: number;
+  /** Peak rate of the TI vectors. */
+  tiLearningRate: number;
+  /** Peak rate of the LoRA weights. */
+  loraLearningRate: number;
+  /** Linear warmup: step s (0-based) uses rate · min(1, (s + 1) / warmupSteps). */
+  warmupSteps: number;
+  weightDecay: number;
+  batchSize: number;
+  /** Image side in pixels (square). */
+  resolution: number;
+  seed: number;
+  /** Recompute UNet blocks in the backward pass instead of keeping their activations. */
+  gradientCheckpointing: boolean;
+}
+
+export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
+
+/** The value of every option a request may leave out; `alpha` defaults to the rank. */
+export const TRAINER_DEFAULTS = {
+  kind: 'object',
+  numVectors: 1,
+  rank: 4,
+  targets: DEFAULT_LORA_TARGETS,
+  tiLearningRate: 5e-3,
+  loraLearningRate: 1e-4,
+  warmupSteps: 0,
+  weightDecay: 1e-2,
+  batchSize: 1,
+  seed: 0,
+  gradientCheckpointing: false,
+} as const satisfies Partial<Record<keyof TrainerConfig, unknown>>;
+
+/** Bounds the New concept form offers. */
+export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 } as const;
+
+/** The full config: defaults filled in, every value checked (a bad one fails naming its key). */
+export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
+  const d = TRAINER_DEFAULTS;
+  const rank = options.rank ?? d.rank;
+  const c: TrainerConfig = {
+    method: options.method,
+    token: options.token,
+    classWord: options.classWord,
+    kind: options.kind ?? d.kind,
+    numVectors: options.numVectors ?? d.numVectors,
+    rank,
+    alpha: options.alpha ?? rank,
+    targets: [...(options.targets ?? d.targets)],
+    steps: options.steps,
+    tiLearningRate: options.tiLearningRate ?? d.tiLearningRate,
+    loraLearningRate: options.loraLearningRate ?? d.loraLearningRate,
+    warmupSteps: options.warmupSteps ?? d.warmupSteps,
+    weightDecay: options.weightDecay ?? d.weightDecay,
+    batchSize: options.batchSize ?? d.batchSize,
+    resolution: options.resolution,
+    seed: options.seed ?? d.seed,
+    gradientCheckpointing: options.gradientCheckpointing ?? d.gradientCheckpointing,
+  };
+  const fail = (key: keyof TrainerConfig, wanted: string) => {
+    const value = c[key];
+    throw new Error(value === undefined ? `training option ${key} is missing.` : `training option ${key} = ${JSON.stringify(value)} must be ${wanted}.`);
+  };
+  const positiveInt = (key: keyof TrainerConfig) => (Number.isInteger(c[key]) && (c[key] as number) >= 1) || fail(key, 'a positive integer');
+  if (!TRAINING_METHODS.includes(c.method)) fail('method', `one of ${TRAINING_METHODS.join(', ')}`);
+  if (!CONCEPT_KINDS.includes(c.kind)) fail('kind', `one of ${CONCEPT_KINDS.join(', ')}`);
+  if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token)) fail('token', 'one word');
+  if (typeof c.classWord !== 'string' || c.classWord.trim() === '') fail('classWord', 'a word');
+  (['numVectors', 'rank', 'steps', 'batchSize', 'resolution'] as const).forEach(positiveInt);
+  if (c.resolution % 8 !== 0) fail('resolution', 'a multiple of 8');
+  if (!(c.alpha > 0)) fail('alpha', 'positive');
+  if (!Array.isArray(c.targets) || c.targets.length === 0 || c.targets.some((t) => !LORA_TARGETS.includes(t))) fail('targets', `some of ${LORA_TARGETS.join(', ')}`);
+  for (const key of ['tiLearningRate', 'loraLearningRate'] as const) if (!(c[key] > 0 && Number.isFinite(c[key]))) fail(key, 'a positive number');
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps', 'an integer ≥ 0');
+  if (!(c.weightDecay >= 0)) fail('weightDecay', '≥ 0');
+  if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
+  if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
+  return c;
+}
