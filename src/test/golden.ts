@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-const FIXTURES = new URL('./fixtures', import.meta.url);
+const FIXTURES = new URL('./fixtures/', import.meta.url);
 
 export function fixturePath(relative: string): URL {
   return new URL(relative, FIXTURES);
