@@ -3,10 +3,11 @@
  * typed result; engine errors arrive as `EngineError`s; events go to subscribers.
  */
 import { EngineError } from '../common/errors';
-import type { EngineEvent, FromEngine, PayloadOf, Progress, RequestKind, ResultOf, ToEngine } from './protocol';
+import type { EngineEvent, FromEngine, PayloadOf, Progress, RequestKind, RequestMessage, ResultOf } from './protocol';
 
 interface Pending {
-  resolve: (value: unknown) => void;
+  /** Called with the result of the request's own kind (the engine answers each id once). */
+  resolve: (value: ResultOf<RequestKind>) => void;
   reject: (error: EngineError) => void;
   onProgress?: (progress: Progress) => void;
 }
@@ -33,8 +34,9 @@ export class EngineClient {
     const id = this.nextId++;
     const { onProgress, signal } = options;
     return new Promise<ResultOf<K>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      this.worker.postMessage({ type: 'request', id, kind, payload } as ToEngine);
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onProgress });
+      const message: RequestMessage<K> = { type: 'request', id, kind, payload };
+      this.worker.postMessage(message);
       signal?.addEventListener('abort', () => void this.request('cancel', { requestId: id }).catch(() => undefined), { once: true });
     });
   }

@@ -160,17 +160,17 @@ describe('Engine: library concepts at generation time', () => {
       embedding: { nVectors: 2, dim: 32, vectors: randomNormal(64, 5, 0.1) },
       lora: { layers },
     };
-    const emb = engine.exportConcept(concept, { kind: 'embedding', layout: 'single-key' });
-    const back = await engine.importConcept(new Blob([emb.bytes as BlobPart]), emb.fileName);
+    const emb = engine.exportConcept({ concept, what: { kind: 'embedding', layout: 'single-key' } });
+    const back = await engine.importConcept({ file: new Blob([emb.bytes as BlobPart]), fileName: emb.fileName });
     expect(back).toMatchObject({ token: '<teddy>', classWord: 'teddy bear', origin: 'imported', baseModel: 'local:tiny-sd', steps: 300, lora: null });
     expect(back.embedding!.vectors).toEqual(concept.embedding.vectors);
-    const file = engine.exportConcept(concept, { kind: 'lora', layout: 'kohya', dtype: 'F32' });
-    const lora = await engine.importConcept(new Blob([file.bytes as BlobPart]), file.fileName);
+    const file = engine.exportConcept({ concept, what: { kind: 'lora', layout: 'kohya', dtype: 'F32' } });
+    const lora = await engine.importConcept({ file: new Blob([file.bytes as BlobPart]), fileName: file.fileName });
     expect(lora).toMatchObject({ token: '<teddy>', classWord: 'teddy bear', embedding: null });
     expect(lora.lora!.layers.map((l) => l.prefix).sort()).toEqual(layers.map((l) => l.prefix).sort());
     const byPrefix = new Map(lora.lora!.layers.map((l) => [l.prefix, l]));
     for (const l of layers) expect(byPrefix.get(l.prefix)!.up).toEqual(l.up);
-    await expect(engine.importConcept(new Blob([new Uint8Array([0x80, 4, 0, 0])]), 'x.safetensors')).rejects.toMatchObject({ name: 'ImportRefused', message: /pickle/ });
+    await expect(engine.importConcept({ file: new Blob([new Uint8Array([0x80, 4, 0, 0])]), fileName: 'x.safetensors' })).rejects.toMatchObject({ name: 'ImportRefused', message: /pickle/ });
   });
 
   it('trains with preview images from a fixed prompt and seed, and gives the run as a concept', async () => {
@@ -188,11 +188,11 @@ describe('Engine: library concepts at generation time', () => {
     expect(progress.at(-1)!.training).toMatchObject({ step: 4, etaSeconds: 0 });
     expect(progress[0].training!.gpuBytes).toBeGreaterThan(0);
 
-    const concept = await engine.runConcept('run-p');
+    const concept = await engine.runConcept({ runId: 'run-p' });
     expect(concept).toMatchObject({ token: '<pup>', classWord: 'dog', origin: 'trained', steps: 4, runId: 'run-p' });
     expect(concept.embedding).toMatchObject({ nVectors: 1, dim: 32 });
     expect(concept.lora!.layers).toHaveLength(32);
-    await engine.deleteRun('run-p');
-    await expect(engine.runConcept('run-p')).rejects.toMatchObject({ name: 'InvalidRequest' });
+    await engine.deleteRun({ runId: 'run-p' });
+    await expect(engine.runConcept({ runId: 'run-p' })).rejects.toMatchObject({ name: 'InvalidRequest' });
   });
 });

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
-import { Engine, type JobContext } from './engine';
-import type { Progress } from './protocol';
+import { Engine } from './engine';
+import type { JobContext, Progress } from './protocol';
 import { MemoryCache } from '../model/sources/cache';
 import { startHubServer, type HubServer } from '../test/hub-server';
 import { folderFiles } from '../test/model-fixtures';
@@ -35,7 +35,7 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
 
   it('loads the model with monotonic progress, then lists it as cached', async () => {
     const ctx = context();
-    const info = await engine.loadModel({ kind: 'hub', repo: 'fixtures/tiny-sd', endpoint: hub.baseUrl }, ctx);
+    const info = await engine.loadModel({ model: { kind: 'hub', repo: 'fixtures/tiny-sd', endpoint: hub.baseUrl } }, ctx);
     expect(info.id).toBe('hf:fixtures/tiny-sd@main');
     expect(info.imageSize).toBe(256);
     expect(info.bytes).toBeGreaterThan(10_000_000);
@@ -94,13 +94,13 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
 
   it('a second load of the same model makes no network request', async () => {
     const requests = hub.requests.length;
-    await engine.loadModel({ kind: 'hub', repo: 'fixtures/tiny-sd', endpoint: hub.baseUrl }, context());
+    await engine.loadModel({ model: { kind: 'hub', repo: 'fixtures/tiny-sd', endpoint: hub.baseUrl } }, context());
     expect(hub.requests.length).toBe(requests);
   });
 
   it('loads a dropped folder (files with their paths) and generates from it', async () => {
     const { files, paths } = folderFiles(FIXTURE, 'tiny-sd/');
-    const info = await engine.loadModel({ kind: 'local', files, paths }, context());
+    const info = await engine.loadModel({ model: { kind: 'local', files, paths } }, context());
     expect(info.id).toBe('local:tiny-sd');
     const ok = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 3 }, context());
     expect(ok.images).toHaveLength(1);
@@ -108,7 +108,7 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
 
   it('a missing model gives a clear error, loads nothing and keeps the current model', async () => {
     const before = tf.memory().numTensors;
-    await expect(engine.loadModel({ kind: 'hub', repo: 'fixtures/missing', endpoint: hub.baseUrl }, context())).rejects.toMatchObject({
+    await expect(engine.loadModel({ model: { kind: 'hub', repo: 'fixtures/missing', endpoint: hub.baseUrl } }, context())).rejects.toMatchObject({
       name: 'ModelLoadFailed',
       message: expect.stringMatching(/model_index\.json|not found|missing/i),
     });

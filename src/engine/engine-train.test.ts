@@ -30,7 +30,7 @@ describe('Engine training job', () => {
     const seen: number[] = [];
     const first = await engine.train({ runId: 'run-1', options, images, checkpointEvery: 1 }, jobContext((p) => {
       seen.push(p.training!.step);
-      if (p.training!.step === 2) engine.pauseTraining('run-1');
+      if (p.training!.step === 2) engine.pauseTraining({ runId: 'run-1' });
     }));
     expect(first).toMatchObject({ outcome: 'paused', step: 2 });
     expect(seen).toEqual([1, 2]);
@@ -51,17 +51,17 @@ describe('Engine training job', () => {
     const { parseUNetConfig } = await import('../model/config');
     const { readFileSync } = await import('node:fs');
     const unet = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURE}/unet/config.json`, 'utf8')));
-    const emb = await engine.exportRun('run-1', { kind: 'embedding', layout: 'single-key' });
+    const emb = await engine.exportRun({ runId: 'run-1', what: { kind: 'embedding', layout: 'single-key' } });
     expect(emb.fileName).toBe('my-cat.safetensors');
     const e = await importPersonalization(emb.bytes, emb.fileName, { textDim: 32, unet });
     expect(e).toMatchObject({ kind: 'embedding', token: '<my-cat>' });
     for (const layout of ['kohya', 'peft'] as const) {
-      const file = await engine.exportRun('run-1', { kind: 'lora', layout, dtype: 'F16' });
+      const file = await engine.exportRun({ runId: 'run-1', what: { kind: 'lora', layout, dtype: 'F16' } });
       const l = await importPersonalization(file.bytes, file.fileName, { textDim: 32, unet });
       expect(l).toMatchObject({ kind: 'lora', rank: 4 });
       expect(l.kind === 'lora' && l.layers.size).toBe(32); // to_k and to_v of the 16 attn2 layers
     }
-    await expect(engine.exportRun('nope', { kind: 'embedding', layout: 'single-key' })).rejects.toMatchObject({ name: 'InvalidRequest' });
+    await expect(engine.exportRun({ runId: 'nope', what: { kind: 'embedding', layout: 'single-key' } })).rejects.toMatchObject({ name: 'InvalidRequest' });
   });
 
   it('cancels a run and the engine stays usable for generation', async () => {

@@ -7,7 +7,8 @@ import * as tf from '../gpu/tf';
 import { EngineError } from '../common/errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from '../gpu/device';
 import { activateConcepts, ConceptError, ConceptTokenizers, type ActiveConcepts } from './active-concepts';
-import type { ConceptData, ConceptExport, EngineEvent, EngineMemory, GenerateRequest, ModelInfo, ModelSpec, Progress, ResultOf, TrainRequest } from './protocol';
+import type { EngineEvent, EngineMemory, GenerateRequest, JobContext, ModelInfo, ModelSpec, PayloadOf, ResultOf, TrainRequest } from './protocol';
+import type { JobHandlers } from './serve';
 import { installWebGpuBackend } from '../gpu/tf-backend';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage } from '../model/pipeline';
@@ -22,11 +23,6 @@ import { FormatError } from '../train/formats/errors';
 import { importPersonalization } from '../train/formats/import';
 import { Trainer } from '../train/trainer';
 
-export interface JobContext {
-  progress: (p: Progress) => void;
-  signal: AbortSignal;
-}
-
 interface LoadedModel {
   sd: StableDiffusionModel;
   tokenizer: ClipTokenizer;
@@ -35,7 +31,7 @@ interface LoadedModel {
   info: ModelInfo;
 }
 
-export class Engine {
+export class Engine implements JobHandlers {
   private gpu: Gpu | null = null;
   private starting: Promise<GpuCapabilities> | null = null;
   private lost: Promise<EngineEvent> | null = null;
@@ -111,7 +107,7 @@ export class Engine {
     });
   }
 
-  loadModel(spec: ModelSpec, ctx: JobContext): Promise<ModelInfo> {
+  loadModel({ model: spec }: PayloadOf<'loadModel'>, ctx: JobContext): Promise<ModelInfo> {
     return this.enqueue(async () => {
       this.requireGpu();
       const source = await this.source(spec);
@@ -235,22 +231,22 @@ export class Engine {
     }, ctx.signal);
   }
 
-  async exportRun(runId: string, what: ConceptExport): Promise<ResultOf<'exportRun'>> {
-    return this.exportConcept(await this.runConcept(runId), what);
+  async exportRun({ runId, what }: PayloadOf<'exportRun'>): Promise<ResultOf<'exportRun'>> {
+    return this.exportConcept({ concept: await this.runConcept({ runId }), what });
   }
 
-  async runConcept(runId: string): Promise<ResultOf<'runConcept'>> {
+  async runConcept({ runId }: PayloadOf<'runConcept'>): Promise<ResultOf<'runConcept'>> {
     const checkpoint = await this.checkpoints.get(runId);
     if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
     return conceptFromCheckpoint(checkpoint, runId);
   }
 
-  async deleteRun(runId: string): Promise<ResultOf<'deleteRun'>> {
+  async deleteRun({ runId }: PayloadOf<'deleteRun'>): Promise<ResultOf<'deleteRun'>> {
     await this.checkpoints.delete(runId);
     return null;
   }
 
-  async importConcept(file: Blob, fileName: string): Promise<ResultOf<'importConcept'>> {
+  async importConcept({ file, fileName }: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
     const model = this.requireModel();
     const textDim = model.sd.text.config.hiddenSize;
     try {
@@ -261,7 +257,7 @@ export class Engine {
     }
   }
 
-  exportConcept(concept: ConceptData, what: ConceptExport): ResultOf<'exportConcept'> {
+  exportConcept({ concept, what }: PayloadOf<'exportConcept'>): ResultOf<'exportConcept'> {
     try {
       return exportConcept(concept, what);
     } catch (error) {
@@ -269,7 +265,7 @@ export class Engine {
     }
   }
 
-  pauseTraining(runId: string): ResultOf<'pauseTraining'> {
+  pauseTraining({ runId }: PayloadOf<'pauseTraining'>): ResultOf<'pauseTraining'> {
     this.pauses.add(runId);
     return null;
   }
@@ -283,7 +279,7 @@ export class Engine {
     return cache ? listCachedModels(cache) : [];
   }
 
-  async deleteCachedModel(repo: string, revision: string): Promise<ResultOf<'deleteCachedModel'>> {
+  async deleteCachedModel({ repo, revision }: PayloadOf<'deleteCachedModel'>): Promise<ResultOf<'deleteCachedModel'>> {
     const cache = await this.cache();
     return cache ? deleteCachedModel(cache, repo, revision) : 0;
   }

@@ -99,8 +99,19 @@ export interface EngineApi {
 }
 
 export type RequestKind = keyof EngineApi;
-export type PayloadOf<K extends RequestKind> = Parameters<EngineApi[K]>[0];
-export type ResultOf<K extends RequestKind> = ReturnType<EngineApi[K]>;
+type Payloads = { [K in RequestKind]: Parameters<EngineApi[K]>[0] };
+type Results = { [K in RequestKind]: ReturnType<EngineApi[K]> };
+export type PayloadOf<K extends RequestKind> = Payloads[K];
+export type ResultOf<K extends RequestKind> = Results[K];
+
+/** What a running request gets: where its progress goes, and the signal that cancels it. */
+export interface JobContext {
+  progress: (p: Progress) => void;
+  signal: AbortSignal;
+}
+
+/** The engine's side of the protocol: one handler per request kind, typed from `EngineApi`. */
+export type EngineHandlers = { [K in RequestKind]: (payload: Payloads[K], ctx: JobContext) => Results[K] | Promise<Results[K]> };
 
 export interface ConceptFile {
   fileName: string;
@@ -150,12 +161,15 @@ export type EngineEvent = {
   message: string;
 };
 
-export type ToEngine = {
-  [K in RequestKind]: { type: 'request'; id: number; kind: K; payload: PayloadOf<K> };
-}[RequestKind];
+/** A request of kind K (any kind by default). */
+export type RequestMessage<K extends RequestKind = RequestKind> = {
+  [P in K]: { type: 'request'; id: number; kind: P; payload: PayloadOf<P> };
+}[K];
+
+export type ToEngine = RequestMessage;
 
 export type FromEngine =
-  | { type: 'return'; id: number; result: unknown }
+  | { type: 'return'; id: number; result: ResultOf<RequestKind> }
   | { type: 'throw'; id: number; error: SerializedError }
   | { type: 'progress'; id: number; progress: Progress }
   | { type: 'event'; event: EngineEvent };

@@ -1,6 +1,6 @@
 /** Engines for tests: on Node's WebGPU, with in-memory model cache and checkpoints, the tiny model loaded. */
-import { Engine, type JobContext } from '../engine/engine';
-import type { EngineEvent, Progress } from '../engine/protocol';
+import { Engine } from '../engine/engine';
+import type { EngineEvent, JobContext, Progress } from '../engine/protocol';
 import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore } from '../train/checkpoint';
 import { folderFiles, TINY_SD } from './model-fixtures';
@@ -13,7 +13,7 @@ export function jobContext(onProgress: (p: Progress) => void = () => {}, signal 
 export async function loadTinyModel(engine: Engine): Promise<void> {
   await engine.init();
   const { files, paths } = folderFiles(TINY_SD);
-  await engine.loadModel({ kind: 'local', files, paths }, jobContext());
+  await engine.loadModel({ model: { kind: 'local', files, paths } }, jobContext());
 }
 
 export async function engineWithTinyModel(store = new MemoryCheckpointStore(), onEvent: (e: EngineEvent) => void = () => {}): Promise<Engine> {
