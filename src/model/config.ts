@@ -126,12 +126,17 @@ export interface UNetConfig {
   sampleSize: number;
 }
 
+function readBlockOutChannels(model: string, c: Json): number[] {
+  const channels = c.block_out_channels;
+  if (!Array.isArray(channels) || channels.length === 0 || !channels.every((x) => Number.isInteger(x) && x > 0)) {
+    throw new ConfigError(model, 'block_out_channels', channels, 'a list of positive integers');
+  }
+  return channels as number[];
+}
+
 export function parseUNetConfig(c: Json): UNetConfig {
   const m = 'unet';
-  const blockOutChannels = c.block_out_channels as number[];
-  if (!Array.isArray(blockOutChannels) || blockOutChannels.length === 0 || !blockOutChannels.every((x) => Number.isInteger(x) && x > 0)) {
-    throw new ConfigError(m, 'block_out_channels', c.block_out_channels, 'a list of positive integers');
-  }
+  const blockOutChannels = readBlockOutChannels(m, c);
   const n = blockOutChannels.length;
   const list = <T extends string>(field: string, allowed: readonly T[]): T[] => {
     const v = c[field];
@@ -207,8 +212,7 @@ export interface VaeConfig {
 
 export function parseVaeConfig(c: Json): VaeConfig {
   const m = 'vae';
-  const blockOutChannels = c.block_out_channels as number[];
-  if (!Array.isArray(blockOutChannels) || blockOutChannels.length === 0) throw new ConfigError(m, 'block_out_channels', c.block_out_channels, 'a list of positive integers');
+  const blockOutChannels = readBlockOutChannels(m, c);
   const n = blockOutChannels.length;
   (c.down_block_types as unknown[] | undefined)?.forEach((t, i) => {
     if (t !== 'DownEncoderBlock2D') throw new ConfigError(m, `down_block_types[${i}]`, t, 'DownEncoderBlock2D');

@@ -8,6 +8,7 @@ import { unetForward } from './unet';
 import { vaeDecode, vaeEncode } from './vae';
 import { SafetensorsFile } from './safetensors';
 import { Weights } from './weights';
+import { relativeError } from '../test/compare';
 
 const FIXTURES = resolve(__dirname, '../test/fixtures');
 
@@ -23,15 +24,6 @@ async function g(name: string): Promise<{ data: Float32Array; shape: number[] }>
 }
 const json = (p: string) => JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/${p}`, 'utf8'));
 
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < expected.length; i++) {
-    e = Math.max(e, Math.abs(actual[i] - expected[i]));
-    m = Math.max(m, Math.abs(expected[i]));
-  }
-  return e / m;
-}
 
 describe('tiny-sd models vs diffusers goldens', () => {
   let text: Weights;
@@ -50,9 +42,9 @@ describe('tiny-sd models vs diffusers goldens', () => {
     const idsT = tf.tensor2d(Int32Array.from(ids.data), ids.shape as [number, number], 'int32');
     const out = clipTextEncoder(text, config, idsT, { outputHiddenStates: true });
     const report: Record<string, number> = {};
-    report.last = relErr(await out.lastHiddenState.data(), (await g('text.last_hidden_state')).data);
-    report.pooled = relErr(await out.pooled.data(), (await g('text.pooler_output')).data);
-    for (let i = 0; i < out.hiddenStates!.length; i++) report[`h${i}`] = relErr(await out.hiddenStates![i].data(), (await g(`text.hidden_states.${i}`)).data);
+    report.last = relativeError(await out.lastHiddenState.data(), (await g('text.last_hidden_state')).data);
+    report.pooled = relativeError(await out.pooled.data(), (await g('text.pooler_output')).data);
+    for (let i = 0; i < out.hiddenStates!.length; i++) report[`h${i}`] = relativeError(await out.hiddenStates![i].data(), (await g(`text.hidden_states.${i}`)).data);
     tf.dispose([idsT, out.lastHiddenState, out.pooled, ...out.hiddenStates!]);
     console.log(report);
     Object.values(report).forEach((r) => expect(r).toBeLessThan(1e-3));
@@ -67,8 +59,8 @@ describe('tiny-sd models vs diffusers goldens', () => {
     const x = tf.tensor4d(sample.data, sample.shape as [number, number, number, number]);
     const c = tf.tensor3d(ehs.data, ehs.shape as [number, number, number]);
     const out = unetForward(unet, config, { sample: x, timesteps: ts.data, encoderHiddenStates: c }, acts);
-    const report: Record<string, number> = { out: relErr(await out.data(), (await g('unet.out')).data) };
-    for (const [name, t] of acts) report[name] = relErr(await t.data(), (await g(`unet.act.${name}`)).data);
+    const report: Record<string, number> = { out: relativeError(await out.data(), (await g('unet.out')).data) };
+    for (const [name, t] of acts) report[name] = relativeError(await t.data(), (await g(`unet.act.${name}`)).data);
     tf.dispose([x, c, out, ...acts.values()]);
     console.log(report);
     Object.values(report).forEach((r) => expect(r).toBeLessThan(1e-3));
@@ -83,9 +75,9 @@ describe('tiny-sd models vs diffusers goldens', () => {
     const post = vaeEncode(vae, config, x);
     const dec = vaeDecode(vae, config, z);
     const report = {
-      mean: relErr(await post.mean.data(), (await g('vae.posterior_mean')).data),
-      logvar: relErr(await post.logvar.data(), (await g('vae.posterior_logvar')).data),
-      decoded: relErr(await dec.data(), (await g('vae.decoded')).data),
+      mean: relativeError(await post.mean.data(), (await g('vae.posterior_mean')).data),
+      logvar: relativeError(await post.logvar.data(), (await g('vae.posterior_logvar')).data),
+      decoded: relativeError(await dec.data(), (await g('vae.decoded')).data),
     };
     tf.dispose([x, z, post.mean, post.logvar, dec]);
     console.log(report);
@@ -114,7 +106,7 @@ describe('tiny-sd models vs diffusers goldens', () => {
     const c = tf.tensor3d((await g('unet.encoder_hidden_states')).data, [2, 77, 32]);
     const input = { sample: x, timesteps: [999, 10], encoderHiddenStates: c };
     const [a, b] = [unetForward(unet, config, input), unetForward(fp32, config, input)];
-    expect(relErr(await a.data(), await b.data())).toBeLessThan(1e-5);
+    expect(relativeError(await a.data(), await b.data())).toBeLessThan(1e-5);
     tf.dispose([x, c, a, b]);
     fp32.dispose();
   });
