@@ -10,7 +10,7 @@ import { parseClipTextConfig, parseUNetConfig, parseVaeConfig, type ClipTextConf
 import { SafetensorsFile } from './safetensors';
 import { loadedJson, loadPipelineFiles, type LoadEvent, type PipelineFiles } from './sources/pipeline-files';
 import { readJson, type ModelSource } from './sources/types';
-import type { TokenizerFiles } from './tokenizer';
+import type { TokenizerFiles } from './tokenizer-json';
 import { renameLegacyVaeKey } from './vae';
 import { Weights } from './weights';
 

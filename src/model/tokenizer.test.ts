@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { golden, goldenJson, readFixtureJson, readFixtureText } from '../test/golden';
-import { ClipTokenizer, buildTokenizerJson, type TokenizerFiles } from './tokenizer';
+import { ClipTokenizer } from './tokenizer';
+import { buildTokenizerJson, type TokenizerFiles } from './tokenizer-json';
 
 const files: TokenizerFiles = {
   vocab: readFixtureJson<Record<string, number>>('tiny-sd/tokenizer/vocab.json'),
