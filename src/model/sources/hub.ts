@@ -8,7 +8,7 @@
  * loaded once resolves its variants (fp16 or not) again without any request; `stat` with `fresh`
  * asks again (a transient 404 must not make a required file missing for good).
  */
-import { SafetensorsError, SafetensorsFile } from '../safetensors';
+import { SafetensorsError, SafetensorsFile } from '../safetensors-reader';
 import { cacheKey, isQuotaError, type ModelCache } from './cache';
 import { download, probe } from './http';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';

@@ -4,7 +4,7 @@
  * safetensors header → embedding or LoRA. Every refusal is a `FormatError`; nothing is kept.
  */
 import type { UNetConfig } from '../../model/config';
-import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors';
+import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors-reader';
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
 import { looksLikeLora, readLora, type ImportedLora } from './lora-file';
