@@ -62,10 +62,10 @@ const DEFAULT_HINTS: Readonly<Record<StudioErrorName, string>> = {
   CheckpointUnreadable: 'Delete it and start the training again.',
 };
 
-/** A browser storage error that means "out of quota" (IndexedDB, Cache Storage). */
+/** A browser storage error that means "out of quota" (IndexedDB, Cache Storage; Firefox's legacy name). */
 export function isQuotaError(error: unknown): boolean {
   const e = error as DOMException | null;
-  return e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && /quota/i.test(e.message));
+  return e?.name === 'QuotaExceededError' || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED' || (e?.name === 'AbortError' && /quota/i.test(e.message));
 }
 
 export class StudioError extends Error {

@@ -129,7 +129,7 @@ export class Engine implements JobHandlers {
       } catch (error) {
         if (ctx.signal.aborted) throw cancelled();
         const message = error instanceof Error ? error.message : String(error);
-        throw new StudioError('ModelLoadFailed', message, 'Check the model id or folder; the studio runs Stable Diffusion 1.x-family models in the diffusers layout.');
+        throw new StudioError('ModelLoadFailed', message);
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
       const u = sd.unet.config;
@@ -286,7 +286,7 @@ export class Engine implements JobHandlers {
 
   private requireModel(): LoadedModel {
     this.requireGpu();
-    if (!this.model) throw new StudioError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+    if (!this.model) throw new StudioError('NoModel', 'No model is loaded.');
     return this.model;
   }
 

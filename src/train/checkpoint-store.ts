@@ -53,7 +53,7 @@ const CHECKPOINT_DB: DatabaseSchema = {
   },
 };
 
-const QUOTA_HINT = 'Free browser storage: delete old checkpoints or concepts, or allow this site more storage.';
+const CHECKPOINT_QUOTA_HINT = 'Free browser storage: delete old checkpoints or concepts, or allow this site more storage.';
 
 /** Checkpoints in the browser's IndexedDB. */
 export class IndexedDbCheckpointStore implements CheckpointStore {
@@ -96,7 +96,7 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
     try {
       return await step();
     } catch (error) {
-      throw storageError(error, action, QUOTA_HINT);
+      throw storageError(error, action, CHECKPOINT_QUOTA_HINT);
     }
   }
 }

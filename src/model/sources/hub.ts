@@ -9,7 +9,8 @@
  * asks again (a transient 404 must not make a required file missing for good).
  */
 import { SafetensorsError, SafetensorsFile } from '../safetensors-reader';
-import { cacheKey, isQuotaError, type ModelCache } from './cache';
+import { isQuotaError } from '../../common/errors';
+import { cacheKey, type ModelCache } from './cache';
 import { download, probe } from './http';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
 
