@@ -1,8 +1,10 @@
 /**
- * Named engine errors. They cross the worker boundary as `{name, message, hint}` so the UI can
- * choose what to show by name and always has a sentence telling the user what to do.
+ * The studio's one error type. Storage, checkpoints, imports, model loading and the engine throw
+ * `StudioError`s; they cross the worker boundary as `{name, message, hint}`, so the page chooses
+ * what to show by name and always has a sentence telling the user what to do.
  */
-export type EngineErrorName =
+export type StudioErrorName =
+  // device and engine
   | 'WebGpuUnavailable'
   | 'AdapterUnavailable'
   | 'DeviceRequestFailed'
@@ -14,20 +16,64 @@ export type EngineErrorName =
   | 'Cancelled'
   | 'InvalidRequest'
   | 'ImportRefused'
-  | 'InternalError';
+  | 'InternalError'
+  // storage: the library, training runs, checkpoints
+  | 'ConceptUnreadable'
+  | 'ConceptTokenTaken'
+  | 'StorageQuotaExceeded'
+  | 'StorageUnavailable'
+  | 'RunUnreadable'
+  | 'CheckpointUnreadable';
 
 export interface SerializedError {
-  name: EngineErrorName;
+  name: StudioErrorName;
   message: string;
-  hint?: string;
+  hint: string;
 }
 
-export class EngineError extends Error {
-  override readonly name: EngineErrorName;
-  readonly hint?: string;
+export const WEBGPU_HINT =
+  'Use a browser with WebGPU: Chrome or Edge 113+ on Windows, macOS, ChromeOS or Android; ' +
+  'Safari 26+; Firefox 141+ on Windows. On Linux, Chrome needs chrome://flags/#enable-unsafe-webgpu ' +
+  '(and #enable-vulkan).';
 
-  constructor(name: EngineErrorName, message: string, hint?: string) {
-    super(message);
+export const QUOTA_HINT = 'Free browser storage: delete concepts or old training runs, or allow this site more storage.';
+
+const BUG_HINT = 'This is a bug in the studio; reloading the page usually helps.';
+
+/** The hint of an error thrown without one of its own. */
+const DEFAULT_HINTS: Readonly<Record<StudioErrorName, string>> = {
+  WebGpuUnavailable: WEBGPU_HINT,
+  AdapterUnavailable: WEBGPU_HINT,
+  DeviceRequestFailed: 'Close other tabs that use the GPU and reload the page.',
+  DeviceLost: 'Reconnect the GPU from the GPU panel.',
+  EngineNotReady: 'Reconnect the GPU from the GPU panel, or reload the page.',
+  UnknownRequest: BUG_HINT,
+  NoModel: 'Load a model in the Models section first.',
+  ModelLoadFailed: 'Check the model id or folder; the studio runs Stable Diffusion 1.x-family models in the diffusers layout.',
+  Cancelled: 'Start it again when you are ready.',
+  InvalidRequest: 'Change the request and try again.',
+  ImportRefused: 'Nothing was added to the library.',
+  InternalError: BUG_HINT,
+  ConceptUnreadable: 'Delete it, then train or import it again.',
+  ConceptTokenTaken: 'Choose another token, or delete or rename the other concept first.',
+  StorageQuotaExceeded: QUOTA_HINT,
+  StorageUnavailable: 'Reload the page; private windows may not allow storage.',
+  RunUnreadable: 'Delete it and start the training again.',
+  CheckpointUnreadable: 'Delete it and start the training again.',
+};
+
+/** A browser storage error that means "out of quota" (IndexedDB, Cache Storage; Firefox's legacy name). */
+export function isQuotaError(error: unknown): boolean {
+  const e = error as DOMException | null;
+  return e?.name === 'QuotaExceededError' || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED' || (e?.name === 'AbortError' && /quota/i.test(e.message));
+}
+
+export class StudioError extends Error {
+  override readonly name: StudioErrorName;
+  readonly hint: string;
+
+  constructor(name: StudioErrorName, message: string, hint: string = DEFAULT_HINTS[name], options?: { cause?: unknown }) {
+    super(message, options);
     this.name = name;
     this.hint = hint;
   }
@@ -36,18 +82,15 @@ export class EngineError extends Error {
     return { name: this.name, message: this.message, hint: this.hint };
   }
 
-  static from(error: unknown): EngineError {
-    if (error instanceof EngineError) return error;
+  /** A StudioError as is; a quota error as `StorageQuotaExceeded`; anything else is a bug (`InternalError`). */
+  static from(error: unknown): StudioError {
+    if (error instanceof StudioError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    return new EngineError('InternalError', message, 'This is a bug in the studio; reloading the page usually helps.');
+    if (isQuotaError(error)) return new StudioError('StorageQuotaExceeded', `Not enough browser storage: ${message}`, QUOTA_HINT, { cause: error });
+    return new StudioError('InternalError', message, BUG_HINT, { cause: error });
   }
 
-  static revive(error: SerializedError): EngineError {
-    return new EngineError(error.name, error.message, error.hint);
+  static revive(error: SerializedError): StudioError {
+    return new StudioError(error.name, error.message, error.hint || DEFAULT_HINTS[error.name] || BUG_HINT);
   }
 }
-
-export const WEBGPU_HINT =
-  'Use a browser with WebGPU: Chrome or Edge 113+ on Windows, macOS, ChromeOS or Android; ' +
-  'Safari 26+; Firefox 141+ on Windows. On Linux, Chrome needs chrome://flags/#enable-unsafe-webgpu ' +
-  '(and #enable-vulkan).';

@@ -5,6 +5,7 @@
  * several concepts adapting one linear are stacked along the rank, each layer's up weight scaled
  * by alpha / rank · strength, so one adapter per linear carries them all. `dispose` takes it all off.
  */
+import { StudioError } from '../common/errors';
 import * as tf from '../gpu/tf';
 import type { ConceptWeights } from '../library/concept';
 import type { StableDiffusionModel } from '../model/load';
@@ -14,8 +15,9 @@ import { embedWithRows } from '../train/textual-inversion';
 
 const TOKEN_TABLE = 'embeddings.token_embedding.weight';
 
-export class ConceptError extends Error {
-  override readonly name = 'ConceptError';
+/** A concept this model cannot apply: the generation is refused. */
+function conceptRefused(message: string): StudioError {
+  return new StudioError('InvalidRequest', message, 'Remove that concept from the prompt, or load the model it was made for.');
 }
 
 export interface ActiveConcepts {
@@ -41,7 +43,7 @@ export class ConceptTokenizers {
         try {
           ids.set(c.token, tokenizer.addConcept(c.token, c.nVectors));
         } catch (error) {
-          throw new ConceptError(`${c.token}: ${error instanceof Error ? error.message : String(error)}.`);
+          throw conceptRefused(`${c.token}: ${error instanceof Error ? error.message : String(error)}.`);
         }
       }
       this.last = { key, tokenizer, ids };
@@ -57,15 +59,15 @@ function escapeRegExp(s: string): string {
 export function activateConcepts(model: StableDiffusionModel, tokenizers: ConceptTokenizers, concepts: readonly ConceptWeights[]): ActiveConcepts {
   const tokens = concepts.map((c) => c.token);
   const repeated = tokens.find((t, i) => tokens.indexOf(t) !== i);
-  if (repeated !== undefined) throw new ConceptError(`Two concepts use the token ${repeated}.`);
+  if (repeated !== undefined) throw conceptRefused(`Two concepts use the token ${repeated}.`);
 
   // Textual inversion
   const [V, D] = model.text.weights.shape(TOKEN_TABLE);
   const embedded = concepts.filter((c) => c.embedding);
   for (const c of embedded) {
     const e = c.embedding!;
-    if (e.dim !== D) throw new ConceptError(`${c.token}: its vectors are ${e.dim} wide, this model's text encoder is ${D} wide.`);
-    if (e.vectors.length !== e.nVectors * e.dim) throw new ConceptError(`${c.token}: ${e.vectors.length} values do not make ${e.nVectors} vectors.`);
+    if (e.dim !== D) throw conceptRefused(`${c.token}: its vectors are ${e.dim} wide, this model's text encoder is ${D} wide.`);
+    if (e.vectors.length !== e.nVectors * e.dim) throw conceptRefused(`${c.token}: ${e.vectors.length} values do not make ${e.nVectors} vectors.`);
   }
   const { tokenizer, ids } = tokenizers.get(embedded.map((c) => ({ token: c.token, nVectors: c.embedding!.nVectors })));
   let rows: tf.Tensor2D | null = null;
@@ -84,9 +86,9 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
     for (const l of c.lora.layers) {
       const [r, inF] = l.downShape;
       const [outF, r2] = l.upShape;
-      if (!unet.has(`${l.prefix}.weight`)) throw new ConceptError(`${c.token}: this model has no layer '${l.prefix}' for its LoRA (made for another base model?).`);
+      if (!unet.has(`${l.prefix}.weight`)) throw conceptRefused(`${c.token}: this model has no layer '${l.prefix}' for its LoRA (made for another base model?).`);
       const [wOut, wIn] = unet.shape(`${l.prefix}.weight`);
-      if (wOut !== outF || wIn !== inF || r !== r2) throw new ConceptError(`${c.token}: LoRA '${l.prefix}' is [${outF}, ${r}]·[${r2}, ${inF}], the layer is [${wOut}, ${wIn}].`);
+      if (wOut !== outF || wIn !== inF || r !== r2) throw conceptRefused(`${c.token}: LoRA '${l.prefix}' is [${outF}, ${r}]·[${r2}, ${inF}], the layer is [${wOut}, ${wIn}].`);
       const scale = (l.alpha / r) * c.loraStrength;
       const s = stacks.get(l.prefix) ?? { down: [], up: [], ranks: [], out: outF, in: inF };
       s.down.push(l.down);

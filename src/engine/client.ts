@@ -1,14 +1,14 @@
 /**
  * The in-page proxy of the engine worker: `request(kind, payload)` returns a promise of the
- * typed result; engine errors arrive as `EngineError`s; events go to subscribers.
+ * typed result; engine errors arrive as `StudioError`s (revived from `{name, message, hint}`); events go to subscribers.
  */
-import { EngineError } from '../common/errors';
+import { StudioError } from '../common/errors';
 import type { EngineEvent, FromEngine, PayloadOf, Progress, RequestKind, RequestMessage, ResultOf } from './protocol';
 
 interface Pending {
   /** Called with the result of the request's own kind (the engine answers each id once). */
   resolve: (value: ResultOf<RequestKind>) => void;
-  reject: (error: EngineError) => void;
+  reject: (error: StudioError) => void;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -21,7 +21,7 @@ export class EngineClient {
     worker.onmessage = (e: MessageEvent<FromEngine>) => this.receive(e.data);
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      this.failAll(new EngineError('InternalError', `The engine worker failed: ${e.message || 'it could not start'}.`, 'Reload the page.'));
+      this.failAll(new StudioError('InternalError', `The engine worker failed: ${e.message || 'it could not start'}.`, 'Reload the page.'));
     };
   }
 
@@ -48,7 +48,7 @@ export class EngineClient {
 
   terminate(): void {
     this.worker.terminate();
-    this.failAll(new EngineError('EngineNotReady', 'The engine was restarted.'));
+    this.failAll(new StudioError('EngineNotReady', 'The engine was restarted.'));
   }
 
   private receive(message: FromEngine): void {
@@ -64,10 +64,10 @@ export class EngineClient {
     }
     this.pending.delete(message.id);
     if (message.type === 'return') pending.resolve(message.result);
-    else pending.reject(EngineError.revive(message.error));
+    else pending.reject(StudioError.revive(message.error));
   }
 
-  private failAll(error: EngineError): void {
+  private failAll(error: StudioError): void {
     this.pending.forEach((p) => p.reject(error));
     this.pending.clear();
   }

@@ -10,7 +10,7 @@ import { textToImage } from '../model/pipeline';
 import { randomNormal } from '../common/random';
 import { ClipTokenizer } from '../model/tokenizer';
 import { nodeFolderSource } from '../model/sources/node-folder';
-import { MemoryCheckpointStore } from '../train/checkpoint';
+import { MemoryCheckpointStore } from '../train/checkpoint-store';
 import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { engineWithTinyModel, jobContext, loadTinyModel } from '../test/engine';
 import type { EngineEvent } from './protocol';
 import { randomNormal } from '../common/random';
-import { MemoryCheckpointStore } from '../train/checkpoint';
+import { MemoryCheckpointStore } from '../train/checkpoint-store';
 
 const RES = 64;
 const images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));

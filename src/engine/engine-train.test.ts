@@ -5,7 +5,7 @@ import type { Engine } from './engine';
 import { engineWithTinyModel, jobContext } from '../test/engine';
 import type { Progress } from './protocol';
 import { randomNormal } from '../common/random';
-import { MemoryCheckpointStore } from '../train/checkpoint';
+import { MemoryCheckpointStore } from '../train/checkpoint-store';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
 const RES = 64;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
 import { Engine } from './engine';
-import { EngineError } from '../common/errors';
+import { StudioError } from '../common/errors';
 import { REQUESTED_LIMITS } from '../gpu/device';
 import type { EngineEvent } from './protocol';
 
@@ -27,9 +27,9 @@ describe('Engine', () => {
 
   it('explains a browser without WebGPU', async () => {
     const error = await new Engine(undefined, () => {}).init().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).name).toBe('WebGpuUnavailable');
-    expect((error as EngineError).hint).toMatch(/Chrome/);
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).name).toBe('WebGpuUnavailable');
+    expect((error as StudioError).hint).toMatch(/Chrome/);
   });
 
   it('explains a browser that has WebGPU but no adapter, and can retry', async () => {

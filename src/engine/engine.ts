@@ -4,9 +4,9 @@
  * Plain class, no worker code, so it runs in Node tests on Dawn exactly as in the worker.
  */
 import * as tf from '../gpu/tf';
-import { EngineError } from '../common/errors';
+import { StudioError } from '../common/errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from '../gpu/device';
-import { activateConcepts, ConceptError, ConceptTokenizers, type ActiveConcepts } from './active-concepts';
+import { activateConcepts, ConceptTokenizers } from './active-concepts';
 import type { EngineEvent, EngineMemory, GenerateRequest, JobContext, ModelInfo, ModelSpec, PayloadOf, ResultOf, TrainRequest } from './protocol';
 import type { JobHandlers } from './serve';
 import { installWebGpuBackend } from '../gpu/tf-backend';
@@ -17,9 +17,8 @@ import { HubSource } from '../model/sources/hub';
 import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { ClipTokenizer } from '../model/tokenizer';
-import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint';
+import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
-import { FormatError } from '../train/formats/errors';
 import { importPersonalization } from '../train/formats/import';
 import { Trainer } from '../train/trainer';
 
@@ -130,7 +129,7 @@ export class Engine implements JobHandlers {
       } catch (error) {
         if (ctx.signal.aborted) throw cancelled();
         const message = error instanceof Error ? error.message : String(error);
-        throw new EngineError('ModelLoadFailed', message, 'Check the model id or folder; the studio runs Stable Diffusion 1.x-family models in the diffusers layout.');
+        throw new StudioError('ModelLoadFailed', message);
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
       const u = sd.unet.config;
@@ -149,14 +148,8 @@ export class Engine implements JobHandlers {
     return this.enqueue(async () => {
       const model = this.requireModel();
       const { concepts = [], ...options } = request;
-      if (!options.prompt?.trim()) throw new EngineError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
-      let active: ActiveConcepts | null = null;
-      try {
-        active = concepts.length > 0 ? activateConcepts(model.sd, model.conceptTokenizers, concepts) : null;
-      } catch (error) {
-        if (error instanceof ConceptError) throw new EngineError('InvalidRequest', error.message, 'Remove that concept from the prompt, or load the model it was made for.');
-        throw error;
-      }
+      if (!options.prompt?.trim()) throw new StudioError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
+      const active = concepts.length > 0 ? activateConcepts(model.sd, model.conceptTokenizers, concepts) : null;
       try {
         const prompts = active ? { prompt: active.rewrite(options.prompt), negativePrompt: active.rewrite(options.negativePrompt ?? '') } : {};
         return await textToImage(model.sd, active?.tokenizer ?? model.tokenizer, { ...options, ...prompts }, {
@@ -166,7 +159,7 @@ export class Engine implements JobHandlers {
           onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
         });
       } catch (error) {
-        if (error instanceof RangeError) throw new EngineError('InvalidRequest', error.message, 'Change the setting and generate again.');
+        if (error instanceof RangeError) throw new StudioError('InvalidRequest', error.message, 'Change the setting and generate again.');
         throw error;
       } finally {
         active?.dispose();
@@ -187,18 +180,18 @@ export class Engine implements JobHandlers {
       try {
         if (request.resume) {
           const checkpoint = await this.checkpoints.get(runId);
-          if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
+          if (!checkpoint) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
           trainer = Trainer.resume(model.sd, checkpoint, request.images);
         } else {
           trainer = Trainer.create(model.sd, request.options, request.images);
         }
       } catch (error) {
-        if (error instanceof EngineError) throw error;
-        throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+        if (error instanceof StudioError) throw error;
+        throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
       }
       const every = request.checkpointEvery ?? 50;
       const { preview } = request;
-      if (preview && !(Number.isInteger(preview.every) && preview.every >= 1)) throw new EngineError('InvalidRequest', `preview.every = ${preview.every} must be a positive integer.`);
+      if (preview && !(Number.isInteger(preview.every) && preview.every >= 1)) throw new StudioError('InvalidRequest', `preview.every = ${preview.every} must be a positive integer.`);
       const save = async () => this.checkpoints.put(runId, await trainer.checkpoint());
       try {
         while (!trainer.done) {
@@ -222,7 +215,7 @@ export class Engine implements JobHandlers {
         return { outcome: 'done' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
       } catch (error) {
         if (this.model !== model && !ctx.signal.aborted) {
-          throw new EngineError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');
+          throw new StudioError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');
         }
         throw error;
       } finally {
@@ -237,7 +230,7 @@ export class Engine implements JobHandlers {
 
   async runConcept({ runId }: PayloadOf<'runConcept'>): Promise<ResultOf<'runConcept'>> {
     const checkpoint = await this.checkpoints.get(runId);
-    if (!checkpoint) throw new EngineError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
+    if (!checkpoint) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
     return conceptFromCheckpoint(checkpoint, runId);
   }
 
@@ -249,19 +242,14 @@ export class Engine implements JobHandlers {
   async importConcept({ file, fileName }: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
     const model = this.requireModel();
     const textDim = model.sd.text.config.hiddenSize;
-    try {
-      return conceptFromImport(await importPersonalization(file, fileName, { textDim, unet: model.sd.unet.config }), fileName);
-    } catch (error) {
-      if (error instanceof FormatError) throw new EngineError('ImportRefused', error.message, 'Nothing was added to the library.');
-      throw error;
-    }
+    return conceptFromImport(await importPersonalization(file, fileName, { textDim, unet: model.sd.unet.config }), fileName); // refusals are ImportRefused
   }
 
   exportConcept({ concept, what }: PayloadOf<'exportConcept'>): ResultOf<'exportConcept'> {
     try {
       return exportConcept(concept, what);
     } catch (error) {
-      throw new EngineError('InvalidRequest', error instanceof Error ? error.message : String(error));
+      throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
     }
   }
 
@@ -292,22 +280,22 @@ export class Engine implements JobHandlers {
       if (spec.paths) return LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
       return LocalFolderSource.fromFiles(spec.files);
     } catch (error) {
-      throw new EngineError('ModelLoadFailed', error instanceof Error ? error.message : String(error));
+      throw new StudioError('ModelLoadFailed', error instanceof Error ? error.message : String(error));
     }
   }
 
   private requireModel(): LoadedModel {
     this.requireGpu();
-    if (!this.model) throw new EngineError('NoModel', 'No model is loaded.', 'Load a model in the Models section first.');
+    if (!this.model) throw new StudioError('NoModel', 'No model is loaded.');
     return this.model;
   }
 
   private requireGpu(): Gpu {
-    if (!this.gpu) throw new EngineError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
+    if (!this.gpu) throw new StudioError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
     return this.gpu;
   }
 }
 
-function cancelled(): EngineError {
-  return new EngineError('Cancelled', 'Cancelled.');
+function cancelled(): StudioError {
+  return new StudioError('Cancelled', 'Cancelled.');
 }

@@ -1,26 +1,8 @@
 /** The worker's request loop on a real Engine (tiny model, Node WebGPU): dispatch, progress, cancel, errors. */
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../common/errors';
-import type { Engine } from './engine';
-import type { FromEngine, ToEngine } from './protocol';
-import { serveEngine } from './serve';
-import { engineWithTinyModel } from '../test/engine';
-
-function served(engine: Engine) {
-  const messages: FromEngine[] = [];
-  const replies = new Map<number, (m: FromEngine) => void>();
-  const serve = serveEngine(engine, (m) => {
-    messages.push(m);
-    if (m.type !== 'event') replies.get(m.id)?.(m);
-  });
-  /** Sends a request; resolves with its return or throw. */
-  const send = (request: ToEngine) =>
-    new Promise<FromEngine>((resolve) => {
-      replies.set(request.id, (m) => m.type !== 'progress' && resolve(m));
-      void serve(request);
-    });
-  return { messages, send };
-}
+import { StudioError } from '../common/errors';
+import type { ToEngine } from './protocol';
+import { engineWithTinyModel, served } from '../test/engine';
 
 describe('serveEngine', () => {
   it('answers each request by kind, streams progress, cancels on request, and names unknown kinds', async () => {
@@ -41,7 +23,7 @@ describe('serveEngine', () => {
     });
     expect(await send({ type: 'request', id: 4, kind: 'cancel', payload: { requestId: 3 } })).toEqual({ type: 'return', id: 4, result: null });
     const cancelled = await long;
-    expect(cancelled.type === 'throw' && EngineError.revive(cancelled.error).name).toBe('Cancelled');
+    expect(cancelled.type === 'throw' && StudioError.revive(cancelled.error).name).toBe('Cancelled');
 
     const unknown = { type: 'request', id: 5, kind: 'toString', payload: {} } as unknown as ToEngine;
     expect(await send(unknown)).toMatchObject({ type: 'throw', id: 5, error: { name: 'UnknownRequest', message: /toString/ } });

@@ -3,7 +3,7 @@
  * does: each request goes to its handler by kind (typed from the protocol), its progress and
  * its one `return` or `throw` go back through `post`, and `cancel` aborts a running request.
  */
-import { EngineError } from '../common/errors';
+import { StudioError } from '../common/errors';
 import type { EngineHandlers, FromEngine, JobContext, RequestKind, RequestMessage, ResultOf, ToEngine } from './protocol';
 
 export type Post = (message: FromEngine, transfer?: Transferable[]) => void;
@@ -29,7 +29,7 @@ export function serveEngine(jobs: JobHandlers, post: Post): (request: ToEngine) 
       const result = await run(jobs, request, ctx);
       post({ type: 'return', id, result }, transferables(result));
     } catch (error) {
-      post({ type: 'throw', id, error: EngineError.from(error).toJSON() });
+      post({ type: 'throw', id, error: StudioError.from(error).toJSON() });
     } finally {
       running.delete(id);
     }
@@ -38,7 +38,7 @@ export function serveEngine(jobs: JobHandlers, post: Post): (request: ToEngine) 
 
 async function run<K extends JobKind>(jobs: JobHandlers, request: RequestMessage<K>, ctx: JobContext): Promise<ResultOf<K>> {
   if (typeof jobs[request.kind] !== 'function' || request.kind in Object.prototype) {
-    throw new EngineError('UnknownRequest', `The engine does not know the request '${String(request.kind)}'.`);
+    throw new StudioError('UnknownRequest', `The engine does not know the request '${String(request.kind)}'.`);
   }
   return jobs[request.kind](request.payload, ctx);
 }

@@ -3,7 +3,7 @@
  * size and kernel tiling, and every optional feature our kernels can use, then freeze what we got
  * into a plain `GpuCapabilities` record that can cross to the UI.
  */
-import { EngineError, WEBGPU_HINT } from '../common/errors';
+import { StudioError, WEBGPU_HINT } from '../common/errors';
 
 /** Limits we raise to the adapter's maximum (the defaults cap buffers at 256 MiB). */
 export const REQUESTED_LIMITS = [
@@ -41,16 +41,16 @@ export interface Gpu {
 
 export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
   if (!gpu) {
-    throw new EngineError('WebGpuUnavailable', 'This browser does not provide WebGPU (navigator.gpu is missing).', WEBGPU_HINT);
+    throw new StudioError('WebGpuUnavailable', 'This browser does not provide WebGPU (navigator.gpu is missing).', WEBGPU_HINT);
   }
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (error) {
-    throw new EngineError('AdapterUnavailable', `The GPU adapter request was rejected: ${String(error)}`, WEBGPU_HINT);
+    throw new StudioError('AdapterUnavailable', `The GPU adapter request was rejected: ${String(error)}`, WEBGPU_HINT);
   }
   if (!adapter) {
-    throw new EngineError(
+    throw new StudioError(
       'AdapterUnavailable',
       'WebGPU is present but no GPU adapter is available (it may be disabled or blocklisted).',
       WEBGPU_HINT,
@@ -65,7 +65,7 @@ export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features as GPUFeatureName[] });
   } catch (error) {
-    throw new EngineError(
+    throw new StudioError(
       'DeviceRequestFailed',
       `The GPU refused to create a device: ${error instanceof Error ? error.message : String(error)}`,
       'Close other tabs that use the GPU and reload the page.',

@@ -1,9 +1,10 @@
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Concept } from './concept';
-import { IndexedDbConceptStore, restoreConcept, type ConceptStore } from './concept-store';
-import { CONCEPT_SUMMARIES, CONCEPTS, openLibraryDb } from './db';
-import { LibraryError } from './errors';
+import { restoreConcept } from './concept-record';
+import { IndexedDbConceptStore, type ConceptStore } from './concept-store';
+import { CONCEPT_SUMMARIES, CONCEPTS, libraryDb } from './db';
+import { StudioError } from '../common/errors';
 
 const PHOTO_BYTES = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 255);
 
@@ -46,18 +47,18 @@ async function bytes(b: Blob): Promise<number[]> {
   return [...new Uint8Array(await b.arrayBuffer())];
 }
 
-async function rejection(p: Promise<unknown>): Promise<LibraryError> {
+async function rejection(p: Promise<unknown>): Promise<StudioError> {
   const error = await p.then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(LibraryError);
-  return error as LibraryError;
+  expect(error).toBeInstanceOf(StudioError);
+  return error as StudioError;
 }
 
 /** Writes raw values straight into the library database, as a corrupted or foreign record would be. */
 async function writeRaw(factory: IDBFactory, store: string, key: string, value: unknown): Promise<void> {
-  const db = await openLibraryDb(factory);
+  const db = await libraryDb(factory)();
   const tx = db.transaction(store, 'readwrite');
   tx.objectStore(store).put(value, key);
   await new Promise((resolve, reject) => {
@@ -264,9 +265,9 @@ describe('restoreConcept', () => {
       } catch (e) {
         error = e;
       }
-      expect(error, String(reason)).toBeInstanceOf(LibraryError);
-      expect((error as LibraryError).name).toBe('ConceptUnreadable');
-      expect((error as LibraryError).message).toMatch(reason);
+      expect(error, String(reason)).toBeInstanceOf(StudioError);
+      expect((error as StudioError).name).toBe('ConceptUnreadable');
+      expect((error as StudioError).message).toMatch(reason);
     }
   });
 });

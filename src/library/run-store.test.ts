@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { openLibraryDb, RUNS } from './db';
-import { LibraryError } from './errors';
+import { libraryDb, RUNS } from './db';
+import { StudioError } from '../common/errors';
 import { IndexedDbRunStore, restoreRun, type TrainingRun } from './run-store';
 
 const PHOTO_BYTES = Uint8Array.from({ length: 200 }, (_, i) => (i * 91) & 255);
@@ -21,7 +21,7 @@ function run(over: Partial<TrainingRun> = {}): TrainingRun {
 }
 
 async function writeRaw(factory: IDBFactory, key: string, value: unknown): Promise<void> {
-  const db = await openLibraryDb(factory);
+  const db = await libraryDb(factory)();
   const tx = db.transaction(RUNS, 'readwrite');
   tx.objectStore(RUNS).put(value, key);
   await new Promise((resolve, reject) => {
@@ -100,7 +100,7 @@ describe('IndexedDbRunStore', () => {
     expect(unreadable.find((u) => u.runId === 'bad')?.reason).toMatch(/training option token is missing/);
 
     const error = await store.get('bad').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LibraryError);
+    expect(error).toBeInstanceOf(StudioError);
     expect(error).toMatchObject({ name: 'RunUnreadable' });
     expect((await store.latest())?.runId).toBe('good');
   });
@@ -117,7 +117,7 @@ describe('restoreRun', () => {
     ];
     for (const [value, reason] of cases) {
       expect(() => restoreRun(value)).toThrow(reason);
-      expect(() => restoreRun(value)).toThrow(LibraryError);
+      expect(() => restoreRun(value)).toThrow(StudioError);
     }
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The training run in progress, kept so that closing the tab does not lose it: its options, the
- * user's photos and how far it got (the trainer's checkpoints are kept by `src/train/checkpoint.ts`
+ * user's photos and how far it got (the trainer's checkpoints are kept by `src/train/checkpoint-store.ts`
  * under the run id). Records read back go through `restoreRun`, which fails loudly (`RunUnreadable`).
  */
 import { resolveTrainerConfig, type TrainerOptions } from '../train/config';
-import { abort, done, lazyLibraryDb, request, RUNS } from './db';
-import { LibraryError, storageError } from './errors';
+import { StudioError } from '../common/errors';
+import { abort, done, request, storageError } from '../storage/idb';
+import { libraryDb, RUNS } from './db';
 
 export const RUN_VERSION = 1;
 
@@ -62,8 +63,8 @@ export interface RunStore {
 
 type Raw = Record<string, unknown>;
 
-function unreadable(why: string): LibraryError {
-  return new LibraryError('RunUnreadable', `This training run cannot be read: ${why}.`, 'Delete it and start the training again.');
+function unreadable(why: string): StudioError {
+  return new StudioError('RunUnreadable', `This training run cannot be read: ${why}.`);
 }
 
 function isCount(n: unknown, min = 0): n is number {
@@ -125,7 +126,7 @@ export class IndexedDbRunStore implements RunStore {
   private readonly db: () => Promise<IDBDatabase>;
 
   constructor(factory: IDBFactory | undefined = globalThis.indexedDB) {
-    this.db = lazyLibraryDb(factory);
+    this.db = libraryDb(factory);
   }
 
   async put(run: TrainingRun): Promise<void> {
@@ -184,7 +185,7 @@ export class IndexedDbRunStore implements RunStore {
         if (run.runId !== String(key)) throw unreadable(`it is stored under '${String(key)}' but says '${run.runId}'`);
         runs.push(run);
       } catch (error) {
-        if (!(error instanceof LibraryError)) throw error;
+        if (!(error instanceof StudioError)) throw error;
         unreadableRuns.push({ runId: String(key), reason: error.message });
       }
     });
@@ -202,7 +203,7 @@ export class IndexedDbRunStore implements RunStore {
       return result;
     } catch (error) {
       if (tx) abort(tx);
-      if (error instanceof LibraryError || error instanceof TypeError) throw error;
+      if (error instanceof StudioError || error instanceof TypeError) throw error;
       throw storageError(error, action);
     }
   }

@@ -7,7 +7,7 @@
  */
 import { renameClipKey } from './clip';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig, type ClipTextConfig, type UNetConfig, type VaeConfig } from './config';
-import { SafetensorsFile } from './safetensors';
+import { SafetensorsFile } from './safetensors-reader';
 import { loadedJson, loadPipelineFiles, type LoadEvent, type PipelineFiles } from './sources/pipeline-files';
 import { readJson, type ModelSource } from './sources/types';
 import type { TokenizerFiles } from './tokenizer-json';

@@ -6,7 +6,7 @@ import { clipTextEncoder, renameClipKey } from './clip';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from './config';
 import { unetForward } from './unet';
 import { vaeDecode, vaeEncode } from './vae';
-import { SafetensorsFile } from './safetensors';
+import { SafetensorsFile } from './safetensors-reader';
 import { Weights } from './weights';
 import { relativeError } from '../test/compare';
 

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  SafetensorsError,
-  SafetensorsFile,
-  bf16ToF32,
-  f16ToF32,
-  f32ToBf16,
-  f32ToF16,
-  i64ToI32,
-  writeSafetensors,
-} from './safetensors';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, i64ToI32 } from './safetensors-dtypes';
+import { SafetensorsError, SafetensorsFile } from './safetensors-reader';
+import { writeSafetensors } from './safetensors-writer';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/tiny-sd/', import.meta.url));
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
-import { SafetensorsFile, writeSafetensors } from './safetensors';
+import { SafetensorsFile } from './safetensors-reader';
+import { writeSafetensors } from './safetensors-writer';
 import { Weights } from './weights';
 
 describe('Weights', () => {

@@ -13,7 +13,7 @@
 import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
 import { rng } from '../common/random';
-import { bf16ToF32, f16ToF32 } from './safetensors';
+import { bf16ToF32, f16ToF32 } from './safetensors-dtypes';
 
 export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64';
 

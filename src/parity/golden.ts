@@ -3,7 +3,8 @@
  * reference tensor, golden.json with prompts and settings, optional LoRA weights and gradients.
  * The gradients file holds the weights' own keys, so its tensors are named `grad:<key>` here.
  */
-import { SafetensorsFile, i64ToI32 } from '../model/safetensors';
+import { i64ToI32 } from '../model/safetensors-dtypes';
+import { SafetensorsFile } from '../model/safetensors-reader';
 
 export interface GoldenTensor {
   shape: number[];

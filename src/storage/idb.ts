@@ -1,4 +1,5 @@
-/** Small promise helpers over IndexedDB, and its failures told apart, for every store of the studio. */
+/** Small promise helpers over IndexedDB, and its failures as named errors, for every store of the studio. */
+import { isQuotaError, QUOTA_HINT, StudioError } from '../common/errors';
 
 export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -26,17 +27,13 @@ export function abort(tx: IDBTransaction): void {
   }
 }
 
-export interface StorageFailure {
-  name: 'StorageQuotaExceeded' | 'StorageUnavailable';
-  message: string;
-  hint: string;
-}
-
-/** What an IndexedDB failure means for the user: out of quota (`quotaHint` says what to free), or no storage. */
-export function storageFailure(error: unknown, action: string, quotaHint: string): StorageFailure {
-  const e = error as DOMException | null;
-  if (e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && /quota/i.test(e.message))) {
-    return { name: 'StorageQuotaExceeded', message: `Not enough browser storage to ${action}.`, hint: quotaHint };
-  }
-  return { name: 'StorageUnavailable', message: `Browser storage failed to ${action}: ${e?.message ?? String(error)}`, hint: 'Reload the page; private windows may not allow storage.' };
+/**
+ * What an IndexedDB failure means for the user: out of quota (`quotaHint` says what to free), or
+ * no storage. A StudioError (a refusal of the store itself) passes as is.
+ */
+export function storageError(error: unknown, action: string, quotaHint = QUOTA_HINT): StudioError {
+  if (error instanceof StudioError) return error;
+  if (isQuotaError(error)) return new StudioError('StorageQuotaExceeded', `Not enough browser storage to ${action}.`, quotaHint, { cause: error });
+  const message = (error as Error | null)?.message ?? String(error);
+  return new StudioError('StorageUnavailable', `Browser storage failed to ${action}: ${message}`, undefined, { cause: error });
 }

@@ -1,8 +1,9 @@
 /** Engines for tests: on Node's WebGPU, with in-memory model cache and checkpoints, the tiny model loaded. */
 import { Engine } from '../engine/engine';
-import type { EngineEvent, JobContext, Progress } from '../engine/protocol';
+import type { EngineEvent, FromEngine, JobContext, Progress, ToEngine } from '../engine/protocol';
+import { serveEngine } from '../engine/serve';
 import { MemoryCache } from '../model/sources/cache';
-import { MemoryCheckpointStore } from '../train/checkpoint';
+import { MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { folderFiles, TINY_SD } from './model-fixtures';
 
 export function jobContext(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
@@ -16,9 +17,26 @@ export async function loadTinyModel(engine: Engine): Promise<void> {
   await engine.loadModel({ model: { kind: 'local', files, paths } }, jobContext());
 }
 
-export async function engineWithTinyModel(store = new MemoryCheckpointStore(), onEvent: (e: EngineEvent) => void = () => {}): Promise<Engine> {
+export async function engineWithTinyModel(store: CheckpointStore = new MemoryCheckpointStore(), onEvent: (e: EngineEvent) => void = () => {}): Promise<Engine> {
   const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
   const engine = new Engine(gpu, onEvent, async () => new MemoryCache(), store);
   await loadTinyModel(engine);
   return engine;
+}
+
+/** `engine` behind the worker's request loop: every message it posts, and `send`, which resolves with a request's return or throw. */
+export function served(engine: Engine) {
+  const messages: FromEngine[] = [];
+  const replies = new Map<number, (m: FromEngine) => void>();
+  const serve = serveEngine(engine, (m) => {
+    messages.push(m);
+    if (m.type !== 'event') replies.get(m.id)?.(m);
+  });
+  /** Sends a request; resolves with its return or throw. */
+  const send = (request: ToEngine) =>
+    new Promise<FromEngine>((resolve) => {
+      replies.set(request.id, (m) => m.type !== 'progress' && resolve(m));
+      void serve(request);
+    });
+  return { messages, send };
 }

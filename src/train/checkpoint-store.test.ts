@@ -1,6 +1,7 @@
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { CHECKPOINT_VERSION, IndexedDbCheckpointStore, type Checkpoint } from './checkpoint';
+import { CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
+import { IndexedDbCheckpointStore } from './checkpoint-store';
 import { resolveTrainerConfig } from './config';
 
 function checkpoint(step: number, created: number): Checkpoint {

@@ -1,11 +1,10 @@
 /**
  * Training checkpoints: everything a `Trainer` needs to go on exactly where it stopped (config,
  * step, the RNG's state, the trainable tensors, the AdamW moments), as plain structured-clone-able
- * data; and where they are kept: a small `CheckpointStore` interface with an IndexedDB adapter
- * (browser) and an in-memory one (Node, tests). Every record read back goes through
- * `restoreCheckpoint`, which upgrades older versions and fails loudly on what it cannot read.
+ * data (kept by `./checkpoint-store`). Every record read back goes through `restoreCheckpoint`,
+ * which upgrades older versions and fails loudly on what it cannot read.
  */
-import { done, request, storageFailure } from '../storage/idb';
+import { StudioError } from '../common/errors';
 import { resolveTrainerConfig, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
@@ -49,19 +48,6 @@ export interface CheckpointSummary {
   bytes: number;
 }
 
-export type CheckpointErrorName = 'CheckpointUnreadable' | 'StorageQuotaExceeded' | 'StorageUnavailable';
-
-export class CheckpointError extends Error {
-  override readonly name: CheckpointErrorName;
-  readonly hint: string;
-
-  constructor(name: CheckpointErrorName, message: string, hint: string) {
-    super(message);
-    this.name = name;
-    this.hint = hint;
-  }
-}
-
 export function checkpointBytes(c: Checkpoint): number {
   return [...c.tensors, ...c.moments].reduce((sum, t) => sum + t.data.byteLength, 0);
 }
@@ -70,13 +56,12 @@ export function summarize(id: string, c: Checkpoint): CheckpointSummary {
   return { id, model: c.model, method: c.config.method, token: c.config.token, step: c.step, steps: c.config.steps, created: c.created, bytes: checkpointBytes(c) };
 }
 
-// ------------------------------------------------------------------------------------------------
 // Versioned restore
 
 type Raw = Record<string, unknown>;
 
-function unreadable(why: string): CheckpointError {
-  return new CheckpointError('CheckpointUnreadable', `This training checkpoint cannot be read: ${why}.`, 'Delete it and start the training again.');
+function unreadable(why: string): StudioError {
+  return new StudioError('CheckpointUnreadable', `This training checkpoint cannot be read: ${why}.`);
 }
 
 function readTensors(raw: unknown, field: string): StoredTensor[] {
@@ -129,123 +114,5 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
     }
     default:
       throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Stores
-
-export interface CheckpointStore {
-  put(id: string, checkpoint: Checkpoint): Promise<void>;
-  /** The checkpoint, or null when there is none under `id`. */
-  get(id: string): Promise<Checkpoint | null>;
-  delete(id: string): Promise<void>;
-  /** Summaries, oldest first. */
-  list(): Promise<CheckpointSummary[]>;
-}
-
-/** Keeps structured clones in memory, as IndexedDB would store them. */
-export class MemoryCheckpointStore implements CheckpointStore {
-  private readonly records = new Map<string, unknown>();
-
-  async put(id: string, checkpoint: Checkpoint): Promise<void> {
-    this.records.set(id, structuredClone(checkpoint));
-  }
-
-  async get(id: string): Promise<Checkpoint | null> {
-    const raw = this.records.get(id);
-    return raw === undefined ? null : restoreCheckpoint(structuredClone(raw));
-  }
-
-  async delete(id: string): Promise<void> {
-    this.records.delete(id);
-  }
-
-  async list(): Promise<CheckpointSummary[]> {
-    return [...this.records].map(([id, raw]) => summarize(id, restoreCheckpoint(raw))).sort((a, b) => a.created - b.created);
-  }
-}
-
-const DB_NAME = 'diffusion-studio-checkpoints';
-const DB_VERSION = 1;
-/** Full checkpoints by id. */
-const RECORDS = 'checkpoints';
-/** `CheckpointSummary` by id, so `list()` reads no tensors. */
-const SUMMARIES = 'summaries';
-
-const QUOTA_HINT = 'Free browser storage: delete old checkpoints or concepts, or allow this site more storage.';
-
-/** IndexedDB failures as named errors; quota errors say so. */
-function storageError(error: unknown, action: string): CheckpointError {
-  const f = storageFailure(error, action, QUOTA_HINT);
-  return new CheckpointError(f.name, f.message, f.hint);
-}
-
-/** Checkpoints in the browser's IndexedDB. */
-export class IndexedDbCheckpointStore implements CheckpointStore {
-  private db: Promise<IDBDatabase> | null = null;
-
-  constructor(private readonly factory: IDBFactory = globalThis.indexedDB) {}
-
-  private open(): Promise<IDBDatabase> {
-    this.db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      if (!this.factory) throw new CheckpointError('StorageUnavailable', 'This browser has no IndexedDB.', 'Use a browser window that allows site storage.');
-      const r = this.factory.open(DB_NAME, DB_VERSION);
-      r.onupgradeneeded = () => {
-        const db = r.result;
-        if (!db.objectStoreNames.contains(RECORDS)) db.createObjectStore(RECORDS);
-        if (!db.objectStoreNames.contains(SUMMARIES)) db.createObjectStore(SUMMARIES);
-      };
-      r.onsuccess = () => {
-        r.result.onversionchange = () => r.result.close(); // let a newer tab upgrade
-        resolve(r.result);
-      };
-      r.onerror = () => reject(storageError(r.error, 'open the checkpoint database'));
-    }).catch((error) => {
-      this.db = null;
-      throw error;
-    });
-    return this.db;
-  }
-
-  async put(id: string, checkpoint: Checkpoint): Promise<void> {
-    try {
-      const tx = (await this.open()).transaction([RECORDS, SUMMARIES], 'readwrite');
-      tx.objectStore(RECORDS).put(checkpoint, id);
-      tx.objectStore(SUMMARIES).put(summarize(id, checkpoint), id);
-      await done(tx);
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : storageError(error, `save checkpoint '${id}'`);
-    }
-  }
-
-  async get(id: string): Promise<Checkpoint | null> {
-    let raw: unknown;
-    try {
-      raw = await request((await this.open()).transaction(RECORDS).objectStore(RECORDS).get(id));
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : storageError(error, `read checkpoint '${id}'`);
-    }
-    return raw === undefined ? null : restoreCheckpoint(raw);
-  }
-
-  async delete(id: string): Promise<void> {
-    try {
-      const tx = (await this.open()).transaction([RECORDS, SUMMARIES], 'readwrite');
-      tx.objectStore(RECORDS).delete(id);
-      tx.objectStore(SUMMARIES).delete(id);
-      await done(tx);
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : storageError(error, `delete checkpoint '${id}'`);
-    }
-  }
-
-  async list(): Promise<CheckpointSummary[]> {
-    try {
-      const all = await request((await this.open()).transaction(SUMMARIES).objectStore(SUMMARIES).getAll());
-      return (all as CheckpointSummary[]).sort((a, b) => a.created - b.created);
-    } catch (error) {
-      throw error instanceof CheckpointError ? error : storageError(error, 'list checkpoints');
-    }
   }
 }

@@ -5,7 +5,9 @@ import { vaeEncode } from '../model/vae';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
 import { randomNormal } from '../common/random';
-import { CheckpointError, IndexedDbCheckpointStore, MemoryCheckpointStore, restoreCheckpoint, type Checkpoint } from './checkpoint';
+import { StudioError } from '../common/errors';
+import { restoreCheckpoint, type Checkpoint } from './checkpoint';
+import { IndexedDbCheckpointStore, MemoryCheckpointStore } from './checkpoint-store';
 import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
 import { resolveTrainerConfig, type TrainerOptions } from './config';
 import { Trainer, TrainingRng } from './trainer';
@@ -177,7 +179,7 @@ describe('checkpoint store', () => {
       try {
         restoreCheckpoint(raw);
       } catch (e) {
-        return e instanceof CheckpointError ? e.name : 'other';
+        return e instanceof StudioError ? e.name : 'other';
       }
       return 'none';
     };

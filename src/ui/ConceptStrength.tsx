@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ConceptSummary } from '../library/concept-store';
+import type { ConceptSummary } from '../library/concept-record';
 import { updateConcept } from './library';
 
 /** A LoRA strength that is saved when the slider is let go. */

@@ -8,6 +8,7 @@ import { conceptsInPrompt, conceptWeights, type Concept } from '../library/conce
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
 import type { ConceptExport, GenerateRequest, TrainingPreviewOptions } from '../engine/protocol';
+import { noticeOf } from './notice';
 import { photosToTensorData } from './photos';
 import { engineClient, generate, refreshMemory, serialize, showSection, updateDraft, useStudio, type Notice } from './store';
 
@@ -21,11 +22,6 @@ function checkpointEvery(steps: number): number {
 
 function notify(notice: Notice | null): void {
   useStudio.setState((s) => ({ library: { ...s.library, notice } }));
-}
-
-function noticeOf(e: unknown): Notice {
-  const error = serialize(e);
-  return { tone: 'error', message: error.message, hint: error.hint };
 }
 
 export async function refreshLibrary(): Promise<void> {

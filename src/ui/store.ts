@@ -4,9 +4,10 @@
  */
 import { create } from 'zustand';
 import { startEngineWorker, type EngineClient } from '../engine/client';
-import type { SerializedError } from '../common/errors';
+import { StudioError, type SerializedError } from '../common/errors';
 import type { GpuCapabilities } from '../gpu/device';
-import type { ConceptSummary, UnreadableConcept } from '../library/concept-store';
+import type { ConceptSummary } from '../library/concept-record';
+import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type {
   CachedModel,
@@ -109,8 +110,9 @@ export const useStudio = create<StudioState>(() => ({
   promptInsert: null,
 }));
 
+/** Any error as the page keeps it: a StudioError with its name and hint; anything else is a bug. */
 export function serialize(e: unknown): SerializedError {
-  return (e as { toJSON?: () => SerializedError }).toJSON?.() ?? { name: 'InternalError', message: e instanceof Error ? e.message : String(e) };
+  return StudioError.from(e).toJSON();
 }
 
 let client: EngineClient | null = null;

@@ -126,7 +126,3 @@ export async function openBrowserCache(): Promise<ModelCache | null> {
     return null; // e.g. opaque origins and some private modes refuse storage
   }
 }
-
-export function isQuotaError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'QuotaExceededError' || error.name === 'NS_ERROR_DOM_QUOTA_REACHED');
-}

@@ -8,8 +8,9 @@
  * loaded once resolves its variants (fp16 or not) again without any request; `stat` with `fresh`
  * asks again (a transient 404 must not make a required file missing for good).
  */
-import { SafetensorsError, SafetensorsFile } from '../safetensors';
-import { cacheKey, isQuotaError, type ModelCache } from './cache';
+import { SafetensorsError, SafetensorsFile } from '../safetensors-reader';
+import { isQuotaError } from '../../common/errors';
+import { cacheKey, type ModelCache } from './cache';
 import { download, probe } from './http';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../gpu/tf';
-import { f32ToF16, SafetensorsFile, writeSafetensors } from '../../model/safetensors';
+import { f32ToF16 } from '../../model/safetensors-dtypes';
+import { SafetensorsFile } from '../../model/safetensors-reader';
+import { writeSafetensors } from '../../model/safetensors-writer';
 import { randomNormal } from '../../common/random';
 import { embeddingFileBytes, exportEmbedding, type EmbeddingExport } from './embedding';
 import { importPersonalization, type ImportTarget } from './import';

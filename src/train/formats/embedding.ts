@@ -6,7 +6,8 @@
  *    is the file name for A1111/ComfyUI, and `studio.token` in our metadata.
  * Pure data: no tensors are created on import or export.
  */
-import { writeSafetensors, type SafetensorsFile } from '../../model/safetensors';
+import type { SafetensorsFile } from '../../model/safetensors-reader';
+import { writeSafetensors } from '../../model/safetensors-writer';
 import type { TextualInversion } from '../textual-inversion';
 import { FormatError, textWidthFamily } from './errors';
 import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './metadata';

@@ -1,7 +1,8 @@
 /**
- * Refusals of the interop formats: one error class, a machine-readable `reason` and a message
- * that says what the file is and what to do.
+ * Refusals of the interop formats: a StudioError named `ImportRefused` with a machine-readable
+ * `reason` and a message that says what the file is and what to do.
  */
+import { StudioError } from '../../common/errors';
 export type FormatRefusal =
   | 'empty' // zero bytes
   | 'pickle' // a PyTorch pickle (.pt/.bin/.ckpt), never parsed
@@ -12,14 +13,13 @@ export type FormatRefusal =
   | 'shape-mismatch' // LoRA layer whose shapes do not fit the UNet config
   | 'invalid'; // inconsistent content (missing half of a pair, bad alpha, …)
 
-export class FormatError extends Error {
-  override readonly name = 'FormatError';
+export class FormatError extends StudioError {
   constructor(
     readonly reason: FormatRefusal,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('ImportRefused', message, undefined, options);
   }
 }
 

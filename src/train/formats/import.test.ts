@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeSafetensors } from '../../model/safetensors';
+import { writeSafetensors } from '../../model/safetensors-writer';
 import { pickleSignature, type ImportTarget } from './import';
 import { sd15UNetConfig } from './sizes';
 import { refusedImport } from '../../test/import-refusals';

@@ -1,10 +1,11 @@
 /**
  * Import of a user's personalization file: an embedding or a UNet LoRA, told apart by its keys.
  * Order of checks: empty → PyTorch pickle (by name and by magic bytes; never parsed) →
- * safetensors header → embedding or LoRA. Every refusal is a `FormatError`; nothing is kept.
+ * safetensors header → embedding or LoRA. Every refusal is a `FormatError` (`ImportRefused`);
+ * nothing is kept.
  */
 import type { UNetConfig } from '../../model/config';
-import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors';
+import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors-reader';
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
 import { looksLikeLora, readLora, type ImportedLora } from './lora-file';
@@ -57,6 +58,16 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
     throw e;
   }
   if (file.names().length === 0) throw new FormatError('empty', `${fileName} holds no tensors.`);
+  try {
+    return await readPersonalization(file, fileName, target);
+  } catch (e) {
+    // a tensor the reader refuses to convert (e.g. an I64 embedding): named by the reader
+    if (e instanceof SafetensorsError) throw new FormatError('invalid', e.message, { cause: e });
+    throw e;
+  }
+}
+
+async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget): Promise<ImportedPersonalization> {
   if (looksLikeLora(file)) return readLora(file, target.unet, fileName);
   if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName);
   const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');

@@ -11,7 +11,9 @@
  * Pure data: no tensors are created on import or export.
  */
 import type { UNetConfig } from '../../model/config';
-import { f32ToF16, writeSafetensors, type SafetensorsFile, type SafetensorsTensor } from '../../model/safetensors';
+import { f32ToF16, type SafetensorsTensor } from '../../model/safetensors-dtypes';
+import type { SafetensorsFile } from '../../model/safetensors-reader';
+import { writeSafetensors } from '../../model/safetensors-writer';
 import { LORA_TARGETS, type LoraTarget } from '../config';
 import { crossAttentionLayers, loraKey, type Lora, type LoraValue } from '../lora';
 import { FormatError } from './errors';

@@ -4,7 +4,7 @@
  * largest first, stable), so sizes can be known without allocating the tensors. The exporters'
  * tests check it equals the real output byte for byte.
  */
-import { DTYPE_BYTES, type SafetensorsDtype } from '../../model/safetensors';
+import { DTYPE_BYTES, type SafetensorsDtype } from '../../model/safetensors-dtypes';
 
 export interface PlannedTensor {
   name: string;

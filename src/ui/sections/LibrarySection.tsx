@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ConceptStrength } from '../ConceptStrength';
-import type { ConceptSummary } from '../../library/concept-store';
+import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
 import { deleteConcept, downloadConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';

@@ -1,5 +1,5 @@
 /**
- * safetensors: read (lazily, tensor by tensor) and write.
+ * safetensors, read lazily, tensor by tensor.
  *
  * Layout (https://github.com/huggingface/safetensors): an 8-byte little-endian u64 `N`, then `N`
  * bytes of UTF-8 JSON `{"__metadata__": {str: str}, name: {dtype, shape, data_offsets: [begin,
@@ -9,25 +9,13 @@
  * naming the file, the tensor and what is wrong. Tensor data is read only when asked for, with
  * `Blob.slice` for files (a 2 GB checkpoint never has to sit in memory whole).
  */
-
-export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64';
-
-/** Bytes per element of the dtypes we read and write. */
-export const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = { F32: 4, F16: 2, BF16: 2, I64: 8 };
+import { bf16ToF32, DTYPE_BYTES, f16ToF32, type SafetensorsDtype, type TensorData } from './safetensors-dtypes';
 
 /** Dtypes the format defines but the studio does not read (named in the error). */
 const OTHER_FORMAT_DTYPES = new Set(['F64', 'F8_E4M3', 'F8_E5M2', 'I8', 'I16', 'I32', 'U8', 'U16', 'U32', 'U64', 'BOOL']);
 
 /** The reference implementation's limit (`MAX_HEADER_SIZE`). */
 const MAX_HEADER_BYTES = 100_000_000;
-
-/** F32 → Float32Array; F16 and BF16 → Uint16Array of raw bits; I64 → BigInt64Array. */
-export type TensorData = Float32Array | Uint16Array | BigInt64Array;
-
-export type SafetensorsTensor =
-  | { dtype: 'F32'; shape: readonly number[]; data: Float32Array }
-  | { dtype: 'F16' | 'BF16'; shape: readonly number[]; data: Uint16Array }
-  | { dtype: 'I64'; shape: readonly number[]; data: BigInt64Array };
 
 export interface TensorInfo {
   dtype: SafetensorsDtype;
@@ -251,151 +239,4 @@ function validateTensor(file: string, name: string, entry: unknown, dataLength: 
     );
   }
   return { dtype: dtype as SafetensorsDtype, shape: [...(shape as number[])], dataOffsets: [begin, end] };
-}
-
-/**
- * Serializes tensors as the reference implementation does: `__metadata__` first, header padded
- * with spaces to a multiple of 8, data contiguous. Header keys keep insertion order; the data is
- * laid out by element size (largest first, stable) so every tensor is aligned to its element size.
- */
-export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
-  const file = 'writeSafetensors';
-  const entries = Object.entries(tensors);
-  for (const [name, t] of entries) {
-    if (name === '__metadata__') throw new SafetensorsError(file, "'__metadata__' is reserved.", name);
-    checkTensorForWrite(file, name, t);
-  }
-  const layout = entries
-    .map(([name, t], index) => ({ name, t, index }))
-    .sort((a, b) => DTYPE_BYTES[b.t.dtype] - DTYPE_BYTES[a.t.dtype] || a.index - b.index);
-  const offsets = new Map<string, [number, number]>();
-  let dataLength = 0;
-  for (const { name, t } of layout) {
-    offsets.set(name, [dataLength, dataLength + t.data.byteLength]);
-    dataLength += t.data.byteLength;
-  }
-
-  const header: Record<string, unknown> = {};
-  if (metadata) {
-    for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${key}' is not a string.`);
-    }
-    header.__metadata__ = metadata;
-  }
-  for (const [name, t] of entries) header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: offsets.get(name) };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerLength = Math.ceil(json.byteLength / 8) * 8;
-
-  const out = new Uint8Array(8 + headerLength + dataLength);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.byteLength, 8 + headerLength);
-  for (const { name, t } of layout) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 8 + headerLength + offsets.get(name)![0]);
-  }
-  return out;
-}
-
-function checkTensorForWrite(file: string, name: string, t: SafetensorsTensor): void {
-  const expected = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I64: BigInt64Array }[t.dtype];
-  if (!expected) throw new SafetensorsError(file, `unknown dtype ${String(t.dtype)}.`, name);
-  if (!(t.data instanceof expected)) throw new SafetensorsError(file, `${t.dtype} data must be a ${expected.name}.`, name);
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(file, `shape [${t.shape.join(', ')}] must hold non-negative integers.`, name);
-  }
-  const elements = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== elements) {
-    throw new SafetensorsError(file, `size mismatch: shape [${t.shape.join(', ')}] has ${elements} elements, data has ${t.data.length}.`, name);
-  }
-}
-
-/** IEEE half-precision bits → float32 values (exact). */
-export function f16ToF32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  const outBits = new Uint32Array(out.buffer);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = (h & 0x8000) << 16;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) {
-      out[i] = (sign ? -1 : 1) * mantissa * 2 ** -24; // zero or subnormal: exact in f32
-    } else if (exponent === 31) {
-      outBits[i] = (sign | 0x7f800000 | (mantissa << 13)) >>> 0; // inf / NaN (payload kept)
-    } else {
-      outBits[i] = (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
-    }
-  }
-  return out;
-}
-
-/** bfloat16 bits → float32 values (exact: bf16 is the top half of an f32). */
-export function bf16ToF32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  const outBits = new Uint32Array(out.buffer);
-  for (let i = 0; i < bits.length; i++) outBits[i] = bits[i] << 16;
-  return out;
-}
-
-/** float32 values → IEEE half bits, rounding to nearest even (overflow → ±inf, NaN kept NaN). */
-export function f32ToF16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const inBits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = inBits[i];
-    const sign = (x >>> 16) & 0x8000;
-    const exponent = (x >>> 23) & 0xff;
-    const mantissa = x & 0x7fffff;
-    if (exponent === 0xff) {
-      out[i] = sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
-      continue;
-    }
-    const e = exponent - 112; // rebias 127 → 15
-    if (e >= 31) {
-      out[i] = sign | 0x7c00;
-    } else if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign; // below half the smallest subnormal
-        continue;
-      }
-      const full = mantissa | 0x800000; // implicit 1
-      const shift = 14 - e; // 14..24
-      const half = full >>> shift;
-      const rest = full & ((1 << shift) - 1);
-      const midpoint = 1 << (shift - 1);
-      out[i] = sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
-    } else {
-      const half = (e << 10) | (mantissa >>> 13);
-      const rest = mantissa & 0x1fff;
-      // A carry out of the mantissa correctly bumps the exponent (up to inf).
-      out[i] = sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
-    }
-  }
-  return out;
-}
-
-/** float32 values → bfloat16 bits, rounding to nearest even (NaN kept NaN). */
-export function f32ToBf16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const inBits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = inBits[i];
-    if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) {
-      out[i] = (x >>> 16) | 0x40;
-      continue;
-    }
-    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-  }
-  return out;
-}
-
-/** I64 → Int32Array; throws a RangeError naming the first value outside the int32 range. */
-export function i64ToI32(values: BigInt64Array, what = 'I64 tensor'): Int32Array {
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < -2147483648n || v > 2147483647n) throw new RangeError(`${what}: value ${v} at index ${i} does not fit in int32.`);
-    out[i] = Number(v);
-  }
-  return out;
 }

@@ -1,0 +1,172 @@
+/**
+ * A concept as the library stores it: the versioned record, its list summary, and
+ * `restoreConcept`, which every record read back goes through: it upgrades older versions and
+ * fails loudly (`ConceptUnreadable`) on what it cannot read.
+ */
+import { StudioError } from '../common/errors';
+import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
+import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
+
+export const CONCEPT_VERSION = 1;
+
+/** A concept as IndexedDB holds it. */
+export type StoredConcept = { version: typeof CONCEPT_VERSION } & Concept;
+
+/** What the library list shows, read without the weights. */
+export interface ConceptSummary {
+  id: string;
+  token: string;
+  classWord: string;
+  kind: ConceptKind;
+  origin: Concept['origin'];
+  baseModel: string;
+  created: number;
+  steps: number | null;
+  loraStrength: number;
+  /** Textual-inversion vectors (0: no embedding). */
+  embeddingVectors: number;
+  /** Adapted UNet layers (0: no LoRA). */
+  loraLayers: number;
+  photoCount: number;
+  /** The first training photo, for a thumbnail. */
+  cover: Blob | null;
+  /** Weights and photos. */
+  bytes: number;
+  fileName?: string;
+  runId?: string;
+}
+
+type Raw = Record<string, unknown>;
+
+function unreadable(why: string): StudioError {
+  return new StudioError('ConceptUnreadable', `This concept cannot be read: ${why}.`);
+}
+
+function isCount(n: unknown, min = 0): n is number {
+  return Number.isInteger(n) && (n as number) >= min;
+}
+
+function isShape(s: unknown): s is [number, number] {
+  return Array.isArray(s) && s.length === 2 && s.every((d) => isCount(d, 1));
+}
+
+function readEmbedding(raw: unknown): ConceptEmbedding | null {
+  if (raw === null) return null;
+  const e = raw as Raw;
+  if (typeof e !== 'object' || !isCount(e.nVectors, 1) || !isCount(e.dim, 1) || !(e.vectors instanceof Float32Array)) {
+    throw unreadable('its embedding has no vectors');
+  }
+  if (e.vectors.length !== e.nVectors * e.dim) throw unreadable(`its embedding holds ${e.vectors.length} values for ${e.nVectors} vectors of ${e.dim}`);
+  return { nVectors: e.nVectors, dim: e.dim, vectors: e.vectors };
+}
+
+function readLoraLayer(raw: unknown, i: number): ConceptLoraLayer {
+  const l = raw as Raw;
+  if (typeof l !== 'object' || l === null || typeof l.prefix !== 'string' || l.prefix === '') throw unreadable(`LoRA layer ${i} has no name`);
+  const { prefix, down, downShape, up, upShape, alpha } = l;
+  if (!(down instanceof Float32Array) || !(up instanceof Float32Array) || !isShape(downShape) || !isShape(upShape)) {
+    throw unreadable(`LoRA layer '${prefix}' has no down/up weights`);
+  }
+  if (down.length !== downShape[0] * downShape[1]) throw unreadable(`LoRA layer '${prefix}' down holds ${down.length} values for shape [${downShape}]`);
+  if (up.length !== upShape[0] * upShape[1]) throw unreadable(`LoRA layer '${prefix}' up holds ${up.length} values for shape [${upShape}]`);
+  if (downShape[0] !== upShape[1]) throw unreadable(`LoRA layer '${prefix}' has down rank ${downShape[0]} but up rank ${upShape[1]}`);
+  if (typeof alpha !== 'number' || !(alpha > 0) || !Number.isFinite(alpha)) throw unreadable(`LoRA layer '${prefix}' alpha ${String(alpha)} is not positive`);
+  return { prefix, down, downShape: [downShape[0], downShape[1]], up, upShape: [upShape[0], upShape[1]], alpha };
+}
+
+function readLora(raw: unknown): ConceptLora | null {
+  if (raw === null) return null;
+  const layers = (raw as Raw | undefined)?.layers;
+  if (!Array.isArray(layers) || layers.length === 0) throw unreadable('its LoRA has no layers');
+  const read = layers.map(readLoraLayer);
+  const prefixes = new Set(read.map((l) => l.prefix));
+  if (prefixes.size !== read.length) throw unreadable('its LoRA adapts a layer twice');
+  return { layers: read };
+}
+
+/**
+ * A concept from anything read back from storage. Version 1 is the first format; when the format
+ * changes, older versions are upgraded here, one `case` each, so stored concepts keep loading.
+ */
+export function restoreConcept(raw: unknown): Concept {
+  if (typeof raw !== 'object' || raw === null) throw unreadable('it is not an object');
+  const r = raw as Raw;
+  switch (r.version) {
+    case 1: {
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, photos, fileName, runId } = r;
+      if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
+      if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
+      if (typeof classWord !== 'string') throw unreadable('its class word is missing');
+      if (!CONCEPT_KINDS.includes(kind as ConceptKind)) throw unreadable(`kind ${JSON.stringify(kind)} is unknown`);
+      if (origin !== 'trained' && origin !== 'imported') throw unreadable(`origin ${JSON.stringify(origin)} is unknown`);
+      if (typeof baseModel !== 'string') throw unreadable('its base model is missing');
+      if (typeof created !== 'number' || !Number.isFinite(created)) throw unreadable('its creation date is missing');
+      if (steps !== null && !isCount(steps)) throw unreadable(`steps ${String(steps)} is not a count`);
+      if (typeof loraStrength !== 'number' || !Number.isFinite(loraStrength)) throw unreadable(`LoRA strength ${String(loraStrength)} is not a number`);
+      if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
+      if (fileName !== undefined && typeof fileName !== 'string') throw unreadable('its file name is not text');
+      if (runId !== undefined && typeof runId !== 'string') throw unreadable('its training run id is not text');
+      const embedding = readEmbedding(r.embedding ?? null);
+      const lora = readLora(r.lora ?? null);
+      if (embedding === null && lora === null) throw unreadable('it holds neither an embedding nor a LoRA');
+      const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
+      if (fileName !== undefined) concept.fileName = fileName;
+      if (runId !== undefined) concept.runId = runId;
+      return concept;
+    }
+    default:
+      throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
+  }
+}
+
+/** The record to store; a concept that could not be read back is refused here with a TypeError (a programming error). */
+export function storedConcept(c: Concept): StoredConcept {
+  const record = { version: CONCEPT_VERSION, ...c } as StoredConcept;
+  try {
+    return { version: CONCEPT_VERSION, ...restoreConcept(record) };
+  } catch (error) {
+    throw new TypeError(`concept '${c?.token}' cannot be saved: ${(error as Error).message}`);
+  }
+}
+
+export function conceptBytes(c: Concept): number {
+  const weights = (c.embedding?.vectors.byteLength ?? 0) + (c.lora?.layers ?? []).reduce((sum, l) => sum + l.down.byteLength + l.up.byteLength, 0);
+  return weights + c.photos.reduce((sum, p) => sum + p.size, 0);
+}
+
+export function summarizeConcept(c: Concept): ConceptSummary {
+  const s: ConceptSummary = {
+    id: c.id,
+    token: c.token,
+    classWord: c.classWord,
+    kind: c.kind,
+    origin: c.origin,
+    baseModel: c.baseModel,
+    created: c.created,
+    steps: c.steps,
+    loraStrength: c.loraStrength,
+    embeddingVectors: c.embedding?.nVectors ?? 0,
+    loraLayers: c.lora?.layers.length ?? 0,
+    photoCount: c.photos.length,
+    cover: c.photos[0] ?? null,
+    bytes: conceptBytes(c),
+  };
+  if (c.fileName !== undefined) s.fileName = c.fileName;
+  if (c.runId !== undefined) s.runId = c.runId;
+  return s;
+}
+
+/** A stored summary, or null when it does not look like one (the full record is read instead). */
+export function readSummary(raw: unknown, id: string): ConceptSummary | null {
+  const s = raw as (ConceptSummary & { version?: unknown }) | undefined;
+  const ok =
+    typeof s === 'object' && s !== null && s.version === CONCEPT_VERSION && s.id === id &&
+    typeof s.token === 'string' && s.token.trim() !== '' && typeof s.created === 'number' &&
+    CONCEPT_KINDS.includes(s.kind) && (s.origin === 'trained' || s.origin === 'imported') &&
+    typeof s.classWord === 'string' && typeof s.baseModel === 'string' && typeof s.loraStrength === 'number' &&
+    isCount(s.embeddingVectors) && isCount(s.loraLayers) && isCount(s.photoCount) && isCount(s.bytes) &&
+    (s.cover === null || s.cover instanceof Blob);
+  if (!ok) return null;
+  const { version: _, ...summary } = s;
+  return summary;
+}
