@@ -57,7 +57,6 @@ function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string |
 }
 
 export function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
-  const strip = <TrainingPreviews />;
   switch (training.state) {
     case 'idle':
       return null;
@@ -73,7 +72,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
               {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
             </p>
           )}
-          {strip}
+          <TrainingPreviews />
         </div>
       );
     }
@@ -95,7 +94,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
           </p>
           <ResumeOrDiscard run={training.run} modelId={modelId} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
-          {strip}
+          <TrainingPreviews />
         </div>
       );
     case 'done':
@@ -113,7 +112,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
             </button>
           </div>
           <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
-          {strip}
+          <TrainingPreviews />
         </div>
       );
     case 'failed':
