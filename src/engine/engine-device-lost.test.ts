@@ -26,10 +26,10 @@ describe('Engine: the GPU lost mid-training', () => {
 
     await loadTinyModel(engine);
     const steps: number[] = [];
-    const resumed = await engine.train({ runId: 'lost', options, images, resume: true }, jobContext((p) => steps.push(p.training!.step)));
+    const resumed = await engine.train({ runId: 'lost', options, images, resume: true, preview: null }, jobContext((p) => steps.push(p.training!.step)));
     expect(steps).toEqual([2, 3, 4]);
 
-    const straight = await engine.train({ runId: 'straight', options, images }, jobContext());
+    const straight = await engine.train({ runId: 'straight', options, images, preview: null }, jobContext());
     expect(resumed.loss).toBe(straight.loss);
     const a = (await store.get('lost'))!.tensors;
     const b = (await store.get('straight'))!.tensors;

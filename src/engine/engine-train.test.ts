@@ -37,13 +37,34 @@ describe('Engine training job', () => {
     expect((await store.get('run-1'))?.step).toBe(2);
 
     const rest: Progress[] = [];
-    const done = await engine.train({ runId: 'run-1', options, images, resume: true }, jobContext((p) => rest.push(p)));
+    const done = await engine.train({ runId: 'run-1', options, images, resume: true, preview: null }, jobContext((p) => rest.push(p)));
     expect(done).toMatchObject({ outcome: 'done', step: 4 });
     expect(rest.map((p) => p.training!.step)).toEqual([3, 4]);
     expect(rest[1].label).toMatch(/^Step 4\/4, loss \d/);
     expect(Number.isFinite(done.loss)).toBe(true);
     expect((await store.get('run-1'))?.step).toBe(4);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('answers a finished run with its concept (as runConcept gives it), on the studio policy; resuming it answers at once', async () => {
+    const checkpointSteps: (number | null)[] = [];
+    const samples: number[] = [];
+    const result = await engine.train(
+      { runId: 'run-3', options: { ...options, steps: 2 }, images, checkpointEvery: 1 },
+      jobContext((p) => (p.sample ? samples.push(p.sample.step) : checkpointSteps.push(p.training!.checkpointStep))),
+    );
+    expect(result).toMatchObject({ outcome: 'done', step: 2 });
+    const concept = result.outcome === 'done' ? result.concept : null;
+    expect(concept).toEqual(await engine.runConcept({ runId: 'run-3' }));
+    expect(checkpointSteps).toEqual([null, 1]);
+    expect(samples).toEqual([2]); // the studio's preview at the end
+    expect((await store.get('run-3'))!.config.gradientCheckpointing).toBe(true);
+
+    const progress: Progress[] = [];
+    const again = await engine.train({ runId: 'run-3', options, images, resume: true }, jobContext((p) => progress.push(p)));
+    expect(again).toMatchObject({ outcome: 'done', step: 2 });
+    expect(again.outcome === 'done' && again.concept).toEqual(concept);
+    expect(progress).toEqual([]);
   });
 
   it('exports the trained concept as files other tools read', async () => {

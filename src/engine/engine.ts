@@ -20,7 +20,7 @@ import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
 import { importPersonalization } from '../train/formats/import';
-import { Trainer } from '../train/trainer';
+import { runTrainingJob } from './training-job';
 
 interface LoadedModel {
   sd: StableDiffusionModel;
@@ -168,59 +168,21 @@ export class Engine implements JobHandlers {
   }
 
   /**
-   * Trains a concept: checkpoints every `checkpointEvery` steps and at the end or on pause, so a
-   * closed tab or a lost device resumes from the last checkpoint (`resume: true`).
+   * Trains a concept (`training-job.ts`): checkpoints on the studio's cadence, at the end and on
+   * pause, so a closed tab or a lost device resumes from the last checkpoint (`resume: true`).
    */
   train(request: TrainRequest, ctx: JobContext): Promise<ResultOf<'train'>> {
     return this.enqueue(async () => {
       const model = this.requireModel();
       const { runId } = request;
       this.pauses.delete(runId);
-      let trainer: Trainer;
-      try {
-        if (request.resume) {
-          const checkpoint = await this.checkpoints.get(runId);
-          if (!checkpoint) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
-          trainer = Trainer.resume(model.sd, checkpoint, request.images);
-        } else {
-          trainer = Trainer.create(model.sd, request.options, request.images);
-        }
-      } catch (error) {
-        if (error instanceof StudioError) throw error;
-        throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
-      }
-      const every = request.checkpointEvery ?? 50;
-      const { preview } = request;
-      if (preview && !(Number.isInteger(preview.every) && preview.every >= 1)) throw new StudioError('InvalidRequest', `preview.every = ${preview.every} must be a positive integer.`);
-      const save = async () => this.checkpoints.put(runId, await trainer.checkpoint());
-      try {
-        while (!trainer.done) {
-          if (ctx.signal.aborted) throw cancelled();
-          if (this.pauses.delete(runId)) {
-            await save();
-            return { outcome: 'paused' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
-          }
-          const { step, loss } = await trainer.step();
-          const progress = trainer.progress();
-          const etaSeconds = progress.stepsPerSecond > 0 ? (progress.steps - step) / progress.stepsPerSecond : null;
-          const training = { ...progress, etaSeconds, gpuBytes: this.memory().bytesInUse };
-          ctx.progress({ label: `Step ${step}/${progress.steps}, loss ${loss.toFixed(4)}`, fraction: step / progress.steps, training });
-          if (step % every === 0) await save();
-          if (preview && (step % preview.every === 0 || trainer.done)) {
-            const image = await trainer.sample(preview, ctx.signal);
-            ctx.progress({ label: `Preview at step ${step}`, fraction: step / progress.steps, training, sample: { step, prompt: preview.prompt ?? trainer.samplePrompt, image } });
-          }
-        }
-        await save();
-        return { outcome: 'done' as const, step: trainer.stepsDone, loss: trainer.progress().loss };
-      } catch (error) {
-        if (this.model !== model && !ctx.signal.aborted) {
-          throw new StudioError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');
-        }
-        throw error;
-      } finally {
-        trainer.dispose();
-      }
+      return runTrainingJob(request, ctx, {
+        model: model.sd,
+        checkpoints: this.checkpoints,
+        pauseRequested: () => this.pauses.delete(runId),
+        gpuBytes: () => this.memory().bytesInUse,
+        modelLost: () => this.model !== model,
+      });
     }, ctx.signal);
   }
 

@@ -11,7 +11,8 @@ import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
 import type { TrainerOptions } from '../train/config';
-import type { SampleOptions, TrainingProgress } from '../train/trainer';
+import type { SampleOptions, TrainingPreview } from '../train/previews';
+import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
 
@@ -27,25 +28,33 @@ export interface TrainingPreviewOptions extends SampleOptions {
   every: number;
 }
 
+/**
+ * A training run. Options left out take the studio's training policy (`training-policy.ts`):
+ * activation checkpointing on, a checkpoint every tenth of the run (5 to 25 steps), about 8
+ * previews and one at the end.
+ */
 export interface TrainRequest {
   /** Names the run; its checkpoints are stored under it. */
   runId: string;
   options: TrainerOptions;
   /** Training photos, [N, 3, resolution, resolution] NCHW in [-1, 1] (resized in the page). */
   images: Float32Array;
-  /** Go on from the run's last checkpoint instead of starting over. */
+  /** Go on from the run's last checkpoint instead of starting over (a finished run answers at once). */
   resume?: boolean;
-  /** Steps between checkpoints (default 50). */
+  /** Steps between checkpoints; default the studio's. */
   checkpointEvery?: number;
-  /** Preview images during training; none when left out. */
-  preview?: TrainingPreviewOptions;
+  /** Preview images during training; default the studio's, none with null. */
+  preview?: TrainingPreviewOptions | null;
 }
 
-export interface TrainResult {
-  outcome: 'done' | 'paused';
+/** Where a run stopped. */
+export interface TrainedSoFar {
   step: number;
   loss: number;
 }
+
+/** A paused run, or a finished one with its concept (what `runConcept` would give). */
+export type TrainResult = (TrainedSoFar & { outcome: 'paused' }) | (TrainedSoFar & { outcome: 'done'; concept: ConceptData });
 
 /** Where a model comes from. Files are structured-clonable, so a picked folder crosses as is. */
 export type ModelSpec =
@@ -124,14 +133,12 @@ export interface TrainingReport extends TrainingProgress {
   etaSeconds: number | null;
   /** GPU bytes in live buffers after the step. */
   gpuBytes: number;
+  /** The step of the run's last stored checkpoint (null before the first). */
+  checkpointStep: number | null;
 }
 
 /** A training preview image. */
-export interface TrainingSample {
-  step: number;
-  prompt: string;
-  image: RgbaImage;
-}
+export type TrainingSample = TrainingPreview;
 
 export interface EngineMemory {
   /** Bytes in live GPU buffers. */

@@ -1,16 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '../gpu/tf';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { vaeEncode } from '../model/vae';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
-import { randomNormal } from '../common/random';
+import { randomNormal, SeededRng } from '../common/random';
 import { StudioError } from '../common/errors';
 import { restoreCheckpoint, type Checkpoint } from './checkpoint';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore } from './checkpoint-store';
 import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
 import { resolveTrainerConfig, type TrainerOptions } from './config';
-import { Trainer, TrainingRng } from './trainer';
+import type { TrainingPreview } from './previews';
+import { Trainer } from './trainer';
 
 const FIXTURE = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
 /** 64 px images: 8×8 latents (the fixture VAE downsamples 8×), 1×1 at the UNet's deepest level. */
@@ -35,66 +37,6 @@ const options = (o: Partial<TrainerOptions> = {}): TrainerOptions => ({
   seed: 42,
   ...o,
 });
-
-/**
- * Just enough of IndexedDB for `IndexedDbCheckpointStore` (Node has none): out-of-line keys,
- * structured clones, a transaction that commits after its requests, or aborts with a
- * QuotaExceededError when the stored values would pass `quotaBytes` (counted as JSON length).
- */
-function fakeIndexedDb(quotaBytes = Infinity): IDBFactory {
-  const stores = new Map<string, Map<string, unknown>>();
-  const later = (f: () => void) => setTimeout(f, 0);
-  const size = (v: unknown) => JSON.stringify(v, (_, x) => (x instanceof Float32Array ? Array.from(x) : x)).length;
-  const used = () => [...stores.values()].flatMap((m) => [...m.values()]).reduce((a: number, v) => a + size(v), 0);
-  const db = {
-    objectStoreNames: { contains: (n: string) => stores.has(n) },
-    createObjectStore: (n: string) => stores.set(n, new Map()),
-    close: () => {},
-    transaction() {
-      const writes: (() => void)[] = [];
-      let pending = 0;
-      const request = (f: () => unknown) => {
-        const r = { result: undefined as unknown, onsuccess: null as null | (() => void), onerror: null };
-        later(() => ((r.result = f()), r.onsuccess?.()));
-        return r;
-      };
-      const tx = {
-        error: null as DOMException | null,
-        oncomplete: null as null | (() => void),
-        onerror: null as null | (() => void),
-        onabort: null as null | (() => void),
-        objectStore: (n: string) => {
-          const m = stores.get(n)!;
-          return {
-            put: (v: unknown, k: string) => ((pending += size(v)), writes.push(() => m.set(k, structuredClone(v)))),
-            delete: (k: string) => writes.push(() => m.delete(k)),
-            get: (k: string) => request(() => structuredClone(m.get(k))),
-            getAll: () => request(() => [...m.values()].map((v) => structuredClone(v))),
-          };
-        },
-      };
-      later(() =>
-        later(() => {
-          if (used() + pending > quotaBytes) {
-            tx.error = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-            tx.onabort?.();
-          } else {
-            writes.forEach((w) => w());
-            tx.oncomplete?.();
-          }
-        }),
-      );
-      return tx;
-    },
-  };
-  return {
-    open() {
-      const r = { result: db, onupgradeneeded: null as null | (() => void), onsuccess: null as null | (() => void), onerror: null };
-      later(() => (r.onupgradeneeded?.(), r.onsuccess?.()));
-      return r;
-    },
-  } as unknown as IDBFactory;
-}
 
 async function trainable(t: Trainer): Promise<Float32Array[]> {
   return (await t.checkpoint()).tensors.map((s) => s.data);
@@ -128,10 +70,10 @@ describe('config and rng', () => {
   });
 
   it('draws the same numbers as the studio rng and resumes from its state', () => {
-    const a = new TrainingRng(7);
+    const a = new SeededRng(7);
     const first = a.normals(5);
     expect(first).toEqual(randomNormal(5, 7));
-    const b = new TrainingRng(a.state);
+    const b = new SeededRng(a.state);
     expect(b.next()).toBe(a.next());
   });
 });
@@ -160,15 +102,22 @@ describe('checkpoint store', () => {
   });
 
   it('IndexedDB adapter: round-trips, lists, deletes; a full disk is a named quota error', async () => {
-    const store = new IndexedDbCheckpointStore(fakeIndexedDb());
+    const store = new IndexedDbCheckpointStore(new IDBFactory());
     await store.put('a', checkpoint());
     await store.put('b', { ...checkpoint(), created: 500 });
     expect(await store.get('a')).toEqual(checkpoint());
     expect((await store.list()).map((s) => s.id)).toEqual(['b', 'a']);
     await store.delete('b');
     expect(await store.get('b')).toBeNull();
-    const full = new IndexedDbCheckpointStore(fakeIndexedDb(100));
-    await expect(full.put('a', checkpoint())).rejects.toMatchObject({ name: 'StorageQuotaExceeded' });
+    const full = new IndexedDbCheckpointStore(new IDBFactory());
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    try {
+      await expect(full.put('a', checkpoint())).rejects.toMatchObject({ name: 'StorageQuotaExceeded' });
+    } finally {
+      put.mockRestore();
+    }
   });
 
   it('restores plain arrays and rejects unknown versions and broken records by name', () => {
@@ -264,6 +213,27 @@ describe('Trainer on the tiny model', () => {
     expect(losses).toEqual(expected);
     expect(resumedTensors.length).toBe(expectedTensors.length);
     resumedTensors.forEach((t, i) => expect(t).toEqual(expectedTensors[i]));
+    await expectFrozen();
+  });
+
+  it('run hooks: checkpoints on their cadence, on pause and at the end; previews on theirs and at the end', async () => {
+    const trainer = Trainer.create(model, options({ steps: 5 }), images);
+    const saved: number[] = [];
+    const previews: { step: number; prompt: string; width: number }[] = [];
+    const hooks = {
+      checkpoints: { every: 2, save: (c: Checkpoint) => void saved.push(c.step) },
+      previews: { every: 3, options: { steps: 1 }, show: (p: TrainingPreview) => void previews.push({ step: p.step, prompt: p.prompt, width: p.image.width }) },
+    };
+    expect(await trainer.run({ ...hooks, shouldPause: () => trainer.stepsDone === 3 })).toBe('paused');
+    expect(saved).toEqual([2, 3]);
+    expect(previews.map((p) => p.step)).toEqual([3]);
+    expect(await trainer.run(hooks)).toBe('done');
+    trainer.dispose();
+    expect(saved).toEqual([2, 3, 4, 5]);
+    expect(previews).toEqual([
+      { step: 3, prompt: 'a photo of a <my-cat>', width: RES },
+      { step: 5, prompt: 'a photo of a <my-cat>', width: RES },
+    ]);
     await expectFrozen();
   });
 

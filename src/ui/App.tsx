@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { GpuPanel } from './GpuPanel';
-import { restoreSession } from './library';
+import { restoreSession } from './training-actions';
 import { GenerateSection } from './sections/GenerateSection';
 import { LibrarySection } from './sections/LibrarySection';
 import { ModelsSection } from './sections/ModelsSection';

@@ -21,8 +21,8 @@ import type {
   TextToImageOptions,
   TextToImageResult,
   TrainerOptions,
+  TrainedSoFar,
   TrainingSample,
-  TrainResult,
 } from '../engine/protocol';
 
 export const SECTIONS = ['library', 'new-concept', 'generate', 'gallery', 'models'] as const;
@@ -49,8 +49,8 @@ export type GenerationStatus =
 export type TrainingStatus =
   | { state: 'idle' }
   | { state: 'running'; run: TrainingRun; progress: Progress | null }
-  | { state: 'paused'; run: TrainingRun; result: TrainResult }
-  | { state: 'done'; run: TrainingRun; result: TrainResult; /** Where it was saved in the library. */ conceptId: string }
+  | { state: 'paused'; run: TrainingRun; result: TrainedSoFar }
+  | { state: 'done'; run: TrainingRun; result: TrainedSoFar; /** Where it was saved in the library. */ conceptId: string }
   | { state: 'failed'; run: TrainingRun | null; error: SerializedError }
   /** A run found on start-up that stopped before its end (tab closed, GPU lost): resumable. */
   | { state: 'interrupted'; run: TrainingRun };

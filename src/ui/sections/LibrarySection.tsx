@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
-import { deleteConcept, downloadConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
+import { downloadConcept } from '../downloads';
+import { deleteConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
 

@@ -1,0 +1,91 @@
+/**
+ * The engine's training job: the trainer's loop (`Trainer.run`) with what only the engine knows
+ * added: the studio's policy for what the request leaves out, the checkpoint store, the ETA and
+ * GPU bytes in progress, and a lost device named as such. A finished run answers with its concept.
+ */
+import { StudioError } from '../common/errors';
+import type { StableDiffusionModel } from '../model/load';
+import { CancelledError } from '../model/pipeline';
+import type { Checkpoint } from '../train/checkpoint';
+import type { CheckpointStore } from '../train/checkpoint-store';
+import { Trainer, type TrainingProgress } from '../train/trainer';
+import { conceptFromCheckpoint } from './concept-files';
+import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
+import { studioTrainerOptions, trainingCadence } from './training-policy';
+
+/** What the job needs of the engine. */
+export interface TrainingJobDeps {
+  model: StableDiffusionModel;
+  checkpoints: CheckpointStore;
+  /** True when the page asked this run to pause (the ask is used up). */
+  pauseRequested: () => boolean;
+  /** GPU bytes in live buffers now. */
+  gpuBytes: () => number;
+  /** True once the model is gone with its device. */
+  modelLost: () => boolean;
+}
+
+/** A done run's answer, from its last checkpoint. */
+function finished(checkpoint: Checkpoint, runId: string, loss: number): TrainResult {
+  return { outcome: 'done', step: checkpoint.step, loss, concept: conceptFromCheckpoint(checkpoint, runId) };
+}
+
+function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: StableDiffusionModel): Trainer {
+  try {
+    return stored ? Trainer.resume(model, stored, request.images) : Trainer.create(model, studioTrainerOptions(request.options), request.images);
+  } catch (error) {
+    if (error instanceof StudioError) throw error;
+    throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
+  }
+}
+
+export async function runTrainingJob(request: TrainRequest, ctx: JobContext, deps: TrainingJobDeps): Promise<TrainResult> {
+  const { runId } = request;
+  const stored = request.resume ? await deps.checkpoints.get(runId) : null;
+  if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
+  if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
+  const trainer = startTrainer(request, stored, deps.model);
+  try {
+    const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);
+    let last = stored;
+    let report: TrainingReport | null = null;
+    const toReport = (p: TrainingProgress): TrainingReport => ({
+      ...p,
+      etaSeconds: p.stepsPerSecond > 0 ? (p.steps - p.step) / p.stepsPerSecond : null,
+      gpuBytes: deps.gpuBytes(),
+      checkpointStep: last?.step ?? null,
+    });
+    const outcome = await trainer.run({
+      signal: ctx.signal,
+      shouldPause: deps.pauseRequested,
+      onProgress: (p) => {
+        report = toReport(p);
+        ctx.progress({ label: `Step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`, fraction: p.step / p.steps, training: report });
+      },
+      checkpoints: {
+        every: checkpointEvery,
+        save: async (checkpoint) => {
+          await deps.checkpoints.put(runId, checkpoint);
+          last = checkpoint;
+        },
+      },
+      previews: preview
+        ? {
+            every: preview.every,
+            options: preview,
+            show: (sample) => ctx.progress({ label: `Preview at step ${sample.step}`, fraction: sample.step / trainer.config.steps, training: report ?? undefined, sample }),
+          }
+        : undefined,
+    });
+    if (outcome === 'aborted') throw new CancelledError();
+    const { loss } = trainer.progress();
+    return outcome === 'paused' ? { outcome, step: trainer.stepsDone, loss } : finished(last!, runId, loss);
+  } catch (error) {
+    if (deps.modelLost() && !ctx.signal.aborted) {
+      throw new StudioError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');
+    }
+    throw error;
+  } finally {
+    trainer.dispose();
+  }
+}

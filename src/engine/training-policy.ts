@@ -1,0 +1,41 @@
+/**
+ * The studio's training policy, the one place it is chosen: what a run does when its request
+ * leaves a setting out. Activation checkpointing on (the trainer's own default is off); a
+ * checkpoint every tenth of the run, 5 to 25 steps apart; previews about 8 times a run (at
+ * least 10 steps apart) and at the end, 15 DDIM steps from seed 0, at the training resolution.
+ */
+import { StudioError } from '../common/errors';
+import type { TrainerOptions } from '../train/config';
+import type { TrainingPreviewOptions, TrainRequest } from './protocol';
+
+/** The request's options with the studio's defaults for what they leave out. */
+export function studioTrainerOptions(options: TrainerOptions): TrainerOptions {
+  return { ...options, gradientCheckpointing: options.gradientCheckpointing ?? true };
+}
+
+/** Steps between checkpoints: a tenth of the run, 5 to 25. */
+export function checkpointCadence(steps: number): number {
+  return Math.min(25, Math.max(5, Math.ceil(steps / 10)));
+}
+
+/** About 8 previews a run, 10 steps apart at the least. */
+export function previewCadence(steps: number): TrainingPreviewOptions {
+  return { every: Math.max(10, Math.ceil(steps / 8)), steps: 15, seed: 0 };
+}
+
+export interface TrainingCadence {
+  checkpointEvery: number;
+  preview: TrainingPreviewOptions | null;
+}
+
+/** The request's cadences, or the studio's for a run of `steps` steps; a bad one is an InvalidRequest. */
+export function trainingCadence(request: Pick<TrainRequest, 'checkpointEvery' | 'preview'>, steps: number): TrainingCadence {
+  const checkpointEvery = request.checkpointEvery ?? checkpointCadence(steps);
+  const preview = request.preview === undefined ? previewCadence(steps) : request.preview;
+  const positive = (what: string, n: number) => {
+    if (!(Number.isInteger(n) && n >= 1)) throw new StudioError('InvalidRequest', `${what} = ${n} must be a positive integer.`);
+  };
+  positive('checkpointEvery', checkpointEvery);
+  if (preview) positive('preview.every', preview.every);
+  return { checkpointEvery, preview };
+}

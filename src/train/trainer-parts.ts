@@ -1,0 +1,106 @@
+/**
+ * What a trainer is made of, built from its config (a fresh run) or its checkpoint (a resumed
+ * one): the cached latents, the tokenizer with the concept's tokens, the trainable tensors
+ * (TI vectors, LoRA), their optimizers and the seeded generator.
+ */
+import type * as tf from '../gpu/tf';
+import { SeededRng } from '../common/random';
+import { AdamW } from '../kernels/adamw';
+import type { StableDiffusionModel } from '../model/load';
+import { DdpmScheduler } from '../model/schedulers';
+import { ClipTokenizer } from '../model/tokenizer';
+import { vaeEncode, type Posterior } from '../model/vae';
+import { disposeLatents, encodeImages, type CachedLatent } from './batch';
+import type { Checkpoint } from './checkpoint';
+import type { TrainerConfig } from './config';
+import { Lora, type LoraValue } from './lora';
+import { TextualInversion } from './textual-inversion';
+
+/** The checkpoint key of the TI vectors. */
+export const TI_KEY = 'ti.vectors';
+
+export interface TrainerDeps {
+  /** The VAE encoder (default `vaeEncode` on the model's VAE); a seam for tests. */
+  encode?: (image: tf.Tensor4D) => Posterior;
+}
+
+export interface TrainerParts {
+  model: StableDiffusionModel;
+  config: TrainerConfig;
+  scheduler: DdpmScheduler;
+  tokenizer: ClipTokenizer;
+  latents: CachedLatent[];
+  rng: SeededRng;
+  ti: TextualInversion | null;
+  lora: Lora | null;
+  tiOptimizer: AdamW | null;
+  loraOptimizer: AdamW | null;
+}
+
+/** The generator's first state: `seed` mixed, so its draws differ from LoRA's init (which uses `seed`). */
+function trainingSeed(seed: number): number {
+  return (seed ^ 0x9e3779b9) >>> 0;
+}
+
+/**
+ * Step 0 and the trainable state. With `from`, its tensor values and generator state (the
+ * optimizer moments are the trainer's to restore); on failure everything made is freed.
+ */
+export function buildTrainerParts(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): TrainerParts {
+  const { method } = config;
+  const encode = deps.encode ?? ((image: tf.Tensor4D) => vaeEncode(model.vae.weights, model.vae.config, image));
+  const latents = encodeImages(images, config.resolution, encode);
+  const owned: { dispose(): void }[] = [{ dispose: () => disposeLatents(latents) }];
+  try {
+    const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
+    const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
+    const stored = new Map((from?.tensors ?? []).map((t) => [t.key, t]));
+    let ti: TextualInversion | null = null;
+    let lora: Lora | null = null;
+    if (method !== 'lora') {
+      const tokenIds = tokenizer.addConcept(config.token, config.numVectors);
+      const values = stored.get(TI_KEY)?.data;
+      const initIds = tokenizer.tokenize(config.classWord);
+      ti = TextualInversion.create(model.text.weights, { numVectors: config.numVectors, tokenIds, initIds, values });
+      owned.push(ti);
+    }
+    if (method !== 'ti') {
+      const scale = config.alpha / config.rank;
+      lora = from
+        ? Lora.fromValues(model.unet.weights, new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY)), scale)
+        : Lora.create(model.unet.weights, model.unet.config, { rank: config.rank, alpha: config.alpha, targets: config.targets, seed: config.seed });
+      owned.push(lora);
+    }
+    const adamw = (variables: tf.Variable[]) => {
+      const o = new AdamW(variables, { weightDecay: config.weightDecay });
+      owned.push(o);
+      return o;
+    };
+    const tiOptimizer = ti ? adamw([ti.vectors]) : null;
+    const loraOptimizer = lora ? adamw(lora.variables()) : null;
+    const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
+    return { model, config, scheduler, tokenizer, latents, rng, ti, lora, tiOptimizer, loraOptimizer };
+  } catch (error) {
+    owned.reverse().forEach((o) => o.dispose());
+    throw error;
+  }
+}
+
+/** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRA. */
+export function disposeTrainerParts(parts: TrainerParts): void {
+  parts.tiOptimizer?.dispose();
+  parts.loraOptimizer?.dispose();
+  parts.ti?.dispose();
+  parts.lora?.dispose();
+  disposeLatents(parts.latents);
+}
+
+/** Trainable tensors: TI vectors first, then LoRA down/up per layer. */
+export function trainableVariables(parts: TrainerParts): tf.Variable[] {
+  return [...(parts.ti ? [parts.ti.vectors] : []), ...(parts.lora?.variables() ?? [])];
+}
+
+/** Trainable keys in variable order. */
+export function trainableKeys(parts: TrainerParts): string[] {
+  return [...(parts.ti ? [TI_KEY] : []), ...(parts.lora?.keys() ?? [])];
+}

@@ -1,0 +1,120 @@
+/** The New concept form: what to learn and how (defaults and bounds from `train/config.ts`), and the Train, Pause and Cancel buttons. */
+import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
+import { updateDraft } from '../store';
+import { cancelTraining, pauseTraining, train } from '../training-actions';
+
+const METHODS: [TrainerOptions['method'], string][] = [
+  ['both', 'Token + LoRA (best identity)'],
+  ['ti', 'Textual Inversion (a few KB)'],
+  ['lora', 'LoRA only'],
+];
+
+const TARGETS: [LoraTarget, string][] = [
+  ['to_k', 'keys'],
+  ['to_v', 'values'],
+  ['to_q', 'queries'],
+  ['to_out.0', 'output'],
+];
+
+type SetOption = <K extends keyof TrainerOptions>(key: K, value: TrainerOptions[K]) => void;
+
+/** The settings most runs leave alone; defaults as diffusers' and AUTOMATIC1111's trainers use them. */
+function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: SetOption }) {
+  const targets = o.targets ?? D.targets;
+  const number = (key: keyof TrainerOptions, label: string, fallback: number, props: { min?: number; max?: number; step?: number } = {}) => (
+    <label>
+      {label}
+      <input name={key} type="number" {...props} value={(o[key] as number | undefined) ?? fallback} onChange={(e) => set(key, Number(e.target.value) as never)} />
+    </label>
+  );
+  return (
+    <details>
+      <summary>Advanced settings</summary>
+      <div className="row">
+        {o.method !== 'lora' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
+        {o.method !== 'lora' && number('tiLearningRate', 'Token learning rate', D.tiLearningRate, { min: 0, step: 1e-4 })}
+        {o.method !== 'ti' && number('rank', 'LoRA rank', D.rank, { min: 1, max: TRAINER_LIMITS.maxRank })}
+        {o.method !== 'ti' && number('alpha', 'LoRA alpha', o.rank ?? D.rank, { min: 0.5, step: 0.5 })}
+        {o.method !== 'ti' && number('loraLearningRate', 'LoRA learning rate', D.loraLearningRate, { min: 0, step: 1e-5 })}
+        {number('warmupSteps', 'Warmup steps', D.warmupSteps, { min: 0 })}
+        {number('seed', 'Seed', D.seed, { min: 0 })}
+      </div>
+      {o.method !== 'ti' && (
+        <fieldset className="row">
+          <legend>LoRA on cross-attention</legend>
+          {TARGETS.map(([target, label]) => (
+            <label key={target} className="check">
+              <input
+                type="checkbox"
+                checked={targets.includes(target)}
+                onChange={(e) => set('targets', e.target.checked ? [...targets, target] : targets.filter((t) => t !== target))}
+              />
+              {label} ({target})
+            </label>
+          ))}
+        </fieldset>
+      )}
+    </details>
+  );
+}
+
+export function ConceptForm({ options: o, ready, running }: { options: TrainerOptions; ready: boolean; running: boolean }) {
+  const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
+  return (
+    <div className="card generate-form">
+      <div className="row">
+        <label>
+          Token
+          <input name="token" value={o.token} onChange={(e) => set('token', e.target.value.trim())} />
+        </label>
+        <label>
+          What it is
+          <input name="classWord" placeholder="dog, teddy bear, watercolor" value={o.classWord} onChange={(e) => set('classWord', e.target.value)} />
+        </label>
+        <label>
+          Kind
+          <select name="kind" value={o.kind ?? D.kind} onChange={(e) => set('kind', e.target.value as TrainerOptions['kind'])}>
+            <option value="object">Object or pet</option>
+            <option value="style">Style</option>
+          </select>
+        </label>
+      </div>
+      <div className="row">
+        <label>
+          Method
+          <select name="method" value={o.method} onChange={(e) => set('method', e.target.value as TrainerOptions['method'])}>
+            {METHODS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Steps
+          <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
+        </label>
+        <label>
+          Resolution
+          <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
+        </label>
+      </div>
+      <AdvancedSettings options={o} set={set} />
+      <div className="row">
+        <button type="button" disabled={!ready} onClick={() => void train()}>
+          Train
+        </button>
+        {running && (
+          <>
+            <button type="button" onClick={() => void pauseTraining()}>
+              Pause
+            </button>
+            <button type="button" onClick={cancelTraining}>
+              Cancel
+            </button>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}

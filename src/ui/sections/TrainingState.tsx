@@ -1,0 +1,127 @@
+/** Where the current training run stands: progress, paused, done, failed or interrupted, and what can be done next. */
+import type { TrainerOptions } from '../../train/config';
+import type { TrainingRun } from '../../library/run-store';
+import { downloadConcept, downloadRun } from '../downloads';
+import { formatBytes } from '../format';
+import { putConceptInPrompt } from '../library';
+import { ProgressBar } from '../Progress';
+import type { TrainingStatus } from '../store';
+import { discardRun, startNewConcept, train } from '../training-actions';
+import { TrainingPreviews } from './TrainingPreviews';
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** Buttons that save a concept (or a paused run's concept so far) as files other tools read. */
+function SaveButtons({ method, save }: { method: TrainerOptions['method']; save: (what: Parameters<typeof downloadConcept>[1]) => void }) {
+  return (
+    <div className="row">
+      {method !== 'lora' && (
+        <button type="button" onClick={() => save({ kind: 'embedding', layout: 'single-key' })}>
+          Save embedding
+        </button>
+      )}
+      {method !== 'ti' && (
+        <>
+          <button type="button" onClick={() => save({ kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
+            Save LoRA (kohya / A1111 / ComfyUI)
+          </button>
+          <button type="button" onClick={() => save({ kind: 'lora', layout: 'peft', dtype: 'F16' })}>
+            Save LoRA (diffusers)
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** A stopped run goes on from its last checkpoint (on the model it trains), or is forgotten. */
+function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string | null }) {
+  return (
+    <div className="row">
+      {run.modelId === modelId ? (
+        <button type="button" onClick={() => void train(run)}>
+          Resume
+        </button>
+      ) : (
+        <p className="muted">Load {run.modelId} in Models to resume.</p>
+      )}
+      <button type="button" onClick={() => void discardRun(run.runId)}>
+        Discard
+      </button>
+    </div>
+  );
+}
+
+export function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
+  switch (training.state) {
+    case 'idle':
+      return null;
+    case 'running': {
+      const t = training.progress?.training;
+      return (
+        <div className="card" data-testid="training">
+          <ProgressBar progress={training.progress} label="Training" />
+          {t && (
+            <p className="muted" data-testid="training-stats">
+              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · learning rate {[t.lr.ti, t.lr.lora].filter((r) => r !== undefined).map((r) => r!.toExponential(1)).join(' / ')} ·{' '}
+              {t.stepsPerSecond.toFixed(2)} steps/s
+              {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
+            </p>
+          )}
+          <TrainingPreviews />
+        </div>
+      );
+    }
+    case 'interrupted':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
+            kept.
+          </p>
+          <ResumeOrDiscard run={training.run} modelId={modelId} />
+        </div>
+      );
+    case 'paused':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
+          </p>
+          <ResumeOrDiscard run={training.run} modelId={modelId} />
+          <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
+          <TrainingPreviews />
+        </div>
+      );
+    case 'done':
+      return (
+        <div className="card" data-testid="training" role="status">
+          <p>
+            Trained at step {training.result.step}, loss {training.result.loss.toFixed(4)}. {training.run.options.token} is in your library.
+          </p>
+          <div className="row">
+            <button type="button" onClick={() => putConceptInPrompt(training.run.options.token)}>
+              Use in a prompt
+            </button>
+            <button type="button" onClick={startNewConcept}>
+              New concept
+            </button>
+          </div>
+          <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
+          <TrainingPreviews />
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="card error" role="alert">
+          <p>{training.error.message}</p>
+          {training.error.hint && <p className="muted">{training.error.hint}</p>}
+          {training.run && <ResumeOrDiscard run={training.run} modelId={modelId} />}
+        </div>
+      );
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The page's training actions. A run is recorded with its photos before it starts and kept until
+ * its concept is safely in the library, so a closed tab or a lost GPU resumes from the engine's
+ * last checkpoint. The photos go only to this tab's engine worker. The engine chooses the
+ * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
+ */
+import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
+import type { Progress } from '../engine/protocol';
+import { finishRun } from './finish-run';
+import { conceptStore, notify, refreshLibrary } from './library';
+import { noticeOf } from './notice';
+import { photosToTensorData } from './photos';
+import { engineClient, refreshMemory, serialize, updateDraft, useStudio, type ConceptDraft } from './store';
+
+const runs = new IndexedDbRunStore();
+
+/** On start-up: the library, and a training run the last visit left unfinished. */
+export async function restoreSession(): Promise<void> {
+  await refreshLibrary();
+  try {
+    const run = await runs.latest();
+    if (run && useStudio.getState().training.state === 'idle') {
+      useStudio.setState({ training: { state: 'interrupted', run }, draft: { photos: asFiles(run.photos), options: run.options } });
+    }
+  } catch (e) {
+    notify(noticeOf(e));
+  }
+}
+
+function asFiles(photos: readonly Blob[]): File[] {
+  return photos.map((p, i) => (p instanceof File ? p : new File([p], `photo-${i + 1}`, { type: p.type })));
+}
+
+function newRun(draft: ConceptDraft, modelId: string): TrainingRun {
+  return { runId: `run-${Date.now()}`, options: draft.options, photos: draft.photos, modelId, state: 'running', step: 0, steps: draft.options.steps, updated: Date.now() };
+}
+
+/**
+ * Shows a run's progress in order; when the engine reports a newer checkpoint, the stored run
+ * takes its step first, so what the page shows is never ahead of what a reload would offer.
+ */
+function runProgress(run: TrainingRun) {
+  let storedStep = run.step;
+  let written: Promise<unknown> = Promise.resolve();
+  return {
+    show(progress: Progress): void {
+      const at = progress.training?.checkpointStep ?? null;
+      if (at !== null && at > storedStep) {
+        storedStep = at;
+        written = runs.update(run.runId, { step: at }).catch(() => undefined);
+      }
+      void written.then(() => {
+        if (progress.sample) useStudio.setState((s) => ({ samples: [...s.samples, progress.sample!] }));
+        useStudio.setState({ training: { state: 'running', run, progress } });
+      });
+    },
+    /** Resolves once every report so far is shown. */
+    shown: () => written.then(() => undefined),
+  };
+}
+
+let training: AbortController | null = null;
+
+/** Trains the draft concept, or goes on with `run` from its last checkpoint. */
+export async function train(resume?: TrainingRun): Promise<void> {
+  const client = engineClient();
+  const { draft, model, library } = useStudio.getState();
+  if (!client || !model) return;
+  if (!resume) {
+    const taken = library.concepts.find((c) => c.token === draft.options.token);
+    if (taken) {
+      useStudio.setState({ training: { state: 'failed', run: null, error: { name: 'InvalidRequest', message: `Your library already has ${taken.token}.`, hint: 'Choose another token, or delete that concept first.' } } });
+      return;
+    }
+  }
+  let run = resume ?? newRun(draft, model.id);
+  if (run.modelId !== model.id) {
+    useStudio.setState({ training: { state: 'failed', run, error: { name: 'InvalidRequest', message: `This run trains ${run.modelId}; ${model.id} is loaded.`, hint: `Load ${run.modelId} in Models to resume it.` } } });
+    return;
+  }
+  const controller = new AbortController();
+  training = controller;
+  run = { ...run, state: 'running', updated: Date.now() };
+  useStudio.setState({ training: { state: 'running', run, progress: null }, ...(!resume && { samples: [] }) });
+  try {
+    await runs.put(run);
+    const images = await photosToTensorData(asFiles(run.photos), run.options.resolution);
+    const progress = runProgress(run);
+    const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined };
+    const result = await client.request('train', request, { signal: controller.signal, onProgress: progress.show });
+    await progress.shown();
+    run = { ...run, step: result.step };
+    if (result.outcome === 'paused') {
+      await runs.update(run.runId, { state: 'paused', step: result.step });
+      useStudio.setState({ training: { state: 'paused', run, result } });
+      return;
+    }
+    const { concept, ...reached } = result;
+    const conceptId = await finishRun(run, concept, { concepts: conceptStore, runs, dropCheckpoints: (runId) => client.request('deleteRun', { runId }) });
+    await refreshLibrary();
+    useStudio.setState({ training: { state: 'done', run, result: reached, conceptId } });
+  } catch (e) {
+    const error = serialize(e);
+    if (error.name === 'Cancelled') {
+      await discardRun(run.runId);
+      useStudio.setState({ training: { state: 'idle' } });
+    } else {
+      await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
+      useStudio.setState({ training: { state: 'failed', run, error } });
+    }
+  } finally {
+    if (training === controller) training = null;
+    await refreshMemory();
+  }
+}
+
+/** Forgets a run: its stored record and the engine's checkpoints. */
+export async function discardRun(runId: string): Promise<void> {
+  await runs.delete(runId).catch(() => undefined);
+  await engineClient()?.request('deleteRun', { runId }).catch(() => undefined);
+  const t = useStudio.getState().training;
+  if (t.state !== 'running' && t.state !== 'idle' && t.run?.runId === runId) useStudio.setState({ training: { state: 'idle' } });
+}
+
+export async function pauseTraining(): Promise<void> {
+  const status = useStudio.getState().training;
+  if (status.state === 'running') await engineClient()?.request('pauseTraining', { runId: status.run.runId });
+}
+
+/** Stops the run and forgets it. */
+export function cancelTraining(): void {
+  training?.abort();
+}
+
+export function startNewConcept(): void {
+  updateDraft({ photos: [] });
+  useStudio.setState({ training: { state: 'idle' }, samples: [] });
+}
