@@ -1,5 +1,7 @@
 /** The New concept form: what to learn and how (defaults and bounds from `train/config.ts`), and the Train, Pause and Cancel buttons. */
 import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
+import type { ConceptKind } from '../../train/templates';
+import { SelectField } from '../SelectField';
 import { updateDraft } from '../store';
 import { cancelTraining, pauseTraining, train } from '../training-actions';
 
@@ -7,6 +9,11 @@ const METHODS: [TrainerOptions['method'], string][] = [
   ['both', 'Token + LoRA (best identity)'],
   ['ti', 'Textual Inversion (a few KB)'],
   ['lora', 'LoRA only'],
+];
+
+const KINDS: [ConceptKind, string][] = [
+  ['object', 'Object or pet'],
+  ['style', 'Style'],
 ];
 
 const TARGETS: [LoraTarget, string][] = [
@@ -71,25 +78,10 @@ export function ConceptForm({ options: o, ready, running }: { options: TrainerOp
           What it is
           <input name="classWord" placeholder="dog, teddy bear, watercolor" value={o.classWord} onChange={(e) => set('classWord', e.target.value)} />
         </label>
-        <label>
-          Kind
-          <select name="kind" value={o.kind ?? D.kind} onChange={(e) => set('kind', e.target.value as TrainerOptions['kind'])}>
-            <option value="object">Object or pet</option>
-            <option value="style">Style</option>
-          </select>
-        </label>
+        <SelectField label="Kind" name="kind" value={o.kind ?? D.kind} choices={KINDS} onChange={(v) => set('kind', v)} />
       </div>
       <div className="row">
-        <label>
-          Method
-          <select name="method" value={o.method} onChange={(e) => set('method', e.target.value as TrainerOptions['method'])}>
-            {METHODS.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={(v) => set('method', v)} />
         <label>
           Steps
           <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />

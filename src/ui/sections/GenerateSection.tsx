@@ -6,12 +6,13 @@ import { ConceptStrength } from '../ConceptStrength';
 import { generateWithConcepts } from '../library';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
+import { SelectField } from '../SelectField';
 import { cancelGeneration, showSection, useStudio } from '../store';
 
-const SAMPLERS = [
+const SAMPLERS: [SamplerName, string][] = [
   ['ddim', 'DDIM'],
   ['euler', 'Euler'],
-] as const;
+];
 
 function SaveLink({ image, name }: { image: RgbaImage; name: string }) {
   const href = useMemo(() => toPngDataUrl(image), [image]);
@@ -112,16 +113,7 @@ export function GenerateSection() {
             Guidance
             <input name="guidance" type="number" min={0} max={30} step={0.5} value={form.guidanceScale} onChange={(e) => set('guidanceScale', Number(e.target.value))} />
           </label>
-          <label>
-            Sampler
-            <select name="sampler" value={form.sampler} onChange={(e) => set('sampler', e.target.value as SamplerName)}>
-              {SAMPLERS.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Sampler" name="sampler" value={form.sampler} choices={SAMPLERS} onChange={(v) => set('sampler', v)} />
           <label>
             Size
             <input name="size" type="number" min={64} max={1024} step={8} value={size} onChange={(e) => set('size', Number(e.target.value))} />

@@ -1,4 +1,5 @@
 /** Where the current training run stands: progress, paused, done, failed or interrupted, and what can be done next. */
+import type { ReactNode } from 'react';
 import type { TrainerOptions } from '../../train/config';
 import type { TrainingRun } from '../../library/run-store';
 import { downloadConcept, downloadRun } from '../downloads';
@@ -56,6 +57,15 @@ function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string |
   );
 }
 
+/** The card a run's state is told in, announced to screen readers as it changes. */
+function StatusCard({ children }: { children: ReactNode }) {
+  return (
+    <div className="card" data-testid="training" role="status">
+      {children}
+    </div>
+  );
+}
+
 export function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
   switch (training.state) {
     case 'idle':
@@ -78,28 +88,28 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
     }
     case 'interrupted':
       return (
-        <div className="card" data-testid="training" role="status">
+        <StatusCard>
           <p>
             Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
             kept.
           </p>
           <ResumeOrDiscard run={training.run} modelId={modelId} />
-        </div>
+        </StatusCard>
       );
     case 'paused':
       return (
-        <div className="card" data-testid="training" role="status">
+        <StatusCard>
           <p>
             Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
           </p>
           <ResumeOrDiscard run={training.run} modelId={modelId} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
           <TrainingPreviews />
-        </div>
+        </StatusCard>
       );
     case 'done':
       return (
-        <div className="card" data-testid="training" role="status">
+        <StatusCard>
           <p>
             Trained at step {training.result.step}, loss {training.result.loss.toFixed(4)}. {training.run.options.token} is in your library.
           </p>
@@ -113,7 +123,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
           </div>
           <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
           <TrainingPreviews />
-        </div>
+        </StatusCard>
       );
     case 'failed':
       return (
