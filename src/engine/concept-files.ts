@@ -8,7 +8,8 @@ import type { Checkpoint } from '../train/checkpoint';
 import { exportEmbedding, fileStem, type EmbeddingLayout } from '../train/formats/embedding';
 import { FormatError } from '../train/formats/errors';
 import type { ImportedPersonalization } from '../train/formats/import';
-import { exportLora, type LoraDtype, type LoraLayerData, type LoraLayout } from '../train/formats/lora-file';
+import { exportLora } from '../train/formats/lora-export';
+import type { LoraDtype, LoraLayerData, LoraLayout } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
 import { LORA_TARGETS } from '../train/config';
 

@@ -8,7 +8,7 @@ import type { UNetConfig } from '../../model/config';
 import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors-reader';
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
-import { looksLikeLora, readLora, type ImportedLora } from './lora-file';
+import { looksLikeLora, readLora, type ImportedLora } from './lora-import';
 
 export type ImportedPersonalization = ImportedEmbedding | ImportedLora;
 

@@ -9,7 +9,9 @@ import { crossAttentionLayers, Lora } from '../lora';
 import { TextualInversion } from '../textual-inversion';
 import { embeddingExportFrom, exportEmbedding } from './embedding';
 import { importPersonalization } from './import';
-import { adaptableLinears, exportLora, loraExportFrom, toLoraValues } from './lora-file';
+import { exportLora, loraExportFrom } from './lora-export';
+import { toLoraValues } from './lora-import';
+import { adaptableLinears } from './lora-layout';
 
 const FIXTURES = new URL('../../test/fixtures', import.meta.url).pathname;
 const TINY = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/unet/config.json`, 'utf8')));

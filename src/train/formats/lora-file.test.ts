@@ -9,7 +9,9 @@ import { randomNormal } from '../../common/random';
 import type { LoraTarget } from '../config';
 import { crossAttentionLayers, loraKey } from '../lora';
 import { importPersonalization, type ImportTarget } from './import';
-import { adaptableLinears, exportLora, kohyaModuleName, loraFileBytes, toLoraValues, type LoraExport, type LoraLayerData } from './lora-file';
+import { exportLora, loraFileBytes, type LoraExport } from './lora-export';
+import { toLoraValues } from './lora-import';
+import { adaptableLinears, kohyaModuleName, type LoraLayerData } from './lora-layout';
 import { sd15LoraBytes, sd15UNetConfig } from './sizes';
 import { refusedImport } from '../../test/import-refusals';
 

@@ -6,7 +6,8 @@ import { SD15_UNET } from '../../model/sd15-configs';
 import { parseUNetConfig, type UNetConfig } from '../../model/config';
 import type { LoraTarget } from '../config';
 import { embeddingFileBytes, type EmbeddingLayout } from './embedding';
-import { loraFileBytes, type LoraDtype, type LoraLayout } from './lora-file';
+import { loraFileBytes } from './lora-export';
+import type { LoraDtype, LoraLayout } from './lora-layout';
 
 /** A fixed date so sizes do not depend on the clock (ISO strings all have the same length). */
 const CREATED = '2026-01-01T00:00:00.000Z';
