@@ -21,6 +21,9 @@
  *  - attention_backward_dkv: per key row, loops over Q/dO tiles (no atomics). Workgroup memory:
  *    2 · QUERY_TILE · ceil(d/4) vec4 plus QUERY_TILE vec2 stats.
  * Tiles are 8 to 64 rows, sized to the device's maxComputeWorkgroupStorageSize (16 KiB at least).
+ * Shared WGSL (KernelDef.includes): shaders/lib/attention_rows.wgsl (block indexing, head-row
+ * loads and stores; all three row kernels), lib/attention_dout.wgsl (dQ, dK/dV) and
+ * lib/attention_key_tile.wgsl (K/V tiles and their staging; forward, dQ).
  *
  * Buffers (nothing of size Nq·Nk, ever): forward: a packed [B·Nq·H·d + B·H·Nq] (out, lse) result,
  * then copies out [B, Nq, H·d] and lse [B, H, Nq] (saved for the backward); packed is freed.
