@@ -8,59 +8,45 @@
 //   keys t, t + THREADS, ... of the workgroup's block), QUERY_TILE, CAUSAL.
 // Uniforms: numQueries, numKeys, numHeads, batch, scale, scaleLog2 = scale * log2(e).
 // Dispatch: [ceil(Nk / (THREADS * RPT)), B * H, 1].
-const ROWS: i32 = THREADS * RPT; // key rows per workgroup
+// Includes lib/attention_rows.wgsl, lib/attention_dout.wgsl.
 
 // Q and dout tiles: QUERY_TILE rows of D4 vec4 (d zero-padded), row-major; stats of those rows.
 var<workgroup> qTile: array<vec4<f32>, QUERY_TILE * D4>;
 var<workgroup> doTile: array<vec4<f32>, QUERY_TILE * D4>;
 var<workgroup> statsTile: array<vec2<f32>, QUERY_TILE>;
 
-// Loop bound shared through workgroup memory so barriers stay in uniform control flow
-// (workgroupId is a private copy, which WGSL's uniformity analysis treats as non-uniform).
-var<workgroup> loopBound: i32;
-
-fn loadQ4(base: i32, c4: i32) -> vec4<f32> {
-  let c = c4 * 4;
-  if (c + 4 <= HEAD_DIM) { return vec4<f32>(q[base + c], q[base + c + 1], q[base + c + 2], q[base + c + 3]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0; t < 4; t++) { if (c + t < HEAD_DIM) { r[t] = q[base + c + t]; } }
-  return r;
-}
-
-fn loadK4(base: i32, c4: i32) -> vec4<f32> {
-  let c = c4 * 4;
-  if (c + 4 <= HEAD_DIM) { return vec4<f32>(k[base + c], k[base + c + 1], k[base + c + 2], k[base + c + 3]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0; t < 4; t++) { if (c + t < HEAD_DIM) { r[t] = k[base + c + t]; } }
-  return r;
-}
-
-fn loadV4(base: i32, c4: i32) -> vec4<f32> {
-  let c = c4 * 4;
-  if (c + 4 <= HEAD_DIM) { return vec4<f32>(v[base + c], v[base + c + 1], v[base + c + 2], v[base + c + 3]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0; t < 4; t++) { if (c + t < HEAD_DIM) { r[t] = v[base + c + t]; } }
-  return r;
-}
-
-fn loadDout4(base: i32, c4: i32) -> vec4<f32> {
-  let c = c4 * 4;
-  if (c + 4 <= HEAD_DIM) { return vec4<f32>(dout[base + c], dout[base + c + 1], dout[base + c + 2], dout[base + c + 3]); }
-  var r = vec4<f32>(0.0);
-  for (var t = 0; t < 4; t++) { if (c + t < HEAD_DIM) { r[t] = dout[base + c + t]; } }
-  return r;
+// Stages query rows q0 .. q0 + QUERY_TILE - 1 of the block's head into qTile, doTile (zeros past
+// numQueries) and statsTile, between barriers; returns how many rows are below numQueries. The
+// mirror of lib/attention_key_tile.wgsl's stageKeyTile for the other operands (WGSL cannot pass
+// workgroup tiles or storage bindings as parameters). Call it in uniform control flow.
+fn stageQueryTile(q0: i32, blk: Block) -> i32 {
+  let nq = uniforms.numQueries;
+  workgroupBarrier();
+  for (var e = i32(localIndex); e < QUERY_TILE * D4; e += THREADS) {
+    let qRow = q0 + e / D4;
+    var qv = vec4<f32>(0.0);
+    var dov = vec4<f32>(0.0);
+    if (qRow < nq) {
+      let qBase = headRowBase(blk.b, qRow, nq, blk.h);
+      qv = loadQ4(qBase, e % D4);
+      dov = loadDout4(qBase, e % D4);
+    }
+    qTile[e] = qv;
+    doTile[e] = dov;
+  }
+  for (var e = i32(localIndex); e < QUERY_TILE; e += THREADS) {
+    statsTile[e] = stats[blk.bh * nq + min(q0 + e, nq - 1)];
+  }
+  workgroupBarrier();
+  return min(QUERY_TILE, nq - q0);
 }
 
 // `index` (the flat global index) is unused: rows come from workgroupId and localIndex.
 fn main(index: i32) {
   let nq = uniforms.numQueries;
   let nk = uniforms.numKeys;
-  let heads = uniforms.numHeads;
-  let bh = i32(workgroupId.y);
-  let b = bh / heads;
-  let h = bh % heads;
-  let rowStride = heads * HEAD_DIM;
-  let firstKey = i32(workgroupId.x) * ROWS;
+  let blk = workgroupBlock();
+  let firstKey = blk.first;
 
   // Key r of this invocation is firstKey + localIndex + r * THREADS; arrays are [RPT][D4] flattened.
   var kr: array<vec4<f32>, RPT * D4>; // k rows * scaleLog2
@@ -69,7 +55,7 @@ fn main(index: i32) {
   var dv: array<vec4<f32>, RPT * D4>;
   for (var r = 0; r < RPT; r++) {
     let key = firstKey + i32(localIndex) + r * THREADS;
-    let base = (b * nk + min(key, nk - 1)) * rowStride + h * HEAD_DIM;
+    let base = headRowBase(blk.b, min(key, nk - 1), nk, blk.h);
     for (var c = 0; c < D4; c++) {
       kr[r * D4 + c] = loadK4(base, c) * uniforms.scaleLog2;
       vr[r * D4 + c] = loadV4(base, c);
@@ -84,25 +70,7 @@ fn main(index: i32) {
   if (localIndex == 0u) { loopBound = firstQuery; }
   let queryStart = workgroupUniformLoad(&loopBound);
   for (var q0 = queryStart; q0 < nq; q0 += QUERY_TILE) {
-    workgroupBarrier();
-    for (var e = i32(localIndex); e < QUERY_TILE * D4; e += THREADS) {
-      let qRow = q0 + e / D4;
-      var qv = vec4<f32>(0.0);
-      var dov = vec4<f32>(0.0);
-      if (qRow < nq) {
-        let qBase = (b * nq + qRow) * rowStride + h * HEAD_DIM;
-        qv = loadQ4(qBase, e % D4);
-        dov = loadDout4(qBase, e % D4);
-      }
-      qTile[e] = qv;
-      doTile[e] = dov;
-    }
-    for (var e = i32(localIndex); e < QUERY_TILE; e += THREADS) {
-      statsTile[e] = stats[bh * nq + min(q0 + e, nq - 1)];
-    }
-    workgroupBarrier();
-
-    let n = min(QUERY_TILE, nq - q0);
+    let n = stageQueryTile(q0, blk); // query rows in this tile
     for (var i = 0; i < n; i++) {
       // Explicit initialiser: a bare `var s4: T;` in a loop body was not re-zeroed per iteration (Dawn + lavapipe).
       var s4 = array<vec4<f32>, RPT>();
@@ -134,20 +102,14 @@ fn main(index: i32) {
     }
   }
 
-  let dvOffset = uniforms.batch * nk * rowStride;
+  let dvOffset = uniforms.batch * nk * uniforms.numHeads * HEAD_DIM;
   for (var r = 0; r < RPT; r++) {
     let key = firstKey + i32(localIndex) + r * THREADS;
     if (key < nk) {
-      let base = (b * nk + key) * rowStride + h * HEAD_DIM;
+      let base = headRowBase(blk.b, key, nk, blk.h);
       for (var c = 0; c < D4; c++) {
-        let gk = dk[r * D4 + c] * uniforms.scale;
-        let gv = dv[r * D4 + c];
-        for (var t = 0; t < 4; t++) {
-          if (c * 4 + t < HEAD_DIM) {
-            result[base + c * 4 + t] = gk[t];
-            result[dvOffset + base + c * 4 + t] = gv[t];
-          }
-        }
+        storeHead4(base, c, dk[r * D4 + c] * uniforms.scale);
+        storeHead4(dvOffset + base, c, dv[r * D4 + c]);
       }
     }
   }

@@ -5,30 +5,11 @@
 // Dispatch: 1-D or 2-D grid of ceil(R / (WG / LANES)) workgroups.
 // Uniforms: R, D. Constants: WG, LANES (powers of two, LANES <= WG).
 
-// Per-invocation (sum dxhat, sum dxhat * xhat), reduced over each row's lanes; WG * 8 bytes.
-var<workgroup> sums: array<vec2<f32>, WG>;
-
-fn rowSum(v: vec2<f32>) -> vec2<f32> {
-  if (LANES == 1u) {
-    return v;
-  }
-  let lane = localIndex % LANES;
-  sums[localIndex] = v;
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      sums[localIndex] = sums[localIndex] + sums[localIndex + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = sums[localIndex - lane];
-  workgroupBarrier();
-  return total;
-}
+// Row sums (lib/row_lanes.wgsl) of (sum dxhat, sum dxhat * xhat) per invocation; 512 B at WG = 64.
+alias RowSum = vec2<f32>;
 
 fn main(index: i32) {
-  let workgroup = workgroupId.y * numWorkgroups.x + workgroupId.x;
-  let row = i32(workgroup * (WG / LANES) + localIndex / LANES);
+  let row = invocationRow();
   let lane = i32(localIndex % LANES);
   let d = select(0, uniforms.D, row < uniforms.R);
   let base = row * uniforms.D;

@@ -4,31 +4,11 @@
 // Dispatch: 1-D or 2-D grid of ceil(R / (WG / LANES)) workgroups.
 // Uniforms: R, D, eps. Constants: WG, LANES (powers of two, LANES <= WG).
 
-// One partial sum per invocation, reduced over each row's LANES invocations; WG * 4 bytes.
-var<workgroup> sums: array<f32, WG>;
-
-/** Sum of `v` over the LANES invocations of this invocation's row (every invocation gets it). */
-fn rowSum(v: f32) -> f32 {
-  if (LANES == 1u) {
-    return v;
-  }
-  let lane = localIndex % LANES;
-  sums[localIndex] = v;
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      sums[localIndex] = sums[localIndex] + sums[localIndex + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = sums[localIndex - lane];
-  workgroupBarrier();
-  return total;
-}
+// Row sums (lib/row_lanes.wgsl) of one f32 per invocation; 256 B of workgroup memory at WG = 64.
+alias RowSum = f32;
 
 fn main(index: i32) {
-  let workgroup = workgroupId.y * numWorkgroups.x + workgroupId.x;
-  let row = i32(workgroup * (WG / LANES) + localIndex / LANES);
+  let row = invocationRow();
   let lane = i32(localIndex % LANES);
   // Rows past R read nothing but still reach every barrier.
   let d = select(0, uniforms.D, row < uniforms.R);

@@ -21,6 +21,9 @@
  *  - attention_backward_dkv: per key row, loops over Q/dO tiles (no atomics). Workgroup memory:
  *    2 · QUERY_TILE · ceil(d/4) vec4 plus QUERY_TILE vec2 stats.
  * Tiles are 8 to 64 rows, sized to the device's maxComputeWorkgroupStorageSize (16 KiB at least).
+ * Shared WGSL (KernelDef.includes): shaders/lib/attention_rows.wgsl (block indexing, head-row
+ * loads and stores; all three row kernels), lib/attention_dout.wgsl (dQ, dK/dV) and
+ * lib/attention_key_tile.wgsl (K/V tiles and their staging; forward, dQ).
  *
  * Buffers (nothing of size Nq·Nk, ever): forward: a packed [B·Nq·H·d + B·H·Nq] (out, lse) result,
  * then copies out [B, Nq, H·d] and lse [B, H, Nq] (saved for the backward); packed is freed.
@@ -32,6 +35,9 @@ import forwardSource from '../../shaders/attention_forward.wgsl?raw';
 import deltaSource from '../../shaders/attention_backward_delta.wgsl?raw';
 import dqSource from '../../shaders/attention_backward_dq.wgsl?raw';
 import dkvSource from '../../shaders/attention_backward_dkv.wgsl?raw';
+import rowsLib from '../../shaders/lib/attention_rows.wgsl?raw';
+import doutLib from '../../shaders/lib/attention_dout.wgsl?raw';
+import keyTileLib from '../../shaders/lib/attention_key_tile.wgsl?raw';
 import { attentionComposed, type AttentionOptions } from './attention-composed';
 import { runKernel, type Constant, type KernelDef } from './kernel';
 import { webgpuBackend } from '../gpu/tf-backend';
@@ -57,6 +63,7 @@ const FORWARD: KernelDef = {
   inputs: ['q', 'k', 'v'],
   uniforms: [...SIZES, ['scaleLog2', 'f32']],
   workgroupSize: [THREADS, 1, 1],
+  includes: [rowsLib, keyTileLib],
 };
 const DELTA: KernelDef = {
   name: 'attention_backward_delta',
@@ -73,8 +80,9 @@ const DQ: KernelDef = {
   uniforms: [...SIZES, ['scale', 'f32'], ['scaleLog2', 'f32']],
   workgroupSize: [THREADS, 1, 1],
   inputComponents: [1, 1, 1, 1, 2],
+  includes: [rowsLib, doutLib, keyTileLib],
 };
-const DKV: KernelDef = { ...DQ, name: 'attention_backward_dkv', source: dkvSource };
+const DKV: KernelDef = { ...DQ, name: 'attention_backward_dkv', source: dkvSource, includes: [rowsLib, doutLib] };
 
 /** Rows of a tile of `tensors` d-vectors (plus `extraBytes` per row) that fit the workgroup memory. */
 function tileRows(headDim: number, tensors: number, extraBytes: number): number {

@@ -1,6 +1,7 @@
 import * as tf from '../gpu/tf';
 import type { Benchmark } from './benchmark';
-import { groupNorm, layerNorm, type GroupNormOptions } from './norms';
+import { groupNorm, type GroupNormOptions } from './group-norm';
+import { layerNorm } from './layer-norm';
 import { groupNormComposed, layerNormComposed } from './norms.reference';
 import { randomNormal } from '../common/random';
 

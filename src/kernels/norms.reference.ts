@@ -4,7 +4,8 @@
  * 4.22 (its float32 -> float32 cast reaches Cast's gradient with a null dy).
  */
 import * as tf from '../gpu/tf';
-import type { GroupNormOptions, LayerNormOptions } from './norms';
+import type { GroupNormOptions } from './group-norm';
+import type { LayerNormOptions } from './layer-norm';
 
 /** Mean and biased variance over `axes`, kept as size-1 dims (two-pass, like torch). */
 function moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {

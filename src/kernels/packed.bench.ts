@@ -3,23 +3,30 @@ import type { Benchmark } from './benchmark';
 import { conv2dPacked, linearPacked, packF16, unpackConvFilter } from './packed';
 import { randomNormal } from '../common/random';
 
+/** x [m, in] and an nn.Linear weight W [out, in], as fp32 and as packed f16. */
+function linearOperands(m: number, inFeatures: number, out: number) {
+  const wValues = randomNormal(out * inFeatures, 1, 0.05);
+  const x = tf.tensor2d(randomNormal(m * inFeatures, 2), [m, inFeatures]);
+  const w32 = tf.tensor2d(wValues, [out, inFeatures]);
+  const packed = packF16(wValues, [out, inFeatures]);
+  const dispose = () => {
+    tf.dispose([x, w32]);
+    packed.dispose();
+  };
+  return { x, w32, packed, dispose };
+}
+
 /** y = x·Wᵀ at nn.Linear [out, in]: packed f16 W vs fp32 W through tf.matMul(x, W, false, true). */
 function linear(name: string, m: number, inFeatures: number, out: number): Benchmark {
   return {
     name,
     setup: () => {
-      const wValues = randomNormal(out * inFeatures, 1, 0.05);
-      const x = tf.tensor2d(randomNormal(m * inFeatures, 2), [m, inFeatures]);
-      const w32 = tf.tensor2d(wValues, [out, inFeatures]);
-      const packed = packF16(wValues, [out, inFeatures]);
+      const { x, w32, packed, dispose } = linearOperands(m, inFeatures, out);
       return {
         ours: () => linearPacked(x, packed),
         baseline: () => tf.matMul(x, w32, false, true),
         flops: 2 * m * inFeatures * out,
-        dispose: () => {
-          tf.dispose([x, w32]);
-          packed.dispose();
-        },
+        dispose,
       };
     },
   };
@@ -30,18 +37,15 @@ function linearForwardBackward(name: string, m: number, inFeatures: number, out:
   return {
     name,
     setup: () => {
-      const wValues = randomNormal(out * inFeatures, 1, 0.05);
-      const x = tf.tensor2d(randomNormal(m * inFeatures, 2), [m, inFeatures]);
+      const { x, w32, packed, dispose } = linearOperands(m, inFeatures, out);
       const dy = tf.tensor2d(randomNormal(m * out, 3), [m, out]);
-      const w32 = tf.tensor2d(wValues, [out, inFeatures]);
-      const packed = packF16(wValues, [out, inFeatures]);
       return {
         ours: () => tf.valueAndGrad((t: tf.Tensor) => linearPacked(t, packed))(x, dy),
         baseline: () => tf.valueAndGrad((t: tf.Tensor) => tf.matMul(t, w32, false, true))(x, dy),
         flops: 4 * m * inFeatures * out,
         dispose: () => {
-          tf.dispose([x, dy, w32]);
-          packed.dispose();
+          dispose();
+          dy.dispose();
         },
       };
     },

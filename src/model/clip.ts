@@ -8,7 +8,7 @@
 import * as tf from '../gpu/tf';
 import { quickGelu } from '../kernels/activations';
 import { attention } from '../kernels/attention';
-import { layerNorm } from '../kernels/norms';
+import { layerNorm } from '../kernels/layer-norm';
 import type { ClipTextConfig } from './config';
 import type { Weights } from './weights';
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '../gpu/tf';
 import { attention } from '../kernels/attention';
-import { groupNorm as groupNormKernel } from '../kernels/norms';
+import { groupNorm as groupNormKernel } from '../kernels/group-norm';
 import type { Weights } from './weights';
 
 export function groupNorm(w: Weights, prefix: string, x: tf.Tensor, groups: number, eps: number, silu = false): tf.Tensor {

@@ -6,7 +6,7 @@
  */
 import * as tf from '../gpu/tf';
 import { geglu } from '../kernels/activations';
-import { layerNorm } from '../kernels/norms';
+import { layerNorm } from '../kernels/layer-norm';
 import type { UNetConfig } from './config';
 import { attentionLayer, downsample, groupNorm, resnetBlock, timestepEmbedding, upsample } from './layers';
 import type { Weights } from './weights';
