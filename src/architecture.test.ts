@@ -30,14 +30,14 @@ describe('floors', () => {
     const broken = [
       ...graph,
       edge('src/model/unet.ts', 'src/engine/engine.ts', '../engine/engine'),
-      edge('src/kernels/norms.ts', 'src/model/config.ts', '../model/config'),
+      edge('src/kernels/group-norm.ts', 'src/model/config.ts', '../model/config'),
       edge('src/train/lora.ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-core'),
       edge('src/model/load.ts', 'src/test/compare.ts', '../test/compare'),
       edge('src/ui/App.tsx', 'src/bench/run.ts', '../bench/run'),
     ];
     expect(floorViolations(broken)).toEqual([
       "src/model/unet.ts:1 imports '../engine/engine': model/ (floor 3) imports up into engine/ (floor 6)",
-      "src/kernels/norms.ts:1 imports '../model/config': kernels/ (floor 2) imports up into model/ (floor 3)",
+      "src/kernels/group-norm.ts:1 imports '../model/config': kernels/ (floor 2) imports up into model/ (floor 3)",
       "src/train/lora.ts:1 imports '@tensorflow/tfjs-core': only gpu/ imports @tensorflow/tfjs-core",
       "src/model/load.ts:1 imports '../test/compare': production code imports test code",
       "src/ui/App.tsx:1 imports '../bench/run': ui/ imports its sibling bench/ on the same floor",

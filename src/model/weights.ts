@@ -13,30 +13,8 @@
 import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
 import { rng } from '../common/random';
-import { bf16ToF32, f16ToF32 } from './safetensors-dtypes';
-
-export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64';
-
-/** What a weights file offers (the safetensors reader implements it). */
-export interface TensorSource {
-  names(): string[];
-  info(name: string): { dtype: StoredDtype; shape: number[] };
-  /** F32 → Float32Array; F16/BF16 → raw 16-bit words; I64 → BigInt64Array. */
-  read(name: string): Promise<Float32Array | Uint16Array | BigInt64Array>;
-}
-
-export class WeightError extends Error {
-  override readonly name = 'WeightError';
-}
-
-export async function readAsFloat32(source: TensorSource, name: string): Promise<Float32Array> {
-  const { dtype } = source.info(name);
-  const data = await source.read(name);
-  if (dtype === 'F32') return data as Float32Array;
-  if (dtype === 'F16') return f16ToF32(data as Uint16Array);
-  if (dtype === 'BF16') return bf16ToF32(data as Uint16Array);
-  throw new WeightError(`Weight '${name}' has dtype ${dtype}; a float type is needed.`);
-}
+import { chunkedRowTable, MAX_TABLE_BYTES, rowChunks, type RowTable } from './row-table';
+import { readAsFloat32, WeightError, type TensorSource } from './tensor-source';
 
 /**
  * A low-rank adapter on one linear layer (LoRA, Hu et al. 2021): y = W x + b + scale · up(down(x)),
@@ -46,30 +24,6 @@ export interface LinearAdapter {
   down: tf.Tensor2D;
   up: tf.Tensor2D;
   scale: number;
-}
-
-/**
- * Largest fp32 table kept in one buffer. WebGPU only guarantees 128 MiB per storage binding, and
- * CLIP's token-embedding table (49408 × 768 × 4 B = 152 MB) is past it: such tables are kept in
- * row chunks and read through `rowTable`.
- */
-const MAX_TABLE_BYTES = 64 * 1024 * 1024;
-
-/** A [rows, width] table that may be stored in row chunks; `gather` reads rows by id. */
-export interface RowTable {
-  rows: number;
-  width: number;
-  gather(ids: tf.Tensor): tf.Tensor;
-}
-
-function rowChunks(data: Float32Array, [rows, width]: number[]): tf.Tensor2D[] {
-  const per = Math.max(1, Math.floor(MAX_TABLE_BYTES / (width * 4)));
-  const chunks: tf.Tensor2D[] = [];
-  for (let start = 0; start < rows; start += per) {
-    const n = Math.min(per, rows - start);
-    chunks.push(tf.keep(tf.tensor2d(data.subarray(start * width, (start + n) * width), [n, width])));
-  }
-  return chunks;
 }
 
 /** 'auto': pack weights the file stores as F16; 'f16': pack every linear/conv weight; 'f32': none. */
@@ -212,25 +166,7 @@ export class Weights {
     if (rows !== shape[0] || chunks[0].shape[1] !== shape[1]) {
       throw new WeightError(`${this.model}: weight '${name}' has shape [${rows},${chunks[0].shape[1]}], the config needs [${shape}].`);
     }
-    return {
-      rows,
-      width: shape[1],
-      gather: (ids) =>
-        tf.tidy(() => {
-          if (chunks.length === 1) return tf.gather(chunks[0], ids);
-          let out: tf.Tensor | null = null;
-          let start = 0;
-          for (const chunk of chunks) {
-            const n = chunk.shape[0];
-            const local = tf.clipByValue(tf.sub(ids, tf.scalar(start, 'int32')), 0, n - 1);
-            const inside = tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
-            const part = tf.mul(tf.gather(chunk, local), tf.expandDims(tf.cast(inside, 'float32'), -1));
-            out = out ? tf.add(out, part) : part;
-            start += n;
-          }
-          return out!;
-        }),
-    };
+    return chunkedRowTable(chunks);
   }
 
   /** The GPU tensor that holds `name` as stored (a packed weight's f16 pairs), for integrity checks. */

@@ -7,7 +7,8 @@
  * repeated ids accumulate gradient as in an embedding table). Gradients flow only into `rows`.
  */
 import * as tf from '../gpu/tf';
-import type { RowTable, Weights } from '../model/weights';
+import type { RowTable } from '../model/row-table';
+import type { Weights } from '../model/weights';
 
 const TABLE = 'embeddings.token_embedding.weight';
 
