@@ -16,7 +16,7 @@ export async function main(args: string[]): Promise<number> {
   const { loadStableDiffusion } = await import('../model/load');
   const { nodeFolderSource } = await import('../model/sources/node-folder');
   const { randomNormal } = await import('../common/random');
-  const { Trainer } = await import('./../train/trainer');
+  const { Trainer } = await import('../train/trainer');
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
   const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
