@@ -5,6 +5,7 @@
  * where ratio = baseline_ms / ours_ms (above 1: ours is faster). Never fails on time; a baseline
  * that cannot run (e.g. out of memory) is reported with `baseline_error`.
  */
+import { errorMessage } from '../common/errors';
 import * as tf from '../gpu/tf';
 import type { GpuCapabilities } from '../gpu/device';
 import { measure, type Measurement } from './measure';
@@ -31,7 +32,7 @@ export async function runBenchmarks(filters: string[], capabilities: GpuCapabili
       try {
         baseline = await measure(run.baseline);
       } catch (error) {
-        baselineError = error instanceof Error ? error.message : String(error);
+        baselineError = errorMessage(error);
       }
       const line: Record<string, unknown> = {
         name: bench.name,

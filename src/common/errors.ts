@@ -68,6 +68,11 @@ export function isQuotaError(error: unknown): boolean {
   return e?.name === 'QuotaExceededError' || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED' || (e?.name === 'AbortError' && /quota/i.test(e.message));
 }
 
+/** The message of anything thrown (an Error's message, else its string form). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export class StudioError extends Error {
   override readonly name: StudioErrorName;
   readonly hint: string;
@@ -85,7 +90,7 @@ export class StudioError extends Error {
   /** A StudioError as is; a quota error as `StorageQuotaExceeded`; anything else is a bug (`InternalError`). */
   static from(error: unknown): StudioError {
     if (error instanceof StudioError) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (isQuotaError(error)) return new StudioError('StorageQuotaExceeded', `Not enough browser storage: ${message}`, QUOTA_HINT, { cause: error });
     return new StudioError('InternalError', message, BUG_HINT, { cause: error });
   }

@@ -5,7 +5,7 @@
  * several concepts adapting one linear are stacked along the rank, each layer's up weight scaled
  * by alpha / rank · strength, so one adapter per linear carries them all. `dispose` takes it all off.
  */
-import { StudioError } from '../common/errors';
+import { errorMessage, StudioError } from '../common/errors';
 import * as tf from '../gpu/tf';
 import type { ConceptWeights } from '../library/concept';
 import type { StableDiffusionModel } from '../model/load';
@@ -43,7 +43,7 @@ export class ConceptTokenizers {
         try {
           ids.set(c.token, tokenizer.addConcept(c.token, c.nVectors));
         } catch (error) {
-          throw conceptRefused(`${c.token}: ${error instanceof Error ? error.message : String(error)}.`);
+          throw conceptRefused(`${c.token}: ${errorMessage(error)}.`);
         }
       }
       this.last = { key, tokenizer, ids };

@@ -4,7 +4,7 @@
  * Plain class, no worker code, so it runs in Node tests on Dawn exactly as in the worker.
  */
 import * as tf from '../gpu/tf';
-import { StudioError } from '../common/errors';
+import { errorMessage, StudioError } from '../common/errors';
 import { requestGpu, type Gpu, type GpuCapabilities } from '../gpu/device';
 import { activateConcepts, ConceptTokenizers } from './active-concepts';
 import type { EngineEvent, EngineMemory, GenerateRequest, JobContext, ModelInfo, ModelSpec, PayloadOf, ResultOf, TrainRequest } from './protocol';
@@ -128,7 +128,7 @@ export class Engine implements JobHandlers {
         });
       } catch (error) {
         if (ctx.signal.aborted) throw cancelled();
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         throw new StudioError('ModelLoadFailed', message);
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
@@ -211,7 +211,7 @@ export class Engine implements JobHandlers {
     try {
       return exportConcept(concept, what);
     } catch (error) {
-      throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
+      throw new StudioError('InvalidRequest', errorMessage(error));
     }
   }
 
@@ -242,7 +242,7 @@ export class Engine implements JobHandlers {
       if (spec.paths) return LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
       return LocalFolderSource.fromFiles(spec.files);
     } catch (error) {
-      throw new StudioError('ModelLoadFailed', error instanceof Error ? error.message : String(error));
+      throw new StudioError('ModelLoadFailed', errorMessage(error));
     }
   }
 

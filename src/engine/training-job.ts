@@ -3,7 +3,7 @@
  * added: the studio's policy for what the request leaves out, the checkpoint store, the ETA and
  * GPU bytes in progress, and a lost device named as such. A finished run answers with its concept.
  */
-import { StudioError } from '../common/errors';
+import { errorMessage, StudioError } from '../common/errors';
 import type { StableDiffusionModel } from '../model/load';
 import { CancelledError } from '../model/pipeline';
 import type { Checkpoint } from '../train/checkpoint';
@@ -35,7 +35,7 @@ function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: S
     return stored ? Trainer.resume(model, stored, request.images) : Trainer.create(model, studioTrainerOptions(request.options), request.images);
   } catch (error) {
     if (error instanceof StudioError) throw error;
-    throw new StudioError('InvalidRequest', error instanceof Error ? error.message : String(error));
+    throw new StudioError('InvalidRequest', errorMessage(error));
   }
 }
 

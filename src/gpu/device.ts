@@ -3,7 +3,7 @@
  * size and kernel tiling, and every optional feature our kernels can use, then freeze what we got
  * into a plain `GpuCapabilities` record that can cross to the UI.
  */
-import { StudioError, WEBGPU_HINT } from '../common/errors';
+import { errorMessage, StudioError, WEBGPU_HINT } from '../common/errors';
 
 /** Limits we raise to the adapter's maximum (the defaults cap buffers at 256 MiB). */
 export const REQUESTED_LIMITS = [
@@ -67,7 +67,7 @@ export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
   } catch (error) {
     throw new StudioError(
       'DeviceRequestFailed',
-      `The GPU refused to create a device: ${error instanceof Error ? error.message : String(error)}`,
+      `The GPU refused to create a device: ${errorMessage(error)}`,
       'Close other tabs that use the GPU and reload the page.',
     );
   }

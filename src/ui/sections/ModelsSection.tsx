@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { StudioError } from '../../common/errors';
+import { errorMessage, StudioError } from '../../common/errors';
 import { filesFromEntries } from '../../model/sources/local';
 import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
@@ -15,7 +15,7 @@ async function droppedModel(entries: FileSystemEntry[]): Promise<void> {
     const files = await filesFromEntries(entries);
     await loadModel({ kind: 'local', files: [...files.values()], paths: [...files.keys()] }, label);
   } catch (e) {
-    useStudio.setState({ modelLoad: { state: 'failed', label, error: new StudioError('ModelLoadFailed', e instanceof Error ? e.message : String(e)).toJSON() } });
+    useStudio.setState({ modelLoad: { state: 'failed', label, error: new StudioError('ModelLoadFailed', errorMessage(e)).toJSON() } });
   }
 }
 
