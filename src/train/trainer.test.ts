@@ -1,10 +1,11 @@
-import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { vaeEncode } from '../model/vae';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
+import { indexedDbWithQuota } from '../test/quota-indexeddb';
 import { randomNormal, SeededRng } from '../common/random';
 import { StudioError } from '../common/errors';
 import { restoreCheckpoint, type Checkpoint } from './checkpoint';
@@ -109,15 +110,8 @@ describe('checkpoint store', () => {
     expect((await store.list()).map((s) => s.id)).toEqual(['b', 'a']);
     await store.delete('b');
     expect(await store.get('b')).toBeNull();
-    const full = new IndexedDbCheckpointStore(new IDBFactory());
-    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
-      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-    });
-    try {
-      await expect(full.put('a', checkpoint())).rejects.toMatchObject({ name: 'StorageQuotaExceeded' });
-    } finally {
-      put.mockRestore();
-    }
+    const full = new IndexedDbCheckpointStore(indexedDbWithQuota(16)); // the checkpoint's tensors are 24 bytes
+    await expect(full.put('a', checkpoint())).rejects.toMatchObject({ name: 'StorageQuotaExceeded' });
   });
 
   it('restores plain arrays and rejects unknown versions and broken records by name', () => {
