@@ -8,13 +8,14 @@ import type { ImportEdge } from './import-graph';
 
 export const FLOORS: readonly (readonly string[])[] = [
   ['common'], // the error type: imports nothing of the studio
-  ['gpu', 'storage'], // the tensor runtime (tfjs on our device, memory probes); IndexedDB helpers (tf-free)
+  ['gpu', 'storage', 'world'], // the tensor runtime (tfjs on our device, memory probes); IndexedDB helpers (tf-free); the shapes world (tf-free)
   ['kernels'], // differentiable WGSL ops and their benchmark plumbing
   ['model'], // Stable Diffusion 1.x: configs, weights, text encoder, UNet, VAE, schedulers, sources
   ['train'], // personalization: trainer config and loop, checkpoints, interop files
   ['library'], // the concept library and training runs in IndexedDB (tf-free)
   ['engine'], // the worker's engine, its protocol and the page's client
-  ['ui', 'bench', 'parity'], // the page; the command-line tools
+  ['ui', 'bench', 'parity'], // the page; the Node tools (benchmarks, parity)
+  ['cli'], // the `studio` command line (it runs the quality benchmark too)
 ];
 
 /** Packages only one room may import. */
