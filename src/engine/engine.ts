@@ -16,6 +16,8 @@ import { deleteCachedModel, listCachedModels, openBrowserCache, type ModelCache 
 import { HubSource } from '../model/sources/hub';
 import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
+import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_FOLDER, BUILTIN_MODEL_ID, defaultModelCard } from '../model/sources/builtin';
+import { StaticFolderSource } from '../model/sources/static-folder';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
@@ -45,6 +47,8 @@ export class Engine implements JobHandlers {
     private readonly cache: () => Promise<ModelCache | null> = openBrowserCache,
     /** Training checkpoints; default: IndexedDB where there is one. */
     private readonly checkpoints: CheckpointStore = globalThis.indexedDB ? new IndexedDbCheckpointStore() : new MemoryCheckpointStore(),
+    /** The built-in model's files; default: served beside the app (`BUILTIN_MODEL_FOLDER` under the site root). */
+    private readonly builtin: (signal: AbortSignal) => Promise<ModelSource> = (signal) => StaticFolderSource.open(BUILTIN_MODEL_ID, new URL(`/${BUILTIN_MODEL_FOLDER}`, globalThis.location.href).href, { signal }),
   ) {}
 
   init(): Promise<ResultOf<'init'>> {
@@ -109,7 +113,7 @@ export class Engine implements JobHandlers {
   loadModel({ model: spec }: PayloadOf<'loadModel'>, ctx: JobContext): Promise<ModelInfo> {
     return this.enqueue(async () => {
       this.requireGpu();
-      const source = await this.source(spec);
+      const source = await this.source(spec, ctx.signal);
       let sd: StableDiffusionModel;
       try {
         sd = await loadStableDiffusion(source, {
@@ -133,10 +137,12 @@ export class Engine implements JobHandlers {
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
       const u = sd.unet.config;
+      const imageSize = u.sampleSize * 8;
       const info: ModelInfo = {
         id: source.id,
+        card: spec.kind === 'builtin' ? BUILTIN_MODEL_CARD : defaultModelCard(modelTitle(spec, source.id), imageSize),
         bytes: sd.bytes,
-        imageSize: u.sampleSize * 8,
+        imageSize,
         summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
       };
       this.model = { sd, tokenizer, conceptTokenizers: new ConceptTokenizers(sd), info };
@@ -234,8 +240,9 @@ export class Engine implements JobHandlers {
     return cache ? deleteCachedModel(cache, repo, revision) : 0;
   }
 
-  private async source(spec: ModelSpec): Promise<ModelSource> {
+  private async source(spec: ModelSpec, signal: AbortSignal): Promise<ModelSource> {
     try {
+      if (spec.kind === 'builtin') return await this.builtin(signal);
       if (spec.kind === 'hub') {
         return new HubSource({ repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
       }
@@ -256,6 +263,11 @@ export class Engine implements JobHandlers {
     if (!this.gpu) throw new StudioError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
     return this.gpu;
   }
+}
+
+/** A person's name for a model: the repo, or the folder. */
+function modelTitle(spec: ModelSpec, id: string): string {
+  return spec.kind === 'hub' ? spec.repo.trim() : id.replace(/^local:/, '');
 }
 
 function cancelled(): StudioError {

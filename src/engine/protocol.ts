@@ -10,13 +10,14 @@ import type { SerializedError } from '../common/errors';
 import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel } from '../model/sources/cache';
+import type { ModelCard } from '../model/sources/builtin';
 import type { TrainerOptions } from '../train/config';
 import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
 
-export type { RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
+export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
 
 /** A generation, with the library concepts its prompts use. */
 export interface GenerateRequest extends TextToImageOptions {
@@ -58,12 +59,16 @@ export type TrainResult = (TrainedSoFar & { outcome: 'paused' }) | (TrainedSoFar
 
 /** Where a model comes from. Files are structured-clonable, so a picked folder crosses as is. */
 export type ModelSpec =
+  /** The model that ships with the studio (`model/sources/builtin.ts`). */
+  | { kind: 'builtin' }
   | { kind: 'hub'; repo: string; revision?: string; /** Default https://huggingface.co. */ endpoint?: string }
   | { kind: 'local'; files: File[]; /** Paths inside the folder, when the files do not carry webkitRelativePath (dropped). */ paths?: string[] };
 
 export interface ModelInfo {
-  /** `hf:owner/name@rev` or `local:folder`. */
+  /** `builtin:shapes-sd`, `hf:owner/name@rev` or `local:folder`. */
   id: string;
+  /** What the page calls it and starts its forms from. */
+  card: ModelCard;
   /** GPU bytes of the weights. */
   bytes: number;
   /** Native image size in pixels (the UNet's sample_size × 8). */

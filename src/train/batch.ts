@@ -11,7 +11,7 @@ import type { StableDiffusionModel } from '../model/load';
 import type { ClipTokenizer } from '../model/tokenizer';
 import type { Posterior } from '../model/vae';
 import type { TrainingBatch } from './loss';
-import { templatePrompt, type ConceptKind } from './templates';
+import { templatePrompt } from './templates';
 
 /** A cached posterior of one image: [1, 4, h, w] each. */
 export interface CachedLatent {
@@ -54,7 +54,8 @@ export interface BatchSource {
   model: StableDiffusionModel;
   tokenizer: ClipTokenizer;
   latents: readonly CachedLatent[];
-  kind: ConceptKind;
+  /** The run's prompt templates. */
+  templates: readonly string[];
   /** How prompts spell the concept. */
   placeholder: string;
   numTimesteps: number;
@@ -73,7 +74,7 @@ export function sampleBatch(source: BatchSource, rng: SeededRng, batchSize: numb
   const eps = rng.normals(n);
   const timesteps = fixed ? [...fixed] : Array.from({ length: size }, () => rng.int(numTimesteps));
   const noise = rng.normals(n);
-  const prompts = picks.map(() => templatePrompt(source.kind, source.placeholder, rng.next()));
+  const prompts = picks.map(() => templatePrompt(source.templates, source.placeholder, rng.next()));
   const ids = prompts.map((p) => source.tokenizer.encode(p).ids);
   const scaling = source.model.vae.config.scalingFactor;
   const latents = tf.tidy(() => {

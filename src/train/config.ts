@@ -20,6 +20,8 @@ export interface TrainerConfig {
   /** What the concept is (`cat`): initialises TI vectors; follows the token in LoRA-only prompts. */
   classWord: string;
   kind: ConceptKind;
+  /** Training prompts (`{}` = the concept) in place of the kind's, e.g. a model's own caption style. */
+  templates?: string[];
   numVectors: number;
   rank: number;
   alpha: number;
@@ -69,6 +71,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     token: options.token,
     classWord: options.classWord,
     kind: options.kind ?? d.kind,
+    ...(options.templates ? { templates: [...options.templates] } : {}),
     numVectors: options.numVectors ?? d.numVectors,
     rank,
     alpha: options.alpha ?? rank,
@@ -92,6 +95,9 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (!CONCEPT_KINDS.includes(c.kind)) fail('kind', `one of ${CONCEPT_KINDS.join(', ')}`);
   if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token)) fail('token', 'one word');
   if (typeof c.classWord !== 'string' || c.classWord.trim() === '') fail('classWord', 'a word');
+  if (c.templates !== undefined && (!Array.isArray(c.templates) || c.templates.length === 0 || c.templates.some((t) => typeof t !== 'string' || !t.includes('{}')))) {
+    fail('templates', "a list of prompts, each with {} where the concept goes");
+  }
   (['numVectors', 'rank', 'steps', 'batchSize', 'resolution'] as const).forEach(positiveInt);
   if (c.resolution % 8 !== 0) fail('resolution', 'a multiple of 8');
   if (!(c.alpha > 0)) fail('alpha', 'positive');

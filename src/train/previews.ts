@@ -28,8 +28,8 @@ export interface TrainingPreview {
 }
 
 /** The prompt previews use unless told otherwise. */
-export function samplePrompt(kind: ConceptKind, placeholder: string): string {
-  return fillTemplate(templatesFor(kind)[0], placeholder);
+export function samplePrompt(kind: ConceptKind, placeholder: string, templates?: readonly string[]): string {
+  return fillTemplate(templatesFor(kind, templates)[0], placeholder);
 }
 
 /** What a concept's previews are drawn with. */
@@ -39,6 +39,7 @@ export interface PreviewSource {
   tokenizer: ClipTokenizer;
   embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
   kind: ConceptKind;
+  templates?: readonly string[];
   placeholder: string;
   resolution: number;
 }
@@ -46,7 +47,7 @@ export interface PreviewSource {
 /** One image of the concept: DDIM, 20 steps, seed 0 and guidance 7.5 unless told otherwise. */
 export async function sampleConcept(source: PreviewSource, o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
   const size = o.size ?? source.resolution;
-  const prompt = o.prompt ?? samplePrompt(source.kind, source.placeholder);
+  const prompt = o.prompt ?? samplePrompt(source.kind, source.placeholder, source.templates);
   const options = { prompt, seed: o.seed ?? 0, steps: o.steps ?? 20, width: size, height: size, sampler: 'ddim' as const, guidanceScale: o.guidanceScale ?? 7.5 };
   const { images } = await textToImage(source.model, source.tokenizer, options, { signal, embedTokens: source.embedTokens });
   return { prompt, image: images[0] };

@@ -59,7 +59,9 @@ export const STYLE_TEMPLATES: readonly string[] = [
   'a large painting in the style of {}',
 ];
 
-export function templatesFor(kind: ConceptKind): readonly string[] {
+/** The run's prompts: its own `templates` when it has some, else the kind's. */
+export function templatesFor(kind: ConceptKind, templates?: readonly string[]): readonly string[] {
+  if (templates && templates.length > 0) return templates;
   return kind === 'style' ? STYLE_TEMPLATES : OBJECT_TEMPLATES;
 }
 
@@ -69,7 +71,6 @@ export function fillTemplate(template: string, placeholder: string): string {
 }
 
 /** The prompt for a uniform `u` in [0, 1): template ⌊u · count⌋, as `random.choice` picks. */
-export function templatePrompt(kind: ConceptKind, placeholder: string, u: number): string {
-  const templates = templatesFor(kind);
+export function templatePrompt(templates: readonly string[], placeholder: string, u: number): string {
   return fillTemplate(templates[Math.min(Math.floor(u * templates.length), templates.length - 1)], placeholder);
 }

@@ -10,7 +10,7 @@ import { randomNormal, SeededRng } from '../common/random';
 import { StudioError } from '../common/errors';
 import { restoreCheckpoint, type Checkpoint } from './checkpoint';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore } from './checkpoint-store';
-import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt } from './templates';
+import { OBJECT_TEMPLATES, STYLE_TEMPLATES, templatePrompt, templatesFor } from './templates';
 import { resolveTrainerConfig, type TrainerOptions } from './config';
 import type { TrainingPreview } from './previews';
 import { Trainer } from './trainer';
@@ -56,9 +56,10 @@ describe('templates', () => {
   it("fills the concept's token into diffusers' object and style templates", () => {
     expect(OBJECT_TEMPLATES.length).toBe(27);
     expect(STYLE_TEMPLATES.length).toBe(19);
-    expect(templatePrompt('object', '<my-cat>', 0)).toBe('a photo of a <my-cat>');
-    expect(templatePrompt('style', '<my-style>', 0.999)).toBe('a large painting in the style of <my-style>');
-    for (let i = 0; i < 40; i++) expect(templatePrompt(i % 2 ? 'style' : 'object', '<t>', i / 40)).toMatch(/^[a-z -]+ <t>$/);
+    expect(templatePrompt(templatesFor('object'), '<my-cat>', 0)).toBe('a photo of a <my-cat>');
+    expect(templatePrompt(templatesFor('style'), '<my-style>', 0.999)).toBe('a large painting in the style of <my-style>');
+    for (let i = 0; i < 40; i++) expect(templatePrompt(templatesFor(i % 2 ? 'style' : 'object'), '<t>', i / 40)).toMatch(/^[a-z -]+ <t>$/);
+    expect(templatePrompt(templatesFor('object', ['an image of a {}', 'a {}']), '<t>', 0.6)).toBe('a <t>');
   });
 });
 

@@ -19,6 +19,7 @@ import { resolveTrainerConfig, type TrainerConfig, type TrainerOptions } from '.
 import type { Lora } from './lora';
 import { diffusionLoss, lossAndGrads } from './loss';
 import { samplePrompt, sampleConcept, type SampleOptions } from './previews';
+import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
 import type { TextualInversion } from './textual-inversion';
 import { buildTrainerParts, disposeTrainerParts, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
@@ -198,14 +199,14 @@ export class Trainer {
 
   /** The prompt previews use unless told otherwise. */
   get samplePrompt(): string {
-    return samplePrompt(this.config.kind, this.placeholder);
+    return samplePrompt(this.config.kind, this.placeholder, this.config.templates);
   }
 
   /** An image from the concept as learned so far (the trainer's generator is not touched). */
   async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
     const { model, tokenizer } = this.parts;
-    const { kind, resolution } = this.config;
-    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, kind, placeholder: this.placeholder, resolution }, o, signal);
+    const { kind, templates, resolution } = this.config;
+    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
   /** Everything needed to go on later, as plain data (no tensors). */
@@ -234,7 +235,8 @@ export class Trainer {
 
   private batchSource(): BatchSource {
     const { model, tokenizer, latents, scheduler } = this.parts;
-    return { model, tokenizer, latents, kind: this.config.kind, placeholder: this.placeholder, numTimesteps: scheduler.alphasCumprod.length };
+    const templates = templatesFor(this.config.kind, this.config.templates);
+    return { model, tokenizer, latents, templates, placeholder: this.placeholder, numTimesteps: scheduler.alphasCumprod.length };
   }
 
   private variables(): tf.Variable[] {

@@ -1,12 +1,22 @@
 /** A `ModelSource` over a folder on disk, for the Node command-line tools. */
 import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_MODEL_ID } from './builtin';
 import { ModelSourceError, type ModelSource } from './types';
 
-export function nodeFolderSource(root: string): ModelSource {
+/** The built-in model's folder in this checkout (what the app serves as static files). */
+export const BUILTIN_MODEL_DIR = fileURLToPath(new URL('../../../public/models/shapes-sd', import.meta.url));
+
+/** The built-in model, read from disk. */
+export function nodeBuiltinSource(): ModelSource {
+  return nodeFolderSource(BUILTIN_MODEL_DIR, BUILTIN_MODEL_ID);
+}
+
+export function nodeFolderSource(root: string, id = `folder:${root}`): ModelSource {
   const resolve = (path: string) => join(root, ...path.split('/'));
   return {
-    id: `folder:${root}`,
+    id,
     async stat(path) {
       const full = resolve(path);
       return existsSync(full) ? { size: statSync(full).size } : null;
