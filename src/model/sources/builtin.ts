@@ -23,10 +23,18 @@ export interface ModelCard {
   about?: string;
   generation: GenerationDefaults;
   examplePrompts: readonly string[];
+  /** Training settings that differ from the studio's defaults for this model. */
+  training?: TrainingDefaults;
+}
+
+/** A subset of the trainer's options (train/config.ts), as a model recommends them. */
+export interface TrainingDefaults {
+  resolution?: number;
+  steps?: number;
+  tiLearningRate?: number;
+  loraLearningRate?: number;
   /** Training prompts (`{}` = the concept), where the model's own captions differ from photo-style ones. */
-  trainingTemplates?: readonly string[];
-  /** Training resolution, when it is not the native size. */
-  trainingResolution?: number;
+  templates?: string[];
 }
 
 export const BUILTIN_MODEL_CARD: ModelCard = {
@@ -39,8 +47,12 @@ export const BUILTIN_MODEL_CARD: ModelCard = {
     'a large white square at the bottom on a pink background',
     'a green triangle in the center, black background',
   ],
-  // The world's own caption grammar (world.md: prefixes and article), not photo-style templates.
-  trainingTemplates: ['a {}', 'a photo of a {}', 'a picture of a {}', 'an image of a {}', 'a drawing of a {}', 'a large {}', 'a photo of a large {}', 'a large {} in the center'],
+  training: {
+    resolution: 64,
+    steps: 100,
+    // The world's own caption grammar (world.md: prefixes and article), not photo-style templates.
+    templates: ['a {}', 'a photo of a {}', 'a picture of a {}', 'an image of a {}', 'a drawing of a {}', 'a large {}', 'a photo of a large {}', 'a large {} in the center'],
+  },
 };
 
 /** A hub or local model's card: its native size and SD 1.x's usual settings. */
