@@ -27,9 +27,11 @@ test('a model id that does not exist gives a clear message and the studio stays 
   await models.getByText('Hub endpoint').click();
   await models.getByLabel('Endpoint').fill(FIXTURE_HUB);
   await models.getByLabel('Repository').fill('fixtures/no-such-model');
-  await models.getByRole('button', { name: 'Load', exact: true }).first().click();
+  const hubForm = models.getByRole('form', { name: 'Load from the hub' });
+  await hubForm.getByRole('button', { name: 'Load', exact: true }).click();
   await expect(models.getByRole('alert')).toContainText('Could not load fixtures/no-such-model');
-  await expect(models.getByRole('button', { name: 'Load', exact: true }).first()).toBeEnabled();
+  await expect(hubForm.getByRole('button', { name: 'Load', exact: true })).toBeEnabled();
+  await expect(page.getByTestId('topbar-model')).toHaveText('Built-in demo: shapes'); // the model in use stays
   await studio.screenshot('missing-model');
   // The hub's 404s are expected console noise of the failed fetches, not studio errors.
   expect(studio.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);

@@ -24,6 +24,20 @@ export class Studio {
     await expect(this.gpuPanel).toHaveAttribute('data-state', 'ready');
   }
 
+  /** The built-in model is on the GPU (a fresh studio loads it by itself). */
+  async waitForBuiltinModel(): Promise<void> {
+    await expect(this.page.getByTestId('topbar-model')).toHaveText('Built-in demo: shapes', { timeout: 120_000 });
+  }
+
+  /** Every host the page and its workers send requests to, from now on. */
+  recordRequestHosts(): Set<string> {
+    const hosts = new Set<string>();
+    this.page.context().on('request', (request) => {
+      if (!request.url().startsWith('data:') && !request.url().startsWith('blob:')) hosts.add(new URL(request.url()).hostname);
+    });
+    return hosts;
+  }
+
   adapterName(): Locator {
     return this.page.getByTestId('gpu-adapter');
   }
@@ -47,7 +61,7 @@ export class Studio {
     await models.getByText('Hub endpoint').click();
     await models.getByLabel('Endpoint').fill(endpoint);
     await models.getByLabel('Repository').fill(repo);
-    await models.getByRole('button', { name: 'Load', exact: true }).first().click();
+    await models.getByRole('form', { name: 'Load from the hub' }).getByRole('button', { name: 'Load', exact: true }).click();
     await expect(this.page.getByTestId('current-model')).toContainText(`hf:${repo}@main`, { timeout: 120_000 });
   }
 

@@ -12,6 +12,8 @@ import { WebGpuUnavailable } from './WebGpuUnavailable';
 export function App() {
   const section = useStudio((s) => s.section);
   const engine = useStudio((s) => s.engine);
+  const model = useStudio((s) => s.model);
+  const loading = useStudio((s) => s.modelLoad.state === 'loading');
 
   useEffect(() => {
     void startEngine();
@@ -24,6 +26,9 @@ export function App() {
     <div className="studio">
       <header className="topbar">
         <span className="brand">Diffusion Studio</span>
+        <button type="button" className="model-name" data-testid="topbar-model" title="Models" onClick={() => showSection('models')}>
+          {model ? model.card.title : loading ? 'Loading a model…' : 'No model'}
+        </button>
         <nav aria-label="Sections">
           {SECTIONS.map((s) => (
             <button key={s} type="button" aria-current={s === section ? 'page' : undefined} onClick={() => showSection(s)}>

@@ -3,6 +3,7 @@
  * is reached only through its client, and nothing here imports tfjs.
  */
 import { create } from 'zustand';
+import { rememberModelChoice, rememberedModelChoice } from './model-choice';
 import { startEngineWorker, type EngineClient } from '../engine/client';
 import { StudioError, type SerializedError } from '../common/errors';
 import type { GpuCapabilities } from '../gpu/device';
@@ -93,7 +94,12 @@ interface StudioState {
   library: LibraryState;
   /** A token to add to the Generate section's prompt ("Use in a prompt"). */
   promptInsert: { token: string; at: number } | null;
+  /** The folder last visit's model came from, when it cannot be reopened without the person. */
+  lastFolder: string | null;
 }
+
+/** Training steps a new concept starts from, where the model recommends none. */
+const DRAFT_STEPS = 500;
 
 export const useStudio = create<StudioState>(() => ({
   section: 'library',
@@ -103,11 +109,12 @@ export const useStudio = create<StudioState>(() => ({
   modelLoad: { state: 'idle' },
   cachedModels: [],
   generation: { state: 'idle' },
-  draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: 500, resolution: 512 } },
+  draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: DRAFT_STEPS, resolution: 512 } },
   training: { state: 'idle' },
   samples: [],
   library: { loaded: false, concepts: [], unreadable: [], notice: null },
   promptInsert: null,
+  lastFolder: null,
 }));
 
 /** Any error as the page keeps it: a StudioError with its name and hint; anything else is a bug. */
@@ -142,6 +149,7 @@ export async function startEngine(): Promise<void> {
     if (client !== engine) return;
     useStudio.setState({ engine: { state: 'ready', capabilities } });
     await Promise.all([refreshMemory(), refreshCachedModels()]);
+    await openRememberedModel();
   } catch (e) {
     if (client !== engine) return;
     const error = serialize(e);
@@ -164,6 +172,16 @@ export async function refreshMemory(): Promise<void> {
   }
 }
 
+/** The model the person chose last time (the built-in one on a first visit), once the GPU is ready. */
+async function openRememberedModel(): Promise<void> {
+  const choice = rememberedModelChoice();
+  if (choice.kind === 'local') useStudio.setState({ lastFolder: choice.label });
+  else if (choice.kind === 'hub') await loadModel(choice, choice.repo);
+  else await loadModel({ kind: 'builtin' }, BUILTIN_LABEL);
+}
+
+export const BUILTIN_LABEL = 'the built-in demo model';
+
 /** Loads a model into the engine (it replaces the current one once its files are in hand). */
 export async function loadModel(model: ModelSpec, label: string): Promise<void> {
   if (!client) return;
@@ -171,7 +189,9 @@ export async function loadModel(model: ModelSpec, label: string): Promise<void> 
   useStudio.setState({ modelLoad: { state: 'loading', label, progress: null } });
   try {
     const info = await engine.request('loadModel', { model }, { onProgress: (progress) => useStudio.setState({ modelLoad: { state: 'loading', label, progress } }) });
-    useStudio.setState({ model: info, modelLoad: { state: 'idle' } });
+    useStudio.setState({ model: info, modelLoad: { state: 'idle' }, lastFolder: null });
+    rememberModelChoice(model, label);
+    adoptTrainingDefaults(info);
   } catch (e) {
     useStudio.setState({ modelLoad: { state: 'failed', label, error: serialize(e) } });
   }
@@ -222,6 +242,17 @@ export async function generate(options: GenerateRequest): Promise<void> {
 
 export function cancelGeneration(): void {
   generation?.abort();
+}
+
+/** A new model's recommended training settings become the draft's, unless a run is under way. */
+function adoptTrainingDefaults(info: ModelInfo): void {
+  if (useStudio.getState().training.state !== 'idle') return;
+  const t = info.card.training ?? {};
+  updateDraft((d) => {
+    const { templates: _t, tiLearningRate: _ti, loraLearningRate: _lora, ...options } = d.options;
+    const card = Object.fromEntries(Object.entries({ templates: t.templates, tiLearningRate: t.tiLearningRate, loraLearningRate: t.loraLearningRate }).filter(([, v]) => v !== undefined));
+    return { options: { ...options, resolution: t.resolution ?? info.imageSize, steps: t.steps ?? DRAFT_STEPS, ...card } };
+  });
 }
 
 export function updateDraft(change: Partial<ConceptDraft> | ((draft: ConceptDraft) => Partial<ConceptDraft>)): void {

@@ -38,7 +38,13 @@ export function GenerateSection() {
   });
   const concepts = useStudio((s) => s.library.concepts);
   const insert = useStudio((s) => s.promptInsert);
-  const size = form.size || model?.imageSize || D.width;
+  const size = form.size || model?.card.generation.size || model?.imageSize || D.width;
+  // A newly loaded model's recommended settings.
+  useEffect(() => {
+    if (!model) return;
+    const g = model.card.generation;
+    setForm((f) => ({ ...f, steps: g.steps, guidanceScale: g.guidanceScale, sampler: g.sampler, size: 0 }));
+  }, [model?.id]);
   const addToken = (token: string) => setForm((f) => ({ ...f, prompt: f.prompt.includes(token) ? f.prompt : f.prompt.trim() ? `${f.prompt.trim()} ${token}` : `a photo of ${token}` }));
   useEffect(() => {
     if (!insert) return;
@@ -85,6 +91,16 @@ export function GenerateSection() {
           Prompt
           <textarea name="prompt" rows={3} value={form.prompt} onChange={(e) => set('prompt', e.target.value)} placeholder="a photo of an astronaut riding a horse" />
         </label>
+        {model.card.examplePrompts.length > 0 && (
+          <div className="concept-chips" data-testid="example-prompts">
+            <span className="muted">Examples for {model.card.title}:</span>
+            {model.card.examplePrompts.map((p) => (
+              <button key={p} type="button" onClick={() => set('prompt', p)}>
+                {p}
+              </button>
+            ))}
+          </div>
+        )}
         {concepts.length > 0 && (
           <div className="concept-chips" data-testid="concept-chips">
             <span className="muted">Your concepts:</span>

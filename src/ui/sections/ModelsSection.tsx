@@ -5,7 +5,8 @@ import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
 import { useDropZone } from '../useDropZone';
-import { deleteCachedModel, loadModel, useStudio } from '../store';
+import { BUILTIN_LABEL, deleteCachedModel, loadModel, useStudio } from '../store';
+import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../../model/sources/builtin';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -23,6 +24,7 @@ export function ModelsSection() {
   const model = useStudio((s) => s.model);
   const load = useStudio((s) => s.modelLoad);
   const cached = useStudio((s) => s.cachedModels);
+  const lastFolder = useStudio((s) => s.lastFolder);
   const ready = useStudio((s) => s.engine.state === 'ready');
   const [repo, setRepo] = useState('');
   const [revision, setRevision] = useState('main');
@@ -50,9 +52,14 @@ export function ModelsSection() {
       <div className="card" data-testid="current-model">
         <h2>Loaded</h2>
         {model ? (
-          <p>
-            <strong>{model.id}</strong> <span className="muted">— {model.summary}, {formatBytes(model.bytes)} on the GPU, {model.imageSize}px images</span>
-          </p>
+          <>
+            <p>
+              <strong>{model.card.title}</strong> <span className="muted">({model.id}) — {model.summary}, {formatBytes(model.bytes)} on the GPU, {model.imageSize}px images</span>
+            </p>
+            {model.card.about && <p>{model.card.about}</p>}
+          </>
+        ) : lastFolder ? (
+          <p className="muted">Last time you used the folder “{lastFolder}”: pick it again below (the browser does not keep access to it), or load another model.</p>
         ) : (
           <p className="muted">No model yet: pick one below.</p>
         )}
@@ -67,9 +74,24 @@ export function ModelsSection() {
         )}
       </div>
 
+      <div className="card" data-testid="builtin-model">
+        <h2>Built-in demo</h2>
+        <ul className="model-list">
+          <li>
+            <div>
+              <strong>{BUILTIN_MODEL_CARD.title}</strong> <span className="muted">— ships with the studio, works offline</span>
+              <p className="muted">{BUILTIN_MODEL_CARD.about}</p>
+            </div>
+            <button type="button" disabled={busy || model?.id === BUILTIN_MODEL_ID} onClick={() => void loadModel({ kind: 'builtin' }, BUILTIN_LABEL)}>
+              {model?.id === BUILTIN_MODEL_ID ? 'Loaded' : 'Load'}
+            </button>
+          </li>
+        </ul>
+      </div>
+
       <div className="card">
         <h2>From the Hugging Face hub</h2>
-        <form onSubmit={submit} className="row">
+        <form onSubmit={submit} className="row" aria-label="Load from the hub">
           <label>
             Repository
             <input name="repo" placeholder="owner/name" value={repo} onChange={(e) => setRepo(e.target.value)} />

@@ -41,7 +41,7 @@ export function NewConceptSection() {
   return (
     <section className="section" aria-labelledby="new-concept-title" data-testid="section-new-concept">
       <h1 id="new-concept-title">New concept</h1>
-      <p className="lead">Teach {model.id} a new word from 3–5 photos. They stay on this device.</p>
+      <p className="lead">Teach the model ({model.card.title}) a new word from 3–5 photos. They stay on this device.</p>
 
       <div className={`card${drop.dropping ? ' dropping' : ''}`} {...drop.handlers}>
         <h2>Photos</h2>
