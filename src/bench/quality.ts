@@ -1,0 +1,172 @@
+/**
+ * `npm run bench -- quality [--steps N] [--images N] [--concepts a,b] [--methods ti,lora] [--lr-ti X] [--lr-lora X]`:
+ * for each sample concept × method, train on the built-in model with the studio's defaults for
+ * it, generate a fixed set of seeds, and score with the shapes world's analyzer. One JSON line per
+ * (concept, method) on stdout, then a Markdown table. It reports; it never fails on numbers.
+ */
+import type { Engine } from '../engine/engine';
+import type { ConceptData, TrainerOptions } from '../engine/protocol';
+import type { ConceptWeights } from '../library/concept';
+import { BUILTIN_MODEL_CARD } from '../model/sources/builtin';
+import { conceptPhotos, SAMPLE_CONCEPTS, type SampleConcept } from '../world/sample-concepts';
+import type { WorldImage } from '../world/render';
+import { COMPOSITION_PROMPT, editPrompts, FIDELITY_PROMPT, fill, QUALITY_METHODS, type QualityMethod } from './quality-plan';
+import { composition, editability, fidelity, type AttributeAccuracy, type FidelityScores } from './quality-scores';
+import { qualityTable } from './quality-table';
+
+export interface QualityOptions {
+  concepts: readonly SampleConcept[];
+  methods: readonly QualityMethod[];
+  /** Training steps (default: the built-in model's card). */
+  steps?: number;
+  /** Images per prompt (seeds 1000, 1001, …). */
+  images: number;
+  /** Training options over the card's (learning rates, vectors, …). */
+  training?: Partial<TrainerOptions>;
+}
+
+export interface QualityRecord {
+  concept: string;
+  method: QualityMethod;
+  steps: number;
+  fidelity: FidelityScores;
+  editability: AttributeAccuracy;
+  /** With the next concept in one prompt (same method): fraction of halves in their concept's colours. */
+  composition: number | null;
+  secondsPerStep: number | null;
+  trainSeconds: number;
+  totalSeconds: number;
+  /** Bytes of the concept's files (embedding, LoRA kohya F16), 0 for the baseline. */
+  fileBytes: number;
+}
+
+const SEED = 1000;
+const GENERATION = BUILTIN_MODEL_CARD.generation;
+
+/** Photos as the engine's training input: [N, 3, 64, 64] NCHW in [-1, 1]. */
+export function photoTensor(photos: readonly WorldImage[]): Float32Array {
+  const { width, height } = photos[0];
+  const plane = width * height;
+  const out = new Float32Array(photos.length * 3 * plane);
+  photos.forEach((p, n) => {
+    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[(n * 3 + c) * plane + i] = (p.data[i * 4 + c] / 255) * 2 - 1;
+  });
+  return out;
+}
+
+async function images(engine: Engine, prompt: string, count: number, concepts: ConceptWeights[]): Promise<WorldImage[]> {
+  const { size, steps, guidanceScale, sampler } = GENERATION;
+  const ctx = { progress: () => {}, signal: new AbortController().signal };
+  const result = await engine.generate({ prompt, steps, guidanceScale, sampler, width: size, height: size, seed: SEED, batch: count, concepts }, ctx);
+  return result.images;
+}
+
+/** Trains `concept` with `method`; null for the baseline. */
+async function trainConcept(engine: Engine, concept: SampleConcept, method: QualityMethod, o: QualityOptions): Promise<{ data: ConceptData | null; seconds: number; steps: number }> {
+  const card = BUILTIN_MODEL_CARD.training ?? {};
+  const steps = o.steps ?? card.steps ?? 100;
+  if (method === 'baseline') return { data: null, seconds: 0, steps: 0 };
+  const options: TrainerOptions = { ...card, method, token: concept.token, classWord: concept.classWord, steps, resolution: card.resolution ?? 64, ...o.training };
+  const runId = `quality-${concept.id}-${method}`;
+  const start = performance.now();
+  await engine.deleteRun({ runId });
+  await engine.train({ runId, options, images: photoTensor(conceptPhotos(concept)), preview: null, checkpointEvery: steps }, { progress: () => {}, signal: new AbortController().signal });
+  const seconds = (performance.now() - start) / 1000;
+  const data = await engine.runConcept({ runId });
+  await engine.deleteRun({ runId });
+  return { data, seconds, steps };
+}
+
+function fileBytes(engine: Engine, data: ConceptData | null): number {
+  if (!data) return 0;
+  let bytes = 0;
+  if (data.embedding) bytes += engine.exportConcept({ concept: data, what: { kind: 'embedding', layout: 'single-key' } }).bytes.length;
+  if (data.lora) bytes += engine.exportConcept({ concept: data, what: { kind: 'lora', layout: 'kohya', dtype: 'F16' } }).bytes.length;
+  return bytes;
+}
+
+const weights = (data: ConceptData | null): ConceptWeights[] => (data ? [{ token: data.token, classWord: data.classWord, embedding: data.embedding, lora: data.lora, loraStrength: 1 }] : []);
+
+/** Runs the plan on `engine` (the built-in model loaded), calling `onRecord` as each (concept, method) is scored. */
+export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r: QualityRecord) => void): Promise<QualityRecord[]> {
+  const records: QualityRecord[] = [];
+  for (const method of o.methods) {
+    const trained: { concept: SampleConcept; data: ConceptData | null; record: QualityRecord; started: number }[] = [];
+    for (const concept of o.concepts) {
+      const started = performance.now();
+      const { data, seconds, steps } = await trainConcept(engine, concept, method, o);
+      const word = data ? concept.token : concept.classWord;
+      const concepts = weights(data);
+      const photos = conceptPhotos(concept);
+      const fid = fidelity(await images(engine, fill(FIDELITY_PROMPT, word), o.images, concepts), concept, photos);
+      const edits = [];
+      for (const edit of editPrompts(concept)) edits.push({ images: await images(engine, fill(edit.prompt, word), o.images, concepts), wanted: edit.wanted });
+      const record: QualityRecord = {
+        concept: concept.id,
+        method,
+        steps,
+        fidelity: fid,
+        editability: editability(edits),
+        composition: null,
+        secondsPerStep: steps ? seconds / steps : null,
+        trainSeconds: seconds,
+        totalSeconds: 0,
+        fileBytes: fileBytes(engine, data),
+      };
+      trained.push({ concept, data, record, started });
+    }
+    // Composition needs every concept of the method: each with the next one.
+    for (const [i, t] of trained.entries()) {
+      const next = trained[(i + 1) % trained.length];
+      if (trained.length > 1) {
+        const word = (x: typeof t) => (x.data ? x.concept.token : x.concept.classWord);
+        const prompt = COMPOSITION_PROMPT.replace('{a}', word(t)).replace('{b}', word(next));
+        t.record.composition = composition(await images(engine, prompt, o.images, [...weights(t.data), ...weights(next.data)]), t.concept, next.concept);
+      }
+      t.record.totalSeconds = (performance.now() - t.started) / 1000;
+      records.push(t.record);
+      onRecord(t.record);
+    }
+  }
+  return records;
+}
+
+function parseArgs(args: string[]): QualityOptions {
+  const get = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const list = (name: string) => get(name)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const concepts = list('concepts')?.map((id) => SAMPLE_CONCEPTS.find((c) => c.id === id) ?? fail(`unknown concept ${id}`)) ?? SAMPLE_CONCEPTS;
+  const methods = (list('methods') ?? QUALITY_METHODS).map((m) => (QUALITY_METHODS as readonly string[]).includes(m) ? (m as QualityMethod) : fail(`unknown method ${m}`));
+  const number = (name: string) => (get(name) === undefined ? undefined : Number(get(name)));
+  const training: Partial<TrainerOptions> = {};
+  if (number('lr-ti') !== undefined) training.tiLearningRate = number('lr-ti');
+  if (number('lr-lora') !== undefined) training.loraLearningRate = number('lr-lora');
+  if (number('vectors') !== undefined) training.numVectors = number('vectors');
+  if (number('rank') !== undefined) training.rank = number('rank');
+  if (get('templates') === 'imagenet') training.templates = undefined;
+  return { concepts, methods, steps: number('steps'), images: number('images') ?? 4, training };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+export async function main(args: string[]): Promise<number> {
+  const o = parseArgs(args);
+  const { installNodeWebGpu } = await import('../gpu/node-webgpu');
+  const gpu = installNodeWebGpu();
+  const { Engine } = await import('../engine/engine');
+  const { MemoryCache } = await import('../model/sources/cache');
+  const { MemoryCheckpointStore } = await import('../train/checkpoint-store');
+  const { nodeBuiltinSource } = await import('../model/sources/node-folder');
+  const engine = new Engine(gpu, () => {}, async () => new MemoryCache(), new MemoryCheckpointStore(), async () => nodeBuiltinSource());
+  const capabilities = await engine.init();
+  await engine.loadModel({ model: { kind: 'builtin' } }, { progress: () => {}, signal: new AbortController().signal });
+  const adapter = capabilities.adapter.description || capabilities.adapter.vendor;
+  const records = await runQuality(engine, o, (r) => console.log(JSON.stringify({ name: 'quality', ...r, images: o.images, training: o.training, adapter })));
+  console.log(`\n${qualityTable(records)}`);
+  await engine.releaseDevice();
+  return 0;
+}
