@@ -4,7 +4,7 @@
  * even as numpy does; and the analyzer's templates, one binary test per pixel centre.
  */
 import type { Rgb } from './palette';
-import { insideShape, patternPicksFirst, type AnyShapeName, type PatternKind } from './shapes';
+import { patternPicksFirst, RowTester, type AnyShapeName, type PatternKind } from './shapes';
 
 export const WORLD_SIZE = 64;
 
@@ -40,64 +40,76 @@ function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** The colour the scene gives the point (X, Y) in pixel units. */
-function colorAt(scene: WorldScene, X: number, Y: number): Rgb {
-  let color = scene.background;
-  for (const o of scene.objects) {
-    const u = (X - o.cx) / o.r;
-    const v = (Y - o.cy) / o.r;
-    if (!insideShape(o.shape, u, v)) continue;
-    color = o.pattern && !patternPicksFirst(o.pattern.kind, u, v) ? o.pattern.color2 : o.color;
-  }
-  return color;
-}
-
 /** The scene at 64x64 with 2x2 super-sampling: sub-pixel (i, j) of the 128² grid has centre ((i+0.5)/2, (j+0.5)/2). */
 export function renderScene(scene: WorldScene, size = WORLD_SIZE): WorldImage {
+  const sub = 2 * size;
+  // Per sub-pixel colour, one sub-row at a time: background, then each object painted over it.
+  const sums = new Float64Array(size * 3);
+  const row: Rgb[] = new Array(sub);
   const data = new Uint8ClampedArray(size * size * 4);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let j = 2 * y; j < 2 * y + 2; j++) {
-        for (let i = 2 * x; i < 2 * x + 2; i++) {
-          const c = colorAt(scene, (i + 0.5) / 2, (j + 0.5) / 2);
-          r += c[0];
-          g += c[1];
-          b += c[2];
-        }
+  const tester = new RowTester();
+  for (let j = 0; j < sub; j++) {
+    const Y = (j + 0.5) / 2;
+    row.fill(scene.background);
+    for (const o of scene.objects) {
+      const v = (Y - o.cy) / o.r;
+      tester.setRow(o.shape, v);
+      for (let i = 0; i < sub; i++) {
+        const u = ((i + 0.5) / 2 - o.cx) / o.r;
+        if (tester.inside(u)) row[i] = o.pattern && !patternPicksFirst(o.pattern.kind, u, v) ? o.pattern.color2 : o.color;
       }
+    }
+    for (let i = 0; i < sub; i++) for (let c = 0; c < 3; c++) sums[(i >> 1) * 3 + c] += row[i][c];
+    if (j % 2 === 0) continue;
+    const y = j >> 1;
+    for (let x = 0; x < size; x++) {
       const p = (y * size + x) * 4;
-      data[p] = roundHalfEven(r / 4);
-      data[p + 1] = roundHalfEven(g / 4);
-      data[p + 2] = roundHalfEven(b / 4);
+      for (let c = 0; c < 3; c++) data[p + c] = roundHalfEven(sums[x * 3 + c] / 4);
       data[p + 3] = 255;
     }
+    sums.fill(0);
   }
   return { width: size, height: size, data };
 }
 
-/**
- * Calls `visit(x, y)` for every pixel of a `width`x`height` image whose centre (x+0.5, y+0.5) is
- * inside the shape, looking only at the shape's bounding box (every shape lies within |u|, |v| <= 1).
- */
-export function forEachTemplatePixel(shape: AnyShapeName, cx: number, cy: number, r: number, width: number, height: number, visit: (x: number, y: number) => void): void {
-  const x0 = Math.max(0, Math.floor(cx - r - 0.5) - 1);
-  const x1 = Math.min(width - 1, Math.ceil(cx + r - 0.5) + 1);
-  const y0 = Math.max(0, Math.floor(cy - r - 0.5) - 1);
-  const y1 = Math.min(height - 1, Math.ceil(cy + r - 0.5) + 1);
-  for (let y = y0; y <= y1; y++) {
-    const v = (y + 0.5 - cy) / r;
-    for (let x = x0; x <= x1; x++) if (insideShape(shape, (x + 0.5 - cx) / r, v)) visit(x, y);
-  }
+/** The pixel box [x0, x1] x [y0, y1] (clipped) outside which no pixel centre is inside a shape of radius r at (cx, cy): all lie within |u|, |v| <= 1. */
+function templateBox(cx: number, cy: number, r: number, width: number, height: number): [number, number, number, number] {
+  return [
+    Math.max(0, Math.floor(cx - r - 0.5) - 1),
+    Math.min(width - 1, Math.ceil(cx + r - 0.5) + 1),
+    Math.max(0, Math.floor(cy - r - 0.5) - 1),
+    Math.min(height - 1, Math.ceil(cy + r - 0.5) + 1),
+  ];
 }
 
-/** The analyzer's template: 1 where the pixel centre is inside the shape, no super-sampling. */
+const tester = new RowTester();
+
+/**
+ * The analyzer's template (pixel centres, no super-sampling) against a mask: how many pixels the
+ * template holds and how many of them the mask holds too, looking only inside the template's box.
+ */
+export function templateOverlap(shape: AnyShapeName, cx: number, cy: number, r: number, mask: Uint8Array, width: number, height: number): { inside: number; overlap: number } {
+  const [x0, x1, y0, y1] = templateBox(cx, cy, r, width, height);
+  let inside = 0;
+  let overlap = 0;
+  for (let y = y0; y <= y1; y++) {
+    tester.setRow(shape, (y + 0.5 - cy) / r);
+    for (let x = x0; x <= x1; x++) {
+      if (!tester.inside((x + 0.5 - cx) / r)) continue;
+      inside++;
+      overlap += mask[y * width + x];
+    }
+  }
+  return { inside, overlap };
+}
+
+/** The analyzer's template as a mask: 1 where the pixel centre is inside the shape, no super-sampling. */
 export function renderTemplate(shape: AnyShapeName, cx: number, cy: number, r: number, width = WORLD_SIZE, height = WORLD_SIZE): Uint8Array {
   const mask = new Uint8Array(width * height);
-  forEachTemplatePixel(shape, cx, cy, r, width, height, (x, y) => {
-    mask[y * width + x] = 1;
-  });
+  const [x0, x1, y0, y1] = templateBox(cx, cy, r, width, height);
+  for (let y = y0; y <= y1; y++) {
+    tester.setRow(shape, (y + 0.5 - cy) / r);
+    for (let x = x0; x <= x1; x++) mask[y * width + x] = tester.inside((x + 0.5 - cx) / r) ? 1 : 0;
+  }
   return mask;
 }
