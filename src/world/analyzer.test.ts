@@ -132,6 +132,6 @@ describe('analyze', () => {
     for (let i = 0; i < rounds; i++) for (const image of images) analyze(image);
     const ms = (performance.now() - start) / (rounds * images.length);
     console.log(`analyze: ${ms.toFixed(2)} ms per image`);
-    expect(ms).toBeLessThan(50); // measured 4-9 ms on a loaded 2-core machine; the bound leaves room for slower ones
+    expect(ms).toBeLessThan(50); // measured 6-9 ms on a loaded 2-core machine (load 4-7); the bound leaves room for slower ones
   });
 });
