@@ -12,7 +12,7 @@ import { HELD_OUT_SHAPE_NAMES, insideShape, patternPicksFirst, RowTester, SHAPE_
 const records = readRecords();
 
 describe('renderScene', () => {
-  // Measured: all 32 samples (131,072 pixels, 25 single-object and 7 two-object scenes) are equal to
+  // Measured: all 32 samples (131,072 pixels, 24 single-object and 8 two-object scenes) are equal to
   // the byte, the 3-decimal rounding of the parameters flipping no sub-pixel. Rounding half up
   // instead of numpy's half to even makes 496 of those pixels differ by 1 (2-2 sub-pixel ties).
   it('re-renders every sample PNG exactly from its recorded parameters', () => {
