@@ -54,11 +54,12 @@ export function photoTensor(photos: readonly WorldImage[]): Float32Array {
   return out;
 }
 
-async function images(engine: Engine, prompt: string, count: number, concepts: ConceptWeights[]): Promise<WorldImage[]> {
+/** `count` images of each prompt, in one batch (prompt by prompt), seeds SEED, SEED + 1, …. */
+async function images(engine: Engine, prompts: string[], count: number, concepts: ConceptWeights[]): Promise<WorldImage[][]> {
   const { size, steps, guidanceScale, sampler } = GENERATION;
   const ctx = { progress: () => {}, signal: new AbortController().signal };
-  const result = await engine.generate({ prompt, steps, guidanceScale, sampler, width: size, height: size, seed: SEED, batch: count, concepts }, ctx);
-  return result.images;
+  const result = await engine.generate({ prompt: prompts[0], prompts, steps, guidanceScale, sampler, width: size, height: size, seed: SEED, batch: count, concepts }, ctx);
+  return prompts.map((_, p) => result.images.slice(p * count, (p + 1) * count));
 }
 
 /** Trains `concept` with `method`; null for the baseline. */
@@ -98,9 +99,10 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
       const word = data ? concept.token : concept.classWord;
       const concepts = weights(data);
       const photos = conceptPhotos(concept);
-      const fid = fidelity(await images(engine, fill(FIDELITY_PROMPT, word), o.images, concepts), concept, photos);
-      const edits = [];
-      for (const edit of editPrompts(concept)) edits.push({ images: await images(engine, fill(edit.prompt, word), o.images, concepts), wanted: edit.wanted });
+      const plan = editPrompts(concept);
+      const [alone, ...edited] = await images(engine, [fill(FIDELITY_PROMPT, word), ...plan.map((e) => fill(e.prompt, word))], o.images, concepts);
+      const fid = fidelity(alone, concept, photos);
+      const edits = plan.map((e, i) => ({ images: edited[i], wanted: e.wanted }));
       const record: QualityRecord = {
         concept: concept.id,
         method,
@@ -115,14 +117,16 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
       };
       trained.push({ concept, data, record, started });
     }
-    // Composition needs every concept of the method: each with the next one.
+    // Composition needs every concept of the method: each with the next one, all pairs in one batch.
+    const word = (x: (typeof trained)[number]) => (x.data ? x.concept.token : x.concept.classWord);
+    const pairs = trained.length > 1 ? trained.map((t, i) => [t, trained[(i + 1) % trained.length]] as const) : [];
+    const pairPrompt = ([a, b]: (typeof pairs)[number]) => COMPOSITION_PROMPT.replace('{a}', word(a)).replace('{b}', word(b));
+    // Token vectors act only where their token is, so TI pairs share one batch; a LoRA acts on the whole UNet, so LoRA pairs go one by one.
+    const together: WorldImage[][] = [];
+    if (pairs.length && method !== 'lora' && method !== 'both') together.push(...(await images(engine, pairs.map(pairPrompt), o.images, trained.flatMap((t) => weights(t.data)))));
+    else for (const pair of pairs) together.push((await images(engine, [pairPrompt(pair)], o.images, [...weights(pair[0].data), ...weights(pair[1].data)]))[0]);
     for (const [i, t] of trained.entries()) {
-      const next = trained[(i + 1) % trained.length];
-      if (trained.length > 1) {
-        const word = (x: typeof t) => (x.data ? x.concept.token : x.concept.classWord);
-        const prompt = COMPOSITION_PROMPT.replace('{a}', word(t)).replace('{b}', word(next));
-        t.record.composition = composition(await images(engine, prompt, o.images, [...weights(t.data), ...weights(next.data)]), t.concept, next.concept);
-      }
+      if (pairs.length) t.record.composition = composition(together[i], t.concept, pairs[i][1].concept);
       t.record.totalSeconds = (performance.now() - t.started) / 1000;
       records.push(t.record);
       onRecord(t.record);

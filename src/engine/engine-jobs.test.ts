@@ -72,6 +72,14 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
     expect(Math.max(...diffs)).toBeLessThanOrEqual(2);
     const other = batch.images[0].data.map((v, i) => Math.abs(v - a.images[0].data[i]));
     expect(Math.max(...other)).toBeGreaterThan(20);
+    // Several prompts in one batch: each prompt's images are the ones it gets alone, on the same seeds.
+    const pair = await engine.generate({ ...options, prompts: [options.prompt, 'a red circle'], batch: 2, seed: 1233 }, context());
+    const alone = await engine.generate({ ...options, prompt: 'a red circle', batch: 2, seed: 1233 }, context());
+    expect(pair.images).toHaveLength(4);
+    const maxDiff = (x: Uint8ClampedArray, y: Uint8ClampedArray) => Math.max(...x.map((v, i) => Math.abs(v - y[i])));
+    [batch.images[0], batch.images[1], alone.images[0], alone.images[1]].forEach((image, i) => expect(maxDiff(pair.images[i].data, image.data)).toBeLessThanOrEqual(2));
+    expect(maxDiff(pair.images[0].data, pair.images[2].data)).toBeGreaterThan(2); // the prompts differ, beyond rounding
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('reports a prompt longer than 77 tokens as truncated', async () => {

@@ -154,10 +154,12 @@ export class Engine implements JobHandlers {
     return this.enqueue(async () => {
       const model = this.requireModel();
       const { concepts = [], ...options } = request;
-      if (!options.prompt?.trim()) throw new StudioError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
+      if (options.prompts ? options.prompts.some((p) => !p?.trim()) : !options.prompt?.trim()) throw new StudioError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
       const active = concepts.length > 0 ? activateConcepts(model.sd, model.conceptTokenizers, concepts) : null;
       try {
-        const prompts = active ? { prompt: active.rewrite(options.prompt), negativePrompt: active.rewrite(options.negativePrompt ?? '') } : {};
+        const prompts = active
+          ? { prompt: active.rewrite(options.prompt ?? ''), prompts: options.prompts?.map(active.rewrite), negativePrompt: active.rewrite(options.negativePrompt ?? '') }
+          : {};
         return await textToImage(model.sd, active?.tokenizer ?? model.tokenizer, { ...options, ...prompts }, {
           signal: ctx.signal,
           previewEvery: 1,

@@ -50,9 +50,14 @@ export class CancelledError extends Error {
 
 /** 1. Prompt and negative prompt → [2B, N, D], unconditional rows first. */
 export function encodePrompts(model: StableDiffusionModel, promptIds: number[], negativeIds: number[], batch: number, embedTokens?: EmbedTokens): tf.Tensor3D {
+  return encodePromptRows(model, Array(batch).fill(promptIds), negativeIds, embedTokens);
+}
+
+/** One conditional row per image (`rows`), the negative prompt's row as many times, first. */
+export function encodePromptRows(model: StableDiffusionModel, rows: number[][], negativeIds: number[], embedTokens?: EmbedTokens): tf.Tensor3D {
   return tf.tidy(() => {
-    const n = promptIds.length;
-    const ids = tf.tensor2d([...Array(batch).fill(negativeIds).flat(), ...Array(batch).fill(promptIds).flat()], [2 * batch, n], 'int32');
+    const n = negativeIds.length;
+    const ids = tf.tensor2d([...Array(rows.length).fill(negativeIds).flat(), ...rows.flat()], [2 * rows.length, n], 'int32');
     const out = clipTextEncoder(model.text.weights, model.text.config, ids, { embedTokens });
     out.pooled.dispose();
     return out.lastHiddenState;
@@ -133,9 +138,11 @@ export async function textToImage(
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError(`steps must be a positive integer, got ${o.steps}.`);
 
   // 1. prompts
-  const prompt = tokenizer.encode(o.prompt);
+  const prompts = (options.prompts ?? [o.prompt]).map((p) => tokenizer.encode(p));
+  if (prompts.length === 0) throw new RangeError('No prompt to draw.');
   const negative = tokenizer.encode(o.negativePrompt);
-  const embeddings = encodePrompts(model, prompt.ids, negative.ids, o.batch, hooks.embedTokens);
+  const embeddings = encodePromptRows(model, prompts.flatMap((p) => Array(o.batch).fill(p.ids)), negative.ids, hooks.embedTokens);
+  const dropped = prompts.find((p) => p.droppedTokenCount > 0) ?? prompts[0];
 
   // 2. timesteps
   const sampler = makeSampler(o.sampler, model.schedulerConfig);
@@ -143,10 +150,11 @@ export async function textToImage(
 
   // 3. initial latents
   // Image i of a batch starts from seed + i, so a seed gives the same image at any batch size.
-  const shape: [number, number, number, number] = [o.batch, model.unet.config.inChannels, o.height / 8, o.width / 8];
+  const total = prompts.length * o.batch;
+  const shape: [number, number, number, number] = [total, model.unet.config.inChannels, o.height / 8, o.width / 8];
   const perImage = shape[1] * shape[2] * shape[3];
-  const noise = new Float32Array(o.batch * perImage);
-  for (let i = 0; i < o.batch; i++) noise.set(randomNormal(perImage, (seed + i) >>> 0, sampler.initNoiseSigma), i * perImage);
+  const noise = new Float32Array(total * perImage);
+  for (let i = 0; i < total; i++) noise.set(randomNormal(perImage, (seed + (i % o.batch)) >>> 0, sampler.initNoiseSigma), i * perImage);
   let latents = tf.tensor4d(noise, shape);
 
   try {
@@ -167,7 +175,7 @@ export async function textToImage(
     const images = toUnitRange(decoded);
     const rgba = await toRgba(images);
     tf.dispose([decoded, images]);
-    return { images: rgba, seed, droppedText: prompt.droppedText, droppedTokenCount: prompt.droppedTokenCount };
+    return { images: rgba, seed, droppedText: dropped.droppedText, droppedTokenCount: dropped.droppedTokenCount };
   } finally {
     latents.dispose();
     embeddings.dispose();

@@ -16,7 +16,13 @@ export interface TextToImageOptions {
   /** Pixels, multiples of 8. */
   width?: number;
   height?: number;
+  /** Images per prompt. */
   batch?: number;
+  /**
+   * Several prompts in one batch (in place of `prompt`): `batch` images of each, image i of every
+   * prompt from seed + i, so prompts are compared on the same noise.
+   */
+  prompts?: string[];
 }
 
 export interface RgbaImage {
@@ -27,8 +33,9 @@ export interface RgbaImage {
 }
 
 export interface TextToImageResult {
+  /** Prompt by prompt, `batch` images each. */
   images: RgbaImage[];
-  /** Image i was made from seed + i. */
+  /** Image i (of each prompt) was made from seed + i. */
   seed: number;
   /** What truncation to the encoder's 77 tokens cut from the prompt ('' when nothing). */
   droppedText: string;

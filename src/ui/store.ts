@@ -249,8 +249,10 @@ function adoptTrainingDefaults(info: ModelInfo): void {
   if (useStudio.getState().training.state !== 'idle') return;
   const t = info.card.training ?? {};
   updateDraft((d) => {
-    const { templates: _t, tiLearningRate: _ti, loraLearningRate: _lora, ...options } = d.options;
-    const card = Object.fromEntries(Object.entries({ templates: t.templates, tiLearningRate: t.tiLearningRate, loraLearningRate: t.loraLearningRate }).filter(([, v]) => v !== undefined));
+    const { templates: _t, tiLearningRate: _ti, loraLearningRate: _lora, gradientCheckpointing: _g, ...options } = d.options;
+    const card = Object.fromEntries(
+      Object.entries({ templates: t.templates, tiLearningRate: t.tiLearningRate, loraLearningRate: t.loraLearningRate, gradientCheckpointing: t.gradientCheckpointing }).filter(([, v]) => v !== undefined),
+    );
     return { options: { ...options, resolution: t.resolution ?? info.imageSize, steps: t.steps ?? DRAFT_STEPS, ...card } };
   });
 }

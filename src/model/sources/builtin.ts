@@ -35,6 +35,8 @@ export interface TrainingDefaults {
   loraLearningRate?: number;
   /** Training prompts (`{}` = the concept), where the model's own captions differ from photo-style ones. */
   templates?: string[];
+  /** Off where activations are small (the studio turns it on otherwise). */
+  gradientCheckpointing?: boolean;
 }
 
 export const BUILTIN_MODEL_CARD: ModelCard = {
@@ -50,6 +52,7 @@ export const BUILTIN_MODEL_CARD: ModelCard = {
   training: {
     resolution: 64,
     steps: 100,
+    gradientCheckpointing: false, // 64 px activations are a few MB
     // The world's own caption grammar (world.md: prefixes and article), not photo-style templates.
     templates: ['a {}', 'a photo of a {}', 'a picture of a {}', 'an image of a {}', 'a drawing of a {}', 'a large {}', 'a photo of a large {}', 'a large {} in the center'],
   },
