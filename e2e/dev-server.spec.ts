@@ -8,6 +8,12 @@ test('README start command: the dev server serves the studio, it reaches the GPU
   await studio.waitForGpu();
   await expect(studio.adapterName()).toContainText(/swiftshader/i);
   await studio.waitForBuiltinModel();
+  // Photo thumbnails show the photos under StrictMode (its extra effect run once revoked their URLs).
+  await studio.goTo('New concept');
+  await page.getByTestId('section-new-concept').getByRole('button', { name: 'Try Teal heart' }).click();
+  const thumbs = page.getByTestId('photos').locator('img');
+  await expect(thumbs).toHaveCount(5);
+  await expect.poll(() => thumbs.evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).naturalWidth === 64).length)).toBe(5);
   expect([...hosts]).toEqual(['127.0.0.1']);
   await studio.screenshot('dev-server');
   studio.expectNoErrors();

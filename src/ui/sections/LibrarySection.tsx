@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useState } from 'react';
+import { BlobImage } from '../BlobImage';
 import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
@@ -6,12 +7,6 @@ import { downloadConcept } from '../downloads';
 import { deleteConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
-
-function Cover({ blob, alt }: { blob: Blob; alt: string }) {
-  const url = useMemo(() => URL.createObjectURL(blob), [blob]);
-  useEffect(() => () => URL.revokeObjectURL(url), [url]);
-  return <img src={url} alt={alt} className="thumb" />;
-}
 
 function methodOf(c: ConceptSummary): string {
   const parts: string[] = [];
@@ -26,7 +21,7 @@ function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: s
   const otherModel = modelId !== null && concept.baseModel !== '' && concept.baseModel.replace(/^hf:/, '') !== modelId.replace(/^hf:/, '');
   return (
     <li className="card concept" data-testid="concept" aria-label={concept.token}>
-      {concept.cover && <Cover blob={concept.cover} alt={`A training photo of ${concept.token}`} />}
+      {concept.cover && <BlobImage blob={concept.cover} alt={`A training photo of ${concept.token}`} />}
       <div className="concept-body">
         {renaming === null ? (
           <h2>

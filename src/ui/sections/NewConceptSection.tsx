@@ -1,15 +1,11 @@
 /** The New concept section: the photos, the form, and the training run's state. */
-import { useEffect, useMemo } from 'react';
+import { BlobImage } from '../BlobImage';
 import { useDropZone } from '../useDropZone';
 import { showSection, updateDraft, useStudio } from '../store';
 import { ConceptForm } from './ConceptForm';
 import { TrainingState } from './TrainingState';
-
-function Thumbnail({ file }: { file: File }) {
-  const url = useMemo(() => URL.createObjectURL(file), [file]);
-  useEffect(() => () => URL.revokeObjectURL(url), [url]);
-  return <img src={url} alt={file.name} className="thumb" />;
-}
+import { SampleConcepts } from './SampleConcepts';
+import { BUILTIN_MODEL_ID } from '../../model/sources/builtin';
 
 export function NewConceptSection() {
   const model = useStudio((s) => s.model);
@@ -49,7 +45,7 @@ export function NewConceptSection() {
         <div className="thumbs" data-testid="photos">
           {draft.photos.map((file, i) => (
             <figure key={`${file.name}-${i}`}>
-              <Thumbnail file={file} />
+              <BlobImage blob={file} alt={file.name} />
               <button type="button" aria-label={`Remove ${file.name}`} disabled={busy} onClick={() => updateDraft((d) => ({ photos: d.photos.filter((_, j) => j !== i) }))}>
                 ×
               </button>
@@ -58,6 +54,8 @@ export function NewConceptSection() {
         </div>
         {draft.photos.length > 0 && draft.photos.length < 3 && <p className="muted">3–5 photos from different angles work best.</p>}
       </div>
+
+      {model.id === BUILTIN_MODEL_ID && <SampleConcepts disabled={busy} />}
 
       <ConceptForm options={o} ready={ready} running={running} />
 
