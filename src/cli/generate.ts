@@ -5,7 +5,7 @@
  * settings in AUTOMATIC1111's `parameters` text (library/png-parameters.ts).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { basename, extname, join, relative } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
@@ -13,7 +13,7 @@ import type { ConceptData, ConceptWeights } from '../engine/protocol';
 import { a1111Sampler, encodePngWithParameters, formatParameters } from '../library/png-parameters';
 import { SAMPLER_NAMES, type SamplerName } from '../model/text-to-image-options';
 import { createEngine, modelName, startWithModel } from './engine';
-import type { Output } from './progress';
+import { shownPath, type Output } from './progress';
 import { collect, decimal, EXIT, integer, UsageError, type AddCommand } from './usage';
 
 export interface GenerateArgs {
@@ -134,7 +134,7 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
     const file = join(a.out, `${seed + i}.png`);
     await writePng(file, encodePngWithParameters(result.images[0], text));
     files.push(file);
-    out.result({ event: 'image', file, seed: seed + i }, relative(process.cwd(), file) || file);
+    out.result({ event: 'image', file, seed: seed + i }, shownPath(file));
   }
   out.result({ event: 'done', files, seed, ...settings, model: info.id });
   return EXIT.ok;

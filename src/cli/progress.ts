@@ -4,6 +4,7 @@
  * With `--json`: one JSON object per line on stdout (progress events, then the result), notes
  * still on stderr, so stdout stays machine-readable.
  */
+import { isAbsolute, relative } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Progress, TrainingReport } from '../engine/protocol';
 
@@ -26,6 +27,12 @@ export interface Output {
 export interface Streams {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
+}
+
+/** A path as people read it: relative to the current folder when inside it, else absolute. */
+export function shownPath(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }
 
 /** Seconds as `1h02m`, `3m05s` or `12s`. */

@@ -6,7 +6,7 @@
  * checkpoints after its current step and `--resume` goes on from there bit for bit.
  */
 import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
@@ -17,7 +17,7 @@ import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { createEngine, startWithModel } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
 import { readPhotoFolder } from './photos';
-import type { Output } from './progress';
+import { shownPath as shown, type Output } from './progress';
 import { decimal, EXIT, integer, UsageError, type AddCommand } from './usage';
 
 export interface TrainArgs {
@@ -125,8 +125,6 @@ async function exportFiles(engine: Engine, runId: string, prefix: string, method
   }
   return written;
 }
-
-const shown = (path: string) => relative(process.cwd(), path) || path;
 
 export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signals: process, engine: createEngine }): Promise<number> {
   if (!a.out && !a.token) throw new UsageError("required option '--token' not specified (or --out PREFIX with --resume)");
