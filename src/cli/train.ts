@@ -5,7 +5,7 @@
  * beside them (PREFIX.checkpoint, run id = PREFIX's base name). Ctrl-C pauses: the engine
  * checkpoints after its current step and `--resume` goes on from there bit for bit.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
@@ -102,6 +102,14 @@ export function trainerOptions(a: TrainArgs, resolution: number): TrainerOptions
   return options;
 }
 
+/** PREFIX: --out, or the token's name in the current folder (or in --out when that is a folder). */
+async function outputPrefix(a: TrainArgs): Promise<string> {
+  const folder = a.out === undefined || a.out.endsWith('/') || (await stat(a.out).catch(() => null))?.isDirectory();
+  if (!folder) return resolve(a.out!);
+  if (!a.token) throw new UsageError("required option '--token' not specified (or --out PREFIX with --resume)");
+  return resolve(a.out ?? '.', tokenBaseName(a.token));
+}
+
 /** Settings given with --resume that the checkpoint's own differ from (the checkpoint's win). */
 function ignoredOnResume(a: TrainArgs, stored: Checkpoint): string[] {
   return (Object.entries(FLAGS) as [keyof TrainerConfig, [string, keyof TrainArgs]][])
@@ -127,8 +135,7 @@ async function exportFiles(engine: Engine, runId: string, prefix: string, method
 }
 
 export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signals: process, engine: createEngine }): Promise<number> {
-  if (!a.out && !a.token) throw new UsageError("required option '--token' not specified (or --out PREFIX with --resume)");
-  const prefix = resolve(a.out ?? tokenBaseName(a.token!));
+  const prefix = await outputPrefix(a);
   const runId = basename(prefix);
   const store = new FileCheckpointStore(dirname(prefix));
   const checkpointPath = store.path(runId);
@@ -144,7 +151,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   const engine = await deps.engine(store);
   const finish = async (step: number, loss: number, method: TrainingMethod) => {
     const files = await exportFiles(engine, runId, prefix, method);
-    out.result({ event: 'done', step, loss, files, checkpoint: checkpointPath }, [`Trained for ${step} steps (loss ${loss.toFixed(4)}). Wrote:`, ...files.map((f) => `  ${shown(f)}`), `Checkpoint: ${shown(checkpointPath)}`].join('\n'));
+    out.result({ event: 'done', step, loss, files, checkpoint: checkpointPath }, [`Trained for ${step} step${step === 1 ? '' : 's'} (loss ${loss.toFixed(4)}). Wrote:`, ...files.map((f) => `  ${shown(f)}`), `Checkpoint: ${shown(checkpointPath)}`].join('\n'));
     return EXIT.ok;
   };
   if (stored && stored.step >= stored.config.steps) {
@@ -209,7 +216,7 @@ export const addTrainCommand: AddCommand = (program, run) => {
     .option('--rank <r>', 'LoRA rank (default 4)', integer)
     .option('--vectors <n>', 'vectors per token (default 1)', integer)
     .option('--seed <n>', 'random seed (default 0)', integer)
-    .option('--out <prefix>', "where the files go: PREFIX.safetensors, … (default: the token's name, here)")
+    .option('--out <prefix>', "where the files go: PREFIX.safetensors, … (default: the token's name, here; in a folder given with a trailing /)")
     .option('--resume', 'go on from PREFIX.checkpoint (its settings are kept)')
     .option('--json', 'JSON lines on stdout')
     .action((args: TrainArgs) => run(args.json, (out) => train(args, out)));
