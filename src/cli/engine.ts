@@ -1,0 +1,93 @@
+/**
+ * The studio's Engine in Node, as the tests build it: Dawn's WebGPU first (the tfjs backend
+ * reads navigator.gpu when it loads, so the engine is imported only after), checkpoints in
+ * files, the built-in model read from public/models/shapes-sd, hub downloads kept in a folder.
+ * `--model` is `builtin`, a diffusers folder on disk, or a hub id `owner/name[@revision]`.
+ */
+import { openAsBlob } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { StudioError } from '../common/errors';
+import type { Engine } from '../engine/engine';
+import type { ModelInfo, ModelSpec } from '../engine/protocol';
+import { installNodeWebGpu } from '../gpu/node-webgpu';
+import { DEFAULT_HUB_URL } from '../model/sources/hub';
+import { MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
+import { defaultCacheDir, FolderCache } from './folder-cache';
+import type { Output } from './progress';
+import { UsageError } from './usage';
+
+export { DEFAULT_HUB_URL };
+
+const HUB_ID = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([^@\s]+))?$/;
+
+/** An Engine on Dawn (not yet started: `init()` requests the adapter). */
+export async function createEngine(checkpoints: CheckpointStore = new MemoryCheckpointStore()): Promise<Engine> {
+  const gpu = navigatorGpu() ?? installNodeWebGpu();
+  const [{ Engine }, { nodeBuiltinSource }] = await Promise.all([import('../engine/engine'), import('../model/sources/node-folder')]);
+  const cache = new FolderCache(defaultCacheDir());
+  return new Engine(gpu, () => {}, async () => cache, checkpoints, async () => nodeBuiltinSource());
+}
+
+/** The WebGPU already installed in this process (tests start Dawn themselves), if any. */
+function navigatorGpu(): GPU | undefined {
+  return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+}
+
+/** What `--model` names: `builtin`, a folder that exists, else a hub repo id. */
+export async function modelSpec(model: string, endpoint: string = DEFAULT_HUB_URL): Promise<ModelSpec> {
+  if (model === 'builtin') return { kind: 'builtin' };
+  const found = await stat(model).catch(() => null);
+  if (found?.isDirectory()) return folderSpec(resolve(model));
+  if (found) throw new UsageError(`--model ${model} is a file; give the diffusers folder that holds model_index.json.`);
+  const m = HUB_ID.exec(model);
+  if (!m || model.startsWith('.') || model.startsWith('/')) {
+    throw new StudioError('ModelLoadFailed', `There is no model folder ${model}.`, 'Give --model builtin, a diffusers folder, or a hub id owner/name[@revision].');
+  }
+  return { kind: 'hub', repo: m[1], ...(m[2] && { revision: m[2] }), endpoint };
+}
+
+/**
+ * A folder as a picked folder crosses to the engine: its files (file-backed Blobs, nothing read
+ * yet) under paths that start with the folder's name, so the model's id is `local:<name>` as in the page.
+ */
+async function folderSpec(dir: string): Promise<ModelSpec> {
+  const files: File[] = [];
+  const paths: string[] = [];
+  const walk = async (at: string) => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue; // .git, .cache, …
+      const full = join(at, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        files.push(new File([await openAsBlob(full)], entry.name));
+        paths.push([basename(dir), ...relative(dir, full).split(sep)].join('/'));
+      }
+    }
+  };
+  await walk(dir);
+  return { kind: 'local', files, paths };
+}
+
+/** Starts the GPU and loads `--model`, its progress on `out`. */
+export async function startWithModel(engine: Engine, model: string, endpoint: string | undefined, out: Output): Promise<ModelInfo> {
+  const spec = await modelSpec(model, endpoint);
+  await engine.init();
+  const controller = new AbortController();
+  try {
+    return await engine.loadModel({ model: spec }, { signal: controller.signal, progress: (p) => out.loading(p) });
+  } catch (error) {
+    if (spec.kind === 'hub' && error instanceof StudioError && error.name === 'ModelLoadFailed') {
+      const where = `${spec.repo}${spec.revision ? `@${spec.revision}` : ''} on ${endpoint ?? DEFAULT_HUB_URL}`;
+      throw new StudioError('ModelLoadFailed', `${error.message} (looked for ${where}: there is no folder named ${model} here)`, error.hint);
+    }
+    throw error;
+  } finally {
+    out.stop();
+  }
+}
+
+/** The model's name as AUTOMATIC1111 writes it in `Model:` (`shapes-sd`, `tiny-sd`, `owner/name`). */
+export function modelName(info: Pick<ModelInfo, 'id'>): string {
+  return info.id.replace(/^(builtin|local|hf):/, '').replace(/@main$/, '');
+}

@@ -1,0 +1,74 @@
+/**
+ * `studio train` in process (the subprocess test covers the rest): Ctrl-C pauses into the
+ * checkpoint file and exits 130, `--resume` goes on to exactly the run an uninterrupted one
+ * makes, and a run's checkpoint is never overwritten without --resume.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { encode } from 'fast-png';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../engine/engine';
+import { TINY_SD } from '../test/model-fixtures';
+import { createEngine } from './engine';
+import { FileCheckpointStore } from './file-checkpoint-store';
+import { createOutput, type Output } from './progress';
+import { train, type TrainArgs } from './train';
+import { EXIT } from './usage';
+
+/** JSON output into memory; `onStep` sees each training report. */
+function capture(onStep: (step: number) => void = () => {}): { out: Output; lines: Record<string, unknown>[]; notes: string[] } {
+  const lines: Record<string, unknown>[] = [];
+  const notes: string[] = [];
+  const sink = (push: (text: string) => void) => new Writable({ write: (chunk, _, next) => (push(String(chunk)), next()) }) as unknown as NodeJS.WriteStream;
+  const base = createOutput(true, { stdout: sink((t) => t.trim() && lines.push(JSON.parse(t))), stderr: sink((t) => notes.push(t)) });
+  return { out: { ...base, training: (r) => (base.training(r), onStep(r.step)) }, lines, notes };
+}
+
+describe('studio train (in process)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'studio-train-'));
+  const photos = join(dir, 'photos');
+  const store = new FileCheckpointStore(dir);
+  let engine: Engine;
+  const signals = new EventEmitter();
+  const deps = { signals: signals as unknown as NodeJS.Process, engine: async () => engine };
+  const args = (out: string): TrainArgs => ({ model: TINY_SD, images: photos, token: '<tok>', class: 'cat', method: 'both', steps: 3, resolution: 32, out: join(dir, out) });
+
+  beforeAll(async () => {
+    mkdirSync(photos);
+    for (let n = 0; n < 2; n++) {
+      const data = new Uint8Array(24 * 24 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * (n + 5)) % 253));
+      writeFileSync(join(photos, `p${n}.png`), encode({ width: 24, height: 24, data, channels: 4, depth: 8 }));
+    }
+    engine = await createEngine(store);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pauses on Ctrl-C into PREFIX.checkpoint (exit 130), resumes to the uninterrupted run bit for bit', async () => {
+    expect(await train(args('whole'), capture().out, deps)).toBe(EXIT.ok);
+
+    const paused = capture((step) => step === 1 && signals.emit('SIGINT'));
+    expect(await train(args('cut'), paused.out, deps)).toBe(EXIT.interrupted);
+    expect(paused.lines.at(-1)).toMatchObject({ event: 'paused', step: 1, steps: 3, checkpoint: join(dir, 'cut.checkpoint') });
+    expect(paused.notes.join('')).toMatch(/To go on: studio train .* --out \S*cut --resume/);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('cut'))).toEqual(['cut.checkpoint']); // no files before the run is done
+
+    await expect(train(args('cut'), capture().out, deps)).rejects.toMatchObject({ name: 'InvalidRequest', hint: expect.stringContaining('--resume') });
+
+    const resumed = capture();
+    const { token: _t, class: _c, method: _m, ...rest } = args('cut');
+    expect(await train({ ...rest, steps: 5, resume: true }, resumed.out, deps)).toBe(EXIT.ok);
+    expect(resumed.notes.join('')).toContain("Ignoring --steps 5 (the run's: 3)");
+    expect(resumed.lines.filter((l) => l.event === 'step').map((l) => l.step)).toEqual([2, 3]);
+
+    const [whole, cut] = [(await store.get('whole'))!, (await store.get('cut'))!];
+    expect([cut.step, cut.rngState, cut.smoothedLoss]).toEqual([whole.step, whole.rngState, whole.smoothedLoss]);
+    const bits = (t: { data: Float32Array }[]) => t.map((x) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).toString('base64'));
+    expect(bits(cut.tensors)).toEqual(bits(whole.tensors));
+    expect(bits(cut.moments)).toEqual(bits(whole.moments));
+    expect(readdirSync(dir).filter((f) => f.startsWith('cut')).sort()).toEqual(['cut-emb_params.safetensors', 'cut-lora-kohya.safetensors', 'cut-lora-peft.safetensors', 'cut.checkpoint', 'cut.safetensors']);
+  });
+});
