@@ -38,7 +38,7 @@ export function describeModel(m: ModelInfo): string[] {
     ...(card.about ? [`  ${card.about}`] : []),
     `  Weights on the GPU: ${mb(m.bytes)}; native size ${m.imageSize} px; ${m.summary}`,
     `  Generation: ${g.size} px, ${g.sampler.toUpperCase()} ${g.steps} steps, guidance ${g.guidanceScale}`,
-    `  Training: ${card.trainingResolution ?? m.imageSize} px${card.trainingTemplates ? `, prompts like "${card.trainingTemplates.slice(0, 3).join('", "')}"` : ''}`,
+    `  Training: ${card.training?.resolution ?? m.imageSize} px${card.training?.steps ? `, ${card.training.steps} steps` : ''}${card.training?.templates ? `, prompts like "${card.training.templates.slice(0, 3).join('", "')}"` : ''}`,
     '  Example prompts:',
     ...card.examplePrompts.map((p) => `    ${p}`),
   ];

@@ -11,6 +11,7 @@ import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
 import type { ConceptExport } from '../engine/protocol';
+import { modelTrainingDefaults } from '../engine/training-policy';
 import type { Checkpoint } from '../train/checkpoint';
 import { resolveTrainerConfig, TRAINING_METHODS, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
@@ -160,10 +161,11 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   }
 
   const info = await startWithModel(engine, a.model, a.endpoint, out);
-  const resolution = stored?.config.resolution ?? a.resolution ?? info.card.trainingResolution ?? info.imageSize;
+  const recommended = modelTrainingDefaults(info, a.kind);
+  const resolution = stored?.config.resolution ?? a.resolution ?? recommended.resolution;
   const options = trainerOptions(a.resume ? { ...a, ...fromCheckpoint(stored!) } : a, resolution);
-  // The model's own caption style (the built-in model's), for concepts of things.
-  const templates = info.card.trainingTemplates && (options.kind ?? 'object') === 'object' ? { templates: [...info.card.trainingTemplates] } : {};
+  // What the model recommends (rates, its own caption style, checkpointing) where the command line says nothing.
+  const { resolution: _r, steps: _s, ...fromModel } = stored ? ({ resolution }) : recommended;
   const photos = await readPhotoFolder(a.images, resolution);
   if (photos.ignored.length > 0) out.note(`Not PNG or JPEG, left out: ${photos.ignored.join(', ')}`);
   out.note(`${photos.files.length} photos at ${resolution} px; ${stored ? `resuming at step ${stored.step}` : 'training'} ${options.token} (${options.method}) on ${info.id}.`);
@@ -177,7 +179,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   deps.signals.on('SIGINT', onInterrupt);
   let result;
   try {
-    const request = { runId, options: { ...options, ...templates }, images: photos.images, resume: Boolean(stored), preview: null };
+    const request = { runId, options: { ...fromModel, ...options }, images: photos.images, resume: Boolean(stored), preview: null };
     result = await engine.train(request, { signal: new AbortController().signal, progress: (p) => p.training && out.training(p.training) });
   } finally {
     deps.signals.off('SIGINT', onInterrupt);

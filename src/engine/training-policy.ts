@@ -6,7 +6,8 @@
  */
 import { StudioError } from '../common/errors';
 import type { TrainerOptions } from '../train/config';
-import type { TrainingPreviewOptions, TrainRequest } from './protocol';
+import type { ConceptKind } from '../train/templates';
+import type { ModelInfo, TrainingPreviewOptions, TrainRequest } from './protocol';
 
 /** The request's options with the studio's defaults for what they leave out. */
 export function studioTrainerOptions(options: TrainerOptions): TrainerOptions {
@@ -38,4 +39,20 @@ export function trainingCadence(request: Pick<TrainRequest, 'checkpointEvery' | 
   positive('checkpointEvery', checkpointEvery);
   if (preview) positive('preview.every', preview.every);
   return { checkpointEvery, preview };
+}
+
+/**
+ * What a model recommends a new concept trains with (its card's training defaults): resolution,
+ * steps, rates, prompt templates (for concepts of things), activation checkpointing. The page's
+ * New concept form and `studio train` both start from these.
+ */
+export function modelTrainingDefaults(info: Pick<ModelInfo, 'card' | 'imageSize'>, kind: ConceptKind = 'object'): Partial<TrainerOptions> & { resolution: number } {
+  const t = info.card.training ?? {};
+  const out: Partial<TrainerOptions> & { resolution: number } = { resolution: t.resolution ?? info.imageSize };
+  if (t.steps !== undefined) out.steps = t.steps;
+  if (t.tiLearningRate !== undefined) out.tiLearningRate = t.tiLearningRate;
+  if (t.loraLearningRate !== undefined) out.loraLearningRate = t.loraLearningRate;
+  if (t.gradientCheckpointing !== undefined) out.gradientCheckpointing = t.gradientCheckpointing;
+  if (t.templates && kind === 'object') out.templates = [...t.templates];
+  return out;
 }

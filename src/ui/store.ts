@@ -4,6 +4,7 @@
  */
 import { create } from 'zustand';
 import { rememberModelChoice, rememberedModelChoice } from './model-choice';
+import { modelTrainingDefaults } from '../engine/training-policy';
 import { startEngineWorker, type EngineClient } from '../engine/client';
 import { StudioError, type SerializedError } from '../common/errors';
 import type { GpuCapabilities } from '../gpu/device';
@@ -247,13 +248,9 @@ export function cancelGeneration(): void {
 /** A new model's recommended training settings become the draft's, unless a run is under way. */
 function adoptTrainingDefaults(info: ModelInfo): void {
   if (useStudio.getState().training.state !== 'idle') return;
-  const t = info.card.training ?? {};
   updateDraft((d) => {
     const { templates: _t, tiLearningRate: _ti, loraLearningRate: _lora, gradientCheckpointing: _g, ...options } = d.options;
-    const card = Object.fromEntries(
-      Object.entries({ templates: t.templates, tiLearningRate: t.tiLearningRate, loraLearningRate: t.loraLearningRate, gradientCheckpointing: t.gradientCheckpointing }).filter(([, v]) => v !== undefined),
-    );
-    return { options: { ...options, resolution: t.resolution ?? info.imageSize, steps: t.steps ?? DRAFT_STEPS, ...card } };
+    return { options: { ...options, steps: DRAFT_STEPS, ...modelTrainingDefaults(info, options.kind) } };
   });
 }
 
