@@ -135,26 +135,30 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
   return records;
 }
 
+/** The benchmark's options from plain values (the command lines' flags); an unknown name throws naming it. */
+export function qualityOptions(a: { concepts?: string[]; methods?: string[]; steps?: number; images?: number; lrTi?: number; lrLora?: number; vectors?: number; rank?: number }): QualityOptions {
+  const concepts = a.concepts?.map((id) => SAMPLE_CONCEPTS.find((c) => c.id === id) ?? fail(`unknown concept '${id}' (${SAMPLE_CONCEPTS.map((c) => c.id).join(', ')})`)) ?? SAMPLE_CONCEPTS;
+  const methods = (a.methods ?? QUALITY_METHODS).map((m) => ((QUALITY_METHODS as readonly string[]).includes(m) ? (m as QualityMethod) : fail(`unknown method '${m}' (${QUALITY_METHODS.join(', ')})`)));
+  const training: Partial<TrainerOptions> = {};
+  if (a.lrTi !== undefined) training.tiLearningRate = a.lrTi;
+  if (a.lrLora !== undefined) training.loraLearningRate = a.lrLora;
+  if (a.vectors !== undefined) training.numVectors = a.vectors;
+  if (a.rank !== undefined) training.rank = a.rank;
+  return { concepts, methods, steps: a.steps, images: a.images ?? 4, training };
+}
+
 function parseArgs(args: string[]): QualityOptions {
   const get = (name: string) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
   const list = (name: string) => get(name)?.split(',').map((s) => s.trim()).filter(Boolean);
-  const concepts = list('concepts')?.map((id) => SAMPLE_CONCEPTS.find((c) => c.id === id) ?? fail(`unknown concept ${id}`)) ?? SAMPLE_CONCEPTS;
-  const methods = (list('methods') ?? QUALITY_METHODS).map((m) => (QUALITY_METHODS as readonly string[]).includes(m) ? (m as QualityMethod) : fail(`unknown method ${m}`));
   const number = (name: string) => (get(name) === undefined ? undefined : Number(get(name)));
-  const training: Partial<TrainerOptions> = {};
-  if (number('lr-ti') !== undefined) training.tiLearningRate = number('lr-ti');
-  if (number('lr-lora') !== undefined) training.loraLearningRate = number('lr-lora');
-  if (number('vectors') !== undefined) training.numVectors = number('vectors');
-  if (number('rank') !== undefined) training.rank = number('rank');
-  if (get('templates') === 'imagenet') training.templates = undefined;
-  return { concepts, methods, steps: number('steps'), images: number('images') ?? 4, training };
+  return qualityOptions({ concepts: list('concepts'), methods: list('methods'), steps: number('steps'), images: number('images'), lrTi: number('lr-ti'), lrLora: number('lr-lora'), vectors: number('vectors'), rank: number('rank') });
 }
 
 function fail(message: string): never {
-  throw new Error(message);
+  throw new RangeError(message);
 }
 
 export async function main(args: string[]): Promise<number> {
