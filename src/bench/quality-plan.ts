@@ -28,11 +28,10 @@ export function editBackgrounds(concept: SampleConcept): ColorName[] {
 }
 
 export function editPrompts(concept: SampleConcept): EditPrompt[] {
-  const [bg1, bg2, bg3] = editBackgrounds(concept);
+  const [bg1, bg2] = editBackgrounds(concept);
   return [
     { prompt: `a {} on the left on a ${bg1} background`, wanted: { position: 'left', background: bg1 } },
     { prompt: `a small {} at the top, ${bg2} background`, wanted: { size: 'small', position: 'top', background: bg2 } },
-    { prompt: `a {} on the right on a ${bg3 ?? bg1} background`, wanted: { position: 'right', background: bg3 ?? bg1 } },
   ];
 }
 
