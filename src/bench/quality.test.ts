@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
-import { Engine } from '../engine/engine';
-import { MemoryCache } from '../model/sources/cache';
-import { nodeBuiltinSource } from '../model/sources/node-folder';
-import { MemoryCheckpointStore } from '../train/checkpoint-store';
+import type { Engine } from '../engine/engine';
 import { sampleConcept } from '../world/sample-concepts';
-import { jobContext } from '../test/engine';
+import { engineWithBuiltinModel } from '../test/engine';
 import { qualityTable } from './quality-table';
 import { runQuality, type QualityRecord } from './quality';
 
@@ -17,10 +14,7 @@ import { runQuality, type QualityRecord } from './quality';
 describe('the quality benchmark, small', () => {
   let engine: Engine;
   beforeAll(async () => {
-    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
-    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), new MemoryCheckpointStore(), async () => nodeBuiltinSource());
-    await engine.init();
-    await engine.loadModel({ model: { kind: 'builtin' } }, jobContext());
+    engine = await engineWithBuiltinModel();
   });
   afterAll(() => engine.releaseDevice());
 

@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../model/sources/builtin';
-import { MemoryCache } from '../model/sources/cache';
-import { nodeBuiltinSource } from '../model/sources/node-folder';
-import { MemoryCheckpointStore } from '../train/checkpoint-store';
-import { jobContext } from '../test/engine';
-import { Engine } from './engine';
+import { engineWithBuiltinModel, jobContext } from '../test/engine';
+import type { Engine } from './engine';
 
 describe('the built-in model', () => {
   let engine: Engine;
   beforeAll(async () => {
-    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
-    engine = new Engine(gpu, () => {}, async () => new MemoryCache(), new MemoryCheckpointStore(), async () => nodeBuiltinSource());
-    await engine.init();
+    engine = await engineWithBuiltinModel(false);
   });
   afterAll(() => engine.releaseDevice());
 

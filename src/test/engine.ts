@@ -5,6 +5,7 @@ import { serveEngine } from '../engine/serve';
 import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { folderFiles, TINY_SD } from './model-fixtures';
+import { nodeBuiltinSource } from '../model/sources/node-folder';
 
 export function jobContext(onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): JobContext {
   return { signal, progress: onProgress };
@@ -21,6 +22,15 @@ export async function engineWithTinyModel(store: CheckpointStore = new MemoryChe
   const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
   const engine = new Engine(gpu, onEvent, async () => new MemoryCache(), store);
   await loadTinyModel(engine);
+  return engine;
+}
+
+/** A started engine (in-memory cache and checkpoints) whose built-in model is read from the checkout; `load` loads it. */
+export async function engineWithBuiltinModel(load = true): Promise<Engine> {
+  const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+  const engine = new Engine(gpu, () => {}, async () => new MemoryCache(), new MemoryCheckpointStore(), async () => nodeBuiltinSource());
+  await engine.init();
+  if (load) await engine.loadModel({ model: { kind: 'builtin' } }, jobContext());
   return engine;
 }
 
