@@ -9,6 +9,7 @@ import { analyzeHeldOut, attributeHits, BALANCE_RADIUS, heldOutScores, nearestL1
 import { borderColor } from '../world/analyzer';
 import type { WorldImage } from '../world/render';
 import { canonicalImage, type SampleConcept } from '../world/sample-concepts';
+import type { QualityMethod } from './quality-plan';
 
 export interface FidelityScores {
   /** Foreground colour distance to the concept's colour(s) (lower is better). */
@@ -77,4 +78,20 @@ export function composition(images: readonly WorldImage[], left: SampleConcept, 
     if (halfColorDist(image, background, half, image.width, right.colors) <= BALANCE_RADIUS) hits++;
   }
   return hits / (2 * images.length);
+}
+
+/** What the benchmark reports for one (concept, method). */
+export interface QualityRecord {
+  concept: string;
+  method: QualityMethod;
+  steps: number;
+  fidelity: FidelityScores;
+  editability: AttributeAccuracy;
+  /** With the next concept in one prompt (same method): fraction of halves in their concept's colours. */
+  composition: number | null;
+  secondsPerStep: number | null;
+  trainSeconds: number;
+  totalSeconds: number;
+  /** Bytes of the concept's files (embedding, LoRA kohya F16), 0 for the baseline. */
+  fileBytes: number;
 }

@@ -1,5 +1,5 @@
 /** The quality benchmark's records as README's Markdown table. */
-import type { QualityRecord } from './quality';
+import type { QualityRecord } from './quality-scores';
 
 const f = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '–' : x.toFixed(digits));
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);

@@ -11,7 +11,9 @@ import { BUILTIN_MODEL_CARD } from '../model/sources/builtin';
 import { conceptPhotos, SAMPLE_CONCEPTS, type SampleConcept } from '../world/sample-concepts';
 import type { WorldImage } from '../world/render';
 import { COMPOSITION_PROMPT, editPrompts, FIDELITY_PROMPT, fill, QUALITY_METHODS, type QualityMethod } from './quality-plan';
-import { composition, editability, fidelity, type AttributeAccuracy, type FidelityScores } from './quality-scores';
+import { composition, editability, fidelity, type QualityRecord } from './quality-scores';
+
+export type { QualityRecord };
 import { qualityTable } from './quality-table';
 
 export interface QualityOptions {
@@ -23,21 +25,6 @@ export interface QualityOptions {
   images: number;
   /** Training options over the card's (learning rates, vectors, …). */
   training?: Partial<TrainerOptions>;
-}
-
-export interface QualityRecord {
-  concept: string;
-  method: QualityMethod;
-  steps: number;
-  fidelity: FidelityScores;
-  editability: AttributeAccuracy;
-  /** With the next concept in one prompt (same method): fraction of halves in their concept's colours. */
-  composition: number | null;
-  secondsPerStep: number | null;
-  trainSeconds: number;
-  totalSeconds: number;
-  /** Bytes of the concept's files (embedding, LoRA kohya F16), 0 for the baseline. */
-  fileBytes: number;
 }
 
 const SEED = 1000;
