@@ -4,6 +4,7 @@
  * never leave this device: they go to the engine worker in this tab, nowhere else.
  */
 import { StudioError } from '../common/errors';
+import { putTrainingImage } from '../engine/training-input';
 
 export async function photosToTensorData(files: readonly File[], size: number): Promise<Float32Array> {
   const out = new Float32Array(files.length * 3 * size * size);
@@ -19,11 +20,7 @@ export async function photosToTensorData(files: readonly File[], size: number): 
     ctx.clearRect(0, 0, size, size);
     ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
     bitmap.close();
-    const { data } = ctx.getImageData(0, 0, size, size);
-    const plane = size * size;
-    for (let i = 0; i < plane; i++) {
-      for (let c = 0; c < 3; c++) out[(n * 3 + c) * plane + i] = (data[i * 4 + c] / 255) * 2 - 1;
-    }
+    putTrainingImage(out, n, ctx.getImageData(0, 0, size, size).data, size);
   }
   return out;
 }
