@@ -5,9 +5,10 @@
  * (concept, method) on stdout, then a Markdown table. It reports; it never fails on numbers.
  */
 import type { Engine } from '../engine/engine';
-import type { ConceptData, TrainerOptions } from '../engine/protocol';
+import { trainingInput } from '../engine/training-input';
+import type { ConceptData, ModelInfo, TrainerOptions } from '../engine/protocol';
 import type { ConceptWeights } from '../library/concept';
-import { BUILTIN_MODEL_CARD } from '../model/sources/builtin';
+import { modelTrainingDefaults } from '../engine/training-policy';
 import { conceptPhotos, SAMPLE_CONCEPTS, type SampleConcept } from '../world/sample-concepts';
 import type { WorldImage } from '../world/render';
 import { COMPOSITION_PROMPT, editPrompts, FIDELITY_PROMPT, fill, QUALITY_METHODS, type QualityMethod } from './quality-plan';
@@ -28,22 +29,17 @@ export interface QualityOptions {
 }
 
 const SEED = 1000;
-const GENERATION = BUILTIN_MODEL_CARD.generation;
 
-/** Photos as the engine's training input: [N, 3, 64, 64] NCHW in [-1, 1]. */
-export function photoTensor(photos: readonly WorldImage[]): Float32Array {
-  const { width, height } = photos[0];
-  const plane = width * height;
-  const out = new Float32Array(photos.length * 3 * plane);
-  photos.forEach((p, n) => {
-    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[(n * 3 + c) * plane + i] = (p.data[i * 4 + c] / 255) * 2 - 1;
-  });
-  return out;
+/** The loaded model (the benchmark runs on the built-in one). */
+function loaded(engine: Engine): ModelInfo {
+  const info = engine.modelInfo();
+  if (!info) throw new RangeError('the quality benchmark needs the built-in model loaded.');
+  return info;
 }
 
-/** `count` images of each prompt, in one batch (prompt by prompt), seeds SEED, SEED + 1, …. */
+/** `count` images of each prompt, in one batch (prompt by prompt), seeds SEED, SEED + 1, …, with the model's generation settings. */
 async function images(engine: Engine, prompts: string[], count: number, concepts: ConceptWeights[]): Promise<WorldImage[][]> {
-  const { size, steps, guidanceScale, sampler } = GENERATION;
+  const { size, steps, guidanceScale, sampler } = loaded(engine).card.generation;
   const ctx = { progress: () => {}, signal: new AbortController().signal };
   const result = await engine.generate({ prompt: prompts[0], prompts, steps, guidanceScale, sampler, width: size, height: size, seed: SEED, batch: count, concepts }, ctx);
   return prompts.map((_, p) => result.images.slice(p * count, (p + 1) * count));
@@ -51,14 +47,14 @@ async function images(engine: Engine, prompts: string[], count: number, concepts
 
 /** Trains `concept` with `method`; null for the baseline. */
 async function trainConcept(engine: Engine, concept: SampleConcept, method: QualityMethod, o: QualityOptions): Promise<{ data: ConceptData | null; seconds: number; steps: number }> {
-  const card = BUILTIN_MODEL_CARD.training ?? {};
-  const steps = o.steps ?? card.steps ?? 100;
   if (method === 'baseline') return { data: null, seconds: 0, steps: 0 };
-  const options: TrainerOptions = { ...card, method, token: concept.token, classWord: concept.classWord, steps, resolution: card.resolution ?? 64, ...o.training };
+  const recommended = modelTrainingDefaults(loaded(engine));
+  const steps = o.steps ?? recommended.steps ?? 100;
+  const options: TrainerOptions = { ...recommended, method, token: concept.token, classWord: concept.classWord, steps, ...o.training };
   const runId = `quality-${concept.id}-${method}`;
   const start = performance.now();
   await engine.deleteRun({ runId });
-  await engine.train({ runId, options, images: photoTensor(conceptPhotos(concept)), preview: null, checkpointEvery: steps }, { progress: () => {}, signal: new AbortController().signal });
+  await engine.train({ runId, options, images: trainingInput(conceptPhotos(concept)), preview: null, checkpointEvery: steps }, { progress: () => {}, signal: new AbortController().signal });
   const seconds = (performance.now() - start) / 1000;
   const data = await engine.runConcept({ runId });
   await engine.deleteRun({ runId });
