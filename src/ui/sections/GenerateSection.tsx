@@ -38,7 +38,7 @@ export function GenerateSection() {
   });
   const concepts = useStudio((s) => s.library.concepts);
   const insert = useStudio((s) => s.promptInsert);
-  const size = form.size || model?.card.generation.size || model?.imageSize || D.width;
+  const size = form.size || model?.card.generation.size || D.width;
   // A newly loaded model's recommended settings.
   useEffect(() => {
     if (!model) return;
