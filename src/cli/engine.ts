@@ -5,13 +5,14 @@
  * `--model` is `builtin`, a diffusers folder on disk, or a hub id `owner/name[@revision]`.
  */
 import { openAsBlob } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
 import type { ModelInfo, ModelSpec } from '../engine/protocol';
 import { installNodeWebGpu } from '../gpu/node-webgpu';
 import { DEFAULT_HUB_URL } from '../model/sources/hub';
+import { nodeBuiltinSource, nodeFolderSource } from '../model/sources/node-folder';
 import { MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { defaultCacheDir, FolderCache } from './folder-cache';
 import type { Output } from './progress';
@@ -24,7 +25,7 @@ const HUB_ID = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([^@\s]+))?$/;
 /** An Engine on Dawn (not yet started: `init()` requests the adapter). */
 export async function createEngine(checkpoints: CheckpointStore = new MemoryCheckpointStore()): Promise<Engine> {
   const gpu = navigatorGpu() ?? installNodeWebGpu();
-  const [{ Engine }, { nodeBuiltinSource }] = await Promise.all([import('../engine/engine'), import('../model/sources/node-folder')]);
+  const { Engine } = await import('../engine/engine');
   const cache = new FolderCache(defaultCacheDir());
   return new Engine(gpu, () => {}, async () => cache, checkpoints, async () => nodeBuiltinSource());
 }
@@ -52,21 +53,9 @@ export async function modelSpec(model: string, endpoint: string = DEFAULT_HUB_UR
  * yet) under paths that start with the folder's name, so the model's id is `local:<name>` as in the page.
  */
 async function folderSpec(dir: string): Promise<ModelSpec> {
-  const files: File[] = [];
-  const paths: string[] = [];
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, { withFileTypes: true })) {
-      if (entry.name.startsWith('.')) continue; // .git, .cache, …
-      const full = join(at, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) {
-        files.push(new File([await openAsBlob(full)], entry.name));
-        paths.push([basename(dir), ...relative(dir, full).split(sep)].join('/'));
-      }
-    }
-  };
-  await walk(dir);
-  return { kind: 'local', files, paths };
+  const paths = nodeFolderSource(dir).list!();
+  const files = await Promise.all(paths.map(async (path) => new File([await openAsBlob(join(dir, ...path.split('/')))], path.split('/').pop()!)));
+  return { kind: 'local', files, paths: paths.map((path) => `${basename(dir)}/${path}`) };
 }
 
 /** Starts the GPU and loads `--model`, its progress on `out`. */

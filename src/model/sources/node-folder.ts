@@ -26,10 +26,12 @@ export function nodeFolderSource(root: string, id = `folder:${root}`): ModelSour
       if (!existsSync(full)) throw new ModelSourceError('not-found', `${path} is missing from ${root}.`, { file: path });
       return openAsBlob(full);
     },
+    /** Every file, leaving out dot-entries (a cloned repo's .git, a cache folder). */
     list() {
       const out: string[] = [];
       const walk = (dir: string) => {
         for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          if (entry.name.startsWith('.')) continue;
           const full = join(dir, entry.name);
           if (entry.isDirectory()) walk(full);
           else out.push(relative(root, full).split(sep).join('/'));
