@@ -3,6 +3,7 @@
  * plain structured-clonable data: it is kept in IndexedDB by the page and sent to the engine
  * when a prompt uses its token. No tensors, no tfjs.
  */
+import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 
 /** Textual-inversion vectors: [nVectors, dim] row-major. */
@@ -12,12 +13,18 @@ export interface ConceptEmbedding {
   vectors: Float32Array;
 }
 
-/** One adapted UNet linear (`down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k`). */
+/**
+ * One adapted module: a UNet linear or convolution (`down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k`,
+ * `down_blocks.0.resnets.0.conv1`) or a text-encoder linear (`encoder.layers.0.self_attn.q_proj`).
+ */
 export interface ConceptLoraLayer {
+  /** The module's weight key without `.weight`, in its component's model. */
   prefix: string;
-  /** [rank, in] row-major. */
+  /** Absent: the UNet (every concept stored before text-encoder LoRAs). */
+  component?: LoraComponent;
+  /** [rank, in] row-major (a linear), or [rank, in, kh, kw] (a convolution: LoCon, 1×1 proj_in/out). */
   down: Float32Array;
-  downShape: [number, number];
+  downShape: number[];
   /** [out, rank] row-major. */
   up: Float32Array;
   upShape: [number, number];
@@ -47,6 +54,8 @@ export interface Concept {
   lora: ConceptLora | null;
   /** The LoRA's strength at generation time (1 = as trained). */
   loraStrength: number;
+  /** Its text-encoder layers' strength (A1111's `<lora:name:unet:te>`); absent: `loraStrength`. */
+  textEncoderStrength?: number;
   /** Training photos, as the user gave them (trained concepts; none for imports). */
   photos: Blob[];
   /** The file it was imported from. */
@@ -56,7 +65,7 @@ export interface Concept {
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */
-export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength'> & {
+export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength' | 'textEncoderStrength'> & {
   /** LoRA-only concepts: prompts write `token classWord`; the LoRA is what carries the concept. */
   classWord: string;
 };
@@ -67,5 +76,12 @@ export function conceptsInPrompt<T extends Pick<Concept, 'token'>>(concepts: rea
 }
 
 export function conceptWeights(c: Concept): ConceptWeights {
-  return { token: c.token, classWord: c.classWord, embedding: c.embedding, lora: c.lora, loraStrength: c.loraStrength };
+  return {
+    token: c.token,
+    classWord: c.classWord,
+    embedding: c.embedding,
+    lora: c.lora,
+    loraStrength: c.loraStrength,
+    ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }),
+  };
 }

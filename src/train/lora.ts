@@ -12,33 +12,9 @@ import { rng } from '../common/random';
 import type { Weights } from '../model/weights';
 
 import { DEFAULT_LORA_TARGETS, type LoraTarget } from './config';
+import { crossAttentionLayers } from './formats/lora-modules';
 
-/** One UNet cross-attention module: checkpoint prefix (`…transformer_blocks.0.attn2`) and width. */
-export interface CrossAttention {
-  prefix: string;
-  channels: number;
-}
-
-/** Every `attn2` of the UNet, walking the blocks in the order `unetForward` runs them. */
-export function crossAttentionLayers(c: UNetConfig): CrossAttention[] {
-  const out: CrossAttention[] = [];
-  const boc = c.blockOutChannels;
-  const n = boc.length;
-  const add = (block: string, attentions: number, transformerLayers: number, channels: number) => {
-    for (let j = 0; j < attentions; j++) {
-      for (let t = 0; t < transformerLayers; t++) out.push({ prefix: `${block}.attentions.${j}.transformer_blocks.${t}.attn2`, channels });
-    }
-  };
-  for (let i = 0; i < n; i++) {
-    if (c.downBlockTypes[i] === 'CrossAttnDownBlock2D') add(`down_blocks.${i}`, c.layersPerBlock[i], c.transformerLayersPerBlock[i], boc[i]);
-  }
-  if (c.midBlock) add('mid_block', 1, c.transformerLayersPerBlock[n - 1], boc[n - 1]);
-  for (let i = 0; i < n; i++) {
-    const r = n - 1 - i; // up block i mirrors down block n − 1 − i
-    if (c.upBlockTypes[i] === 'CrossAttnUpBlock2D') add(`up_blocks.${i}`, c.layersPerBlock[r] + 1, c.transformerLayersPerBlock[r], boc[r]);
-  }
-  return out;
-}
+export { crossAttentionLayers, type CrossAttention } from './formats/lora-modules';
 
 /** [out, in] of an attn2 linear. */
 function linearShape(target: LoraTarget, channels: number, crossAttentionDim: number): [number, number] {

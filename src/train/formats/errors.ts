@@ -5,12 +5,15 @@
 import { StudioError } from '../../common/errors';
 export type FormatRefusal =
   | 'empty' // zero bytes
-  | 'pickle' // a PyTorch pickle (.pt/.bin/.ckpt), never parsed
+  | 'pickle' // a PyTorch file the studio does not read (.ckpt/.pth, a pickled LoRA or model)
+  | 'unsafe-pickle' // a pickle that names a global outside the allow-list (never run)
   | 'not-safetensors' // bytes the safetensors reader rejects
   | 'unknown-format' // valid safetensors, but neither an embedding nor a UNet LoRA
   | 'dim-mismatch' // embedding for a text encoder of another width
   | 'unknown-module' // LoRA layer on a module the studio's UNet does not have or cannot adapt
   | 'shape-mismatch' // LoRA layer whose shapes do not fit the UNet config
+  | 'unsupported-layers' // layers of a kind the studio cannot apply (LoHa, LoKr, DoRA, …)
+  | 'partial' // some layers are unsupported: imported only when the user agrees (`allowPartial`)
   | 'invalid'; // inconsistent content (missing half of a pair, bad alpha, …)
 
 export class FormatError extends StudioError {
