@@ -23,8 +23,8 @@ export type LoraDtype = 'F32' | 'F16';
 export interface LoraLayerData {
   down: Float32Array;
   up: Float32Array;
-  /** [r, in] */
-  downShape: [number, number];
+  /** [r, in] (a linear) or [r, in, kh, kw] (a convolution) */
+  downShape: number[];
   /** [out, r] */
   upShape: [number, number];
 }
