@@ -9,9 +9,8 @@ import { exportEmbedding, fileStem, type EmbeddingLayout } from '../train/format
 import { FormatError } from '../train/formats/errors';
 import type { ImportedPersonalization } from '../train/formats/import';
 import { exportLora } from '../train/formats/lora-export';
-import type { LoraDtype, LoraLayerData, LoraLayout } from '../train/formats/lora-layout';
+import type { LoraDtype, LoraLayout, LoraModuleLayer } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
-import { LORA_TARGETS } from '../train/config';
 
 export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype };
 
@@ -65,7 +64,15 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
     return { ...common, token, classWord, embedding: { nVectors, dim, vectors }, lora: null };
   }
   const token = meta[META.token] ?? `<${fileStem(fileName)}>`;
-  const layers: ConceptLoraLayer[] = [...imported.layers].map(([prefix, l]) => ({ prefix, down: l.down, downShape: l.downShape, up: l.up, upShape: l.upShape, alpha: l.alpha }));
+  const layers: ConceptLoraLayer[] = imported.layers.map((l) => ({
+    prefix: l.path,
+    ...(l.component === 'text_encoder' && { component: l.component }),
+    down: l.down,
+    downShape: l.downShape,
+    up: l.up,
+    upShape: l.upShape,
+    alpha: l.alpha,
+  }));
   return { ...common, token, classWord: meta[META.classWord] ?? '', embedding: null, lora: { layers } };
 }
 
@@ -86,16 +93,7 @@ export function exportConcept(c: Exportable, what: ConceptExport): { fileName: s
     return { fileName: `${name}.safetensors`, bytes };
   }
   if (!c.lora || c.lora.layers.length === 0) throw new FormatError('invalid', `${c.token} has no LoRA (it is a token embedding only).`);
-  const [first] = c.lora.layers;
-  const rank = first.downShape[0];
-  const scale = first.alpha / rank;
-  const layers = new Map<string, LoraLayerData>();
-  for (const l of c.lora.layers) {
-    if (l.downShape[0] !== rank) throw new FormatError('invalid', `${c.token}: its LoRA layers have different ranks (${rank} and ${l.downShape[0]}); one file holds one rank.`);
-    const ratio = l.alpha / rank / scale; // a layer's own alpha folded into its up weight
-    layers.set(l.prefix, { down: l.down, downShape: l.downShape, up: ratio === 1 ? l.up : l.up.map((v) => v * ratio), upShape: l.upShape });
-  }
-  const targets = LORA_TARGETS.filter((t) => c.lora!.layers.some((l) => l.prefix.endsWith(`.${t}`)));
-  const bytes = exportLora({ ...info, layers, rank, alpha: first.alpha, targets, token: c.token, classWord: c.classWord }, what.layout, what.dtype);
+  const layers: LoraModuleLayer[] = c.lora.layers.map((l) => ({ ...l, component: l.component ?? 'unet', path: l.prefix }));
+  const bytes = exportLora({ ...info, layers, token: c.token, classWord: c.classWord }, what.layout, what.dtype);
   return { fileName: `${name}-lora-${what.layout}.safetensors`, bytes };
 }

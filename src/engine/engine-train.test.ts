@@ -80,7 +80,7 @@ describe('Engine training job', () => {
       const file = await engine.exportRun({ runId: 'run-1', what: { kind: 'lora', layout, dtype: 'F16' } });
       const l = await importPersonalization(file.bytes, file.fileName, { textDim: 32, unet });
       expect(l).toMatchObject({ kind: 'lora', rank: 4 });
-      expect(l.kind === 'lora' && l.layers.size).toBe(32); // to_k and to_v of the 16 attn2 layers
+      expect(l.kind === 'lora' && l.layers.length).toBe(32); // to_k and to_v of the 16 attn2 layers
     }
     await expect(engine.exportRun({ runId: 'nope', what: { kind: 'embedding', layout: 'single-key' } })).rejects.toMatchObject({ name: 'InvalidRequest' });
   });

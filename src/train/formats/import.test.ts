@@ -53,7 +53,7 @@ describe('import refusals', () => {
     });
     const error = await refused(checkpoint, 'checkpoint.safetensors');
     expect(error.reason).toBe('unknown-format');
-    expect(error.message).toMatch(/neither a textual-inversion embedding .* nor a UNet LoRA/);
+    expect(error.message).toMatch(/neither a textual-inversion embedding .* nor a LoRA/);
     expect(error.message).toMatch(/model\.diffusion_model\.input_blocks\.0\.0\.weight/);
   });
 });

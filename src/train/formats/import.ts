@@ -4,11 +4,11 @@
  * safetensors header → embedding or LoRA. Every refusal is a `FormatError` (`ImportRefused`);
  * nothing is kept.
  */
-import type { UNetConfig } from '../../model/config';
+import type { ClipTextConfig, UNetConfig } from '../../model/config';
 import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors-reader';
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
-import { looksLikeLora, readLora, type ImportedLora } from './lora-import';
+import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
 
 export type ImportedPersonalization = ImportedEmbedding | ImportedLora;
 
@@ -17,7 +17,11 @@ export interface ImportTarget {
   /** The text encoder's width (CLIP hidden size): 768 for SD 1.x. */
   textDim: number;
   unet: UNetConfig;
+  /** The text encoder's config, for text-encoder LoRA layers (without it they are refused). */
+  text?: ClipTextConfig;
 }
+
+export type ImportOptions = LoraReadOptions;
 
 const PICKLE_EXTENSIONS = ['.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle'];
 
@@ -42,7 +46,7 @@ function sizeOf(source: SafetensorsSource): number {
   return source instanceof Blob ? source.size : source.byteLength;
 }
 
-export async function importPersonalization(source: SafetensorsSource, fileName: string, target: ImportTarget): Promise<ImportedPersonalization> {
+export async function importPersonalization(source: SafetensorsSource, fileName: string, target: ImportTarget, options: ImportOptions = {}): Promise<ImportedPersonalization> {
   if (sizeOf(source) === 0) throw new FormatError('empty', `${fileName} is empty (0 bytes).`);
   const lower = fileName.toLowerCase();
   const ext = PICKLE_EXTENSIONS.find((e) => lower.endsWith(e));
@@ -59,7 +63,7 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   }
   if (file.names().length === 0) throw new FormatError('empty', `${fileName} holds no tensors.`);
   try {
-    return await readPersonalization(file, fileName, target);
+    return await readPersonalization(file, fileName, target, options);
   } catch (e) {
     // a tensor the reader refuses to convert (e.g. an I64 embedding): named by the reader
     if (e instanceof SafetensorsError) throw new FormatError('invalid', e.message, { cause: e });
@@ -67,12 +71,12 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   }
 }
 
-async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget): Promise<ImportedPersonalization> {
-  if (looksLikeLora(file)) return readLora(file, target.unet, fileName);
+async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {
+  if (looksLikeLora(file)) return readLora(file, target, fileName, options);
   if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName);
   const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');
   throw new FormatError(
     'unknown-format',
-    `${fileName} is neither a textual-inversion embedding (one [vectors, width] tensor) nor a UNet LoRA (kohya, PEFT or diffusers keys); it holds ${file.names().length} tensors such as ${shown}.`,
+    `${fileName} is neither a textual-inversion embedding (one [vectors, width] tensor) nor a LoRA (kohya, PEFT or diffusers keys); it holds ${file.names().length} tensors such as ${shown}.`,
   );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../gpu/tf';
-import { parseUNetConfig, type UNetConfig } from '../../model/config';
+import { parseClipTextConfig, parseUNetConfig, type UNetConfig } from '../../model/config';
 import type { SafetensorsTensor } from '../../model/safetensors-dtypes';
 import { SafetensorsFile } from '../../model/safetensors-reader';
 import { writeSafetensors } from '../../model/safetensors-writer';
@@ -10,29 +10,39 @@ import type { LoraTarget } from '../config';
 import { crossAttentionLayers, loraKey } from '../lora';
 import { importPersonalization, type ImportTarget } from './import';
 import { exportLora, loraFileBytes, type LoraExport } from './lora-export';
-import { toLoraValues } from './lora-import';
-import { adaptableLinears, kohyaModuleName, type LoraLayerData } from './lora-layout';
+import type { ImportedPersonalization } from './import';
+import type { LoraModuleLayer } from './lora-layout';
+import { kohyaModuleName as kohyaName, unetModules } from './lora-modules';
 import { sd15LoraBytes, sd15UNetConfig } from './sizes';
 import { refusedImport } from '../../test/import-refusals';
 
 const FIXTURES = new URL('../../test/fixtures', import.meta.url).pathname;
 const TINY: UNetConfig = parseUNetConfig(JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/unet/config.json`, 'utf8')));
+const TINY_TEXT = parseClipTextConfig(JSON.parse(readFileSync(`${FIXTURES}/tiny-sd/text_encoder/config.json`, 'utf8')));
 const TINY_TARGET: ImportTarget = { textDim: 32, unet: TINY };
 const SD15_TARGET: ImportTarget = { textDim: 768, unet: sd15UNetConfig() };
 const K0 = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2';
 
+const kohyaModuleName = (path: string) => kohyaName('unet', path);
+
 function randomLora(config: UNetConfig, rank: number, alpha: number, targets: readonly LoraTarget[]): LoraExport {
-  const shapes = adaptableLinears(config);
-  const layers = new Map<string, LoraLayerData>();
+  const shapes = unetModules(config);
+  const layers: LoraModuleLayer[] = [];
   let seed = 1;
   for (const { prefix } of crossAttentionLayers(config)) {
     for (const t of targets) {
       const path = `${prefix}.${t}`;
       const [outF, inF] = shapes.get(path)!;
-      layers.set(path, { down: randomNormal(rank * inF, seed++), up: randomNormal(outF * rank, seed++), downShape: [rank, inF], upShape: [outF, rank] });
+      layers.push({ component: 'unet', path, down: randomNormal(rank * inF, seed++), up: randomNormal(outF * rank, seed++), downShape: [rank, inF], upShape: [outF, rank], alpha });
     }
   }
-  return { layers, rank, alpha, targets, baseModel: 'tiny-sd', steps: 42, created: '2026-11-24T12:00:00.000Z' };
+  return { layers, targets, baseModel: 'tiny-sd', steps: 42, created: '2026-11-24T12:00:00.000Z' };
+}
+
+/** The layers of an imported LoRA by module path. */
+function byPath(back: ImportedPersonalization | LoraExport): Map<string, LoraModuleLayer> {
+  if ('kind' in back && back.kind !== 'lora') throw new Error('expected a LoRA');
+  return new Map((back as { layers: readonly LoraModuleLayer[] }).layers.map((l) => [l.path, l]));
 }
 
 async function importNoTensors(bytes: Uint8Array, name: string, target: ImportTarget) {
@@ -52,16 +62,13 @@ describe('LoRA files', () => {
     expect(file.info('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight')).toMatchObject({ dtype: 'F32', shape: [4, 32] });
     expect(file.info('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_up.weight')).toMatchObject({ dtype: 'F32', shape: [32, 4] });
     expect(file.info('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_out_0.alpha')).toMatchObject({ dtype: 'F32', shape: [] });
-    expect(file.names()).toHaveLength(e.layers.size * 3);
+    expect(file.names()).toHaveLength(e.layers.length * 3);
     expect(file.metadata).toMatchObject({ 'studio.kind': 'lora', 'studio.layout': 'kohya', 'studio.rank': '4', 'studio.alpha': '2', 'studio.targets': 'to_k,to_out.0', 'studio.steps': '42', 'studio.base_model': 'tiny-sd' });
 
     const back = await importNoTensors(bytes, 'k.safetensors', TINY_TARGET);
     if (back.kind !== 'lora') throw new Error('expected a LoRA');
     expect(back).toMatchObject({ layout: 'kohya', rank: 4, alpha: 2, targets: ['to_k', 'to_out.0'] });
-    expect([...back.layers.keys()]).toEqual([...e.layers.keys()]);
-    for (const [path, l] of e.layers) {
-      expect(back.layers.get(path)).toEqual({ ...l, rank: 4, alpha: 2 });
-    }
+    expect(back.layers).toEqual(e.layers);
   });
 
   it('PEFT keys: unet.<path>.lora_A/lora_B.weight with diffusers adapter metadata, round trip', async () => {
@@ -70,7 +77,7 @@ describe('LoRA files', () => {
     const file = await SafetensorsFile.open(bytes, 'p');
     expect(file.info(`unet.${K0}.to_k.lora_A.weight`)).toMatchObject({ shape: [2, 32] });
     expect(file.info(`unet.${K0}.to_v.lora_B.weight`)).toMatchObject({ shape: [32, 2] });
-    expect(file.names()).toHaveLength(e.layers.size * 2);
+    expect(file.names()).toHaveLength(e.layers.length * 2);
     const config = JSON.parse(file.metadata.lora_adapter_metadata);
     expect(config).toMatchObject({ 'unet.r': 2, 'unet.lora_alpha': 8 });
     expect(config['unet.target_modules']).toContain(`${K0}.to_k`);
@@ -78,7 +85,7 @@ describe('LoRA files', () => {
     const back = await importNoTensors(bytes, 'p.safetensors', TINY_TARGET);
     if (back.kind !== 'lora') throw new Error('expected a LoRA');
     expect(back).toMatchObject({ layout: 'peft', rank: 2, alpha: 8, targets: ['to_k', 'to_v'] });
-    expect(back.layers.get(`${K0}.to_v`)!.up).toEqual(e.layers.get(`${K0}.to_v`)!.up);
+    expect(byPath(back).get(`${K0}.to_v`)!.up).toEqual(byPath(e).get(`${K0}.to_v`)!.up);
 
     // Without any metadata alpha defaults to the rank, as in diffusers.
     const bare: Record<string, SafetensorsTensor> = {};
@@ -93,15 +100,15 @@ describe('LoRA files', () => {
       const f16 = exportLora(e, layout, 'F16');
       // The data section halves (kohya's alphas stay F32: 4 bytes a layer).
       const data = async (bytes: Uint8Array) => bytes.byteLength - (await SafetensorsFile.open(bytes, 'd')).dataStart;
-      const alphaBytes = layout === 'kohya' ? 4 * e.layers.size : 0;
+      const alphaBytes = layout === 'kohya' ? 4 * e.layers.length : 0;
       expect(await data(f16)).toBe((await data(f32) - alphaBytes) / 2 + alphaBytes);
       const downKey = layout === 'kohya' ? `${kohyaModuleName(`${K0}.to_k`)}.lora_down.weight` : `unet.${K0}.to_k.lora_A.weight`;
       expect((await SafetensorsFile.open(f16, 'h')).info(downKey).dtype).toBe('F16');
       const back = await importNoTensors(f16, 'h.safetensors', TINY_TARGET);
       if (back.kind !== 'lora') throw new Error('expected a LoRA');
       expect(back.alpha).toBe(4);
-      const a = e.layers.get(`${K0}.to_k`)!.down;
-      const b = back.layers.get(`${K0}.to_k`)!.down;
+      const a = byPath(e).get(`${K0}.to_k`)!.down;
+      const b = byPath(back).get(`${K0}.to_k`)!.down;
       expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.max(1, Math.abs(x))))).toBeLessThan(1e-3);
     }
   });
@@ -111,39 +118,23 @@ describe('LoRA files', () => {
     const back = await importNoTensors(bytes, 'lora_weights.safetensors', TINY_TARGET);
     if (back.kind !== 'lora') throw new Error('expected a LoRA');
     expect(back).toMatchObject({ layout: 'diffusers-old', rank: 4, alpha: 4, targets: ['to_q', 'to_k', 'to_v', 'to_out.0'] });
-    expect(back.layers.size).toBe(64);
-    expect([...back.layers.keys()].sort()).toEqual([...adaptableLinears(TINY).keys()].filter((k) => k.includes('.attn2.')).sort()); // every attn2 linear
+    expect(back.layers).toHaveLength(64);
+    expect([...byPath(back).keys()].sort()).toEqual([...unetModules(TINY).keys()].filter((k) => k.includes('.attn2.')).sort()); // every attn2 linear
     const golden = await SafetensorsFile.open(bytes, 'golden');
     const key = loraKey(`${K0}.to_k`, 'down');
-    expect(back.layers.get(`${K0}.to_k`)!.down).toEqual(await golden.readFloat32(key));
-
-    // toLoraValues gives Lora.fromValues its keys back.
-    const { values, scale } = toLoraValues(back);
-    expect(scale).toBe(1);
-    expect([...values.keys()].sort()).toEqual(golden.names().sort());
-  });
-
-  it('toLoraValues folds a layer with another alpha into its up weight', () => {
-    const e = randomLora(TINY, 2, 2, ['to_k']);
-    const [p0, p1] = [...e.layers.keys()];
-    const layers = new Map([
-      [p0, { ...e.layers.get(p0)!, rank: 2, alpha: 2 }],
-      [p1, { ...e.layers.get(p1)!, rank: 2, alpha: 4 }],
-    ]);
-    const { values, scale } = toLoraValues({ kind: 'lora', layout: 'kohya', rank: 2, alpha: 2, layers, targets: ['to_k'], info: {}, metadata: {} });
-    expect(scale).toBe(1);
-    expect(values.get(loraKey(p1, 'up'))!.data).toEqual(e.layers.get(p1)!.up.map((v) => v * 2));
+    expect(byPath(back).get(`${K0}.to_k`)!.down).toEqual(await golden.readFloat32(key));
+    expect(back.layers.every((l) => l.alpha === 4 && l.component === 'unet')).toBe(true); // scale 1
   });
 
   it('refuses shapes that do not fit the UNet (an SD 1.5 LoRA on the tiny UNet)', async () => {
     const error = await refused(exportLora(randomLora(SD15_TARGET.unet, 1, 1, ['to_k']), 'peft'), 'sd15.safetensors');
     expect(error.reason).toBe('shape-mismatch');
-    expect(error.message).toMatch(/down \[1,768\] and up \[320,1\], but this UNet's linear is \[32, 32\]/);
+    expect(error.message).toMatch(/down \[1,768\] and up \[320,1\], but this model's linear is \[32,32\]/);
   });
 
   it('reads community LoRAs on self-attention and feed-forward too (kohya names), with their shapes', async () => {
     const block = 'down_blocks.0.attentions.0.transformer_blocks.0';
-    const C = adaptableLinears(TINY).get(`${block}.attn2.to_q`)![0];
+    const C = unetModules(TINY).get(`${block}.attn2.to_q`)![0];
     const tensors: Record<string, SafetensorsTensor> = {};
     const paths = { [`${block}.attn1.to_q`]: [C, C], [`${block}.ff.net.0.proj`]: [8 * C, C], [`${block}.ff.net.2`]: [C, 4 * C] } as Record<string, [number, number]>;
     for (const [path, [outF, inF]] of Object.entries(paths)) {
@@ -155,26 +146,25 @@ describe('LoRA files', () => {
     const back = await importNoTensors(writeSafetensors(tensors), 'community.safetensors', TINY_TARGET);
     expect(back.kind).toBe('lora');
     if (back.kind !== 'lora') return;
-    expect([...back.layers.keys()].sort()).toEqual(Object.keys(paths).sort());
-    expect(back.layers.get(`${block}.ff.net.0.proj`)).toMatchObject({ downShape: [2, C], upShape: [8 * C, 2], rank: 2, alpha: 1 });
+    expect([...byPath(back).keys()].sort()).toEqual(Object.keys(paths).sort());
+    expect(byPath(back).get(`${block}.ff.net.0.proj`)).toMatchObject({ downShape: [2, C], upShape: [8 * C, 2], alpha: 1 });
   });
 
-  it('refuses module paths the UNet does not have, naming them', async () => {
+  it('refuses module paths the model does not have, naming them', async () => {
     const bad = writeSafetensors({
       'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight': { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) },
       'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k.lora_up.weight': { dtype: 'F32', shape: [64, 1], data: new Float32Array(64) },
     });
     const error = await refused(bad, 'x.safetensors');
     expect(error.reason).toBe('unknown-module');
-    expect(error.message).toMatch(/'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k' is not one of the transformer linears/);
+    expect(error.message).toMatch(/'lora_unet_down_blocks_3_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight' is not on one of this UNet's linears and convolutions/);
 
-    const conv = writeSafetensors({ 'lora_unet_down_blocks_0_resnets_0_conv1.lora_down.weight': { dtype: 'F32', shape: [1, 32, 3, 3], data: new Float32Array(288) } });
-    expect((await refused(conv, 'locon.safetensors')).message).toMatch(/resnets_0_conv1' is not one of the transformer linears .*convolutions are not adapted/);
-
-    const te = writeSafetensors({ 'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) } });
-    const teError = await refused(te, 'te.safetensors');
+    const te = writeSafetensors({ 'lora_te_text_model_encoder_layers_9_self_attn_q_proj.lora_down.weight': { dtype: 'F32', shape: [1, 32], data: new Float32Array(32) } });
+    const teError = await refused(te, 'te.safetensors', { ...TINY_TARGET, text: TINY_TEXT });
     expect(teError.reason).toBe('unknown-module');
-    expect(teError.message).toMatch(/text-encoder LoRA/);
+    expect(teError.message).toMatch(/layers_9_self_attn_q_proj.* is not on one of this text encoder's/);
+    // without the text encoder's config, its layers cannot be placed
+    expect((await refused(te, 'te.safetensors')).message).toMatch(/adapts the text encoder, which is not available here/);
   });
 
   it('refuses a layer missing its up weight', async () => {
@@ -188,7 +178,7 @@ describe('LoRA files', () => {
     const e = randomLora(TINY, 4, 4, ['to_k', 'to_v']);
     for (const layout of ['kohya', 'peft'] as const) {
       for (const dtype of ['F32', 'F16'] as const) {
-        const o = { rank: 4, alpha: 4, targets: e.targets, layout, dtype, baseModel: e.baseModel, steps: e.steps, created: e.created };
+        const o = { rank: 4, alpha: 4, targets: e.targets!, layout, dtype, baseModel: e.baseModel, steps: e.steps, created: e.created };
         expect(loraFileBytes(TINY, o)).toBe(exportLora(e, layout, dtype).byteLength);
       }
     }

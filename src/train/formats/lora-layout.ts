@@ -1,25 +1,24 @@
 /**
- * UNet LoRA files in the namings the ecosystem reads and writes. A layer adapts the linear at a
- * diffusers module path (`down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k`) with
- * down [r, in] and up [out, r]; the output adds (alpha / r) · up · down · x.
- *  - 'kohya' (sd-scripts; AUTOMATIC1111, ComfyUI, diffusers read it):
- *    `lora_unet_<path, '.' → '_'>.lora_down.weight`, `.lora_up.weight`, `.alpha` (F32 scalar []).
+ * LoRA files in the namings the ecosystem reads and writes. A layer adapts one module (a linear
+ * or a convolution of the UNet or the text encoder; lora-modules.ts) with down [r, in] (a conv's
+ * [r, in, kh, kw]) and up [out, r]; its output adds (alpha / r) · up · down · x.
+ *  - 'kohya' (sd-scripts; AUTOMATIC1111, ComfyUI, diffusers read it): `lora_unet_<path, '.' → '_'>`
+ *    and `lora_te_text_model_<path>` with `.lora_down.weight`, `.lora_up.weight` (a conv's up
+ *    [out, r, 1, 1]) and `.alpha` (a scalar), each layer its own rank and alpha.
  *  - 'peft' (diffusers `save_lora_weights` today): `unet.<path>.lora_A.weight` (down),
- *    `unet.<path>.lora_B.weight` (up); alpha in `lora_adapter_metadata` (`unet.lora_alpha`).
- *  - 'diffusers-old' (import only; the studio's own training keys, `Lora.keys()`):
- *    `unet.<path>.lora.down.weight`, `.lora.up.weight`; no alpha (scale 1).
- * This file: the layouts, the layer data both directions share, and which modules may be adapted.
- * Writing is in lora-export.ts, reading in lora-import.ts. Pure data: no tensors.
+ *    `.lora_B.weight` (up), `text_encoder.text_model.<path>…`; r, lora_alpha, rank_pattern,
+ *    alpha_pattern and use_rslora per component in `lora_adapter_metadata`.
+ * Read only: diffusers before PEFT (`….lora.down.weight`, `….processor.to_k_lora.down.weight`,
+ * `….q_proj.lora_linear_layer.down.weight`), the studio's training keys among them.
+ * This file: the layouts and the layer data both directions share. Pure data: no tensors.
  */
-import type { UNetConfig } from '../../model/config';
-import { LORA_TARGETS } from '../config';
-import { crossAttentionLayers } from '../lora';
+import { isConvShape, type LoraComponent } from './lora-modules';
 
 export type LoraLayout = 'kohya' | 'peft';
 export type LoraImportLayout = LoraLayout | 'diffusers-old';
 export type LoraDtype = 'F32' | 'F16';
 
-/** One adapted linear, values row-major. */
+/** One adapted module, values row-major. */
 export interface LoraLayerData {
   down: Float32Array;
   up: Float32Array;
@@ -29,36 +28,54 @@ export interface LoraLayerData {
   upShape: [number, number];
 }
 
-export const KOHYA_UNET_PREFIX = 'lora_unet_';
+/** A layer with the module it adapts and its alpha: scale = alpha / r. */
+export interface LoraModuleLayer extends LoraLayerData {
+  component: LoraComponent;
+  /** The module's weight key without `.weight` in its component's model (lora-modules.ts). */
+  path: string;
+  alpha: number;
+}
 
-/** `down_blocks.0.….attn2.to_out.0` → `lora_unet_down_blocks_0_…_attn2_to_out_0`. */
-export function kohyaModuleName(modulePath: string): string {
-  return KOHYA_UNET_PREFIX + modulePath.replace(/\./g, '_');
+export function layerRank(l: Pick<LoraLayerData, 'downShape'>): number {
+  return l.downShape[0];
+}
+
+/** The shape a file stores the up weight in: a conv's is a 1×1 conv [out, r, 1, 1]. */
+export function storedUpShape(l: Pick<LoraLayerData, 'downShape' | 'upShape'>): number[] {
+  return isConvShape(l.downShape) ? [...l.upShape, 1, 1] : [...l.upShape];
 }
 
 /**
- * Every linear of this UNet a LoRA may adapt, with its [out, in]: in each transformer block the
- * attention projections of attn1 and attn2 and the feed-forward (GEGLU in, out), and proj_in /
- * proj_out where they are linear (SD 2.x). Training adapts attn2 only; imports may bring the rest.
+ * The layer's ΔW at strength 1: (alpha / r) · up · down, shaped as the module's weight
+ * ([out, in] or [out, in, kh, kw]), accumulated in float64.
  */
-export function adaptableLinears(config: UNetConfig): Map<string, [number, number]> {
-  const out = new Map<string, [number, number]>();
-  const transformers = new Set<string>();
-  for (const { prefix, channels: C } of crossAttentionLayers(config)) {
-    const block = prefix.slice(0, -'.attn2'.length);
-    for (const target of LORA_TARGETS) {
-      const kv = target === 'to_k' || target === 'to_v';
-      out.set(`${prefix}.${target}`, [C, kv ? config.crossAttentionDim : C]);
-      out.set(`${block}.attn1.${target}`, [C, C]);
+export function effectiveDelta(l: Pick<LoraModuleLayer, 'down' | 'up' | 'downShape' | 'upShape' | 'alpha'>): { shape: number[]; data: Float32Array } {
+  const [r, ...inner] = l.downShape;
+  const [out] = l.upShape;
+  const cols = inner.reduce((a, b) => a * b, 1);
+  const scale = l.alpha / r;
+  const data = new Float32Array(out * cols);
+  const row = new Float64Array(cols);
+  for (let o = 0; o < out; o++) {
+    row.fill(0);
+    for (let k = 0; k < r; k++) {
+      const u = l.up[o * r + k];
+      if (u === 0) continue;
+      for (let c = 0; c < cols; c++) row[c] += u * l.down[k * cols + c];
     }
-    out.set(`${block}.ff.net.0.proj`, [8 * C, C]);
-    out.set(`${block}.ff.net.2`, [C, 4 * C]);
-    const transformer = block.replace(/\.transformer_blocks\.\d+$/, '');
-    if (config.useLinearProjection && !transformers.has(transformer)) {
-      transformers.add(transformer);
-      out.set(`${transformer}.proj_in`, [C, C]);
-      out.set(`${transformer}.proj_out`, [C, C]);
-    }
+    for (let c = 0; c < cols; c++) data[o * cols + c] = row[c] * scale;
   }
-  return out;
+  return { shape: [out, ...inner], data };
+}
+
+/** The value that occurs most often (the first of ties), as diffusers picks a file's r and alpha. */
+export function mostCommon<T>(values: readonly T[]): T {
+  const counts = new Map<T, number>();
+  let best = values[0];
+  for (const v of values) {
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (n > (counts.get(best) ?? 0)) best = v;
+  }
+  return best;
 }
