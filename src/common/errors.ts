@@ -16,6 +16,7 @@ export type StudioErrorName =
   | 'Cancelled'
   | 'InvalidRequest'
   | 'ImportRefused'
+  | 'ImportPartial'
   | 'InternalError'
   // storage: the library, training runs, checkpoints
   | 'ConceptUnreadable'
@@ -53,6 +54,7 @@ const DEFAULT_HINTS: Readonly<Record<StudioErrorName, string>> = {
   Cancelled: 'Start it again when you are ready.',
   InvalidRequest: 'Change the request and try again.',
   ImportRefused: 'Nothing was added to the library.',
+  ImportPartial: 'Nothing was added yet: import it anyway to keep the layers the studio applies, or leave it out.',
   InternalError: BUG_HINT,
   ConceptUnreadable: 'Delete it, then train or import it again.',
   ConceptTokenTaken: 'Choose another token, or delete or rename the other concept first.',

@@ -90,7 +90,8 @@ export function exportConcept(c: Exportable, what: ConceptExport): { fileName: s
     if (!c.embedding) throw new FormatError('invalid', `${c.token} has no token embedding (it is a LoRA only).`);
     const { vectors, nVectors, dim } = c.embedding;
     const bytes = exportEmbedding({ ...info, token: c.token, classWord: c.classWord || undefined, vectors, nVectors, dim }, what.layout);
-    return { fileName: `${name}.safetensors`, bytes };
+    // two layouts, two names (a browser would rename the second "name (1)", changing A1111's word)
+    return { fileName: what.layout === 'single-key' ? `${name}.safetensors` : `${name}-emb_params.safetensors`, bytes };
   }
   if (!c.lora || c.lora.layers.length === 0) throw new FormatError('invalid', `${c.token} has no LoRA (it is a token embedding only).`);
   const layers: LoraModuleLayer[] = c.lora.layers.map((l) => ({ ...l, component: l.component ?? 'unet', path: l.prefix }));

@@ -209,10 +209,10 @@ export class Engine implements JobHandlers {
     return null;
   }
 
-  async importConcept({ file, fileName }: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
-    const model = this.requireModel();
-    const textDim = model.sd.text.config.hiddenSize;
-    return conceptFromImport(await importPersonalization(file, fileName, { textDim, unet: model.sd.unet.config }), fileName); // refusals are ImportRefused
+  async importConcept({ file, fileName, allowPartial }: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
+    const { text, unet } = this.requireModel().sd;
+    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config };
+    return conceptFromImport(await importPersonalization(file, fileName, target, { allowPartial }), fileName); // refusals are ImportRefused / ImportPartial
   }
 
   exportConcept({ concept, what }: PayloadOf<'exportConcept'>): ResultOf<'exportConcept'> {

@@ -104,7 +104,8 @@ export interface EngineApi {
   /** Forgets a training run's checkpoints. */
   deleteRun: (payload: { runId: string }) => null;
   /** Reads an embedding or LoRA file for the loaded model; refused files throw and change nothing. */
-  importConcept: (payload: { file: Blob; fileName: string }) => ConceptData;
+  /** `allowPartial`: keep the supported layers of a file that also holds LoHa/LoKr/DoRA/… ones. */
+  importConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ConceptData;
   /** A library concept as a file other tools read. */
   exportConcept: (payload: { concept: ConceptData; what: ConceptExport }) => ConceptFile;
   /** Asks a running training to checkpoint and stop after its current step. */

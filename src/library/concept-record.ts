@@ -25,8 +25,11 @@ export interface ConceptSummary {
   loraStrength: number;
   /** Textual-inversion vectors (0: no embedding). */
   embeddingVectors: number;
-  /** Adapted UNet layers (0: no LoRA). */
+  /** Adapted layers, UNet and text encoder (0: no LoRA). */
   loraLayers: number;
+  /** Of those, on the text encoder (absent in summaries stored before there were any). */
+  textEncoderLayers?: number;
+  textEncoderStrength?: number;
   photoCount: number;
   /** The first training photo, for a thumbnail. */
   cover: Blob | null;
@@ -46,8 +49,13 @@ function isCount(n: unknown, min = 0): n is number {
   return Number.isInteger(n) && (n as number) >= min;
 }
 
-function isShape(s: unknown): s is [number, number] {
-  return Array.isArray(s) && s.length === 2 && s.every((d) => isCount(d, 1));
+function isShape(s: unknown, ...ranks: number[]): s is number[] {
+  return Array.isArray(s) && ranks.includes(s.length) && s.every((d) => isCount(d, 1));
+}
+
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 function readEmbedding(raw: unknown): ConceptEmbedding | null {
@@ -57,21 +65,24 @@ function readEmbedding(raw: unknown): ConceptEmbedding | null {
     throw unreadable('its embedding has no vectors');
   }
   if (e.vectors.length !== e.nVectors * e.dim) throw unreadable(`its embedding holds ${e.vectors.length} values for ${e.nVectors} vectors of ${e.dim}`);
+  if (!allFinite(e.vectors)) throw unreadable('its embedding holds a value that is not a finite number');
   return { nVectors: e.nVectors, dim: e.dim, vectors: e.vectors };
 }
 
 function readLoraLayer(raw: unknown, i: number): ConceptLoraLayer {
   const l = raw as Raw;
   if (typeof l !== 'object' || l === null || typeof l.prefix !== 'string' || l.prefix === '') throw unreadable(`LoRA layer ${i} has no name`);
-  const { prefix, down, downShape, up, upShape, alpha } = l;
-  if (!(down instanceof Float32Array) || !(up instanceof Float32Array) || !isShape(downShape) || !isShape(upShape)) {
+  const { prefix, component, down, downShape, up, upShape, alpha } = l;
+  if (component !== undefined && component !== 'unet' && component !== 'text_encoder') throw unreadable(`LoRA layer '${prefix}' is on an unknown model part ${JSON.stringify(component)}`);
+  if (!(down instanceof Float32Array) || !(up instanceof Float32Array) || !isShape(downShape, 2, 4) || !isShape(upShape, 2)) {
     throw unreadable(`LoRA layer '${prefix}' has no down/up weights`);
   }
-  if (down.length !== downShape[0] * downShape[1]) throw unreadable(`LoRA layer '${prefix}' down holds ${down.length} values for shape [${downShape}]`);
+  if (down.length !== downShape.reduce((a, b) => a * b, 1)) throw unreadable(`LoRA layer '${prefix}' down holds ${down.length} values for shape [${downShape}]`);
   if (up.length !== upShape[0] * upShape[1]) throw unreadable(`LoRA layer '${prefix}' up holds ${up.length} values for shape [${upShape}]`);
   if (downShape[0] !== upShape[1]) throw unreadable(`LoRA layer '${prefix}' has down rank ${downShape[0]} but up rank ${upShape[1]}`);
   if (typeof alpha !== 'number' || !(alpha > 0) || !Number.isFinite(alpha)) throw unreadable(`LoRA layer '${prefix}' alpha ${String(alpha)} is not positive`);
-  return { prefix, down, downShape: [downShape[0], downShape[1]], up, upShape: [upShape[0], upShape[1]], alpha };
+  if (!allFinite(down) || !allFinite(up)) throw unreadable(`LoRA layer '${prefix}' holds a weight that is not a finite number`);
+  return { prefix, ...(component === 'text_encoder' && { component }), down, downShape: [...downShape], up, upShape: [upShape[0], upShape[1]], alpha };
 }
 
 function readLora(raw: unknown): ConceptLora | null {
@@ -79,8 +90,8 @@ function readLora(raw: unknown): ConceptLora | null {
   const layers = (raw as Raw | undefined)?.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw unreadable('its LoRA has no layers');
   const read = layers.map(readLoraLayer);
-  const prefixes = new Set(read.map((l) => l.prefix));
-  if (prefixes.size !== read.length) throw unreadable('its LoRA adapts a layer twice');
+  const modules = new Set(read.map((l) => `${l.component ?? 'unet'}:${l.prefix}`));
+  if (modules.size !== read.length) throw unreadable('its LoRA adapts a layer twice');
   return { layers: read };
 }
 
@@ -93,7 +104,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, photos, fileName, runId } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, fileName, runId } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -103,6 +114,9 @@ export function restoreConcept(raw: unknown): Concept {
       if (typeof created !== 'number' || !Number.isFinite(created)) throw unreadable('its creation date is missing');
       if (steps !== null && !isCount(steps)) throw unreadable(`steps ${String(steps)} is not a count`);
       if (typeof loraStrength !== 'number' || !Number.isFinite(loraStrength)) throw unreadable(`LoRA strength ${String(loraStrength)} is not a number`);
+      if (textEncoderStrength !== undefined && (typeof textEncoderStrength !== 'number' || !Number.isFinite(textEncoderStrength))) {
+        throw unreadable(`text-encoder strength ${String(textEncoderStrength)} is not a number`);
+      }
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
       if (fileName !== undefined && typeof fileName !== 'string') throw unreadable('its file name is not text');
       if (runId !== undefined && typeof runId !== 'string') throw unreadable('its training run id is not text');
@@ -112,6 +126,7 @@ export function restoreConcept(raw: unknown): Concept {
       const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
       if (fileName !== undefined) concept.fileName = fileName;
       if (runId !== undefined) concept.runId = runId;
+      if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;
       return concept;
     }
     default:
@@ -147,12 +162,14 @@ export function summarizeConcept(c: Concept): ConceptSummary {
     loraStrength: c.loraStrength,
     embeddingVectors: c.embedding?.nVectors ?? 0,
     loraLayers: c.lora?.layers.length ?? 0,
+    textEncoderLayers: c.lora?.layers.filter((l) => l.component === 'text_encoder').length ?? 0,
     photoCount: c.photos.length,
     cover: c.photos[0] ?? null,
     bytes: conceptBytes(c),
   };
   if (c.fileName !== undefined) s.fileName = c.fileName;
   if (c.runId !== undefined) s.runId = c.runId;
+  if (c.textEncoderStrength !== undefined) s.textEncoderStrength = c.textEncoderStrength;
   return s;
 }
 

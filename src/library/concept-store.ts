@@ -23,8 +23,8 @@ export interface ConceptListing {
 }
 
 /** Small edits `update()` makes in place. */
-export type ConceptChange = Partial<Pick<Concept, 'token' | 'classWord' | 'kind' | 'baseModel' | 'loraStrength'>>;
-const CHANGEABLE = ['token', 'classWord', 'kind', 'baseModel', 'loraStrength'] as const satisfies readonly (keyof ConceptChange)[];
+export type ConceptChange = Partial<Pick<Concept, 'token' | 'classWord' | 'kind' | 'baseModel' | 'loraStrength' | 'textEncoderStrength'>>;
+const CHANGEABLE = ['token', 'classWord', 'kind', 'baseModel', 'loraStrength', 'textEncoderStrength'] as const satisfies readonly (keyof ConceptChange)[];
 
 export interface ConceptStore {
   /** Summaries of every concept, newest first, and the records that cannot be read. */

@@ -22,7 +22,7 @@ export async function downloadConcept(id: string, what: ConceptExport): Promise<
   try {
     const concept = await conceptStore.get(id);
     if (!client || !concept) return;
-    const { photos: _photos, id: _id, loraStrength: _strength, ...data } = concept;
+    const { photos: _photos, id: _id, loraStrength: _strength, textEncoderStrength: _te, ...data } = concept;
     const { fileName, bytes } = await client.request('exportConcept', { concept: data, what });
     saveFile(fileName, bytes);
   } catch (e) {

@@ -7,7 +7,7 @@ import { conceptsInPrompt, conceptWeights, type Concept } from '../library/conce
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import type { GenerateRequest } from '../engine/protocol';
 import { noticeOf } from './notice';
-import { engineClient, generate, serialize, showSection, useStudio, type Notice } from './store';
+import { engineClient, generate, serialize, showSection, useStudio, type Notice, type PartialImport } from './store';
 
 /** The library's concepts (IndexedDB). */
 export const conceptStore = new IndexedDbConceptStore();
@@ -26,21 +26,30 @@ export async function refreshLibrary(): Promise<void> {
   }
 }
 
-/** Imports embedding and LoRA files; each refused file is named with why, and changes nothing. */
-export async function importConceptFiles(files: readonly File[]): Promise<void> {
+/**
+ * Imports embedding and LoRA files; each refused file is named with why, and changes nothing. A
+ * file that also holds layers the studio does not apply waits in `library.partial` for the
+ * person to import it anyway (`allowPartial`) or leave it out.
+ */
+export async function importConceptFiles(files: readonly File[], allowPartial = false): Promise<void> {
   const client = engineClient();
   if (!client || files.length === 0) return;
   const done: string[] = [];
   const refused: string[] = [];
+  const partial: PartialImport[] = [];
   for (const file of files) {
     try {
-      const data = await client.request('importConcept', { file, fileName: file.name });
+      const data = await client.request('importConcept', { file, fileName: file.name, allowPartial });
       await conceptStore.put({ ...data, id: crypto.randomUUID(), photos: [], loraStrength: 1 });
       done.push(data.token);
     } catch (e) {
-      refused.push(`${file.name}: ${serialize(e).message}`);
+      const error = serialize(e);
+      if (error.name === 'ImportPartial') partial.push({ file, message: error.message });
+      else refused.push(`${file.name}: ${error.message}`);
     }
   }
+  const settled = new Set(files);
+  useStudio.setState((s) => ({ library: { ...s.library, partial: [...s.library.partial.filter((p) => !settled.has(p.file)), ...partial] } }));
   await refreshLibrary();
   if (refused.length > 0) {
     const added = done.length > 0 ? ` Imported ${done.join(', ')}.` : '';
@@ -48,6 +57,11 @@ export async function importConceptFiles(files: readonly File[]): Promise<void> 
   } else {
     notify({ tone: 'ok', message: `Imported ${done.join(', ')}.` });
   }
+}
+
+/** Forgets a file waiting in `library.partial`, importing nothing. */
+export function leaveOutPartial(file: File): void {
+  useStudio.setState((s) => ({ library: { ...s.library, partial: s.library.partial.filter((p) => p.file !== file) } }));
 }
 
 export async function deleteConcept(id: string): Promise<void> {

@@ -77,6 +77,14 @@ export interface LibraryState {
   unreadable: UnreadableConcept[];
   /** What the last import, save or delete did. */
   notice: Notice | null;
+  /** Files that hold layers the studio does not apply: imported only if the person agrees. */
+  partial: PartialImport[];
+}
+
+export interface PartialImport {
+  file: File;
+  /** What would be left out. */
+  message: string;
 }
 
 interface StudioState {
@@ -113,7 +121,7 @@ export const useStudio = create<StudioState>(() => ({
   draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: DRAFT_STEPS, resolution: 512 } },
   training: { state: 'idle' },
   samples: [],
-  library: { loaded: false, concepts: [], unreadable: [], notice: null },
+  library: { loaded: false, concepts: [], unreadable: [], notice: null, partial: [] },
   promptInsert: null,
   lastFolder: null,
 }));

@@ -22,7 +22,7 @@ export class FormatError extends StudioError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super('ImportRefused', message, undefined, options);
+    super(reason === 'partial' ? 'ImportPartial' : 'ImportRefused', message, undefined, options);
   }
 }
 

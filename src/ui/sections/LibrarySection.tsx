@@ -4,15 +4,21 @@ import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
 import { downloadConcept } from '../downloads';
-import { deleteConcept, importConceptFiles, putConceptInPrompt, updateConcept } from '../library';
+import { deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
 
 function methodOf(c: ConceptSummary): string {
   const parts: string[] = [];
   if (c.embeddingVectors > 0) parts.push(`token embedding, ${c.embeddingVectors} vector${c.embeddingVectors > 1 ? 's' : ''}`);
-  if (c.loraLayers > 0) parts.push(`LoRA on ${c.loraLayers} layers`);
+  const te = c.textEncoderLayers ?? 0;
+  if (c.loraLayers > 0) parts.push(`LoRA on ${c.loraLayers} layers${te > 0 ? ` (${te} of the text encoder)` : ''}`);
   return parts.join(' + ');
+}
+
+/** The word A1111 and ComfyUI give an embedding file: its name without extension. */
+function fileWord(token: string): string {
+  return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
 }
 
 function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: string | null }) {
@@ -61,6 +67,11 @@ function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: s
         </p>
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${concept.baseModel}; ${modelId} is loaded.` : `For ${concept.baseModel}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
+        {concept.embeddingVectors > 0 && (
+          <p className="muted">
+            A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.
+          </p>
+        )}
         <div className="row">
           <button type="button" onClick={() => putConceptInPrompt(concept.token)}>
             Use in a prompt
@@ -118,7 +129,8 @@ export function LibrarySection() {
       <div className={`card${drop.dropping ? ' dropping' : ''}`} {...drop.handlers}>
         <h2>Import</h2>
         <p className="muted">
-          Textual-inversion embeddings and UNet LoRAs as .safetensors (diffusers, AUTOMATIC1111, ComfyUI, kohya). Drop files here or pick them.
+          Textual-inversion embeddings (.safetensors, AUTOMATIC1111 .pt, diffusers .bin) and LoRAs as .safetensors: UNet, text encoder and LoCon layers, from
+          diffusers, AUTOMATIC1111, ComfyUI and kohya. Drop files here or pick them.
           {!model && ' Load a model first: files are checked against it.'}
         </p>
         <input type="file" multiple aria-label="Import concept files" disabled={!model} onChange={(e) => void importConceptFiles(Array.from(e.target.files ?? [])).then(() => (e.target.value = ''))} />
@@ -130,6 +142,20 @@ export function LibrarySection() {
           {library.notice.hint && <p className="muted">{library.notice.hint}</p>}
         </div>
       )}
+
+      {library.partial.map((p) => (
+        <div key={`${p.file.name}-${p.file.lastModified}`} className="card warning" role="alert" data-testid="partial-import">
+          <p>{p.message}</p>
+          <div className="row">
+            <button type="button" onClick={() => void importConceptFiles([p.file], true)}>
+              Import {p.file.name} without them
+            </button>
+            <button type="button" onClick={() => leaveOutPartial(p.file)}>
+              Leave it out
+            </button>
+          </div>
+        </div>
+      ))}
 
       {library.loaded && library.concepts.length === 0 && (
         <div className="card">
