@@ -209,10 +209,15 @@ export class Engine implements JobHandlers {
     return null;
   }
 
-  async importConcept({ file, fileName, allowPartial }: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
+  async importConcept(payload: PayloadOf<'importConcept'>): Promise<ResultOf<'importConcept'>> {
+    return conceptFromImport(await this.inspectConcept(payload), payload.fileName);
+  }
+
+  /** Refusals are ImportRefused, or ImportPartial for a file with layers of kinds the studio does not apply. */
+  async inspectConcept({ file, fileName, allowPartial }: PayloadOf<'inspectConcept'>): Promise<ResultOf<'inspectConcept'>> {
     const { text, unet } = this.requireModel().sd;
     const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config };
-    return conceptFromImport(await importPersonalization(file, fileName, target, { allowPartial }), fileName); // refusals are ImportRefused / ImportPartial
+    return importPersonalization(file, fileName, target, { allowPartial });
   }
 
   exportConcept({ concept, what }: PayloadOf<'exportConcept'>): ResultOf<'exportConcept'> {

@@ -12,6 +12,7 @@ import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/
 import type { CachedModel } from '../model/sources/cache';
 import type { ModelCard } from '../model/sources/builtin';
 import type { TrainerOptions } from '../train/config';
+import type { ImportedPersonalization } from '../train/formats/import';
 import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport } from './concept-files';
@@ -106,6 +107,8 @@ export interface EngineApi {
   /** Reads an embedding or LoRA file for the loaded model; refused files throw and change nothing. */
   /** `allowPartial`: keep the supported layers of a file that also holds LoHa/LoKr/DoRA/… ones. */
   importConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ConceptData;
+  /** What import reads from a file, before it becomes a concept: format, tokens, layers, scales, what is left out. */
+  inspectConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ImportedPersonalization;
   /** A library concept as a file other tools read. */
   exportConcept: (payload: { concept: ConceptData; what: ConceptExport }) => ConceptFile;
   /** Asks a running training to checkpoint and stop after its current step. */
