@@ -1,24 +1,20 @@
 /**
  * Library concepts applied to one generation: their tokens join the tokenizer (a concept with N
  * vectors adds N tokens, as diffusers' `load_textual_inversion` does), their vectors answer those
- * tokens' lookups (the frozen embedding table is untouched), and their LoRAs attach to the UNet:
- * several concepts adapting one linear are stacked along the rank, each layer's up weight scaled
- * by alpha / rank · strength, so one adapter per linear carries them all. `dispose` takes it all off.
+ * tokens' lookups (the frozen embedding table is untouched), and their LoRAs attach to the UNet
+ * and the text encoder (`concept-loras.ts`). `dispose` takes it all off.
  */
-import { errorMessage, StudioError } from '../common/errors';
+import { errorMessage } from '../common/errors';
 import * as tf from '../gpu/tf';
 import type { ConceptWeights } from '../library/concept';
 import type { StableDiffusionModel } from '../model/load';
 import type { PromptTokenizer } from '../model/pipeline';
 import { ClipTokenizer } from '../model/tokenizer';
 import { embedWithRows } from '../train/textual-inversion';
+import { attachConceptLoras, concatRows } from './concept-loras';
+import { conceptRefused } from './concept-refused';
 
 const TOKEN_TABLE = 'embeddings.token_embedding.weight';
-
-/** A concept this model cannot apply: the generation is refused. */
-function conceptRefused(message: string): StudioError {
-  return new StudioError('InvalidRequest', message, 'Remove that concept from the prompt, or load the model it was made for.');
-}
 
 export interface ActiveConcepts {
   tokenizer: PromptTokenizer;
@@ -78,38 +74,12 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
     embedTokens = embedWithRows(model.text.weights.rowTable(TOKEN_TABLE, [V, D]), embedded.flatMap((c) => ids.get(c.token)!), rows);
   }
 
-  // LoRA: per linear, down [Σr, in] and up [out, Σr] with each concept's scale folded in
-  const unet = model.unet.weights;
-  const stacks = new Map<string, { down: Float32Array[]; up: Float32Array[]; ranks: number[]; out: number; in: number }>();
-  for (const c of concepts) {
-    if (!c.lora || c.loraStrength === 0) continue;
-    for (const l of c.lora.layers) {
-      const [r, inF] = l.downShape;
-      const [outF, r2] = l.upShape;
-      if (!unet.has(`${l.prefix}.weight`)) throw conceptRefused(`${c.token}: this model has no layer '${l.prefix}' for its LoRA (made for another base model?).`);
-      const [wOut, wIn] = unet.shape(`${l.prefix}.weight`);
-      if (wOut !== outF || wIn !== inF || r !== r2) throw conceptRefused(`${c.token}: LoRA '${l.prefix}' is [${outF}, ${r}]·[${r2}, ${inF}], the layer is [${wOut}, ${wIn}].`);
-      const scale = (l.alpha / r) * c.loraStrength;
-      const s = stacks.get(l.prefix) ?? { down: [], up: [], ranks: [], out: outF, in: inF };
-      s.down.push(l.down);
-      s.up.push(l.up.map((v) => v * scale));
-      s.ranks.push(r);
-      stacks.set(l.prefix, s);
-    }
-  }
-  if (unet.adapterPrefixes().length > 0) throw new Error('activateConcepts: the UNet already has adapters attached.');
-  const adapters: tf.Tensor[] = [];
+  // LoRA
+  let detachLoras: () => void;
   try {
-    for (const [prefix, s] of stacks) {
-      const rank = s.ranks.reduce((a, b) => a + b, 0);
-      const down = tf.tensor2d(concatRows(s.down), [rank, s.in]);
-      const up = tf.tidy(() => tf.concat(s.up.map((u, i) => tf.tensor2d(u, [s.out, s.ranks[i]])), 1) as tf.Tensor2D);
-      adapters.push(down, up);
-      unet.setAdapter(prefix, { down, up, scale: 1 });
-    }
+    detachLoras = attachConceptLoras(model, concepts);
   } catch (error) {
-    for (const prefix of stacks.keys()) unet.setAdapter(prefix, null);
-    tf.dispose([...adapters, ...(rows ? [rows] : [])]);
+    rows?.dispose();
     throw error;
   }
 
@@ -123,18 +93,8 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
         return c.classWord ? p.replace(pattern, `${c.token} ${c.classWord}`) : p.replace(new RegExp(`\\s*${escapeRegExp(c.token)}`, 'g'), '');
       }, prompt),
     dispose: () => {
-      for (const prefix of stacks.keys()) unet.setAdapter(prefix, null);
-      tf.dispose([...adapters, ...(rows ? [rows] : [])]);
+      detachLoras();
+      rows?.dispose();
     },
   };
-}
-
-function concatRows(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -12,6 +12,8 @@ import { ClipTokenizer } from '../model/tokenizer';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { MemoryCheckpointStore } from '../train/checkpoint-store';
 import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
+import { textEncoderModules } from '../train/formats/lora-modules';
+import { loraDeltas, mergedWeights, seededLayer } from '../test/merged-weights';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
 const GEN = { steps: 2, width: 64, height: 64, seed: 3, guidanceScale: 5 };
@@ -133,6 +135,32 @@ describe('Engine: library concepts at generation time', () => {
     lora.dispose();
     const base = await textToImage(sd, tokenizer, { ...GEN, prompt: 'a house' });
     expect(meanDiff(reference.images[0], base.images[0])).toBeGreaterThan(1);
+    expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
+  });
+
+  it('text-encoder layers and UNet conv layers (1×1 proj, 3×3 LoCon, a stride-2 downsampler) draw what the merged weights draw', async () => {
+    const text = [...textEncoderModules(sd.text.config)].map(([prefix, shape], i) => seededLayer(prefix, shape, 300 + 10 * i, 'text_encoder'));
+    const convs = ['down_blocks.0.attentions.0.proj_in', 'up_blocks.1.attentions.2.proj_out', 'down_blocks.0.resnets.0.conv1', 'up_blocks.2.resnets.1.conv1', 'down_blocks.1.downsamplers.0.conv'];
+    const unet = convs.map((prefix, i) => seededLayer(prefix, sd.unet.weights.shape(`${prefix}.weight`), 500 + 10 * i));
+    // A linear-style [r, in] down on a 1×1 conv: the same values as [r, in, 1, 1].
+    const proj = seededLayer('mid_block.attentions.0.proj_out', sd.unet.weights.shape('mid_block.attentions.0.proj_out.weight').slice(0, 2), 600);
+    const concept: ConceptWeights = { token: '<locon>', classWord: '', embedding: null, lora: { layers: [...text, ...unet, proj] }, loraStrength: 0.5, textEncoderStrength: 0.8 };
+    const base = await engine.generate({ ...GEN, prompt: 'a house' }, jobContext());
+    const before = tf.memory().numTensors;
+    const got = await engine.generate({ ...GEN, prompt: 'a house <locon>', concepts: [concept] }, jobContext());
+    expect(tf.memory().numTensors).toBe(before);
+    const after = await engine.generate({ ...GEN, prompt: 'a house' }, jobContext());
+    expect(maxDiff(after.images[0], base.images[0])).toBe(0);
+
+    // alpha / rank = 2, times each component's strength
+    const mergedText = await mergedWeights('text_encoder', loraDeltas(text.map((layer) => ({ layer, scale: 2 * 0.8 }))));
+    const mergedUnet = await mergedWeights('unet', loraDeltas([...unet, proj].map((layer) => ({ layer, scale: 2 * 0.5 }))));
+    const merged: StableDiffusionModel = { ...sd, text: { ...sd.text, weights: mergedText }, unet: { ...sd.unet, weights: mergedUnet } };
+    const reference = await textToImage(merged, tokenizer, { ...GEN, prompt: 'a house' });
+    mergedText.dispose();
+    mergedUnet.dispose();
+    console.log(`text-encoder + conv LoRA: max |Δ| vs merged ${maxDiff(got.images[0], reference.images[0])}, mean |Δ| vs base ${meanDiff(reference.images[0], base.images[0]).toFixed(1)}`);
+    expect(meanDiff(reference.images[0], base.images[0])).toBeGreaterThan(1); // the LoRA matters
     expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
   });
 

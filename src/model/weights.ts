@@ -9,6 +9,9 @@
  * rounded to f16 too. Everything else is fp32: linear weights in PyTorch's [out, in] (matmul with
  * transposeB), conv weights transposed once at load to tfjs' [kh, kw, in, out]; biases, norms and
  * embedding tables always fp32.
+ *
+ * Adapters (LoRA on a linear or conv layer, `setAdapter`) add their low-rank term to the layer's
+ * output; the frozen weight is never changed.
  */
 import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
@@ -17,13 +20,25 @@ import { chunkedRowTable, MAX_TABLE_BYTES, rowChunks, type RowTable } from './ro
 import { readAsFloat32, WeightError, type TensorSource } from './tensor-source';
 
 /**
- * A low-rank adapter on one linear layer (LoRA, Hu et al. 2021): y = W x + b + scale · up(down(x)),
- * down [r, in], up [out, r]. Its tensors belong to the caller (trainable variables, or loaded).
+ * A low-rank adapter (LoRA, Hu et al. 2021) on one linear or convolution. Linear:
+ * y = W x + b + scale · up(down(x)), down [r, in], up [out, r]. Convolution (LoCon, 1×1 proj_in/out):
+ * y = conv(x, W) + b + scale · up(conv(x, down)), the down conv with the base conv's kernel, stride
+ * and padding; down in tfjs' filter layout [kh, kw, in, r] (PyTorch's [r, in, kh, kw] transposed
+ * [2, 3, 1, 0]) so tf.conv2d takes it as is, up [out, r] (a 1×1 conv, as a matmul).
+ * Its tensors belong to the caller (trainable variables, or loaded).
  */
-export interface LinearAdapter {
-  down: tf.Tensor2D;
+export interface LowRankAdapter {
+  down: tf.Tensor2D | tf.Tensor4D;
   up: tf.Tensor2D;
   scale: number;
+}
+
+type Padding = number | [[number, number], [number, number]];
+
+/** A conv's padding as tf.conv2d takes it (NHWC). */
+function tfPadding(pad: Padding): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
+  if (typeof pad === 'number') return pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  return [[0, 0], pad[0], pad[1], [0, 0]];
 }
 
 /** 'auto': pack weights the file stores as F16; 'f16': pack every linear/conv weight; 'f32': none. */
@@ -61,16 +76,30 @@ export class Weights {
     return data;
   }
 
-  /** Adapters by linear-layer prefix (`…attn2.to_k`), applied by `linear`. */
-  private readonly adapters = new Map<string, LinearAdapter>();
+  /** Adapters by layer prefix (`…attn2.to_k`, `…resnets.0.conv1`), applied by `linear` and `conv2d`. */
+  private readonly adapters = new Map<string, LowRankAdapter>();
 
-  /** Attaches (or with null, detaches) an adapter to the linear layer at `prefix`. */
-  setAdapter(prefix: string, adapter: LinearAdapter | null): void {
+  /**
+   * Attaches (or with null, detaches) an adapter to the linear or conv layer at `prefix`; its
+   * shapes must fit the layer's weight (a conv's down: [kh, kw, in, r], see LowRankAdapter).
+   */
+  setAdapter(prefix: string, adapter: LowRankAdapter | null): void {
     if (!adapter) {
       this.adapters.delete(prefix);
       return;
     }
-    if (!this.has(`${prefix}.weight`)) throw new WeightError(`${this.model}: no linear layer '${prefix}' to adapt.`);
+    if (!this.has(`${prefix}.weight`)) throw new WeightError(`${this.model}: no layer '${prefix}' to adapt.`);
+    const w = this.shape(`${prefix}.weight`); // [out, in] or [out, in, kh, kw]
+    const [out, r] = adapter.up.shape;
+    const d = adapter.down.shape;
+    const fits =
+      adapter.up.rank === 2 &&
+      out === w[0] &&
+      (w.length === 2 ? d.length === 2 && d[0] === r && d[1] === w[1] : w.length === 4 && d.length === 4 && d[0] === w[2] && d[1] === w[3] && d[2] === w[1] && d[3] === r);
+    if (!fits) {
+      const want = w.length === 4 ? `down [${w[2]},${w[3]},${w[1]},r] and up [${w[0]},r]` : `down [r,${w[1]}] and up [${w[0]},r]`;
+      throw new WeightError(`${this.model}: an adapter of down [${d}] and up [${adapter.up.shape}] does not fit '${prefix}' (weight [${w}]), which needs ${want}.`);
+    }
     this.adapters.set(prefix, adapter);
   }
 
@@ -148,11 +177,15 @@ export class Weights {
     return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys()];
   }
 
-  /** The logical shape of a stored weight (PyTorch layout for packed ones). */
+  /** The logical shape of a weight, PyTorch's however it is stored (a conv's [out, in, kh, kw]). */
   shape(name: string): number[] {
     const chunks = this.tables.get(name);
     if (chunks) return [chunks.reduce((n, c) => n + c.shape[0], 0), chunks[0].shape[1]];
     const t = this.tensors.get(name);
+    if (t && t.rank === 4 && name.endsWith('.weight')) {
+      const [kh, kw, inC, outC] = t.shape as number[]; // stored in tfjs layout
+      return [outC, inC, kh, kw];
+    }
     const shape = t?.shape ?? this.packed.get(name)?.shape;
     if (!shape) throw new WeightError(`${this.model}: no weight '${name}'.`);
     return [...shape];
@@ -210,7 +243,7 @@ export class Weights {
       const base = this.baseLinear(prefix, x, outFeatures);
       const inFeatures = x.shape[x.rank - 1];
       const x2 = x.reshape([-1, inFeatures]);
-      const delta = tf.matMul(tf.matMul(x2, adapter.down, false, true), adapter.up, false, true);
+      const delta = tf.matMul(tf.matMul(x2, adapter.down as tf.Tensor2D, false, true), adapter.up, false, true);
       return tf.add(base, tf.mul(delta, adapter.scale).reshape(base.shape));
     });
   }
@@ -229,22 +262,31 @@ export class Weights {
     });
   }
 
-  /** NHWC convolution with `prefix.weight` (PyTorch [out, in, k, k]) and `prefix.bias`. */
+  /** NHWC convolution with `prefix.weight` (PyTorch [out, in, k, k]) and `prefix.bias`, plus its adapter. */
   conv2d(
     prefix: string,
     x: tf.Tensor4D,
     outChannels: number,
     kernel: number,
-    { stride = 1, pad = Math.floor(kernel / 2) }: { stride?: number; pad?: number | [[number, number], [number, number]] } = {},
+    { stride = 1, pad = Math.floor(kernel / 2) }: { stride?: number; pad?: Padding } = {},
   ): tf.Tensor4D {
+    const adapter = this.adapters.get(prefix);
+    if (!adapter) return this.baseConv2d(prefix, x, outChannels, kernel, stride, pad);
+    return tf.tidy(() => {
+      const base = this.baseConv2d(prefix, x, outChannels, kernel, stride, pad);
+      const h = tf.conv2d(x, adapter.down as tf.Tensor4D, stride, tfPadding(pad)); // [B, H', W', r]
+      const delta = tf.matMul(h.reshape([-1, h.shape[3]]), adapter.up, false, true);
+      return tf.add(base, tf.mul(delta, adapter.scale).reshape(base.shape));
+    });
+  }
+
+  private baseConv2d(prefix: string, x: tf.Tensor4D, outChannels: number, kernel: number, stride: number, pad: Padding): tf.Tensor4D {
     const bias = this.tensors.get(`${prefix}.bias`);
     const packed = this.packedWeight(`${prefix}.weight`, [outChannels, x.shape[3], kernel, kernel]);
     if (packed) return conv2dPacked(x, packed, bias, { stride, pad });
     const w = this.tensor(`${prefix}.weight`, [kernel, kernel, x.shape[3], outChannels]) as tf.Tensor4D;
     return tf.tidy(() => {
-      const padding: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
-        typeof pad === 'number' ? (pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : [[0, 0], pad[0], pad[1], [0, 0]];
-      let y = tf.conv2d(x, w, stride, padding);
+      let y = tf.conv2d(x, w, stride, tfPadding(pad));
       if (bias) y = tf.add(y, this.tensor(`${prefix}.bias`, [outChannels]));
       return y;
     });
