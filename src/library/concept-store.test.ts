@@ -18,8 +18,8 @@ function concept(over: Partial<Concept> = {}): Concept {
     baseModel: 'hf:stable-diffusion-v1-5/stable-diffusion-v1-5@main',
     created: 1000,
     steps: 500,
-    // values that a lossy copy would change: -0, NaN, a subnormal, float32 rounding
-    embedding: { nVectors: 2, dim: 3, vectors: Float32Array.from([0.1, -0, NaN, 1e-45, -3.4e38, 1 / 3]) },
+    // values that a lossy copy would change: -0, the largest float32, a subnormal, float32 rounding
+    embedding: { nVectors: 2, dim: 3, vectors: Float32Array.from([0.1, -0, 3.4028234663852886e38, 1e-45, -3.4e38, 1 / 3]) },
     lora: {
       layers: [
         {
@@ -257,6 +257,10 @@ describe('restoreConcept', () => {
       [raw({ lora: { layers: [{ ...lora.layers[0], upShape: [2, 4] }] } }), /down rank 2 but up rank 4/],
       [raw({ lora: { layers: [lora.layers[0], lora.layers[0]] } }), /twice/],
       [raw({ lora: { layers: [{ ...lora.layers[0], alpha: 0 }] } }), /alpha 0/],
+      [raw({ embedding: { nVectors: 1, dim: 3, vectors: Float32Array.from([1, NaN, 3]) } }), /embedding holds a value that is not a finite number/],
+      [raw({ lora: { layers: [{ ...lora.layers[0], up: lora.layers[0].up.map((v, i) => (i === 0 ? Infinity : v)) }] } }), /weight that is not a finite number/],
+      [raw({ lora: { layers: [{ ...lora.layers[0], component: 'vae' }] } }), /unknown model part "vae"/],
+      [raw({ textEncoderStrength: 'strong' }), /text-encoder strength strong/],
     ];
     for (const [value, reason] of cases) {
       let error: unknown = null;
