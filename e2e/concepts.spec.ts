@@ -70,8 +70,42 @@ test('teach a concept from three photos, find it in the library, use it in a pro
   await renamed.getByRole('button', { name: 'Delete' }).click();
   await renamed.getByRole('button', { name: 'Delete <old-cube> for good' }).click();
   await expect(page.getByTestId('concept')).toHaveCount(1);
+
+  // A LoRA with a LoHa layer waits for the person; imported without it, its text-encoder layer gets its own strength.
+  const community = safetensors({
+    'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight': [1, 32],
+    'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_up.weight': [32, 1],
+    'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': [1, 32],
+    'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight': [32, 1],
+    'lora_unet_down_blocks_0_resnets_0_conv1.hada_w1_a': [2, 2],
+  });
+  await picker.setInputFiles([{ name: 'mixed.safetensors', mimeType: 'application/octet-stream', buffer: community }]);
+  const partial = page.getByTestId('partial-import');
+  await expect(partial).toContainText('LoHa layers: 1 ignored');
+  await expect(page.getByTestId('concept')).toHaveCount(1);
+  await partial.getByRole('button', { name: 'Import mixed.safetensors without them' }).click();
+  await expect(partial).toHaveCount(0);
+  const mixed = page.getByTestId('concept').filter({ hasText: '<mixed>' });
+  await expect(mixed).toContainText('LoRA on 2 layers (1 of the text encoder)');
+  await expect(mixed.getByLabel('Text-encoder strength of <mixed>')).toBeVisible();
   studio.expectNoErrors();
 });
+
+/** A safetensors file of F32 tensors (values 0.01) with these shapes. */
+function safetensors(shapes: Record<string, number[]>): Buffer {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, shape] of Object.entries(shapes)) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = Buffer.from(JSON.stringify(header).padEnd(Math.ceil(JSON.stringify(header).length / 8) * 8, ' '));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  const data = Buffer.from(new Float32Array(offset / 4).fill(0.01).buffer);
+  return Buffer.concat([size, json, data]);
+}
 
 test('a training run survives closing the tab: reload, the model comes back by itself, resume to the end', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
