@@ -9,6 +9,7 @@ import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { textToImage } from '../model/pipeline';
 import { randomNormal } from '../common/random';
 import { ClipTokenizer } from '../model/tokenizer';
+import { writeSafetensors } from '../model/safetensors-writer';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { MemoryCheckpointStore } from '../train/checkpoint-store';
 import { crossAttentionLayers, Lora, loraKey, type LoraValue } from '../train/lora';
@@ -161,6 +162,44 @@ describe('Engine: library concepts at generation time', () => {
     mergedUnet.dispose();
     console.log(`text-encoder + conv LoRA: max |Δ| vs merged ${maxDiff(got.images[0], reference.images[0])}, mean |Δ| vs base ${meanDiff(reference.images[0], base.images[0]).toFixed(1)}`);
     expect(meanDiff(reference.images[0], base.images[0])).toBeGreaterThan(1); // the LoRA matters
+    expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
+  });
+
+  it('a PEFT file with text-encoder and conv layers (alpha_pattern, rsLoRA) imports and draws what the merged weights draw by PEFT\'s rule', async () => {
+    // the file as diffusers' save_lora_weights writes it: lora_A/lora_B, conv ups [out, r, 1, 1], the LoraConfig per component
+    const modules: [component: 'unet' | 'text_encoder', path: string][] = [
+      ['unet', 'down_blocks.0.attentions.0.proj_in'],
+      ['unet', 'down_blocks.0.resnets.1.conv1'],
+      ['text_encoder', 'encoder.layers.0.self_attn.k_proj'],
+      ['text_encoder', 'encoder.layers.1.mlp.fc2'],
+    ];
+    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    const layers = modules.map(([component, path], i) => {
+      const weights = component === 'unet' ? sd.unet.weights : sd.text.weights;
+      const layer = seededLayer(path, weights.shape(`${path}.weight`), 700 + 10 * i, component === 'text_encoder' ? component : undefined);
+      const name = component === 'unet' ? `unet.${path}` : `text_encoder.text_model.${path}`;
+      tensors[`${name}.lora_A.weight`] = { dtype: 'F32', shape: layer.downShape, data: layer.down };
+      tensors[`${name}.lora_B.weight`] = { dtype: 'F32', shape: layer.downShape.length === 4 ? [...layer.upShape, 1, 1] : layer.upShape, data: layer.up };
+      return layer;
+    });
+    const config = { 'unet.r': 2, 'unet.lora_alpha': 2, 'unet.alpha_pattern': { conv1: 6 }, 'text_encoder.r': 2, 'text_encoder.lora_alpha': 3, 'text_encoder.use_rslora': true };
+    const bytes = writeSafetensors(tensors, { lora_adapter_metadata: JSON.stringify(config) });
+    const imported = await engine.importConcept({ file: new Blob([bytes as BlobPart]), fileName: 'peft-te-conv.safetensors' });
+    const concept: ConceptWeights = { token: imported.token, classWord: '', embedding: null, lora: imported.lora, loraStrength: 1 };
+    const base = await engine.generate({ ...GEN, prompt: 'a house' }, jobContext());
+    const got = await engine.generate({ ...GEN, prompt: `a house ${imported.token}`, concepts: [concept] }, jobContext());
+
+    // PEFT: scale = alpha / r, alpha from alpha_pattern where a key matches (`(.*\.)?conv1$`), alpha / √r with use_rslora
+    const scale = (path: string, component: string) => (component === 'text_encoder' ? 3 / Math.sqrt(2) : path.endsWith('conv1') ? 6 / 2 : 2 / 2);
+    const deltas = (component: string) => loraDeltas(layers.filter((l) => (l.component ?? 'unet') === component).map((layer) => ({ layer, scale: scale(layer.prefix, component) })));
+    const mergedText = await mergedWeights('text_encoder', deltas('text_encoder'));
+    const mergedUnet = await mergedWeights('unet', deltas('unet'));
+    const merged: StableDiffusionModel = { ...sd, text: { ...sd.text, weights: mergedText }, unet: { ...sd.unet, weights: mergedUnet } };
+    const reference = await textToImage(merged, tokenizer, { ...GEN, prompt: 'a house' });
+    mergedText.dispose();
+    mergedUnet.dispose();
+    console.log(`imported PEFT text-encoder + conv LoRA: max |Δ| vs merged ${maxDiff(got.images[0], reference.images[0])}, mean |Δ| vs base ${meanDiff(got.images[0], base.images[0]).toFixed(1)}`);
+    expect(meanDiff(got.images[0], base.images[0])).toBeGreaterThan(1);
     expect(maxDiff(got.images[0], reference.images[0])).toBeLessThanOrEqual(1);
   });
 
