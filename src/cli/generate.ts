@@ -35,13 +35,22 @@ export interface GenerateArgs {
 
 export interface LoraArg {
   file: string;
+  /** The UNet's strength (and the text encoder's unless `textEncoderStrength`). */
   strength: number;
+  textEncoderStrength?: number;
 }
 
-/** `FILE[:strength]` (strength 1 when left out; a drive letter's colon is not a strength). */
+const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?';
+const LORA_ARG = new RegExp(`^(.+?)(?::(${NUMBER}))(?::(${NUMBER}))?$`, 'i');
+
+/**
+ * `FILE[:strength]`, or `FILE:te:unet` as A1111's `<lora:name:te:unet>` (the text encoder's
+ * strength first); 1 when left out; a drive letter's colon is not a strength.
+ */
 export function loraArg(value: string): LoraArg {
-  const m = /^(.+):([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i.exec(value);
-  return m ? { file: m[1], strength: Number(m[2]) } : { file: value, strength: 1 };
+  const m = LORA_ARG.exec(value);
+  if (!m) return { file: value, strength: 1 };
+  return m[3] === undefined ? { file: m[1], strength: Number(m[2]) } : { file: m[1], strength: Number(m[3]), textEncoderStrength: Number(m[2]) };
 }
 
 /** `S` or `WxH`, multiples of 8. */
@@ -69,15 +78,16 @@ async function importFile(engine: Engine, file: string, want: 'embedding' | 'lor
 }
 
 /** Concepts by token: an embedding and a LoRA of the same token make one concept. */
-function mergeConcepts(embeddings: ConceptData[], loras: [ConceptData, number][]): ConceptWeights[] {
+function mergeConcepts(embeddings: ConceptData[], loras: [ConceptData, LoraArg][]): ConceptWeights[] {
   const byToken = new Map<string, ConceptWeights>();
-  const add = (c: ConceptData, strength: number, part: 'embedding' | 'lora') => {
+  const add = (c: ConceptData, part: 'embedding' | 'lora', arg?: LoraArg) => {
     const known = byToken.get(c.token) ?? { token: c.token, classWord: c.classWord, embedding: null, lora: null, loraStrength: 1 };
     if (known[part]) throw new StudioError('InvalidRequest', `Two ${part === 'lora' ? 'LoRAs' : 'embeddings'} are for ${c.token}.`, 'Give one file per concept.');
-    byToken.set(c.token, { ...known, [part]: c[part], ...(part === 'lora' && { loraStrength: strength }), classWord: known.classWord || c.classWord });
+    const strengths = arg && { loraStrength: arg.strength, ...(arg.textEncoderStrength !== undefined && { textEncoderStrength: arg.textEncoderStrength }) };
+    byToken.set(c.token, { ...known, [part]: c[part], ...strengths, classWord: known.classWord || c.classWord });
   };
-  embeddings.forEach((c) => add(c, 1, 'embedding'));
-  loras.forEach(([c, strength]) => add(c, strength, 'lora'));
+  embeddings.forEach((c) => add(c, 'embedding'));
+  loras.forEach(([c, arg]) => add(c, 'lora', arg));
   return [...byToken.values()];
 }
 
@@ -98,8 +108,8 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
   const info = await startWithModel(engine, a.model, a.endpoint, out);
   const embeddings = [];
   for (const file of a.embedding ?? []) embeddings.push(await importFile(engine, file, 'embedding'));
-  const loraConcepts: [ConceptData, number][] = [];
-  for (const l of loras) loraConcepts.push([await importFile(engine, l.file, 'lora'), l.strength]);
+  const loraConcepts: [ConceptData, LoraArg][] = [];
+  for (const l of loras) loraConcepts.push([await importFile(engine, l.file, 'lora'), l]);
   const concepts = mergeConcepts(embeddings, loraConcepts);
   const negativePrompt = a.negative ?? '';
   for (const c of concepts) {
@@ -129,7 +139,7 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
       sampler: a1111Sampler(settings.sampler),
       seed: seed + i,
       model: modelName(info),
-      loras: loras.map((l) => ({ name: stem(l.file), strength: l.strength })),
+      loras: loras.map((l) => ({ name: stem(l.file), strength: l.strength, ...(l.textEncoderStrength !== undefined && { textEncoderStrength: l.textEncoderStrength }) })),
     });
     const file = join(a.out, `${seed + i}.png`);
     await writePng(file, encodePngWithParameters(result.images[0], text));
@@ -147,7 +157,7 @@ export const addGenerateCommand: AddCommand = (program, run) => {
     .requiredOption('--model <model>', 'builtin, a diffusers folder, or a hub id owner/name[@revision]')
     .option('--endpoint <url>', 'the hub to download from', 'https://huggingface.co')
     .option('--embedding <file>', 'an embedding (.safetensors) to apply; repeatable', collect)
-    .option('--lora <file[:strength]>', 'a LoRA (.safetensors) to apply at a strength (default 1); repeatable', collect)
+    .option('--lora <file[:strength]>', "a LoRA (.safetensors) to apply at a strength (default 1), or file:te:unet for the text encoder's own (A1111's order); repeatable", collect)
     .requiredOption('--prompt <text>', 'what to draw (write the embedding tokens in it)')
     .option('--negative <text>', 'what not to draw')
     .option('--seed <n>', 'seed of the first image (default: random); image i uses seed + i', integer)

@@ -54,7 +54,7 @@ export interface Concept {
   lora: ConceptLora | null;
   /** The LoRA's strength at generation time (1 = as trained). */
   loraStrength: number;
-  /** Its text-encoder layers' strength (A1111's `<lora:name:unet:te>`); absent: `loraStrength`. */
+  /** Its text-encoder layers' strength (A1111's `<lora:name:te:unet>`); absent: `loraStrength`. */
   textEncoderStrength?: number;
   /** Training photos, as the user gave them (trained concepts; none for imports). */
   photos: Blob[];

@@ -90,6 +90,17 @@ describe('A1111 parameters text', () => {
     });
   });
 
+  it("a text encoder's own strength: <lora:name:te:unet> in A1111's positional order, and te=/unet= by name", () => {
+    const both = { ...SETTINGS, loras: [{ name: 'my-dog-lora-kohya', strength: 0.8, textEncoderStrength: 0.4 }] };
+    expect(formatParameters(both)).toMatch(/<lora:my-dog-lora-kohya:0.4:0.8>/);
+    expect(parseParameters(formatParameters(both))).toEqual(both);
+    expect(parseParameters('a <lora:a:0.5> <lora:b:te=0.2:unet=0.9> <lora:c:unet=0.3>\nSteps: 2, Seed: 1, Size: 8x8').loras).toEqual([
+      { name: 'a', strength: 0.5 },
+      { name: 'b', strength: 0.9, textEncoderStrength: 0.2 },
+      { name: 'c', strength: 0.3, textEncoderStrength: 1 },
+    ]);
+  });
+
   it('takes a last line with fewer than three settings as prompt, as A1111 does', () => {
     const p = parseParameters('a cat\nwith: a hat');
     expect(p).toMatchObject({ prompt: 'a cat\nwith: a hat', negativePrompt: '', extra: {} });

@@ -7,7 +7,8 @@
  *   Negative prompt: blurry
  *   Steps: 20, Sampler: DDIM, CFG scale: 5, Seed: 7, Size: 64x64, Model: shapes-sd
  *
- * LoRAs are written into the prompt as A1111's extra-network tags (`<lora:name:strength>`);
+ * LoRAs are written into the prompt as A1111's extra-network tags (`<lora:name:strength>`, or
+ * `<lora:name:te:unet>` when the text encoder has its own multiplier, A1111's positional order);
  * embeddings are named by the prompt itself, as in A1111. Values holding `,`, `:` or a newline
  * are JSON-quoted. Text that Latin-1 cannot hold goes in an iTXt chunk (UTF-8), as PIL does for
  * A1111. Plain data, no tfjs: the command line writes these and the page's gallery reads them.
@@ -17,7 +18,10 @@ import { encode } from 'fast-png';
 export interface LoraUse {
   /** The LoRA's name as A1111 knows it: its file name without extension. */
   name: string;
+  /** The UNet's multiplier (and the text encoder's, unless `textEncoderStrength`). */
   strength: number;
+  /** A1111's `<lora:name:te:unet>`: the text encoder's own multiplier. */
+  textEncoderStrength?: number;
 }
 
 export interface GenerationParameters {
@@ -68,7 +72,9 @@ function unquote(value: string): string {
 }
 
 export function formatParameters(s: ParameterSettings): string {
-  const loras = (s.loras ?? []).map((l) => ` <lora:${l.name}:${l.strength}>`).join('');
+  const loras = (s.loras ?? [])
+    .map((l) => (l.textEncoderStrength === undefined || l.textEncoderStrength === l.strength ? ` <lora:${l.name}:${l.strength}>` : ` <lora:${l.name}:${l.textEncoderStrength}:${l.strength}>`))
+    .join('');
   const negative = s.negativePrompt ? `\nNegative prompt: ${s.negativePrompt}` : '';
   const fields: [string, string | number | undefined][] = [
     ['Steps', s.steps],
@@ -86,7 +92,18 @@ export function formatParameters(s: ParameterSettings): string {
 /** A1111's `re_param`: `key: value` pairs, a value quoted or up to the next comma. */
 const PARAM = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
 const SIZE = /^(\d+)x(\d+)$/;
-const LORA_TAG = /\s*<lora:([^:>]+)(?::([^:>]*))?[^>]*>/g;
+const LORA_TAG = /\s*<lora:([^:>]+)((?::[^:>]*)*)>/g;
+
+/** A1111's extra-network arguments: te (first positional), unet (second, default te), or `te=`/`unet=`. */
+function loraUse(name: string, args: string): LoraUse {
+  const parts = args.split(':').slice(1);
+  const positional = parts.filter((p) => !p.includes('='));
+  const named = Object.fromEntries(parts.filter((p) => p.includes('=')).map((p) => p.split('=', 2) as [string, string]));
+  const number = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
+  const te = number(named.te, number(positional[0], 1));
+  const unet = number(named.unet, number(positional[1], te));
+  return te === unet ? { name, strength: unet } : { name, strength: unet, textEncoderStrength: te };
+}
 
 /**
  * Reads an infotext as A1111 does: the last line is the settings when it holds at least three
@@ -114,8 +131,8 @@ export function parseParameters(text: string): GenerationParameters {
   const fields: Record<string, string> = {};
   for (const [, key, raw] of last.matchAll(PARAM)) fields[key] = unquote(raw.trim());
   const loras: LoraUse[] = [];
-  const promptText = prompt.join('\n').replace(LORA_TAG, (_, name: string, strength?: string) => {
-    loras.push({ name, strength: strength === undefined || strength === '' ? 1 : Number(strength) });
+  const promptText = prompt.join('\n').replace(LORA_TAG, (_, name: string, args: string) => {
+    loras.push(loraUse(name, args));
     return '';
   });
   const { Steps, Sampler, 'CFG scale': cfg, Seed, Size, Model, ...extra } = fields;

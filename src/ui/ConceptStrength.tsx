@@ -37,7 +37,7 @@ function StrengthSlider({ id, label, ariaLabel, stored, changeOf }: SliderProps)
 }
 
 /**
- * The LoRA's strength, and its text-encoder layers' own (A1111's `<lora:name:unet:te>`, ComfyUI's
+ * The LoRA's strength, and its text-encoder layers' own (A1111's `<lora:name:te:unet>`, ComfyUI's
  * strength_clip) when it has some; until that is moved it follows the LoRA strength.
  */
 export function ConceptStrength({ concept }: { concept: ConceptSummary }) {
