@@ -98,6 +98,23 @@ describe('Trainer with textEncoderLora', () => {
     await expectFrozen();
   });
 
+  it('method both: TI vectors, then the UNet\'s LoRA, then the text encoder\'s; a checkpoint resumes to the same tensors and moments', async () => {
+    const trainer = Trainer.create(model, options({ method: 'both', steps: 2 }), images);
+    expect((await trainer.step()).lr).toEqual({ ti: 5e-3, lora: 1e-4, textEncoder: 5e-5 });
+    const saved = await trainer.checkpoint();
+    trainer.dispose();
+    const components = saved.tensors.map((t) => t.key.split('.')[0]);
+    expect(components.indexOf('unet')).toBe(1);
+    expect(components.indexOf('text_encoder')).toBe(components.lastIndexOf('unet') + 1);
+    expect(components.filter((c) => c === 'text_encoder').length).toBe(16);
+    expect([components[0], components.at(-1)]).toEqual(['ti', 'text_encoder']);
+    const resumed = Trainer.resume(model, structuredClone(saved), images);
+    expect({ ...(await resumed.checkpoint()), created: 0 }).toEqual({ ...saved, created: 0 });
+    expect(Number.isFinite((await resumed.step()).loss)).toBe(true);
+    resumed.dispose();
+    await expectFrozen();
+  });
+
   it('without the option the text encoder gets no adapter, and no text_encoder tensor is trained or saved', async () => {
     const trainer = Trainer.create(model, options({ steps: 1, textEncoderLora: false }), images);
     expect(trainer.textEncoderLora).toBeNull();
