@@ -14,9 +14,10 @@ import type { Engine } from '../engine/engine';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
+import { program } from './main';
 import { createOutput, type Output } from './progress';
-import { train, type TrainArgs } from './train';
-import { EXIT } from './usage';
+import { train, trainerOptions, type TrainArgs } from './train';
+import { EXIT, UsageError } from './usage';
 
 /** JSON output into memory; `onStep` sees each training report. */
 function capture(onStep: (step: number) => void = () => {}): { out: Output; lines: Record<string, unknown>[]; notes: string[] } {
@@ -26,6 +27,41 @@ function capture(onStep: (step: number) => void = () => {}): { out: Output; line
   const base = createOutput(true, { stdout: sink((t) => t.trim() && lines.push(JSON.parse(t))), stderr: sink((t) => notes.push(t)) });
   return { out: { ...base, training: (r) => (base.training(r), onStep(r.step)) }, lines, notes };
 }
+
+describe('studio train options', () => {
+  /** The train command's parsed options (its action does nothing). */
+  const parsed = (argv: string[]): { command: ReturnType<typeof program>; args: TrainArgs } => {
+    const studio = program(async () => {});
+    studio.parse(['train', '--model', 'm', '--images', 'i', ...argv], { from: 'user' });
+    const command = studio.commands.find((c) => c.name() === 'train')!;
+    return { command, args: command.opts() as TrainArgs };
+  };
+  const base = ['--token', '<t>', '--class', 'cat', '--steps', '2'];
+
+  it('--text-encoder-lora and --lr-text-encoder become textEncoderLora and its rate; help lists them', () => {
+    const { command, args } = parsed([...base, '--method', 'lora', '--text-encoder-lora', '--lr-text-encoder', '2e-5']);
+    expect(args).toMatchObject({ textEncoderLora: true, lrTextEncoder: 2e-5 });
+    expect(trainerOptions(args, 64)).toMatchObject({ method: 'lora', textEncoderLora: true, textEncoderLearningRate: 2e-5 });
+    const without = trainerOptions(parsed([...base, '--method', 'both']).args, 64);
+    expect('textEncoderLora' in without || 'textEncoderLearningRate' in without).toBe(false);
+    const help = command.helpInformation().replace(/\s+/g, ' ');
+    expect(help).toContain("--text-encoder-lora LoRA on the text encoder's attention too");
+    expect(help).toContain("--lr-text-encoder <rate> learning rate of the text encoder's LoRA (default: half --lr-lora)");
+  });
+
+  it('refuses --text-encoder-lora with --method ti, and a bad --lr-text-encoder, naming the option', () => {
+    const refused = (argv: string[]) => {
+      try {
+        trainerOptions(parsed([...base, ...argv]).args, 64);
+      } catch (e) {
+        return e instanceof UsageError ? e.message : `not a usage error: ${e}`;
+      }
+      return 'accepted';
+    };
+    expect(refused(['--method', 'ti', '--text-encoder-lora'])).toMatch(/^--text-encoder-lora: training option textEncoderLora = true must be false with method 'ti'/);
+    expect(refused(['--method', 'lora', '--text-encoder-lora', '--lr-text-encoder', '0'])).toMatch(/^--lr-text-encoder: training option textEncoderLearningRate = 0 must be a positive number/);
+  });
+});
 
 describe('studio train (in process)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'studio-train-'));

@@ -33,6 +33,8 @@ export interface TrainArgs {
   resolution?: number;
   lrTi?: number;
   lrLora?: number;
+  textEncoderLora?: boolean;
+  lrTextEncoder?: number;
   rank?: number;
   vectors?: number;
   seed?: number;
@@ -65,6 +67,8 @@ const FLAGS: Partial<Record<keyof TrainerConfig, [string, keyof TrainArgs]>> = {
   resolution: ['--resolution', 'resolution'],
   tiLearningRate: ['--lr-ti', 'lrTi'],
   loraLearningRate: ['--lr-lora', 'lrLora'],
+  textEncoderLora: ['--text-encoder-lora', 'textEncoderLora'],
+  textEncoderLearningRate: ['--lr-text-encoder', 'lrTextEncoder'],
   rank: ['--rank', 'rank'],
   numVectors: ['--vectors', 'vectors'],
   seed: ['--seed', 'seed'],
@@ -89,6 +93,8 @@ export function trainerOptions(a: TrainArgs, resolution: number): TrainerOptions
     ...(a.kind !== undefined && { kind: a.kind }),
     ...(a.lrTi !== undefined && { tiLearningRate: a.lrTi }),
     ...(a.lrLora !== undefined && { loraLearningRate: a.lrLora }),
+    ...(a.textEncoderLora !== undefined && { textEncoderLora: a.textEncoderLora }),
+    ...(a.lrTextEncoder !== undefined && { textEncoderLearningRate: a.lrTextEncoder }),
     ...(a.rank !== undefined && { rank: a.rank }),
     ...(a.vectors !== undefined && { numVectors: a.vectors }),
     ...(a.seed !== undefined && { seed: a.seed }),
@@ -197,7 +203,20 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
 /** A stored run's settings as arguments (a resumed run's options come from its checkpoint). */
 function fromCheckpoint(c: Checkpoint): Partial<TrainArgs> {
   const k = c.config;
-  return { token: k.token, class: k.classWord, method: k.method, kind: k.kind, steps: k.steps, lrTi: k.tiLearningRate, lrLora: k.loraLearningRate, rank: k.rank, vectors: k.numVectors, seed: k.seed };
+  return {
+    token: k.token,
+    class: k.classWord,
+    method: k.method,
+    kind: k.kind,
+    steps: k.steps,
+    lrTi: k.tiLearningRate,
+    lrLora: k.loraLearningRate,
+    textEncoderLora: k.textEncoderLora,
+    lrTextEncoder: k.textEncoderLearningRate,
+    rank: k.rank,
+    vectors: k.numVectors,
+    seed: k.seed,
+  };
 }
 
 export const addTrainCommand: AddCommand = (program, run) => {
@@ -215,6 +234,8 @@ export const addTrainCommand: AddCommand = (program, run) => {
     .option('--resolution <px>', "training image size (default: the model's)", integer)
     .option('--lr-ti <rate>', 'learning rate of the token vectors (default 5e-3)', decimal)
     .option('--lr-lora <rate>', 'learning rate of the LoRA (default 1e-4)', decimal)
+    .option('--text-encoder-lora', "LoRA on the text encoder's attention too (--method lora or both): follows the prompt's words better, larger files, can overfit them")
+    .option('--lr-text-encoder <rate>', "learning rate of the text encoder's LoRA (default: half --lr-lora)", decimal)
     .option('--rank <r>', 'LoRA rank (default 4)', integer)
     .option('--vectors <n>', 'vectors per token (default 1)', integer)
     .option('--seed <n>', 'random seed (default 0)', integer)

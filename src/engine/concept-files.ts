@@ -18,7 +18,7 @@ export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { k
 export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
 
 const TI_KEY = 'ti.vectors';
-const LORA_KEY = /^unet\.(.+)\.lora\.(down|up)\.weight$/;
+const LORA_KEY = /^(unet|text_encoder)\.(.+)\.lora\.(down|up)\.weight$/;
 
 /** The concept a training run has learned so far (its last checkpoint). */
 export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptData {
@@ -28,10 +28,13 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
   for (const x of c.tensors) {
     const m = LORA_KEY.exec(x.key);
     if (!m) continue;
-    const layer = layers.get(m[1]) ?? { prefix: m[1], alpha };
-    if (m[2] === 'down') Object.assign(layer, { down: x.data, downShape: x.shape as [number, number] });
+    const [, component, prefix, part] = m;
+    const id = `${component}.${prefix}`;
+    // the UNet's layers name no component (as every concept stored before text-encoder LoRAs)
+    const layer = layers.get(id) ?? { prefix, ...(component === 'text_encoder' && { component }), alpha };
+    if (part === 'down') Object.assign(layer, { down: x.data, downShape: x.shape as [number, number] });
     else Object.assign(layer, { up: x.data, upShape: x.shape as [number, number] });
-    layers.set(m[1], layer);
+    layers.set(id, layer);
   }
   return {
     token,

@@ -85,6 +85,21 @@ describe('Engine training job', () => {
     await expect(engine.exportRun({ runId: 'nope', what: { kind: 'embedding', layout: 'single-key' } })).rejects.toMatchObject({ name: 'InvalidRequest' });
   });
 
+  it('LoRA on the text encoder too: the request carries it; the concept holds text_encoder layers beside the UNet\'s', async () => {
+    const te = { ...options, method: 'lora' as const, steps: 1, textEncoderLora: true, textEncoderLearningRate: 3e-4 };
+    const result = await engine.train({ runId: 'run-te', options: te, images, preview: null }, jobContext());
+    expect(result).toMatchObject({ outcome: 'done', step: 1 });
+    expect((await store.get('run-te'))!.config).toMatchObject({ textEncoderLora: true, textEncoderLearningRate: 3e-4 });
+    const layers = result.outcome === 'done' ? result.concept.lora!.layers : [];
+    const text = layers.filter((l) => l.component === 'text_encoder');
+    expect(text.map((l) => l.prefix)).toEqual([0, 1].flatMap((i) => ['q', 'k', 'v', 'out'].map((p) => `encoder.layers.${i}.self_attn.${p}_proj`)));
+    expect(text.every((l) => l.downShape.join() === '4,32' && l.upShape.join() === '32,4' && l.up.some((v) => v !== 0) && l.alpha === 4)).toBe(true);
+    const unet = layers.filter((l) => l.component === undefined);
+    expect(unet.length).toBe(32); // to_k and to_v of the 16 attn2 layers, with no component (the UNet)
+    expect(unet.every((l) => !('component' in l) && l.prefix.includes('.attn2.'))).toBe(true);
+    await expect(engine.train({ runId: 'run-te-ti', options: { ...te, method: 'ti' }, images }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('textEncoderLora') });
+  });
+
   it('cancels a run and the engine stays usable for generation', async () => {
     const controller = new AbortController();
     await expect(

@@ -11,7 +11,7 @@ export const CHECKPOINT_VERSION = 1;
 
 /** A tensor as data: row-major values and shape. */
 export interface StoredTensor {
-  /** Trainable key: `ti.vectors` or a LoRA key `unet.<prefix>.lora.{down,up}.weight`. */
+  /** Trainable key: `ti.vectors` or a LoRA key `{unet,text_encoder}.<prefix>.lora.{down,up}.weight`. */
   key: string;
   shape: number[];
   data: Float32Array;

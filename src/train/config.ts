@@ -31,6 +31,10 @@ export interface TrainerConfig {
   tiLearningRate: number;
   /** Peak rate of the LoRA weights. */
   loraLearningRate: number;
+  /** LoRA on the text encoder's self-attention q/k/v/out projections too (diffusers' `--train_text_encoder`). */
+  textEncoderLora: boolean;
+  /** Peak rate of the text encoder's LoRA (kohya's `--text_encoder_lr`). */
+  textEncoderLearningRate: number;
   /** Linear warmup: step s (0-based) uses rate · min(1, (s + 1) / warmupSteps). */
   warmupSteps: number;
   weightDecay: number;
@@ -44,7 +48,12 @@ export interface TrainerConfig {
 
 export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
 
-/** The value of every option a request may leave out; `alpha` defaults to the rank. */
+/**
+ * The value of every option a request may leave out; `alpha` defaults to the rank and
+ * `textEncoderLearningRate` to half `loraLearningRate`: diffusers' train_dreambooth_lora.py gives
+ * the text encoder the UNet's rate, kohya's trainers take a separate `--text_encoder_lr` that
+ * their usual settings put at half the UNet's (1e-4 and 5e-5): the text encoder overfits sooner.
+ */
 export const TRAINER_DEFAULTS = {
   kind: 'object',
   numVectors: 1,
@@ -52,6 +61,7 @@ export const TRAINER_DEFAULTS = {
   targets: DEFAULT_LORA_TARGETS,
   tiLearningRate: 5e-3,
   loraLearningRate: 1e-4,
+  textEncoderLora: false,
   warmupSteps: 0,
   weightDecay: 1e-2,
   batchSize: 1,
@@ -66,6 +76,7 @@ export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 }
 export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   const d = TRAINER_DEFAULTS;
   const rank = options.rank ?? d.rank;
+  const loraLearningRate = options.loraLearningRate ?? d.loraLearningRate;
   const c: TrainerConfig = {
     method: options.method,
     token: options.token,
@@ -78,7 +89,9 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     targets: [...(options.targets ?? d.targets)],
     steps: options.steps,
     tiLearningRate: options.tiLearningRate ?? d.tiLearningRate,
-    loraLearningRate: options.loraLearningRate ?? d.loraLearningRate,
+    loraLearningRate,
+    textEncoderLora: options.textEncoderLora ?? d.textEncoderLora,
+    textEncoderLearningRate: options.textEncoderLearningRate ?? loraLearningRate / 2,
     warmupSteps: options.warmupSteps ?? d.warmupSteps,
     weightDecay: options.weightDecay ?? d.weightDecay,
     batchSize: options.batchSize ?? d.batchSize,
@@ -102,10 +115,12 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (c.resolution % 8 !== 0) fail('resolution', 'a multiple of 8');
   if (!(c.alpha > 0)) fail('alpha', 'positive');
   if (!Array.isArray(c.targets) || c.targets.length === 0 || c.targets.some((t) => !LORA_TARGETS.includes(t))) fail('targets', `some of ${LORA_TARGETS.join(', ')}`);
-  for (const key of ['tiLearningRate', 'loraLearningRate'] as const) if (!(c[key] > 0 && Number.isFinite(c[key]))) fail(key, 'a positive number');
+  for (const key of ['tiLearningRate', 'loraLearningRate', 'textEncoderLearningRate'] as const) if (!(c[key] > 0 && Number.isFinite(c[key]))) fail(key, 'a positive number');
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) fail('warmupSteps', 'an integer ≥ 0');
   if (!(c.weightDecay >= 0)) fail('weightDecay', '≥ 0');
   if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
   if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
+  if (typeof c.textEncoderLora !== 'boolean') fail('textEncoderLora', 'true or false');
+  if (c.textEncoderLora && c.method === 'ti') fail('textEncoderLora', "false with method 'ti' (it adapts a LoRA: method 'lora' or 'both')");
   return c;
 }

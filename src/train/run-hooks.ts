@@ -8,6 +8,8 @@ import type { SampleOptions, TrainingPreview } from './previews';
 export interface LearningRates {
   ti?: number;
   lora?: number;
+  /** The text encoder's LoRA. */
+  textEncoder?: number;
 }
 
 export interface StepResult {

@@ -8,7 +8,7 @@ import { nodeFolderSource } from '../model/sources/node-folder';
 import { changedWeights, snapshotWeights } from '../test/model-fixtures';
 import { randomNormal } from '../common/random';
 import { LORA_TARGETS } from './config';
-import { crossAttentionLayers, Lora, loraKey } from './lora';
+import { crossAttentionLayers, Lora, loraKey, textEncoderAttentionModules } from './lora';
 import { diffusionLoss, lossAndGrads, type LossOptions, type TrainingBatch } from './loss';
 import { embedWithRows, TextualInversion } from './textual-inversion';
 
@@ -26,6 +26,7 @@ async function expectFrozen(): Promise<void> {
   expect(await changedWeights(model, frozen)).toEqual([]);
   expect(model.text.weights.tensor('embeddings.token_embedding.weight').shape).toEqual([model.text.config.vocabSize, model.text.config.hiddenSize]);
   expect(model.unet.weights.adapterPrefixes()).toEqual([]);
+  expect(model.text.weights.adapterPrefixes()).toEqual([]);
 }
 
 function batch(prompt: string): TrainingBatch {
@@ -128,6 +129,18 @@ describe(`${STEPS} AdamW steps on a fixed batch`, () => {
   it('LoRA on to_k/to_v (rank 4) lowers the loss; frozen weights unchanged; no leak', async () => {
     const baseline = tf.memory().numTensors;
     const lora = Lora.create(model.unet.weights, model.unet.config, { rank: 4, seed: 7 });
+    const b = batch('a photo of a cat');
+    const result = await train(b, lora.variables(), 1e-2);
+    expectTrained(result);
+    lora.dispose();
+    tf.dispose([b.latents, b.noise, b.inputIds]);
+    expect(tf.memory().numTensors).toBe(baseline);
+    await expectFrozen();
+  });
+
+  it("LoRA on the text encoder's q/k/v/out_proj alone (rank 4) lowers the loss; frozen weights unchanged; no leak", async () => {
+    const baseline = tf.memory().numTensors;
+    const lora = Lora.createOn(model.text.weights, 'text_encoder', textEncoderAttentionModules(model.text.config), { rank: 4, seed: 7 });
     const b = batch('a photo of a cat');
     const result = await train(b, lora.variables(), 1e-2);
     expectTrained(result);

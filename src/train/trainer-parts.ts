@@ -1,7 +1,8 @@
 /**
  * What a trainer is made of, built from its config (a fresh run) or its checkpoint (a resumed
  * one): the cached latents, the tokenizer with the concept's tokens, the trainable tensors
- * (TI vectors, LoRA), their optimizers and the seeded generator.
+ * (TI vectors, the UNet's LoRA, the text encoder's LoRA), their optimizers (one per rate) and the
+ * seeded generator.
  */
 import type * as tf from '../gpu/tf';
 import { SeededRng } from '../common/random';
@@ -13,7 +14,8 @@ import { vaeEncode, type Posterior } from '../model/vae';
 import { disposeLatents, encodeImages, type CachedLatent } from './batch';
 import type { Checkpoint } from './checkpoint';
 import type { TrainerConfig } from './config';
-import { Lora, type LoraValue } from './lora';
+import type { LearningRates } from './run-hooks';
+import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
 
 /** The checkpoint key of the TI vectors. */
@@ -33,13 +35,21 @@ export interface TrainerParts {
   rng: SeededRng;
   ti: TextualInversion | null;
   lora: Lora | null;
+  /** The text encoder's LoRA (`textEncoderLora`). */
+  textEncoderLora: Lora | null;
   tiOptimizer: AdamW | null;
   loraOptimizer: AdamW | null;
+  textEncoderOptimizer: AdamW | null;
 }
 
 /** The generator's first state: `seed` mixed, so its draws differ from LoRA's init (which uses `seed`). */
 function trainingSeed(seed: number): number {
   return (seed ^ 0x9e3779b9) >>> 0;
+}
+
+/** The seed of the text encoder LoRA's init: `seed` mixed, so its downs differ from the UNet's. */
+function textEncoderSeed(seed: number): number {
+  return (seed ^ 0x7f4a7c15) >>> 0;
 }
 
 /**
@@ -64,12 +74,21 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
       ti = TextualInversion.create(model.text.weights, { numVectors: config.numVectors, tokenIds, initIds, values });
       owned.push(ti);
     }
+    const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY));
+    const scale = config.alpha / config.rank;
     if (method !== 'ti') {
-      const scale = config.alpha / config.rank;
       lora = from
-        ? Lora.fromValues(model.unet.weights, new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY)), scale)
+        ? Lora.fromValues(model.unet.weights, values, scale)
         : Lora.create(model.unet.weights, model.unet.config, { rank: config.rank, alpha: config.alpha, targets: config.targets, seed: config.seed });
       owned.push(lora);
+    }
+    let textEncoderLora: Lora | null = null;
+    if (config.textEncoderLora) {
+      const text = model.text.weights;
+      textEncoderLora = from
+        ? Lora.fromValues(text, values, scale, 'text_encoder')
+        : Lora.createOn(text, 'text_encoder', textEncoderAttentionModules(model.text.config), { rank: config.rank, alpha: config.alpha, seed: textEncoderSeed(config.seed) });
+      owned.push(textEncoderLora);
     }
     const adamw = (variables: tf.Variable[]) => {
       const o = new AdamW(variables, { weightDecay: config.weightDecay });
@@ -78,29 +97,51 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     };
     const tiOptimizer = ti ? adamw([ti.vectors]) : null;
     const loraOptimizer = lora ? adamw(lora.variables()) : null;
+    const textEncoderOptimizer = textEncoderLora ? adamw(textEncoderLora.variables()) : null;
     const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
-    return { model, config, scheduler, tokenizer, latents, rng, ti, lora, tiOptimizer, loraOptimizer };
+    return { model, config, scheduler, tokenizer, latents, rng, ti, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
   } catch (error) {
     owned.reverse().forEach((o) => o.dispose());
     throw error;
   }
 }
 
-/** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRA. */
+/** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRAs. */
 export function disposeTrainerParts(parts: TrainerParts): void {
-  parts.tiOptimizer?.dispose();
-  parts.loraOptimizer?.dispose();
+  optimizerSlices(parts).forEach((o) => o.optimizer.dispose());
   parts.ti?.dispose();
   parts.lora?.dispose();
+  parts.textEncoderLora?.dispose();
   disposeLatents(parts.latents);
 }
 
-/** Trainable tensors: TI vectors first, then LoRA down/up per layer. */
+/** An optimizer of the run: its rate, and where its variables are in `trainableVariables`' order. */
+export interface OptimizerSlice {
+  rate: keyof LearningRates;
+  optimizer: AdamW;
+  start: number;
+  end: number;
+}
+
+/** The run's optimizers, in variable order (TI, the UNet's LoRA, the text encoder's). */
+export function optimizerSlices(parts: TrainerParts): OptimizerSlice[] {
+  const all = [['ti', parts.tiOptimizer], ['lora', parts.loraOptimizer], ['textEncoder', parts.textEncoderOptimizer]] as const;
+  const out: OptimizerSlice[] = [];
+  let start = 0;
+  for (const [rate, optimizer] of all) {
+    if (!optimizer) continue;
+    out.push({ rate, optimizer, start, end: start + optimizer.variables.length });
+    start += optimizer.variables.length;
+  }
+  return out;
+}
+
+/** Trainable tensors: TI vectors first, then the UNet's LoRA down/up per layer, then the text encoder's. */
 export function trainableVariables(parts: TrainerParts): tf.Variable[] {
-  return [...(parts.ti ? [parts.ti.vectors] : []), ...(parts.lora?.variables() ?? [])];
+  return [...(parts.ti ? [parts.ti.vectors] : []), ...(parts.lora?.variables() ?? []), ...(parts.textEncoderLora?.variables() ?? [])];
 }
 
 /** Trainable keys in variable order. */
 export function trainableKeys(parts: TrainerParts): string[] {
-  return [...(parts.ti ? [TI_KEY] : []), ...(parts.lora?.keys() ?? [])];
+  return [...(parts.ti ? [TI_KEY] : []), ...(parts.lora?.keys() ?? []), ...(parts.textEncoderLora?.keys() ?? [])];
 }

@@ -26,6 +26,7 @@ let images: Float32Array;
 async function expectFrozen(): Promise<void> {
   expect(await changedWeights(model, frozen)).toEqual([]);
   expect(model.unet.weights.adapterPrefixes()).toEqual([]);
+  expect(model.text.weights.adapterPrefixes()).toEqual([]);
 }
 
 const options = (o: Partial<TrainerOptions> = {}): TrainerOptions => ({
@@ -69,6 +70,17 @@ describe('config and rng', () => {
     expect(c).toMatchObject({ numVectors: 1, rank: 4, alpha: 4, targets: ['to_k', 'to_v'], tiLearningRate: 5e-3, loraLearningRate: 1e-4, batchSize: 1, kind: 'object' });
     expect(() => resolveTrainerConfig({ ...c, rank: 0 })).toThrow(/rank/);
     expect(() => resolveTrainerConfig({ ...c, resolution: 100 })).toThrow(/resolution/);
+  });
+
+  it('text-encoder LoRA: off by default, at half the LoRA rate unless given, refused for textual inversion alone', () => {
+    const base = { method: 'lora', token: '<x>', classWord: 'dog', steps: 10, resolution: 512 } as const;
+    expect(resolveTrainerConfig(base)).toMatchObject({ textEncoderLora: false, textEncoderLearningRate: 5e-5 });
+    expect(resolveTrainerConfig({ ...base, textEncoderLora: true, loraLearningRate: 4e-4 })).toMatchObject({ textEncoderLora: true, textEncoderLearningRate: 2e-4 });
+    expect(resolveTrainerConfig({ ...base, method: 'both', textEncoderLora: true, textEncoderLearningRate: 1e-5 }).textEncoderLearningRate).toBe(1e-5);
+    expect(() => resolveTrainerConfig({ ...base, method: 'ti', textEncoderLora: true })).toThrow(/^training option textEncoderLora = true must be false with method 'ti'/);
+    expect(resolveTrainerConfig({ ...base, method: 'ti' }).textEncoderLora).toBe(false);
+    expect(() => resolveTrainerConfig({ ...base, textEncoderLora: 'yes' as never })).toThrow(/textEncoderLora/);
+    expect(() => resolveTrainerConfig({ ...base, textEncoderLora: true, textEncoderLearningRate: 0 })).toThrow(/textEncoderLearningRate/);
   });
 
   it('draws the same numbers as the studio rng and resumes from its state', () => {
@@ -131,6 +143,11 @@ describe('checkpoint store', () => {
     expect(fail({ ...checkpoint(), tensors: [{ key: 'ti.vectors', shape: [2, 2], data: new Float32Array(2) }] })).toBe('CheckpointUnreadable');
     expect(fail(null)).toBe('CheckpointUnreadable');
   });
+
+  it('a checkpoint from before text-encoder LoRAs resumes without one', () => {
+    const { textEncoderLora: _t, textEncoderLearningRate: _r, ...older } = checkpoint().config;
+    expect(restoreCheckpoint({ ...checkpoint(), config: older }).config).toMatchObject({ textEncoderLora: false, textEncoderLearningRate: 5e-5 });
+  });
 });
 
 describe('Trainer on the tiny model', () => {
@@ -175,20 +192,24 @@ describe('Trainer on the tiny model', () => {
     expect(after).toBeLessThan(before * 0.995);
   });
 
-  it('resumes from a stored checkpoint exactly where it stopped', async () => {
-    const config = options({ steps: 6, warmupSteps: 2, tiLearningRate: 1e-2, loraLearningRate: 1e-3 });
+  it.each([
+    { what: 'TI + LoRA', o: { tiLearningRate: 1e-2 }, rate: 'ti', rates: [5e-3, 1e-2] },
+    { what: 'LoRA on the UNet and the text encoder', o: { method: 'lora', textEncoderLora: true, textEncoderLearningRate: 2e-3 }, rate: 'textEncoder', rates: [1e-3, 2e-3] },
+  ] as const)('$what: resumes from a stored checkpoint exactly where it stopped', async ({ o, rate, rates }) => {
+    const config = options({ steps: 6, warmupSteps: 2, loraLearningRate: 1e-3, ...o });
     // 6 steps straight
     const straight = Trainer.create(model, config, images);
     const expected: number[] = [];
     for (let i = 0; i < 6; i++) expected.push((await straight.step()).loss);
     const expectedTensors = await trainable(straight);
+    const expectedMoments = (await straight.checkpoint()).moments.map((m) => m.data);
     straight.dispose();
 
     // 3 steps, pause, checkpoint through the store
     const first = Trainer.create(model, config, images);
     const losses: number[] = [];
     const lrs: (number | undefined)[] = [];
-    const outcome = await first.run({ shouldPause: () => first.stepsDone >= 3, onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr.ti)) });
+    const outcome = await first.run({ shouldPause: () => first.stepsDone >= 3, onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr[rate])) });
     expect(outcome).toBe('paused');
     const store = new MemoryCheckpointStore();
     await store.put('run', await first.checkpoint());
@@ -197,17 +218,20 @@ describe('Trainer on the tiny model', () => {
     // 3 more in a fresh trainer
     const resumed = Trainer.resume(model, (await store.get('run'))!, images);
     expect(resumed.stepsDone).toBe(3);
-    expect(await resumed.run({ onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr.ti)) })).toBe('done');
+    expect(resumed.config).toEqual(resolveTrainerConfig(config));
+    expect(await resumed.run({ onProgress: (p) => (losses.push(p.loss), lrs.push(p.lr[rate])) })).toBe('done');
     const progress = resumed.progress();
     expect(progress.step).toBe(6);
     expect(Number.isFinite(progress.smoothedLoss)).toBe(true);
     const resumedTensors = await trainable(resumed);
+    const resumedMoments = (await resumed.checkpoint()).moments.map((m) => m.data);
     resumed.dispose();
 
-    expect(lrs).toEqual([5e-3, 1e-2, 1e-2, 1e-2, 1e-2, 1e-2]);
+    expect(lrs).toEqual([rates[0], ...Array(5).fill(rates[1])]);
     expect(losses).toEqual(expected);
     expect(resumedTensors.length).toBe(expectedTensors.length);
     resumedTensors.forEach((t, i) => expect(t).toEqual(expectedTensors[i]));
+    resumedMoments.forEach((m, i) => expect(m).toEqual(expectedMoments[i]));
     await expectFrozen();
   });
 

@@ -1,11 +1,12 @@
 /**
- * The personalization training loop (textual inversion, cross-attention LoRA, or both) on a
+ * The personalization training loop (textual inversion, cross-attention LoRA, or both; LoRA on
+ * the text encoder's self-attention too with `textEncoderLora`) on a
  * loaded model, as diffusers' `textual_inversion.py` / `train_dreambooth_lora.py` run it:
  *   0. once: VAE-encode every training image, keep the posterior's mean and std (batch.ts);
  * then each step:
  *   1–3. a batch of latents, timesteps, noise and template prompts (batch.ts);
  *   4. loss and gradients for the trainable tensors only (`lossAndGrads`);
- *   5. AdamW with the warmed-up learning rate (one optimizer per method, each with its rate).
+ *   5. AdamW with the warmed-up learning rate (one optimizer per rate: TI, UNet LoRA, text-encoder LoRA).
  * Every random draw comes from one seeded generator whose state is in the checkpoint, so a
  * resumed run takes the very steps the uninterrupted one would have.
  */
@@ -22,7 +23,7 @@ import { samplePrompt, sampleConcept, type SampleOptions } from './previews';
 import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
 import type { TextualInversion } from './textual-inversion';
-import { buildTrainerParts, disposeTrainerParts, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
+import { buildTrainerParts, disposeTrainerParts, optimizerSlices, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
 
 export type { LearningRates, RunHooks, RunOutcome, StepResult, TrainingProgress } from './run-hooks';
 export type { TrainerDeps } from './trainer-parts';
@@ -47,6 +48,11 @@ export class Trainer {
 
   get lora(): Lora | null {
     return this.parts.lora;
+  }
+
+  /** The text encoder's LoRA (`textEncoderLora`). */
+  get textEncoderLora(): Lora | null {
+    return this.parts.textEncoderLora;
   }
 
   /** A fresh run. `images`: [N, 3, resolution, resolution] in [-1, 1], NCHW, row-major. */
@@ -84,15 +90,13 @@ export class Trainer {
       if (m.shape.length !== 2 || m.shape[0] !== variables[i].size || m.shape[1] !== 2) throw new Error(`checkpoint: moments of '${m.key}' are [${m.shape}], [${variables[i].size}, 2] needed.`);
     });
     const moments = c.moments.map((m) => tf.tensor(m.data, m.shape));
-    const n = this.ti ? 1 : 0;
-    this.parts.tiOptimizer?.restore(c.step, moments.slice(0, n));
-    this.parts.loraOptimizer?.restore(c.step, moments.slice(n));
+    for (const { optimizer, start, end } of optimizerSlices(this.parts)) optimizer.restore(c.step, moments.slice(start, end));
     this.smoothed = c.smoothedLoss;
   }
 
   /** Optimizer steps taken so far. */
   get stepsDone(): number {
-    return (this.parts.tiOptimizer ?? this.parts.loraOptimizer)!.step;
+    return optimizerSlices(this.parts)[0].optimizer.step;
   }
 
   get done(): boolean {
@@ -111,11 +115,12 @@ export class Trainer {
 
   /** The rates step `s` (0-based) uses. */
   learningRates(s = this.stepsDone): LearningRates {
-    const { warmupSteps, method } = this.config;
+    const { warmupSteps, method, textEncoderLora } = this.config;
     const f = warmupSteps > 0 ? Math.min(1, (s + 1) / warmupSteps) : 1;
     return {
       ...(method !== 'lora' && { ti: this.config.tiLearningRate * f }),
       ...(method !== 'ti' && { lora: this.config.loraLearningRate * f }),
+      ...(textEncoderLora && { textEncoder: this.config.textEncoderLearningRate * f }),
     };
   }
 
@@ -134,9 +139,7 @@ export class Trainer {
     let grads: tf.Tensor[] = [];
     try {
       ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing }));
-      const n = this.ti ? 1 : 0;
-      this.parts.tiOptimizer?.apply(grads.slice(0, n), lr.ti);
-      this.parts.loraOptimizer?.apply(grads.slice(n), lr.lora);
+      for (const { optimizer, rate, start, end } of optimizerSlices(this.parts)) optimizer.apply(grads.slice(start, end), lr[rate]);
       this.lastLoss = (await loss.data())[0];
     } finally {
       disposeBatch(batch);
@@ -212,7 +215,7 @@ export class Trainer {
   /** Everything needed to go on later, as plain data (no tensors). */
   async checkpoint(): Promise<Checkpoint> {
     const variables = this.variables();
-    const moments = [...(this.parts.tiOptimizer?.moments ?? []), ...(this.parts.loraOptimizer?.moments ?? [])];
+    const moments = optimizerSlices(this.parts).flatMap((o) => o.optimizer.moments);
     const keys = this.keys();
     const read = async (t: tf.Tensor, key: string): Promise<StoredTensor> => ({ key, shape: [...t.shape], data: Float32Array.from(await t.data()) });
     return {
@@ -228,7 +231,7 @@ export class Trainer {
     };
   }
 
-  /** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRA. */
+  /** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRAs. */
   dispose(): void {
     disposeTrainerParts(this.parts);
   }

@@ -1,4 +1,8 @@
-/** The New concept form: what to learn and how (defaults and bounds from `train/config.ts`), and the Train, Pause and Cancel buttons. */
+/**
+ * The New concept form: what to learn and how (defaults and bounds from `train/config.ts`), and
+ * the Train, Pause and Cancel buttons. Its settings are fixed while a run is under way (running,
+ * paused or interrupted): a resumed run keeps its own.
+ */
 import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
 import type { ConceptKind } from '../../train/templates';
 import { SelectField } from '../SelectField';
@@ -46,6 +50,7 @@ function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: S
         {number('warmupSteps', 'Warmup steps', D.warmupSteps, { min: 0 })}
         {number('seed', 'Seed', D.seed, { min: 0 })}
       </div>
+      {o.method !== 'ti' && <TextEncoderLora options={o} set={set} />}
       {o.method !== 'ti' && (
         <fieldset className="row">
           <legend>LoRA on cross-attention</legend>
@@ -65,33 +70,66 @@ function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: S
   );
 }
 
-export function ConceptForm({ options: o, ready, running }: { options: TrainerOptions; ready: boolean; running: boolean }) {
+/** diffusers' `--train_text_encoder`: a LoRA on the text encoder's attention too, at its own rate (default half the LoRA's). */
+function TextEncoderLora({ options: o, set }: { options: TrainerOptions; set: SetOption }) {
+  const on = o.textEncoderLora ?? D.textEncoderLora;
+  return (
+    <>
+      <div className="row">
+        <label className="check">
+          <input name="textEncoderLora" type="checkbox" checked={on} onChange={(e) => set('textEncoderLora', e.target.checked)} />
+          LoRA on the text encoder too
+        </label>
+        {on && (
+          <label>
+            Text encoder learning rate
+            <input
+              name="textEncoderLearningRate"
+              type="number"
+              min={0}
+              step={1e-5}
+              value={o.textEncoderLearningRate ?? (o.loraLearningRate ?? D.loraLearningRate) / 2}
+              onChange={(e) => set('textEncoderLearningRate', Number(e.target.value))}
+            />
+          </label>
+        )}
+      </div>
+      <p className="muted">Follows prompts about the concept better; a larger file, and it can overfit the words.</p>
+    </>
+  );
+}
+
+export function ConceptForm({ options: o, ready, running, busy }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean }) {
   const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
+  // textual inversion alone has no LoRA to put on the text encoder
+  const setMethod = (method: TrainerOptions['method']) => updateDraft((d) => ({ options: { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) } }));
   return (
     <div className="card generate-form">
-      <div className="row">
-        <label>
-          Token
-          <input name="token" value={o.token} onChange={(e) => set('token', e.target.value.trim())} />
-        </label>
-        <label>
-          What it is
-          <input name="classWord" placeholder="dog, teddy bear, watercolor" value={o.classWord} onChange={(e) => set('classWord', e.target.value)} />
-        </label>
-        <SelectField label="Kind" name="kind" value={o.kind ?? D.kind} choices={KINDS} onChange={(v) => set('kind', v)} />
-      </div>
-      <div className="row">
-        <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={(v) => set('method', v)} />
-        <label>
-          Steps
-          <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
-        </label>
-        <label>
-          Resolution
-          <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
-        </label>
-      </div>
-      <AdvancedSettings options={o} set={set} />
+      <fieldset className="settings" disabled={busy}>
+        <div className="row">
+          <label>
+            Token
+            <input name="token" value={o.token} onChange={(e) => set('token', e.target.value.trim())} />
+          </label>
+          <label>
+            What it is
+            <input name="classWord" placeholder="dog, teddy bear, watercolor" value={o.classWord} onChange={(e) => set('classWord', e.target.value)} />
+          </label>
+          <SelectField label="Kind" name="kind" value={o.kind ?? D.kind} choices={KINDS} onChange={(v) => set('kind', v)} />
+        </div>
+        <div className="row">
+          <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={setMethod} />
+          <label>
+            Steps
+            <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
+          </label>
+          <label>
+            Resolution
+            <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
+          </label>
+        </div>
+        <AdvancedSettings options={o} set={set} />
+      </fieldset>
       <div className="row">
         <button type="button" disabled={!ready} onClick={() => void train()}>
           Train

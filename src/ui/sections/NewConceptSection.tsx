@@ -57,7 +57,7 @@ export function NewConceptSection() {
 
       {model.id === BUILTIN_MODEL_ID && <SampleConcepts disabled={busy} />}
 
-      <ConceptForm options={o} ready={ready} running={running} />
+      <ConceptForm options={o} ready={ready} running={running} busy={busy} />
 
       <TrainingState training={training} modelId={model.id} />
     </section>

@@ -77,7 +77,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
           <ProgressBar progress={training.progress} label="Training" />
           {t && (
             <p className="muted" data-testid="training-stats">
-              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · learning rate {[t.lr.ti, t.lr.lora].filter((r) => r !== undefined).map((r) => r!.toExponential(1)).join(' / ')} ·{' '}
+              loss {t.loss.toFixed(4)} · smoothed {t.smoothedLoss.toFixed(4)} · learning rate {[t.lr.ti, t.lr.lora, t.lr.textEncoder].filter((r) => r !== undefined).map((r) => r!.toExponential(1)).join(' / ')} ·{' '}
               {t.stepsPerSecond.toFixed(2)} steps/s
               {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
             </p>

@@ -1,0 +1,43 @@
+/**
+ * The New concept form's text-encoder LoRA setting, rendered to markup: offered for the LoRA
+ * methods only, its rate shown once it is on (half the LoRA's unless set), and, with every other
+ * setting, fixed while a run is under way.
+ */
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { TrainerOptions } from '../../train/config';
+import { ConceptForm } from './ConceptForm';
+
+const options = (o: Partial<TrainerOptions> = {}): TrainerOptions => ({ method: 'lora', token: '<t>', classWord: 'cat', steps: 10, resolution: 64, ...o });
+const form = (o: TrainerOptions, busy = false) => renderToStaticMarkup(createElement(ConceptForm, { options: o, ready: !busy, running: busy, busy }));
+const field = (html: string, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(html)?.[0] ?? null;
+
+describe('New concept form: LoRA on the text encoder', () => {
+  it('is a checkbox with its hint for LoRA and both, not for textual inversion alone', () => {
+    for (const method of ['lora', 'both'] as const) {
+      const html = form(options({ method }));
+      expect(field(html, 'textEncoderLora')).toMatch(/type="checkbox"/);
+      expect(field(html, 'textEncoderLora')).not.toMatch(/checked/);
+      expect(html).toContain('LoRA on the text encoder too');
+      expect(html).toContain('a larger file, and it can overfit the words');
+    }
+    expect(field(form(options({ method: 'ti' })), 'textEncoderLora')).toBeNull();
+  });
+
+  it('shows its learning rate once on: half the LoRA rate unless set', () => {
+    expect(field(form(options()), 'textEncoderLearningRate')).toBeNull();
+    expect(field(form(options({ textEncoderLora: true, loraLearningRate: 4e-4 })), 'textEncoderLearningRate')).toMatch(/value="0.0002"/);
+    expect(field(form(options({ textEncoderLora: true, textEncoderLearningRate: 3e-5 })), 'textEncoderLearningRate')).toMatch(/value="0.00003"/);
+  });
+
+  it('is fixed, with every other setting, while a run is under way', () => {
+    const idle = form(options({ textEncoderLora: true }));
+    const busy = form(options({ textEncoderLora: true }), true);
+    expect(idle).not.toMatch(/<fieldset class="settings" disabled/);
+    expect(busy).toMatch(/<fieldset class="settings" disabled=""/);
+    // every setting is inside it; only the buttons are outside
+    const inside = /<fieldset class="settings"[^>]*>([\s\S]*)<\/fieldset><div class="row"><button/.exec(busy)?.[1] ?? '';
+    for (const name of ['token', 'steps', 'rank', 'textEncoderLora', 'textEncoderLearningRate']) expect(field(inside, name), name).not.toBeNull();
+  });
+});
