@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SafetensorsFile } from '../model/safetensors-reader';
 import * as tf from '../gpu/tf';
 import type { Engine } from './engine';
 import { engineWithTinyModel, jobContext } from '../test/engine';
@@ -97,6 +98,16 @@ describe('Engine training job', () => {
     const unet = layers.filter((l) => l.component === undefined);
     expect(unet.length).toBe(32); // to_k and to_v of the 16 attn2 layers, with no component (the UNet)
     expect(unet.every((l) => !('component' in l) && l.prefix.includes('.attn2.'))).toBe(true);
+    // the run's files name the text encoder's layers as kohya and diffusers do, and load back the same
+    const kohya = await engine.exportRun({ runId: 'run-te', what: { kind: 'lora', layout: 'kohya', dtype: 'F32' } });
+    const peft = await engine.exportRun({ runId: 'run-te', what: { kind: 'lora', layout: 'peft', dtype: 'F32' } });
+    const names = async (bytes: Uint8Array) => (await SafetensorsFile.open(bytes, 'f')).names();
+    expect(await names(kohya.bytes)).toContain('lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight');
+    expect(await names(peft.bytes)).toContain('text_encoder.text_model.encoder.layers.1.self_attn.out_proj.lora_B.weight');
+    for (const file of [kohya, peft]) {
+      const back = await engine.importConcept({ file: new Blob([file.bytes as BlobPart]), fileName: file.fileName });
+      expect(back.lora!.layers.filter((l) => l.component === 'text_encoder').map((l) => [l.prefix, l.up])).toEqual(text.map((l) => [l.prefix, l.up]));
+    }
     await expect(engine.train({ runId: 'run-te-ti', options: { ...te, method: 'ti' }, images }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('textEncoderLora') });
   });
 

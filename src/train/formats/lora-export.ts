@@ -148,7 +148,7 @@ export async function loraExportFrom(lora: Lora, targets: readonly LoraTarget[],
   const layers: LoraModuleLayer[] = [];
   for (const l of lora.layers) {
     layers.push({
-      component: 'unet',
+      component: lora.component,
       path: l.prefix,
       down: Float32Array.from(await l.down.data()),
       up: Float32Array.from(await l.up.data()),
