@@ -145,8 +145,7 @@ describe('pickle reader: globals outside the allow-list are refused when named, 
 
     const error = refusal(bytes);
     expect(error.reason).toBe('unsafe-pickle');
-    expect(error.message).toContain(`names the global '${name}'`);
-    expect(error.message).toMatch(/which the studio never runs; only tensors and plain containers are read/);
+    expect(error.message).toContain(`test.pkl: names the global '${name}', which the studio never runs; only tensors and plain containers are read (opcode at byte`);
     expect(marker.ran).toBe(false);
     expect(evalSpy).not.toHaveBeenCalled();
     for (const spy of spawns) expect(spy).not.toHaveBeenCalled();

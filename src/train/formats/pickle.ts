@@ -1,6 +1,6 @@
 /**
- * A pickle reader for what torch.save writes, with an allow-list: protocol 2–5 opcodes are
- * interpreted into plain values and nothing is ever run. The only callables are ours, in JS, for
+ * A pickle reader for what torch.save writes, with an allow-list: the opcodes of protocols 0–5
+ * (torch.save writes protocol 2) are interpreted into plain values and nothing is ever run. The only callables are ours, in JS, for
  * the globals AUTOMATIC1111's safe unpickler (modules/safe.py) allows for embeddings:
  * `collections.OrderedDict`, torch's tensor and parameter rebuilds, the `torch.*Storage` types,
  * `ParameterDict` and `set`. Any other global is refused where the pickle names it
@@ -398,7 +398,7 @@ class Unpickler {
       case 0x82: // EXT1
       case 0x83: // EXT2
       case 0x84: // EXT4
-        throw new FormatError('unsafe-pickle', `${this.what}: names a global through the extension registry (opcode at byte ${this.at}), which the studio never resolves; only tensors and plain containers are read.`);
+        throw new FormatError('unsafe-pickle', `${this.what}: names a global through the extension registry, which the studio never resolves; only tensors and plain containers are read (opcode at byte ${this.at}).`);
 
       case 0x52: { // REDUCE: callable(*args)
         const args = this.tuple(this.pop(), 'REDUCE');
@@ -504,7 +504,7 @@ class Unpickler {
     if (!isAllowed(module, name)) {
       throw new FormatError(
         'unsafe-pickle',
-        `${this.what}: names the global '${shown(`${module}.${name}`)}' (opcode at byte ${this.at}), which the studio never runs; only tensors and plain containers are read.`,
+        `${this.what}: names the global '${shown(`${module}.${name}`)}', which the studio never runs; only tensors and plain containers are read (opcode at byte ${this.at}).`,
       );
     }
     return new PyGlobal(module, name);

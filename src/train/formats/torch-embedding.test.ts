@@ -131,6 +131,14 @@ describe('PyTorch files that are not embeddings', () => {
     expect(error.message).toMatch(/SDXL embedding/);
   });
 
+  it('refuses a .pt whose data.pkl calls os.system, naming the global', async () => {
+    const evil = Uint8Array.from([0x80, 2, ...new TextEncoder().encode('cos\nsystem\nX\x02\x00\x00\x00ls'), 0x85, 0x52, 0x2e]);
+    const records = torchSaveRecords(new Dict([])).map((r) => (r.name.endsWith('data.pkl') ? { ...r, data: evil } : r));
+    const error = await refused(storedZip(records), 'evil.pt');
+    expect(error.reason).toBe('unsafe-pickle');
+    expect(error.message).toMatch(/^evil\.pt: archive\/data\.pkl: names the global 'os\.system', which the studio never runs/);
+  });
+
   it('still refuses .ckpt / .pth / .pkl by name, whatever they hold', async () => {
     const bytes = torchSave(a1111Embedding(Tensor.contiguous(Storage.f32(values(768)), [1, 768])));
     for (const name of ['model.ckpt', 'x.pth', 'y.PKL', 'z.pickle']) {

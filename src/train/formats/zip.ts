@@ -31,7 +31,7 @@ interface ZipEntry {
   dataStart: number;
 }
 
-const names = new TextDecoder('utf-8');
+const entryNames = new TextDecoder('utf-8');
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -95,7 +95,7 @@ export class ZipArchive {
       const localStart = view.getUint32(p + 42, true);
       if (next > directoryStart + directorySize) throw fail(`central directory entry ${i} runs past the directory`);
       const nameBytes = bytes.subarray(p + CENTRAL_BYTES, p + CENTRAL_BYTES + nameLength);
-      const name = names.decode(nameBytes);
+      const name = entryNames.decode(nameBytes);
       const what = `entry '${name}'`;
       if (entries.has(name)) throw fail(`${what} appears twice`);
       if (flags & 1) throw fail(`${what} is encrypted`);
