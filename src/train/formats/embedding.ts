@@ -14,6 +14,8 @@ import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './met
 import { safetensorsByteSize } from './plan';
 
 export type EmbeddingLayout = 'single-key' | 'emb_params';
+/** The pickled layouts the studio reads (never writes): AUTOMATIC1111's `.pt`, diffusers' `learned_embeds.bin`. */
+export type TorchEmbeddingLayout = 'a1111-pt' | 'diffusers-bin';
 export const KOHYA_EMBEDDING_KEY = 'emb_params';
 
 export interface EmbeddingExport extends TrainingInfo {
@@ -27,15 +29,15 @@ export interface EmbeddingExport extends TrainingInfo {
 
 export interface ImportedEmbedding {
   kind: 'embedding';
-  layout: EmbeddingLayout;
-  /** From the key (single-key), else `studio.token`, else the file name without extension. */
+  layout: EmbeddingLayout | TorchEmbeddingLayout;
+  /** From the key (single-key, diffusers-bin), else `studio.token`, else the file name without extension (a1111-pt). */
   token: string;
   vectors: Float32Array;
   nVectors: number;
   dim: number;
   classWord?: string;
   info: TrainingInfo;
-  /** The file's `__metadata__` as is. */
+  /** The file's `__metadata__` as is (a1111-pt: its `name`, `step`, `sd_checkpoint`, `sd_checkpoint_name`). */
   metadata: Readonly<Record<string, string>>;
 }
 
@@ -89,26 +91,30 @@ export function looksLikeSdxlEmbedding(file: SafetensorsFile): boolean {
 
 /** Reads an embedding for a text encoder `expectedDim` wide; refuses other widths. */
 export async function readEmbedding(file: SafetensorsFile, expectedDim: number, fileName: string): Promise<ImportedEmbedding> {
-  if (looksLikeSdxlEmbedding(file)) {
-    throw new FormatError('dim-mismatch', `${fileName}: this is an SDXL embedding (clip_l + clip_g); this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}).`);
-  }
+  if (looksLikeSdxlEmbedding(file)) throw sdxlEmbeddingRefusal(fileName, expectedDim);
   if (!looksLikeEmbedding(file)) throw new FormatError('unknown-format', `${fileName}: not an embedding (expected exactly one [vectors, width] tensor).`);
   const [key] = file.names();
   const shape = file.info(key).shape;
   // A1111 accepts a bare [dim] vector as one vector.
   const [nVectors, dim] = shape.length === 1 ? [1, shape[0]] : shape;
-  if (dim !== expectedDim) {
-    throw new FormatError(
-      'dim-mismatch',
-      `${fileName}: the embedding's vectors are ${dim} wide (${textWidthFamily(dim)}), but this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}). Use an embedding trained for this base model.`,
-    );
-  }
+  if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
   if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
   const layout: EmbeddingLayout = key === KOHYA_EMBEDDING_KEY ? 'emb_params' : 'single-key';
   const meta = file.metadata;
   const token = layout === 'single-key' ? key : (meta[META.token] ?? fileStem(fileName));
   const vectors = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
   return { kind: 'embedding', layout, token, vectors, nVectors, dim, classWord: meta[META.classWord], info: readTrainingInfo(meta), metadata: meta };
+}
+
+export function sdxlEmbeddingRefusal(fileName: string, expectedDim: number): FormatError {
+  return new FormatError('dim-mismatch', `${fileName}: this is an SDXL embedding (clip_l + clip_g); this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}).`);
+}
+
+export function widthRefusal(fileName: string, dim: number, expectedDim: number): FormatError {
+  return new FormatError(
+    'dim-mismatch',
+    `${fileName}: the embedding's vectors are ${dim} wide (${textWidthFamily(dim)}), but this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}). Use an embedding trained for this base model.`,
+  );
 }
 
 /** `dir/my-cat.safetensors` → `my-cat`. */

@@ -19,16 +19,17 @@ describe('import refusals', () => {
     }
   });
 
-  it('refuses pickles by magic bytes whatever the name: zip (torch.save) and raw pickle', async () => {
+  it('tells pickles by magic bytes whatever the name: a raw pickle is refused, a zip goes to the torch reader', async () => {
     const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0, 0]);
     const raw = new Uint8Array([0x80, 0x02, 0x7d, 0x71, 0, 0, 0, 0, 0, 0]);
     expect(pickleSignature(zip)).toMatch(/zip/);
     expect(pickleSignature(raw)).toMatch(/protocol 2/);
-    for (const bytes of [zip, raw]) {
-      const error = await refused(bytes, 'renamed.safetensors');
-      expect(error.reason).toBe('pickle');
-      expect(error.message).toMatch(PICKLE_MESSAGE);
-    }
+    const error = await refused(raw, 'renamed.safetensors');
+    expect(error.reason).toBe('pickle');
+    expect(error.message).toMatch(PICKLE_MESSAGE);
+    const broken = await refused(zip, 'renamed.safetensors');
+    expect(broken.reason).toBe('invalid');
+    expect(broken.message).toMatch(/not a readable zip archive/);
     const blob = await refused(new Blob([raw]), 'blob.safetensors');
     expect(blob.reason).toBe('pickle');
   });

@@ -1,6 +1,8 @@
 /**
  * Import of a user's personalization file: an embedding or a UNet LoRA, told apart by its keys.
- * Order of checks: empty → PyTorch pickle (by name and by magic bytes; never parsed) →
+ * Order of checks: empty → PyTorch file: `.pt` / `.bin` (or a zip of another name) is read as a
+ * textual-inversion embedding by the safe torch reader (an allow-listed pickle interpreter: no
+ * code runs); `.ckpt` / `.pth` / `.pkl` / `.pickle` and raw pickles are refused unparsed →
  * safetensors header → embedding or LoRA. Every refusal is a `FormatError` (`ImportRefused`);
  * nothing is kept.
  */
@@ -9,6 +11,7 @@ import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../..
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
 import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
+import { pickleRefusal, readTorchEmbedding } from './torch-embedding';
 
 export type ImportedPersonalization = ImportedEmbedding | ImportedLora;
 
@@ -25,15 +28,13 @@ export type ImportOptions = LoraReadOptions;
 
 const PICKLE_EXTENSIONS = ['.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle'];
 
+const ZIP_SIGNATURE = 'a zip archive (torch.save)';
+
 /** Why the bytes are a pickle, or null: zip (torch.save since 1.6) or a raw pickle (protocol 2–5). */
 export function pickleSignature(head: Uint8Array): string | null {
-  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'a zip archive (torch.save)';
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return ZIP_SIGNATURE;
   if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return `a pickle (protocol ${head[1]})`;
   return null;
-}
-
-function pickleError(fileName: string, what: string): FormatError {
-  return new FormatError('pickle', `${fileName} is ${what}. PyTorch pickles can run code; convert to safetensors (e.g. with safetensors.torch.save_file) and import that file.`);
 }
 
 async function head(source: SafetensorsSource, n: number): Promise<Uint8Array> {
@@ -50,9 +51,10 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   if (sizeOf(source) === 0) throw new FormatError('empty', `${fileName} is empty (0 bytes).`);
   const lower = fileName.toLowerCase();
   const ext = PICKLE_EXTENSIONS.find((e) => lower.endsWith(e));
-  if (ext) throw pickleError(fileName, `a PyTorch file (${ext})`);
   const signature = pickleSignature(await head(source, 4));
-  if (signature) throw pickleError(fileName, signature);
+  if (ext === '.pt' || ext === '.bin' || (!ext && signature === ZIP_SIGNATURE)) return readTorchEmbedding(source, fileName, target.textDim);
+  if (ext) throw pickleRefusal(fileName, `a PyTorch file (${ext})`);
+  if (signature) throw pickleRefusal(fileName, signature);
 
   let file: SafetensorsFile;
   try {
