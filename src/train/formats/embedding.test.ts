@@ -84,6 +84,15 @@ describe('embedding files', () => {
     expect(error.message).toMatch(/1024 wide \(SD 2\.x\).*768 wide \(SD 1\.x\)/);
   });
 
+  it('refuses NaN and infinite vectors (F32 and F16 bit patterns), naming the tensor', async () => {
+    const nan = writeSafetensors({ '<bad>': { dtype: 'F32', shape: [1, 768], data: new Float32Array(768).fill(NaN) } });
+    expect((await refused(nan, 'nan.safetensors')).message).toMatch(/'<bad>' holds NaN at index 0/);
+    const inf = new Uint16Array(768).fill(0x3c00);
+    inf[5] = 0xfc00; // −Inf in half precision
+    const half = writeSafetensors({ emb_params: { dtype: 'F16', shape: [1, 768], data: inf } });
+    expect((await refused(half, 'inf.safetensors')).message).toMatch(/'emb_params' holds -Infinity at index 5/);
+  });
+
   it('refuses an SDXL embedding (clip_l + clip_g)', async () => {
     const bytes = writeSafetensors({
       clip_l: { dtype: 'F32', shape: [1, 768], data: new Float32Array(768) },
