@@ -1,4 +1,4 @@
-/** For format tests: an import that must be refused, with nothing left on the GPU. */
+/** For format tests: an import that must be refused, with nothing left on the GPU; a reader's refusal. */
 import { expect } from 'vitest';
 import * as tf from '../gpu/tf';
 import { FormatError } from '../train/formats/errors';
@@ -13,4 +13,15 @@ export async function refusedImport(source: Uint8Array | Blob, fileName: string,
   expect(tf.memory().numTensors).toBe(before);
   expect(error).toBeInstanceOf(FormatError);
   return error as FormatError;
+}
+
+/** The FormatError `f` throws (the test fails when it throws anything else, or nothing). */
+export function formatRefusal(f: () => unknown): FormatError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FormatError);
+    return e as FormatError;
+  }
+  throw new Error('not refused');
 }

@@ -126,21 +126,13 @@ describe(`${STEPS} AdamW steps on a fixed batch`, () => {
     await expectFrozen();
   });
 
-  it('LoRA on to_k/to_v (rank 4) lowers the loss; frozen weights unchanged; no leak', async () => {
+  const loras: [string, () => Lora][] = [
+    ["the UNet's attn2 to_k/to_v", () => Lora.create(model.unet.weights, model.unet.config, { rank: 4, seed: 7 })],
+    ["the text encoder's q/k/v/out_proj alone", () => Lora.createOn(model.text.weights, 'text_encoder', textEncoderAttentionModules(model.text.config), { rank: 4, seed: 7 })],
+  ];
+  it.each(loras)('LoRA on %s (rank 4) lowers the loss; frozen weights unchanged; no leak', async (_, make) => {
     const baseline = tf.memory().numTensors;
-    const lora = Lora.create(model.unet.weights, model.unet.config, { rank: 4, seed: 7 });
-    const b = batch('a photo of a cat');
-    const result = await train(b, lora.variables(), 1e-2);
-    expectTrained(result);
-    lora.dispose();
-    tf.dispose([b.latents, b.noise, b.inputIds]);
-    expect(tf.memory().numTensors).toBe(baseline);
-    await expectFrozen();
-  });
-
-  it("LoRA on the text encoder's q/k/v/out_proj alone (rank 4) lowers the loss; frozen weights unchanged; no leak", async () => {
-    const baseline = tf.memory().numTensors;
-    const lora = Lora.createOn(model.text.weights, 'text_encoder', textEncoderAttentionModules(model.text.config), { rank: 4, seed: 7 });
+    const lora = make();
     const b = batch('a photo of a cat');
     const result = await train(b, lora.variables(), 1e-2);
     expectTrained(result);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FormatError } from './errors';
+import { formatRefusal } from '../../test/import-refusals';
 import { PyDict, PyGlobal, PySet, PyTuple, StorageRef, TensorRef, unpickle, type PickleValue } from './pickle';
 import { a1111Embedding, ParameterDict, Storage, Tensor, torchPickle } from './torch-file.testing';
 
@@ -19,15 +19,7 @@ function p(...parts: (number | string | number[])[]): Uint8Array {
 const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 const binunicode = (s: string) => ['X', u32(s.length), s] as const;
 
-function refusal(bytes: Uint8Array): FormatError {
-  try {
-    unpickle(bytes, 'test.pkl');
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error('not refused');
-}
+const refusal = (bytes: Uint8Array) => formatRefusal(() => unpickle(bytes, 'test.pkl'));
 
 function dict(v: PickleValue): PyDict {
   expect(v).toBeInstanceOf(PyDict);

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FormatError } from './errors';
+import { formatRefusal } from '../../test/import-refusals';
 import { StorageRef, TensorRef, type StorageDtype } from './pickle';
 import { tensorFloat32 } from './torch-tensor';
 
 const ref = (dtype: StorageDtype, numel: number, offset: number, size: number[], stride: number[]) => new TensorRef(new StorageRef(dtype, '0', 'cpu', numel), offset, size, stride);
 
-function refusal(f: () => unknown): FormatError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error('not refused');
-}
+const refusal = formatRefusal;
 
 describe('torch tensor values', () => {
   const f32 = (v: number[]) => new Uint8Array(Float32Array.from(v).buffer);

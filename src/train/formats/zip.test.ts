@@ -1,20 +1,12 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from './errors';
+import { formatRefusal } from '../../test/import-refusals';
 import { storedZip } from './torch-file.testing';
 import { crc32, MAX_ZIP_ENTRIES, ZipArchive } from './zip';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function refusal(f: () => unknown): FormatError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error('not refused');
-}
+const refusal = formatRefusal;
 
 /** Offset of the central directory entry of record `i` in a storedZip archive (its end record says where it starts). */
 function centralEntry(zip: Uint8Array, i: number): number {
