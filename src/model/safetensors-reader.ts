@@ -14,8 +14,12 @@ import { bf16ToF32, DTYPE_BYTES, f16ToF32, type SafetensorsDtype, type TensorDat
 /** Dtypes the format defines but the studio does not read (named in the error). */
 const OTHER_FORMAT_DTYPES = new Set(['F64', 'F8_E4M3', 'F8_E5M2', 'I8', 'I16', 'I32', 'U8', 'U16', 'U32', 'U64', 'BOOL']);
 
-/** The reference implementation's limit (`MAX_HEADER_SIZE`). */
-const MAX_HEADER_BYTES = 100_000_000;
+/** Headers the studio reads (SD checkpoints' are well under 1 MiB); checked before decoding. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export function headerTooLarge(bytes: number | bigint): string {
+  return `header of ${bytes} bytes is larger than the 16 MiB the studio reads.`;
+}
 
 export interface TensorInfo {
   dtype: SafetensorsDtype;
@@ -84,9 +88,7 @@ export class SafetensorsFile {
     }
     const lengthBytes = await reader.read(0, 8);
     const headerLength = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
-    if (headerLength > BigInt(MAX_HEADER_BYTES)) {
-      throw new SafetensorsError(name, `header length ${headerLength} is larger than the ${MAX_HEADER_BYTES}-byte limit; this is not a safetensors file.`);
-    }
+    if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(name, headerTooLarge(headerLength));
     const n = Number(headerLength);
     if (8 + n > reader.size) {
       throw new SafetensorsError(name, `header length ${n} is larger than the file (${reader.size} bytes): the file is truncated or not safetensors.`);

@@ -1,6 +1,6 @@
 /** safetensors, written as the reference implementation writes them. */
 import { DTYPE_BYTES, type SafetensorsTensor } from './safetensors-dtypes';
-import { SafetensorsError } from './safetensors-reader';
+import { headerTooLarge, MAX_HEADER_BYTES, SafetensorsError } from './safetensors-reader';
 
 /**
  * Serializes tensors as the reference implementation does: `__metadata__` first, header padded
@@ -34,6 +34,7 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
   for (const [name, t] of entries) header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: offsets.get(name) };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.byteLength / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(file, headerTooLarge(headerLength));
 
   const out = new Uint8Array(8 + headerLength + dataLength);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
