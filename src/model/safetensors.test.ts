@@ -300,6 +300,18 @@ describe('header JSON', () => {
 describe('keys named like Object.prototype members', () => {
   const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 
+  it('as tensor names and metadata keys they round-trip through the writer and the reader', async () => {
+    const tensors = Object.fromEntries(names.map((name, i) => [name, { dtype: 'F32' as const, shape: [1], data: new Float32Array([i]) }]));
+    const metadata = Object.fromEntries(names.map((name) => [name, `${name}!`]));
+    const st = await SafetensorsFile.open(writeSafetensors(tensors, metadata), 'proto.safetensors');
+    expect(st.names()).toEqual(names);
+    for (const [i, name] of names.entries()) {
+      expect(Array.from(await st.readFloat32(name))).toEqual([i]);
+      expect(st.metadata[name]).toBe(`${name}!`);
+    }
+    expect(Object.keys(st.metadata)).toEqual(names);
+  });
+
   it('a file without them does not inherit them', async () => {
     const st = await SafetensorsFile.open(writeSafetensors({ a: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, { format: 'pt' }));
     for (const name of names) expect(st.metadata[name]).toBeUndefined();
