@@ -184,22 +184,38 @@ function validateHeader(file: string, header: JsonObject, dataLength: number) {
     }
     tensors.set(name, validateTensor(file, name, entry, dataLength));
   }
+  checkLayout(file, tensors, dataLength);
+  return { metadata, tensors };
+}
 
-  // No two tensors may share bytes (empty tensors occupy none).
-  const ranges = [...tensors.entries()].filter(([, t]) => t.dataOffsets[1] > t.dataOffsets[0]);
-  ranges.sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0]);
-  for (let i = 1; i < ranges.length; i++) {
-    const [prevName, prev] = ranges[i - 1];
-    const [name, t] = ranges[i];
-    if (t.dataOffsets[0] < prev.dataOffsets[1]) {
+/**
+ * As the reference implementation: in order of their offsets, each tensor begins where the one
+ * before ended and the last ends where the file does, so no two share bytes and no byte is unaccounted
+ * for (empty tensors sit at a boundary).
+ */
+function checkLayout(file: string, tensors: Map<string, TensorInfo>, dataLength: number): void {
+  const byOffset = [...tensors].sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  let end = 0;
+  let previous: [string, TensorInfo] | undefined;
+  for (const [name, t] of byOffset) {
+    const [begin, tensorEnd] = t.dataOffsets;
+    if (begin < end) {
+      const [prevName, prev] = previous!;
       throw new SafetensorsError(
         file,
-        `data_offsets [${t.dataOffsets}] overlap tensor '${prevName}' at [${prev.dataOffsets}].`,
+        `data_offsets [${begin}, ${tensorEnd}] overlap tensor '${clip(prevName)}' at [${prev.dataOffsets[0]}, ${prev.dataOffsets[1]}].`,
         name,
       );
     }
+    if (begin > end) {
+      throw new SafetensorsError(file, `data_offsets [${begin}, ${tensorEnd}] leave bytes [${end}, ${begin}) of the data section unused; safetensors data has no holes.`, name);
+    }
+    end = tensorEnd;
+    previous = [name, t];
   }
-  return { metadata, tensors };
+  if (end !== dataLength) {
+    throw new SafetensorsError(file, `the data section has ${dataLength} bytes but its tensors end at byte ${end}; safetensors data has no holes.`);
+  }
 }
 
 function validateTensor(file: string, name: string, entry: Json, dataLength: number): TensorInfo {
@@ -217,11 +233,13 @@ function validateTensor(file: string, name: string, entry: Json, dataLength: num
   const elementBytes = DTYPE_BYTES[dtype as SafetensorsDtype];
 
   if (!Array.isArray(shape)) throw fail(`shape ${preview(shape)} is not an array.`);
+  let bytes = elementBytes;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw fail(`shape ${preview(shape)} has ${preview(d)}, not a non-negative integer.`);
+    // Checked at every step, as the reference does: a later 0 does not excuse an overflow.
+    bytes *= d;
+    if (!Number.isSafeInteger(bytes)) throw fail(`shape ${preview(shape)} is too large.`);
   }
-  const bytes = (shape as number[]).reduce((a, b) => a * b, elementBytes);
-  if (!Number.isSafeInteger(bytes)) throw fail(`shape ${preview(shape)} is too large.`);
 
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
     throw fail(`data_offsets ${preview(offsets)} are not two non-negative integers [begin, end].`);

@@ -204,7 +204,7 @@ describe('malformed files', () => {
     const header = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } };
     const error = await openError(rawFile(header, 12));
     expect(error.tensor).toBe('b');
-    expect(error.message).toMatch(/'b': data_offsets \[4,12\] overlap tensor 'a'/);
+    expect(error.message).toMatch(/'b': data_offsets \[4, 12\] overlap tensor 'a' at \[0, 8\]/);
   });
 
   it('size mismatch between offsets and shape', async () => {
@@ -323,5 +323,29 @@ describe('keys named like Object.prototype members', () => {
     expect(st.names()).toEqual(['__proto__']);
     expect(st.info('__proto__').shape).toEqual([1]);
     expect(st.metadata.__proto__).toBe('p');
+  });
+});
+
+describe('data layout', () => {
+  it('tensors may be listed in any order of their data', async () => {
+    const st = await SafetensorsFile.open(rawFile(`{"b": ${entry([4, 8])}, "a": ${entry([0, 4])}}`, 8));
+    expect(st.names()).toEqual(['b', 'a']);
+  });
+
+  it.each([
+    ['a hole before a tensor', `{"x": ${entry([4, 8])}}`, 8, /'x': data_offsets \[4, 8\] leave bytes \[0, 4\) of the data section unused/],
+    ['a hole between tensors', `{"a": ${entry([0, 4])}, "b": ${entry([8, 12])}}`, 12, /'b': data_offsets \[8, 12\] leave bytes \[4, 8\)/],
+    ['bytes after the last tensor', `{"x": ${entry()}}`, 8, /data section has 8 bytes but its tensors end at byte 4/],
+    ['an empty tensor inside another', `{"a": ${entry([0, 8], [2])}, "e": ${entry([4, 4], [0])}}`, 8, /'e': data_offsets \[4, 4\] overlap tensor 'a' at \[0, 8\]/],
+  ])('data with %s is refused (safetensors data has no holes)', async (_, header, data, message) => {
+    expect((await openError(rawFile(header, data))).message).toMatch(message);
+  });
+
+  it.each([
+    [[2 ** 40, 2 ** 40, 0]],
+    [[2 ** 26, 2 ** 26]],
+    [[2 ** 52]],
+  ])('shape %j whose byte size passes 2^53 is refused, even with a zero dimension', async (shape) => {
+    expect((await openError(rawFile(`{"x": ${entry([0, 0], shape)}}`))).message).toMatch(/'x': shape \[.*\] is too large/);
   });
 });
