@@ -30,7 +30,7 @@ export function preview(value: Json | undefined, max = 60): string {
 
 /** `text` cut to `max` characters (plus '…'), for names in messages. */
 export function clip(text: string, max = 80): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return text.length > max ? `${text.slice(0, Math.max(0, max))}…` : text;
 }
 
 /** Stops adding once `budget` characters are written; depth is bounded by the parser. */

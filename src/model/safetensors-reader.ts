@@ -5,9 +5,12 @@
  * bytes of UTF-8 JSON `{"__metadata__": {str: str}, name: {dtype, shape, data_offsets: [begin,
  * end]}, ...}` (padded with spaces), then the data section; offsets are relative to its start.
  *
- * The header is validated once, strictly, in `open`: every problem is a `SafetensorsError`
- * naming the file, the tensor and what is wrong (values shown truncated). Tensor data is read only
- * when asked for, with `Blob.slice` for files (a 2 GB checkpoint never has to sit in memory whole).
+ * The header is validated once, strictly, in `open`: at most 16 MiB, its JSON read by
+ * safetensors-header.ts (no duplicate keys, bounded nesting, only spaces after it), and the data
+ * laid out without holes or overlaps, as the reference implementation requires. Every problem is a
+ * `SafetensorsError` naming the file, the tensor and what is wrong (values shown truncated).
+ * Tensor data is read only when asked for, with `Blob.slice` for files (a 2 GB checkpoint never
+ * has to sit in memory whole).
  */
 import { bf16ToF32, DTYPE_BYTES, f16ToF32, type SafetensorsDtype, type TensorData } from './safetensors-dtypes';
 import { clip, HeaderSyntaxError, parseHeaderJson, preview, type Json, type JsonObject } from './safetensors-header';
