@@ -51,6 +51,10 @@ function renderItems<T>(open: string, close: string, items: Iterable<T>, one: (i
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+/** A run of string characters that need no attention. */
+const PLAIN = /[^"\\\u0000-\u001f]*/y;
+/** By first character: 't', 'f', 'n'. */
+const LITERALS = new Map<number, [string, Json]>([[0x74, ['true', true]], [0x66, ['false', false]], [0x6e, ['null', null]]]);
 const [SPACE, TAB, LF, CR, QUOTE, COMMA, COLON, BACKSLASH] = [0x20, 0x09, 0x0a, 0x0d, 0x22, 0x2c, 0x3a, 0x5c];
 const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [0x7b, 0x7d, 0x5b, 0x5d];
 
@@ -92,19 +96,28 @@ class HeaderParser {
       return c === OPEN_BRACE ? this.object(depth) : this.array(depth);
     }
     if (c === QUOTE) return this.string();
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.text.startsWith(word, this.i)) {
-        this.i += word.length;
-        return value;
-      }
+    const literal = LITERALS.get(c);
+    if (literal && this.text.startsWith(literal[0], this.i)) {
+      this.i += literal[0].length;
+      return literal[1];
     }
     NUMBER.lastIndex = this.i;
-    const number = NUMBER.exec(this.text);
-    if (number) {
-      this.i += number[0].length;
-      return Number(number[0]);
-    }
+    if (NUMBER.test(this.text)) return this.number(NUMBER.lastIndex);
     throw this.unexpected();
+  }
+
+  /** The number lexeme ending at `end`; short digit runs (shapes, offsets) without a string. */
+  private number(end: number): number {
+    const start = this.i;
+    this.i = end;
+    if (end - start > 15) return Number(this.text.slice(start, end));
+    let value = 0;
+    for (let i = start; i < end; i++) {
+      const d = this.text.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) return Number(this.text.slice(start, end)); // '-', '.', 'e'
+      value = value * 10 + d;
+    }
+    return value;
   }
 
   private object(depth: number): JsonObject {
@@ -155,7 +168,10 @@ class HeaderParser {
   private string(): string {
     const start = this.i; // the opening quote
     let escaped = false;
-    for (let i = start + 1; i < this.text.length; i++) {
+    for (let i = start + 1; i < this.text.length; ) {
+      PLAIN.lastIndex = i;
+      PLAIN.test(this.text); // always matches, maybe nothing
+      i = PLAIN.lastIndex;
       const c = this.text.charCodeAt(i);
       if (c === QUOTE) {
         this.i = i + 1;
@@ -163,8 +179,8 @@ class HeaderParser {
       }
       if (c === BACKSLASH) {
         escaped = true;
-        i++; // the escaped character; `unescape` checks the escape
-      } else if (c < 0x20) {
+        i += 2; // and the escaped character; `unescape` checks the escape
+      } else if (i < this.text.length) {
         throw invalidJson(`a raw control character ${describeChar(this.text, i)} in a string at character ${i}`);
       }
     }
