@@ -5,17 +5,25 @@
  * bytes of UTF-8 JSON `{"__metadata__": {str: str}, name: {dtype, shape, data_offsets: [begin,
  * end]}, ...}` (padded with spaces), then the data section; offsets are relative to its start.
  *
- * The header is validated once, strictly, in `open`: every problem is a `SafetensorsError`
- * naming the file, the tensor and what is wrong. Tensor data is read only when asked for, with
- * `Blob.slice` for files (a 2 GB checkpoint never has to sit in memory whole).
+ * The header is validated once, strictly, in `open`: at most 16 MiB, its JSON read by
+ * safetensors-header.ts (no duplicate keys, bounded nesting, only spaces after it), and the data
+ * laid out without holes or overlaps, as the reference implementation requires. Every problem is a
+ * `SafetensorsError` naming the file, the tensor and what is wrong (values shown truncated).
+ * Tensor data is read only when asked for, with `Blob.slice` for files (a 2 GB checkpoint never
+ * has to sit in memory whole).
  */
 import { bf16ToF32, DTYPE_BYTES, f16ToF32, type SafetensorsDtype, type TensorData } from './safetensors-dtypes';
+import { clip, HeaderSyntaxError, parseHeaderJson, preview, type Json, type JsonObject } from './safetensors-header';
 
 /** Dtypes the format defines but the studio does not read (named in the error). */
 const OTHER_FORMAT_DTYPES = new Set(['F64', 'F8_E4M3', 'F8_E5M2', 'I8', 'I16', 'I32', 'U8', 'U16', 'U32', 'U64', 'BOOL']);
 
-/** The reference implementation's limit (`MAX_HEADER_SIZE`). */
-const MAX_HEADER_BYTES = 100_000_000;
+/** Headers the studio reads (SD checkpoints' are well under 1 MiB); checked before decoding. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export function headerTooLarge(bytes: number | bigint): string {
+  return `header of ${bytes} bytes is larger than the 16 MiB the studio reads.`;
+}
 
 export interface TensorInfo {
   dtype: SafetensorsDtype;
@@ -30,7 +38,7 @@ export class SafetensorsError extends Error {
   readonly tensor?: string;
 
   constructor(file: string, problem: string, tensor?: string) {
-    super(`${file}: ${tensor === undefined ? '' : `tensor '${tensor}': `}${problem}`);
+    super(`${file}: ${tensor === undefined ? '' : `tensor '${clip(tensor)}': `}${problem}`);
     this.file = file;
     this.tensor = tensor;
   }
@@ -84,9 +92,7 @@ export class SafetensorsFile {
     }
     const lengthBytes = await reader.read(0, 8);
     const headerLength = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
-    if (headerLength > BigInt(MAX_HEADER_BYTES)) {
-      throw new SafetensorsError(name, `header length ${headerLength} is larger than the ${MAX_HEADER_BYTES}-byte limit; this is not a safetensors file.`);
-    }
+    if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(name, headerTooLarge(headerLength));
     const n = Number(headerLength);
     if (8 + n > reader.size) {
       throw new SafetensorsError(name, `header length ${n} is larger than the file (${reader.size} bytes): the file is truncated or not safetensors.`);
@@ -151,92 +157,103 @@ export class SafetensorsFile {
   }
 }
 
-function parseHeader(file: string, bytes: Uint8Array): Record<string, unknown> {
+function parseHeader(file: string, bytes: Uint8Array): JsonObject {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); // a BOM is kept, and refused
   } catch {
     throw new SafetensorsError(file, 'header is not valid UTF-8; this is not a safetensors file.');
   }
-  let header: unknown;
   try {
-    header = JSON.parse(text);
+    return parseHeaderJson(text);
   } catch (e) {
-    throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message}); this is not a safetensors file.`);
+    if (e instanceof HeaderSyntaxError) throw new SafetensorsError(file, e.message);
+    throw e;
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new SafetensorsError(file, 'header JSON is not an object.');
-  }
-  return header as Record<string, unknown>;
 }
 
-function validateHeader(file: string, header: Record<string, unknown>, dataLength: number) {
-  const metadata: Record<string, string> = {};
+function validateHeader(file: string, header: JsonObject, dataLength: number) {
+  // Null prototype: any key, `__proto__` included, is an own string like the others.
+  const metadata: Record<string, string> = Object.create(null);
   const tensors = new Map<string, TensorInfo>();
-  for (const [name, entry] of Object.entries(header)) {
+  for (const [name, entry] of header) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-        throw new SafetensorsError(file, '__metadata__ is not an object of strings.');
-      }
-      for (const [key, value] of Object.entries(entry)) {
-        if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${key}' is not a string.`);
+      if (!(entry instanceof Map)) throw new SafetensorsError(file, '__metadata__ is not an object of strings.');
+      for (const [key, value] of entry) {
+        if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${clip(key)}' is not a string: ${preview(value)}.`);
         metadata[key] = value;
       }
       continue;
     }
     tensors.set(name, validateTensor(file, name, entry, dataLength));
   }
-
-  // No two tensors may share bytes (empty tensors occupy none).
-  const ranges = [...tensors.entries()].filter(([, t]) => t.dataOffsets[1] > t.dataOffsets[0]);
-  ranges.sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0]);
-  for (let i = 1; i < ranges.length; i++) {
-    const [prevName, prev] = ranges[i - 1];
-    const [name, t] = ranges[i];
-    if (t.dataOffsets[0] < prev.dataOffsets[1]) {
-      throw new SafetensorsError(
-        file,
-        `data_offsets [${t.dataOffsets}] overlap tensor '${prevName}' at [${prev.dataOffsets}].`,
-        name,
-      );
-    }
-  }
+  checkLayout(file, tensors, dataLength);
   return { metadata, tensors };
 }
 
-function validateTensor(file: string, name: string, entry: unknown, dataLength: number): TensorInfo {
+/**
+ * As the reference implementation: in order of their offsets, each tensor begins where the one
+ * before ended and the last ends where the file does, so no two share bytes and no byte is unaccounted
+ * for (empty tensors sit at a boundary).
+ */
+function checkLayout(file: string, tensors: Map<string, TensorInfo>, dataLength: number): void {
+  const byOffset = [...tensors].sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  let end = 0;
+  let previous: [string, TensorInfo] | undefined;
+  for (const [name, t] of byOffset) {
+    const [begin, tensorEnd] = t.dataOffsets;
+    if (begin < end) {
+      const [prevName, prev] = previous!;
+      throw new SafetensorsError(
+        file,
+        `data_offsets [${begin}, ${tensorEnd}] overlap tensor '${clip(prevName)}' at [${prev.dataOffsets[0]}, ${prev.dataOffsets[1]}].`,
+        name,
+      );
+    }
+    if (begin > end) {
+      throw new SafetensorsError(file, `data_offsets [${begin}, ${tensorEnd}] leave bytes [${end}, ${begin}) of the data section unused; safetensors data has no holes.`, name);
+    }
+    end = tensorEnd;
+    previous = [name, t];
+  }
+  if (end !== dataLength) {
+    throw new SafetensorsError(file, `the data section has ${dataLength} bytes but its tensors end at byte ${end}; safetensors data has no holes.`);
+  }
+}
+
+function validateTensor(file: string, name: string, entry: Json, dataLength: number): TensorInfo {
   const fail = (problem: string) => new SafetensorsError(file, problem, name);
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw fail('entry is not an object.');
-  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (!(entry instanceof Map)) throw fail(`entry is not an object: ${preview(entry)}.`);
+  const dtype = entry.get('dtype');
+  const shape = entry.get('shape');
+  const offsets = entry.get('data_offsets');
 
   if (typeof dtype !== 'string') throw fail('dtype is missing.');
-  if (!(dtype in DTYPE_BYTES)) {
+  if (!Object.hasOwn(DTYPE_BYTES, dtype)) {
     const kind = OTHER_FORMAT_DTYPES.has(dtype) ? 'unsupported' : 'unknown';
-    throw fail(`${kind} dtype ${dtype} (the studio reads ${Object.keys(DTYPE_BYTES).join(', ')}).`);
+    throw fail(`${kind} dtype ${clip(dtype)} (the studio reads ${Object.keys(DTYPE_BYTES).join(', ')}).`);
   }
   const elementBytes = DTYPE_BYTES[dtype as SafetensorsDtype];
 
-  if (!Array.isArray(shape)) throw fail('shape is not an array.');
+  if (!Array.isArray(shape)) throw fail(`shape ${preview(shape)} is not an array.`);
+  let bytes = elementBytes;
   for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw fail(`shape [${shape.join(', ')}] has ${JSON.stringify(d)}, not a non-negative integer.`);
-    }
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw fail(`shape ${preview(shape)} has ${preview(d)}, not a non-negative integer.`);
+    // Checked at every step, as the reference does: a later 0 does not excuse an overflow.
+    bytes *= d;
+    if (!Number.isSafeInteger(bytes)) throw fail(`shape ${preview(shape)} is too large.`);
   }
-  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(elements * elementBytes)) throw fail(`shape [${shape.join(', ')}] is too large.`);
 
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
-    throw fail(`data_offsets ${JSON.stringify(offsets)} are not two non-negative integers [begin, end].`);
+    throw fail(`data_offsets ${preview(offsets)} are not two non-negative integers [begin, end].`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw fail(`data_offsets [${begin}, ${end}] end before they begin.`);
   if (end > dataLength) {
     throw fail(`data_offsets [${begin}, ${end}] are out of range: the data section has ${dataLength} bytes (file truncated?).`);
   }
-  if (end - begin !== elements * elementBytes) {
-    throw fail(
-      `size mismatch: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape [${shape.join(', ')}] needs ${elements * elementBytes}.`,
-    );
+  if (end - begin !== bytes) {
+    throw fail(`size mismatch: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape ${preview(shape)} needs ${bytes}.`);
   }
   return { dtype: dtype as SafetensorsDtype, shape: [...(shape as number[])], dataOffsets: [begin, end] };
 }

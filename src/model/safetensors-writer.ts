@@ -1,6 +1,12 @@
 /** safetensors, written as the reference implementation writes them. */
 import { DTYPE_BYTES, type SafetensorsTensor } from './safetensors-dtypes';
-import { SafetensorsError } from './safetensors-reader';
+import { headerTooLarge, MAX_HEADER_BYTES, SafetensorsError } from './safetensors-reader';
+
+export interface HeaderEntry {
+  dtype: string;
+  shape: readonly number[];
+  data_offsets: readonly [number, number];
+}
 
 /**
  * Serializes tensors as the reference implementation does: `__metadata__` first, header padded
@@ -24,16 +30,14 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
     dataLength += t.data.byteLength;
   }
 
-  const header: Record<string, unknown> = {};
   if (metadata) {
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') throw new SafetensorsError(file, `__metadata__ value of '${key}' is not a string.`);
     }
-    header.__metadata__ = metadata;
   }
-  for (const [name, t] of entries) header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: offsets.get(name) };
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(headerJson(entries.map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data_offsets: offsets.get(name)! }]), metadata));
   const headerLength = Math.ceil(json.byteLength / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(file, headerTooLarge(headerLength));
 
   const out = new Uint8Array(8 + headerLength + dataLength);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
@@ -56,4 +60,15 @@ function checkTensorForWrite(file: string, name: string, t: SafetensorsTensor): 
   if (t.data.length !== elements) {
     throw new SafetensorsError(file, `size mismatch: shape [${t.shape.join(', ')}] has ${elements} elements, data has ${t.data.length}.`, name);
   }
+}
+
+/**
+ * The header JSON in entry order, built by hand: assigning `__proto__` to a plain object would set
+ * its prototype, and `JSON.stringify` would drop the tensor (or move integer-like names first).
+ */
+export function headerJson(entries: readonly (readonly [string, HeaderEntry])[], metadata?: Record<string, string>): string {
+  const members = (pairs: readonly (readonly [string, unknown])[]) => pairs.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  const parts = members(entries);
+  if (metadata) parts.unshift(`"__metadata__":{${members(Object.entries(metadata)).join(',')}}`);
+  return `{${parts.join(',')}}`;
 }

@@ -19,6 +19,9 @@ function rawFile(header: object | string | Uint8Array, data: Uint8Array | number
   return out;
 }
 
+/** A tensor entry's JSON text: F32 of `shape` at `offsets`. */
+const entry = (offsets = [0, 4], shape: unknown = [1]) => `{"dtype": "F32", "shape": ${JSON.stringify(shape)}, "data_offsets": ${JSON.stringify(offsets)}}`;
+
 async function openError(bytes: Uint8Array): Promise<SafetensorsError> {
   const error = await SafetensorsFile.open(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'bad.safetensors').then(
     () => undefined,
@@ -177,12 +180,12 @@ describe('malformed files', () => {
   });
 
   it('absurd header length', async () => {
-    expect((await openError(rawFile(ok, 8, 2n ** 62n))).message).toMatch(/header length \d+ is larger than the 100000000-byte limit/);
+    expect((await openError(rawFile(ok, 8, 2n ** 62n))).message).toMatch(`header of ${2n ** 62n} bytes is larger than the 16 MiB the studio reads`);
   });
 
   it('header that is not JSON', async () => {
     expect((await openError(rawFile('{"x": {"dtype": "F32",', 8))).message).toMatch(/header is not valid JSON/);
-    expect((await openError(rawFile('[1, 2, 3]'))).message).toMatch(/header JSON is not an object/);
+    expect((await openError(rawFile('[1, 2, 3]'))).message).toMatch(/header does not start with '\{' \(it starts with '\['\); a safetensors header is a JSON object/);
     expect((await openError(rawFile(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])))).message).toMatch(/header is not valid UTF-8/);
   });
 
@@ -201,7 +204,7 @@ describe('malformed files', () => {
     const header = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } };
     const error = await openError(rawFile(header, 12));
     expect(error.tensor).toBe('b');
-    expect(error.message).toMatch(/'b': data_offsets \[4,12\] overlap tensor 'a'/);
+    expect(error.message).toMatch(/'b': data_offsets \[4, 12\] overlap tensor 'a' at \[0, 8\]/);
   });
 
   it('size mismatch between offsets and shape', async () => {
@@ -209,7 +212,7 @@ describe('malformed files', () => {
     expect(error.message).toMatch(/'x': size mismatch.*8 bytes.*F16 shape \[3\] needs 6/);
   });
 
-  it.each(['F64', 'U8', 'F8_E4M3', 'complex64'])('dtype %s is refused, naming the dtype and the tensor', async (dtype) => {
+  it.each(['F64', 'U8', 'F8_E4M3', 'complex64', 'toString', 'constructor'])('dtype %s is refused, naming the dtype and the tensor', async (dtype) => {
     const error = await openError(rawFile({ 'w.weight': { dtype, shape: [1], data_offsets: [0, 8] } }, 8));
     expect(error.tensor).toBe('w.weight');
     expect(error.message).toContain(`tensor 'w.weight'`);
@@ -224,5 +227,125 @@ describe('malformed files', () => {
   it('unknown tensor names are errors on read', async () => {
     const st = await SafetensorsFile.open(rawFile(ok, 8), 'ok.safetensors');
     await expect(st.read('y')).rejects.toThrow(/ok.safetensors: tensor 'y': no such tensor/);
+  });
+});
+
+describe('header size', () => {
+  it('a header longer than 16 MiB is refused before it is decoded, saying so', async () => {
+    const n = 16 * 1024 * 1024 + 1;
+    const error = await openError(rawFile(new Uint8Array(n)));
+    expect(error.message).toMatch(`header of ${n} bytes is larger than the 16 MiB the studio reads`);
+  });
+
+  it('a header of exactly 16 MiB is read', async () => {
+    const header = `{"__metadata__": {"a": ""}}`;
+    const padded = header.replace('""', `"${'x'.repeat(16 * 1024 * 1024 - header.length)}"`);
+    const st = await SafetensorsFile.open(rawFile(padded), 'big.safetensors');
+    expect(st.metadata.a).toHaveLength(16 * 1024 * 1024 - header.length);
+  });
+
+  it('the writer refuses a header the reader would refuse', () => {
+    expect(() => writeSafetensors({}, { a: 'x'.repeat(16 * 1024 * 1024) })).toThrow(/writeSafetensors: header of \d+ bytes is larger than the 16 MiB the studio reads/);
+  });
+});
+
+describe('header JSON', () => {
+  const ok = `{"x": ${entry()}}`;
+
+  it.each([
+    ['a shape', `{"x": {"dtype": "F32", "shape": ${'['.repeat(4000)}${']'.repeat(4000)}, "data_offsets": [0, 0]}}`],
+    ['data_offsets', `{"x": {"dtype": "F32", "shape": [0], "data_offsets": ${'['.repeat(4000)}${']'.repeat(4000)}}}`],
+    ['a tensor entry', `{"x": ${'['.repeat(4000)}${']'.repeat(4000)}}`],
+    ['__metadata__', `{"__metadata__": {"a": ${'{"a": '.repeat(4000)}"b"${'}'.repeat(4000)}}}`],
+    ['unclosed', `{"x": ${'['.repeat(4000)}`],
+  ])('nesting 4000 deep in %s is refused before it is walked, in a short message', async (_, header) => {
+    const error = await openError(rawFile(header));
+    expect(error.message).toMatch(/header nests deeper than 3 levels.*at character \d+/);
+    expect(error.message.length).toBeLessThan(300);
+  });
+
+  it('a huge or long value is shown truncated', async () => {
+    const long = 'x'.repeat(1_000_000);
+    for (const header of [`{"x": {"dtype": "F32", "shape": [0], "data_offsets": "${long}"}}`, `{"x": ${entry([0, 0], [...Array(100_000).fill(1), -1])}}`, `{"${long}": 1}`]) {
+      expect((await openError(rawFile(header))).message.length).toBeLessThan(400);
+    }
+  });
+
+  it.each([
+    ['a tensor name', `{"x": ${entry()}, "x": ${entry()}}`, "'x'"],
+    ['__metadata__', `{"__metadata__": {}, "__metadata__": {}, "x": ${entry()}}`, "'__metadata__'"],
+    ['a metadata key', `{"__metadata__": {"k": "a", "k": "b"}, "x": ${entry()}}`, "'k'"],
+    ['a field of a tensor entry', `{"x": {"dtype": "F16", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, "'dtype'"],
+  ])('a duplicate key (%s) is refused, naming it', async (_, header, key) => {
+    expect((await openError(rawFile(header, 4))).message).toMatch(`duplicate key ${key}`);
+  });
+
+  it.each([['null', 'null'], ['an object', '{"b": "c"}'], ['an array', '["b"]'], ['a boolean', 'true']])('a metadata value that is %s is refused', async (_, value) => {
+    expect((await openError(rawFile(`{"__metadata__": {"a": ${value}}, "x": ${entry()}}`, 4))).message).toMatch(/__metadata__ value of 'a' is not a string/);
+  });
+
+  it.each([' {}', '\n{}', '\ufeff{}', '"{}"'])('a header that does not start with { is refused (%j)', async (header) => {
+    expect((await openError(rawFile(header))).message).toMatch(/header does not start with '\{'/);
+  });
+
+  it.each(['{}x', '{}\n', '{}\t', '{}\0', '{} {}', `${ok} ,`])('anything but spaces after the JSON object is refused (%j)', async (header) => {
+    expect((await openError(rawFile(header, 4))).message).toMatch(/header has .* after its JSON object at character \d+; only spaces may pad it/);
+  });
+
+  it('spaces after the JSON object are padding', async () => {
+    expect((await SafetensorsFile.open(rawFile(`${ok}       `, 4))).names()).toEqual(['x']);
+  });
+});
+
+describe('keys named like Object.prototype members', () => {
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+
+  it('as tensor names and metadata keys they round-trip through the writer and the reader', async () => {
+    const tensors = Object.fromEntries(names.map((name, i) => [name, { dtype: 'F32' as const, shape: [1], data: new Float32Array([i]) }]));
+    const metadata = Object.fromEntries(names.map((name) => [name, `${name}!`]));
+    const st = await SafetensorsFile.open(writeSafetensors(tensors, metadata), 'proto.safetensors');
+    expect(st.names()).toEqual(names);
+    for (const [i, name] of names.entries()) {
+      expect(Array.from(await st.readFloat32(name))).toEqual([i]);
+      expect(st.metadata[name]).toBe(`${name}!`);
+    }
+    expect(Object.keys(st.metadata)).toEqual(names);
+  });
+
+  it('a file without them does not inherit them', async () => {
+    const st = await SafetensorsFile.open(writeSafetensors({ a: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, { format: 'pt' }));
+    for (const name of names) expect(st.metadata[name]).toBeUndefined();
+    expect(st.has('constructor')).toBe(false);
+  });
+
+  it('a header written by another tool with a __proto__ tensor and key reads them', async () => {
+    const st = await SafetensorsFile.open(rawFile(`{"__metadata__": {"__proto__": "p"}, "__proto__": ${entry()}}`, 4), 'proto.safetensors');
+    expect(st.names()).toEqual(['__proto__']);
+    expect(st.info('__proto__').shape).toEqual([1]);
+    expect(st.metadata.__proto__).toBe('p');
+  });
+});
+
+describe('data layout', () => {
+  it('tensors may be listed in any order of their data', async () => {
+    const st = await SafetensorsFile.open(rawFile(`{"b": ${entry([4, 8])}, "a": ${entry([0, 4])}}`, 8));
+    expect(st.names()).toEqual(['b', 'a']);
+  });
+
+  it.each([
+    ['a hole before a tensor', `{"x": ${entry([4, 8])}}`, 8, /'x': data_offsets \[4, 8\] leave bytes \[0, 4\) of the data section unused/],
+    ['a hole between tensors', `{"a": ${entry([0, 4])}, "b": ${entry([8, 12])}}`, 12, /'b': data_offsets \[8, 12\] leave bytes \[4, 8\)/],
+    ['bytes after the last tensor', `{"x": ${entry()}}`, 8, /data section has 8 bytes but its tensors end at byte 4/],
+    ['an empty tensor inside another', `{"a": ${entry([0, 8], [2])}, "e": ${entry([4, 4], [0])}}`, 8, /'e': data_offsets \[4, 4\] overlap tensor 'a' at \[0, 8\]/],
+  ])('data with %s is refused (safetensors data has no holes)', async (_, header, data, message) => {
+    expect((await openError(rawFile(header, data))).message).toMatch(message);
+  });
+
+  it.each([
+    [[2 ** 40, 2 ** 40, 0]],
+    [[2 ** 26, 2 ** 26]],
+    [[2 ** 52]],
+  ])('shape %j whose byte size passes 2^53 is refused, even with a zero dimension', async (shape) => {
+    expect((await openError(rawFile(`{"x": ${entry([0, 0], shape)}}`))).message).toMatch(/'x': shape \[.*\] is too large/);
   });
 });

@@ -54,6 +54,16 @@ describe('embedding files', () => {
     expect(back.kind === 'embedding' && back.vectors).toEqual(e.vectors);
   });
 
+  it('a token named like an Object.prototype member exports whole, at its planned size, and imports back', async () => {
+    for (const token of ['__proto__', 'constructor']) {
+      const e = { ...concept(1), token };
+      const bytes = exportEmbedding(e, 'single-key');
+      expect(embeddingFileBytes(e, 'single-key')).toBe(bytes.byteLength);
+      expect((await SafetensorsFile.open(bytes, 'proto.safetensors')).names()).toEqual([token]);
+      expect(await importPersonalization(bytes, 'proto.safetensors', TARGET)).toMatchObject({ kind: 'embedding', token, nVectors: 1, dim: 768 });
+    }
+  });
+
   it("emb_params (kohya): token from metadata, else the file name", async () => {
     const e = concept(2);
     const bytes = exportEmbedding(e, 'emb_params');

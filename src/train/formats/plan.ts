@@ -5,6 +5,7 @@
  * tests check it equals the real output byte for byte.
  */
 import { DTYPE_BYTES, type SafetensorsDtype } from '../../model/safetensors-dtypes';
+import { headerJson } from '../../model/safetensors-writer';
 
 export interface PlannedTensor {
   name: string;
@@ -21,9 +22,7 @@ export function safetensorsByteSize(tensors: readonly PlannedTensor[], metadata?
     offsets.set(t.name, [dataLength, dataLength + bytes(t)]);
     dataLength += bytes(t);
   }
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
-  for (const t of tensors) header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: offsets.get(t.name) };
-  const json = new TextEncoder().encode(JSON.stringify(header)).byteLength;
+  const header = headerJson(tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data_offsets: offsets.get(t.name)! }]), metadata);
+  const json = new TextEncoder().encode(header).byteLength;
   return 8 + Math.ceil(json / 8) * 8 + dataLength;
 }
