@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { byteMutation, mutate } from '../test/byte-mutations';
 import { DTYPE_BYTES, f32ToBf16, f32ToF16, type SafetensorsTensor } from './safetensors-dtypes';
 import { SafetensorsError, SafetensorsFile } from './safetensors-reader';
 import { writeSafetensors } from './safetensors-writer';
@@ -46,27 +47,9 @@ function assemble(header: Uint8Array | string, data: Uint8Array, length?: bigint
   return out;
 }
 
-type Mutation = { kind: 'set'; at: number; value: number } | { kind: 'insert'; at: number; bytes: Uint8Array } | { kind: 'delete'; at: number; length: number } | { kind: 'truncate'; at: number };
-
 const JSON_BYTES = [...'{}[]":, \\-0123456789.eE'].map((c) => c.charCodeAt(0));
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0x0a, 0x7f, 0x80, 0xff, ...JSON_BYTES)) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.array(fc.constantFrom(...JSON_BYTES), { minLength: 1, maxLength: 8 }).map((b) => Uint8Array.from(b))) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-);
+const mutation = byteMutation([0, 0x0a, 0x7f, 0x80, 0xff, ...JSON_BYTES]);
 
-function mutate(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let out = bytes.slice();
-  for (const m of mutations) {
-    const at = out.length === 0 ? 0 : m.at % out.length;
-    if (m.kind === 'set' && out.length > 0) out[at] = m.value;
-    else if (m.kind === 'insert') out = Uint8Array.from([...out.subarray(0, at), ...m.bytes, ...out.subarray(at)]);
-    else if (m.kind === 'delete') out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + m.length)]);
-    else if (m.kind === 'truncate') out = out.slice(0, at);
-  }
-  return out;
-}
 
 /** Length prefixes that lie: off by a little (`by`), or zero, past the file, past 2^53 and 2^63 (`set`). */
 const lyingLength: fc.Arbitrary<{ by: number } | { set: bigint }> = fc.oneof(

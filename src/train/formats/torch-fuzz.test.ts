@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { byteMutation, mutate } from '../../test/byte-mutations';
 import { FormatError } from './errors';
 import { unpickle } from './pickle';
 import { readTorchEmbedding } from './torch-embedding';
@@ -28,26 +29,8 @@ const BASES: Py[] = [
 const BASE_RECORDS = BASES.map((obj) => torchSaveRecords(obj));
 const BASE_ZIPS = BASE_RECORDS.map(storedZip);
 
-type Mutation = { kind: 'set'; at: number; value: number } | { kind: 'insert'; at: number; bytes: Uint8Array } | { kind: 'delete'; at: number; length: number } | { kind: 'truncate'; at: number };
+const mutation = byteMutation([0, 1, 0x7f, 0x80, 0xff]);
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 1, 0x7f, 0x80, 0xff)) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-);
-
-function mutate(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let out = bytes.slice();
-  for (const m of mutations) {
-    const at = out.length === 0 ? 0 : m.at % out.length;
-    if (m.kind === 'set' && out.length > 0) out[at] = m.value;
-    else if (m.kind === 'insert') out = Uint8Array.from([...out.subarray(0, at), ...m.bytes, ...out.subarray(at)]);
-    else if (m.kind === 'delete') out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + m.length)]);
-    else if (m.kind === 'truncate') out = out.slice(0, at);
-  }
-  return out;
-}
 
 const OPCODES = [
   0x80, 0x95, 0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x88, 0x89, 0x49, 0x4c, 0x4a, 0x4b, 0x4d, 0x8a, 0x8b, 0x46, 0x47, 0x54, 0x55, 0x58, 0x8c, 0x8d, 0x56, 0x42, 0x43,
