@@ -58,6 +58,8 @@ export function describeLeftOut(leftOut: readonly LeftOut[]): string {
 interface Entry {
   component: LoraComponent;
   path: string;
+  /** The module's weight shape: [out, in] or [out, in, kh, kw]. */
+  weight: number[];
   parts: Partial<Record<LoraPart, string>>;
   unsupported?: { kind: string; key: string };
 }
@@ -109,7 +111,7 @@ function placeKeys(file: SafetensorsFile, models: LoraModels, fileName: string):
       throw new FormatError('unknown-module', `${fileName}: LoRA layer '${key}' is not on one of ${what}; the file was made for another model.`);
     }
     const id = `${component}:${path}`;
-    const entry = entries.get(id) ?? { component, path, parts: {} };
+    const entry = entries.get(id) ?? { component, path, weight: modules[component].get(path)!, parts: {} };
     if (c.unsupported) entry.unsupported ??= { kind: c.unsupported, key };
     else entry.parts[c.part!] = key;
     entries.set(id, entry);
@@ -147,7 +149,7 @@ export async function readLora(file: SafetensorsFile, models: LoraModels, fileNa
     if (!down || !up) throw new FormatError('invalid', `${fileName}: LoRA layer '${e.path}' has no ${down ? 'up' : 'down'} weight.`);
     const ds = file.info(down).shape;
     const us = file.info(up).shape;
-    const weight = componentModules(models, e.component).get(e.path)!;
+    const { weight } = e;
     checkShapes(e.path, weight, ds, us, fileName);
     const rank = ds[0];
     const s = scaling[e.component];
