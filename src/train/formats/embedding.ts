@@ -9,7 +9,7 @@
 import type { SafetensorsFile } from '../../model/safetensors-reader';
 import { writeSafetensors } from '../../model/safetensors-writer';
 import type { TextualInversion } from '../textual-inversion';
-import { FormatError, textWidthFamily } from './errors';
+import { FormatError, refuseNonFinite, textWidthFamily } from './errors';
 import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './metadata';
 import { safetensorsByteSize } from './plan';
 
@@ -103,8 +103,7 @@ export async function readEmbedding(file: SafetensorsFile, expectedDim: number, 
   const meta = file.metadata;
   const token = layout === 'single-key' ? key : (meta[META.token] ?? fileStem(fileName));
   const vectors = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
-  const bad = vectors.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new FormatError('invalid', `${fileName}: '${key}' holds ${vectors[bad]} at index ${bad}; an embedding's values must be finite.`);
+  refuseNonFinite(vectors, `${fileName}: '${key}'`, "an embedding's values must be finite");
   return { kind: 'embedding', layout, token, vectors, nVectors, dim, classWord: meta[META.classWord], info: readTrainingInfo(meta), metadata: meta };
 }
 

@@ -33,3 +33,9 @@ export function textWidthFamily(dim: number): string {
   if (dim === 1280) return 'SDXL (OpenCLIP bigG)';
   return 'an unknown model';
 }
+
+/** Refuses values holding NaN or ±Infinity: "`where` holds NaN at index 3; `rule`." */
+export function refuseNonFinite(values: Float32Array, where: string, rule: string): void {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new FormatError('invalid', `${where} holds ${values[bad]} at index ${bad}; ${rule}.`);
+}

@@ -7,7 +7,7 @@
  */
 import type { SafetensorsFile } from '../../model/safetensors-reader';
 import { LORA_TARGETS, type LoraTarget } from '../config';
-import { FormatError } from './errors';
+import { FormatError, refuseNonFinite } from './errors';
 import { classifyLoraKey, type LoraKey, type LoraPart } from './lora-keys';
 import { layerRank, type LoraImportLayout, type LoraModuleLayer } from './lora-layout';
 import { componentModules, isConvShape, KOHYA_PREFIX, kohyaModuleName, peftModuleName, type LoraComponent, type LoraModels } from './lora-modules';
@@ -75,8 +75,7 @@ async function scalar(file: SafetensorsFile, key: string, fileName: string): Pro
 
 async function finiteValues(file: SafetensorsFile, key: string, fileName: string): Promise<Float32Array> {
   const values = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
-  const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new FormatError('invalid', `${fileName}: '${key}' holds ${values[bad]} at index ${bad}; a LoRA's weights must be finite numbers.`);
+  refuseNonFinite(values, `${fileName}: '${key}'`, "a LoRA's weights must be finite numbers");
   return values;
 }
 

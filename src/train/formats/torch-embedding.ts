@@ -10,7 +10,7 @@
  */
 import type { SafetensorsSource } from '../../model/safetensors-reader';
 import { fileStem, KOHYA_EMBEDDING_KEY, sdxlEmbeddingRefusal, widthRefusal, type ImportedEmbedding, type TorchEmbeddingLayout } from './embedding';
-import { FormatError } from './errors';
+import { FormatError, refuseNonFinite } from './errors';
 import { PyDict, TensorRef, typeName, type PickleValue } from './pickle';
 import { readTorchFile, isLegacyTorchFile, type TorchFile } from './torch-file';
 import { isZip } from './zip';
@@ -48,8 +48,7 @@ function embeddingOf(file: TorchFile, fileName: string, expectedDim: number): Im
   if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
   if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
   const vectors = file.float32(found.tensor, found.what);
-  const bad = vectors.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new FormatError('invalid', `${fileName}: ${found.what} holds ${vectors[bad]} at index ${bad}; an embedding's values must be finite.`);
+  refuseNonFinite(vectors, `${fileName}: ${found.what}`, "an embedding's values must be finite");
   return { kind: 'embedding', layout: found.layout, token: found.token, vectors, nVectors, dim, info: found.info, metadata: found.metadata };
 }
 
