@@ -14,7 +14,7 @@ import { a1111Sampler, encodePngWithParameters, formatParameters } from '../libr
 import { SAMPLER_NAMES, type SamplerName } from '../model/text-to-image-options';
 import { createEngine, modelName, startWithModel } from './engine';
 import { shownPath, type Output } from './progress';
-import { collect, decimal, EXIT, integer, UsageError, type AddCommand } from './usage';
+import { collect, decimal, EXIT, integer, modelOptions, UsageError, type AddCommand } from './usage';
 
 export interface GenerateArgs {
   model: string;
@@ -151,11 +151,8 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
 }
 
 export const addGenerateCommand: AddCommand = (program, run) => {
-  program
-    .command('generate')
-    .description('text to image, with embeddings and LoRAs; writes DIR/<seed>.png with its settings inside')
-    .requiredOption('--model <model>', 'builtin, a diffusers folder, or a hub id owner/name[@revision]')
-    .option('--endpoint <url>', 'the hub to download from', 'https://huggingface.co')
+  const command = program.command('generate').description('text to image, with embeddings and LoRAs; writes DIR/<seed>.png with its settings inside');
+  modelOptions(command, 'required')
     .option('--embedding <file>', 'an embedding (.safetensors) to apply; repeatable', collect)
     .option('--lora <file[:strength]>', "a LoRA (.safetensors) to apply at a strength (default 1), or file:te:unet for the text encoder's own (A1111's order); repeatable", collect)
     .requiredOption('--prompt <text>', 'what to draw (write the embedding tokens in it)')

@@ -7,8 +7,8 @@ import type { Engine } from '../engine/engine';
 import type { ModelInfo } from '../engine/protocol';
 import type { GpuCapabilities } from '../gpu/device';
 import { createEngine, startWithModel } from './engine';
-import type { Output } from './progress';
-import { EXIT, type AddCommand } from './usage';
+import { oneAnswer, type Output } from './progress';
+import { EXIT, modelOptions, type AddCommand } from './usage';
 
 export interface InfoArgs {
   model?: string;
@@ -48,17 +48,14 @@ export async function info(a: InfoArgs, out: Output, engineFor: () => Promise<En
   const engine = await engineFor();
   const gpu = await engine.init();
   // With --json, the answer is one object: no loading lines before it.
-  const model = a.model ? await startWithModel(engine, a.model, a.endpoint, a.json ? { ...out, loading: () => {} } : out) : null;
+  const model = a.model ? await startWithModel(engine, a.model, a.endpoint, oneAnswer(out)) : null;
   out.result({ event: 'info', gpu, model }, [...describeGpu(gpu), ...(model ? describeModel(model) : [])].join('\n'));
   return EXIT.ok;
 }
 
 export const addInfoCommand: AddCommand = (program, run) => {
-  program
-    .command('info')
-    .description("the GPU adapter, its limits and features; with --model, the model's card")
-    .option('--model <model>', 'builtin, a diffusers folder, or a hub id owner/name[@revision]')
-    .option('--endpoint <url>', 'the hub to download from', 'https://huggingface.co')
+  const command = program.command('info').description("the GPU adapter, its limits and features; with --model, the model's card");
+  modelOptions(command, 'optional')
     .option('--json', 'one JSON object on stdout')
     .action((args: InfoArgs) => run(args.json, (out) => info(args, out)));
 };

@@ -15,8 +15,8 @@ import { describeLeftOut } from '../train/formats/lora-import';
 import { effectiveDelta, layerRank } from '../train/formats/lora-layout';
 import { diffusersModulePath } from '../train/formats/lora-modules';
 import { createEngine, startWithModel } from './engine';
-import { shownPath, type Output } from './progress';
-import { EXIT, type AddCommand } from './usage';
+import { oneAnswer, shownPath, type Output } from './progress';
+import { EXIT, modelOptions, type AddCommand } from './usage';
 
 export interface InspectArgs {
   model: string;
@@ -73,7 +73,7 @@ export function deltaFile(imported: ImportedPersonalization): Uint8Array {
 
 export async function inspect(file: string, a: InspectArgs, out: Output, engineFor: () => Promise<Engine> = createEngine): Promise<number> {
   const engine = await engineFor();
-  await startWithModel(engine, a.model, a.endpoint, a.json ? { ...out, loading: () => {} } : out);
+  await startWithModel(engine, a.model, a.endpoint, oneAnswer(out));
   const imported = await engine.inspectConcept({ file: await openAsBlob(file), fileName: basename(file), allowPartial: a.allowPartial });
   const answer = inspection(imported);
   if (a.deltaOut) {
@@ -88,12 +88,11 @@ export async function inspect(file: string, a: InspectArgs, out: Output, engineF
 }
 
 export const addInspectCommand: AddCommand = (program, run) => {
-  program
+  const command = program
     .command('inspect')
     .description('what the studio reads from an embedding or LoRA file (or why it refuses it)')
-    .argument('<file>', 'a .safetensors (or .pt / .bin embedding) file')
-    .option('--model <model>', 'builtin, a diffusers folder, or a hub id owner/name[@revision]', 'builtin')
-    .option('--endpoint <url>', 'the hub to download from', 'https://huggingface.co')
+    .argument('<file>', 'a .safetensors (or .pt / .bin embedding) file');
+  modelOptions(command, { default: 'builtin' })
     .option('--json', 'one JSON object on stdout')
     .option('--delta-out <file>', "write each adapted module's effective ΔW at strength 1 (F32 safetensors)")
     .option('--allow-partial', 'read a file with unsupported (LoHa, LoKr, DoRA, …) layers for the rest')

@@ -29,6 +29,11 @@ export interface Streams {
   stderr: NodeJS.WriteStream;
 }
 
+/** For a command that answers with one object: with --json nothing comes before it, no loading lines. */
+export function oneAnswer(out: Output): Output {
+  return out.json ? { ...out, loading: () => {} } : out;
+}
+
 /** A path as people read it: relative to the current folder when inside it, else absolute. */
 export function shownPath(path: string): string {
   const r = relative(process.cwd(), path);

@@ -19,7 +19,7 @@ import { createEngine, startWithModel } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
 import { readPhotoFolder } from './photos';
 import { shownPath as shown, type Output } from './progress';
-import { decimal, EXIT, integer, UsageError, type AddCommand } from './usage';
+import { decimal, EXIT, integer, modelOptions, UsageError, type AddCommand } from './usage';
 
 export interface TrainArgs {
   model: string;
@@ -220,11 +220,8 @@ function fromCheckpoint(c: Checkpoint): Partial<TrainArgs> {
 }
 
 export const addTrainCommand: AddCommand = (program, run) => {
-  program
-    .command('train')
-    .description('train a concept (textual inversion, LoRA or both) from a folder of photos')
-    .requiredOption('--model <model>', 'builtin, a diffusers folder, or a hub id owner/name[@revision]')
-    .option('--endpoint <url>', 'the hub to download from', 'https://huggingface.co')
+  const command = program.command('train').description('train a concept (textual inversion, LoRA or both) from a folder of photos');
+  modelOptions(command, 'required')
     .requiredOption('--images <dir>', 'folder of PNG/JPEG photos of the concept (3–5 are enough)')
     .option('--token <token>', 'the new word prompts will use, e.g. "<my-dog>"')
     .option('--class <word>', 'what it is, e.g. dog')

@@ -1,9 +1,11 @@
 /**
  * The command line's exit codes, its bad-argument error, and commander argument parsers that
  * refuse what is not a number (commander then exits with the usage code), and the shape of a
- * subcommand: a function that adds it to the program and runs its action through `run`.
+ * subcommand: a function that adds it to the program and runs its action through `run`; the
+ * `--model` / `--endpoint` options of every command that loads a model.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_HUB_URL } from '../model/sources/hub';
 import type { Output } from './progress';
 
 export const EXIT = {
@@ -43,3 +45,12 @@ export type Run = (json: boolean | undefined, action: (out: Output) => Promise<n
 
 /** Adds one subcommand (`studio train`, …) to the program. */
 export type AddCommand = (program: Command, run: Run) => void;
+
+const MODEL_HELP = 'builtin, a diffusers folder, or a hub id owner/name[@revision]';
+
+/** Adds `--model` (required, optional, or with a default) and `--endpoint` to `command`. */
+export function modelOptions(command: Command, model: 'required' | 'optional' | { default: string }): Command {
+  if (model === 'required') command.requiredOption('--model <model>', MODEL_HELP);
+  else command.option('--model <model>', MODEL_HELP, model === 'optional' ? undefined : model.default);
+  return command.option('--endpoint <url>', 'the hub to download from', DEFAULT_HUB_URL);
+}
