@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatRefusal } from '../../test/import-refusals';
-import { PyDict, PyGlobal, PySet, PyTuple, StorageRef, TensorRef, unpickle, type PickleValue } from './pickle';
+import { unpickle } from './pickle';
+import { PyDict, PyGlobal, PySet, PyTuple, StorageRef, TensorRef, type PickleValue } from './pickle-values';
 import { a1111Embedding, ParameterDict, Storage, Tensor, torchPickle } from './torch-file.testing';
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));

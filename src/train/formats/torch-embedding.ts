@@ -11,7 +11,7 @@
 import type { SafetensorsSource } from '../../model/safetensors-reader';
 import { fileStem, KOHYA_EMBEDDING_KEY, sdxlEmbeddingRefusal, widthRefusal, type ImportedEmbedding, type TorchEmbeddingLayout } from './embedding';
 import { FormatError, refuseNonFinite } from './errors';
-import { PyDict, TensorRef, typeName, type PickleValue } from './pickle';
+import { PyDict, TensorRef, typeName, type PickleValue } from './pickle-values';
 import { readTorchFile, isLegacyTorchFile, type TorchFile } from './torch-file';
 import { isZip } from './zip';
 

@@ -6,7 +6,8 @@
  * The legacy format (before 1.6: pickles back to back) is recognised and refused by name.
  */
 import { FormatError } from './errors';
-import { unpickle, type PickleValue, type TensorRef } from './pickle';
+import { unpickle } from './pickle';
+import type { PickleValue, TensorRef } from './pickle-values';
 import { tensorFloat32 } from './torch-tensor';
 import { ZipArchive } from './zip';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatRefusal } from '../../test/import-refusals';
-import { StorageRef, TensorRef, type StorageDtype } from './pickle';
+import { StorageRef, TensorRef, type StorageDtype } from './pickle-values';
 import { tensorFloat32 } from './torch-tensor';
 
 const ref = (dtype: StorageDtype, numel: number, offset: number, size: number[], stride: number[]) => new TensorRef(new StorageRef(dtype, '0', 'cpu', numel), offset, size, stride);

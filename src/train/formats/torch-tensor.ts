@@ -5,7 +5,7 @@
  */
 import { bf16ToF32, f16ToF32 } from '../../model/safetensors-dtypes';
 import { FormatError } from './errors';
-import type { StorageDtype, TensorRef } from './pickle';
+import type { StorageDtype, TensorRef } from './pickle-values';
 
 export const STORAGE_ELEMENT_BYTES: Readonly<Record<StorageDtype, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
