@@ -17,6 +17,12 @@ export type StudioErrorName =
   | 'InvalidRequest'
   | 'ImportRefused'
   | 'ImportPartial'
+  | 'TokenInvalid'
+  | 'PhotoRefused'
+  | 'TrainingDiverged'
+  | 'DownloadFailed'
+  | 'ModelMismatch'
+  | 'RunActiveElsewhere'
   | 'InternalError'
   // storage: the library, training runs, checkpoints
   | 'ConceptUnreadable'
@@ -55,6 +61,12 @@ const DEFAULT_HINTS: Readonly<Record<StudioErrorName, string>> = {
   InvalidRequest: 'Change the request and try again.',
   ImportRefused: 'Nothing was added to the library.',
   ImportPartial: 'Nothing was added yet: import it anyway to keep the layers the studio applies, or leave it out.',
+  TokenInvalid: 'Choose another token: one word, no spaces, at most 64 characters, not a word the model already knows.',
+  PhotoRefused: 'Remove it, or choose another photo.',
+  TrainingDiverged: 'Lower the learning rate and resume from the last checkpoint.',
+  DownloadFailed: 'Check the connection and the hub endpoint, then load the model again.',
+  ModelMismatch: 'Load the model the run was started on, or start a new run.',
+  RunActiveElsewhere: 'It is training in another tab or window: pause it there, or close that tab.',
   InternalError: BUG_HINT,
   ConceptUnreadable: 'Delete it, then train or import it again.',
   ConceptTokenTaken: 'Choose another token, or delete or rename the other concept first.',
