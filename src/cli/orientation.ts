@@ -1,7 +1,6 @@
 /**
- * A JPEG's EXIF orientation (tag 0x0112 of the first IFD), and the image turned upright by it,
- * as browsers draw photos (`image-orientation: from-image`): phones store photos sideways and
- * say so there.
+ * An image turned upright by its EXIF orientation (read by `engine/image-header.ts`), as browsers
+ * draw photos (`image-orientation: from-image`): phones store photos sideways and say so there.
  */
 
 /** An RGBA image with 8 or 16 bits per channel. */
@@ -12,34 +11,6 @@ export interface Pixels {
   rgba: Uint8Array | Uint8ClampedArray | Uint16Array;
   /** The value of full intensity: 255 or 65535. */
   max: number;
-}
-
-/** The orientation 1–8 of a JPEG's EXIF data; 1 (as stored) when it has none. */
-export function jpegOrientation(jpeg: Uint8Array): number {
-  const view = new DataView(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
-  for (let at = 2; at + 4 <= jpeg.length && jpeg[at] === 0xff; ) {
-    const marker = jpeg[at + 1];
-    const length = view.getUint16(at + 2);
-    if (marker === 0xda) break; // start of scan: no more metadata
-    const exif = at + 4;
-    if (marker === 0xe1 && String.fromCharCode(...jpeg.subarray(exif, exif + 4)) === 'Exif' && exif + 14 <= jpeg.length) {
-      const tiff = exif + 6;
-      const little = jpeg[tiff] === 0x49; // 'II'
-      const u16 = (p: number) => view.getUint16(p, little);
-      const ifd = tiff + view.getUint32(tiff + 4, little);
-      if (ifd + 2 > jpeg.length) return 1;
-      for (let i = 0, n = u16(ifd); i < n && ifd + 14 + i * 12 <= jpeg.length; i++) {
-        const entry = ifd + 2 + i * 12;
-        if (u16(entry) === 0x0112) {
-          const value = u16(entry + 8);
-          return value >= 1 && value <= 8 ? value : 1;
-        }
-      }
-      return 1;
-    }
-    at += 2 + length;
-  }
-  return 1;
 }
 
 type Source = (x: number, y: number, w: number, h: number) => [number, number];

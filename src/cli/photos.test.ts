@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jpegOrientation } from './orientation';
+import { jpegOrientation } from '../engine/image-header';
+import { gifHeader, pngHeader } from '../test/image-headers';
 import { decodePhoto, photosToTensorData, readPhotoFolder, squarePlanes } from './photos';
 
 /** An RGBA PNG from a pixel function. */
@@ -89,20 +90,42 @@ describe('training photos', () => {
       const folder = await readPhotoFolder(dir, 8);
       expect(folder.files).toEqual(['a.jpg', 'b.PNG']);
       expect(folder.ignored).toEqual(['notes.txt']);
+      expect(folder.leftOut).toEqual([]);
       expect(folder.images).toHaveLength(2 * 3 * 64);
       expect(folder.images[0]).toBeGreaterThan(0.8); // a.jpg first: red
       expect(folder.images[3 * 64 + 2 * 64]).toBeCloseTo(1, 5); // b.PNG: blue
     });
 
-    it('refuses an unreadable photo, naming it, and a folder without photos', async () => {
+    it('refuses every photo that is no image or too large in one PhotoRefused error, one line each, and a folder without photos', async () => {
       writeFileSync(join(dir, 'c.png'), 'not really a png');
-      await expect(readPhotoFolder(dir, 8)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('c.png is not a PNG or JPEG image') });
-      writeFileSync(join(dir, 'c.png'), png(4, 4, () => RED).subarray(0, 50));
-      await expect(readPhotoFolder(dir, 8)).rejects.toMatchObject({ message: expect.stringContaining('c.png') });
+      writeFileSync(join(dir, 'd.png'), png(4, 4, () => RED).subarray(0, 50));
+      writeFileSync(join(dir, 'e.jpg'), pngHeader(20000, 20000));
+      const error = await readPhotoFolder(dir, 8).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'PhotoRefused', hint: expect.stringMatching(/40 megapixels/) });
+      expect((error as Error).message.split('\n')).toEqual([
+        `${join(dir, 'c.png')}: not an image the studio can decode`,
+        `${join(dir, 'd.png')}: not an image the studio can decode`,
+        `${join(dir, 'e.jpg')}: 20000×20000 is over the 40-megapixel limit`,
+      ]);
       const empty = mkdtempSync(join(tmpdir(), 'studio-empty-'));
       await expect(readPhotoFolder(empty, 8)).rejects.toMatchObject({ message: expect.stringContaining('holds no PNG or JPEG photos') });
       await expect(readPhotoFolder(join(empty, 'missing'), 8)).rejects.toMatchObject({ message: expect.stringContaining('Cannot read the photo folder') });
       rmSync(empty, { recursive: true });
+    });
+
+    it('tells a photo by its header, not its name', () => {
+      expect(decodePhoto(png(2, 2, () => BLUE), 'really-a-png.jpg')).toMatchObject({ width: 2, height: 2 });
+      expect(() => decodePhoto(gifHeader(2, 2), 'anim.png')).toThrow('anim.png: not an image the studio can decode');
+    });
+
+    it('reads the first 50 photos in name order and leaves the rest out', async () => {
+      const many = mkdtempSync(join(tmpdir(), 'studio-many-'));
+      for (let i = 0; i < 52; i++) writeFileSync(join(many, `p${String(i).padStart(2, '0')}.png`), png(1, 1, () => RED));
+      const folder = await readPhotoFolder(many, 1);
+      expect(folder.files).toHaveLength(50);
+      expect(folder.leftOut).toEqual(['p50.png', 'p51.png']);
+      expect(folder.images).toHaveLength(50 * 3);
+      rmSync(many, { recursive: true });
     });
   });
 });

@@ -10,28 +10,44 @@ import { extname, join } from 'node:path';
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { errorMessage, StudioError } from '../common/errors';
-import { jpegOrientation, orient, type Pixels } from './orientation';
+import { MAX_PHOTO_MEGAPIXELS, MAX_PHOTOS, photoRefusal, photosRefused, screenPhoto } from '../engine/photo-rules';
+import { orient, type Pixels } from './orientation';
 
 export type { Pixels };
 
 export const PHOTO_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
-function unreadable(name: string, why: string): StudioError {
-  return new StudioError('InvalidRequest', `${name} is not a PNG or JPEG image the studio can read (${why}).`, 'Remove it from the folder, or save it again as PNG or JPEG.');
+const CLI_HINT = `Remove them from the folder, or save them again as PNG or JPEG of at most ${MAX_PHOTO_MEGAPIXELS} megapixels.`;
+
+/** One photo's refusal, as the page words it (the studio decodes here, not a browser). */
+class Refused extends Error {}
+
+function refuse(message: string): never {
+  throw new Refused(message);
 }
 
-/** Decodes a PNG or JPEG file's bytes (told apart by their signature); `name` is for errors. */
+/** A PNG or JPEG file's pixels, or its refusal: no image (told by its header, not its name), or over the pixel cap (before decoding). */
+function photoPixels(bytes: Uint8Array, name: string): Pixels {
+  const screened = screenPhoto(name, bytes);
+  if ('refusal' in screened) refuse(screened.refusal);
+  const format = screened.header?.format;
+  if (format !== 'png' && format !== 'jpeg') refuse(photoRefusal.undecodable(name, 'the studio'));
+  try {
+    if (format === 'png') return pngPixels(bytes);
+    const { width, height, data } = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PHOTO_MEGAPIXELS });
+    return orient({ width, height, rgba: data, max: 255 }, screened.header!.orientation);
+  } catch {
+    return refuse(photoRefusal.undecodable(name, 'the studio'));
+  }
+}
+
+/** Decodes a PNG or JPEG file's bytes (told apart by their header); `name` is for errors, a PhotoRefused error. */
 export function decodePhoto(bytes: Uint8Array, name: string): Pixels {
   try {
-    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return pngPixels(bytes);
-    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-      const { width, height, data } = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
-      return orient({ width, height, rgba: data, max: 255 }, jpegOrientation(bytes));
-    }
+    return photoPixels(bytes, name);
   } catch (error) {
-    throw unreadable(name, errorMessage(error));
+    throw error instanceof Refused ? photosRefused([error.message], CLI_HINT) : error;
   }
-  throw unreadable(name, 'it starts like neither');
 }
 
 function pngPixels(bytes: Uint8Array): Pixels {
@@ -149,10 +165,15 @@ export interface PhotoFolder {
   files: string[];
   /** Other files in the folder (not PNG or JPEG by their extension), left out. */
   ignored: string[];
+  /** Photos past the first MAX_PHOTOS (in name order), left out. */
+  leftOut: string[];
   images: Float32Array;
 }
 
-/** Every PNG and JPEG in `dir` (by extension, hidden files skipped), at `size` × `size`. */
+/**
+ * The first MAX_PHOTOS PNG and JPEG files in `dir` (by extension, hidden files skipped, name
+ * order), at `size` × `size`; a PhotoRefused error listing every file that is no image or too large.
+ */
 export async function readPhotoFolder(dir: string, size: number): Promise<PhotoFolder> {
   let entries;
   try {
@@ -161,9 +182,19 @@ export async function readPhotoFolder(dir: string, size: number): Promise<PhotoF
     throw new StudioError('InvalidRequest', `Cannot read the photo folder ${dir}: ${errorMessage(error)}`, 'Give --images a folder of PNG or JPEG photos.');
   }
   const names = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  const files = names.filter((n) => PHOTO_EXTENSIONS.includes(extname(n).toLowerCase()));
-  if (files.length === 0) throw new StudioError('InvalidRequest', `${dir} holds no PNG or JPEG photos.`, 'Give --images a folder of 3 to 5 photos of the concept.');
+  const photos = names.filter((n) => PHOTO_EXTENSIONS.includes(extname(n).toLowerCase()));
+  if (photos.length === 0) throw new StudioError('InvalidRequest', `${dir} holds no PNG or JPEG photos.`, 'Give --images a folder of 3 to 5 photos of the concept.');
+  const files = photos.slice(0, MAX_PHOTOS);
   const images: Pixels[] = [];
-  for (const name of files) images.push(decodePhoto(await readFile(join(dir, name)), join(dir, name)));
-  return { files, ignored: names.filter((n) => !files.includes(n)), images: photosToTensorData(images, size) };
+  const refusals: string[] = [];
+  for (const name of files) {
+    try {
+      images.push(photoPixels(await readFile(join(dir, name)), join(dir, name)));
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      refusals.push(error.message);
+    }
+  }
+  if (refusals.length > 0) throw photosRefused(refusals, CLI_HINT);
+  return { files, ignored: names.filter((n) => !photos.includes(n)), leftOut: photos.slice(MAX_PHOTOS), images: photosToTensorData(images, size) };
 }

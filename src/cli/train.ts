@@ -10,6 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
+import { photoRefusal } from '../engine/photo-rules';
 import type { ConceptExport } from '../engine/protocol';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import type { Checkpoint } from '../train/checkpoint';
@@ -174,6 +175,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   const { resolution: _r, steps: _s, ...fromModel } = stored ? ({ resolution }) : recommended;
   const photos = await readPhotoFolder(a.images, resolution);
   if (photos.ignored.length > 0) out.note(`Not PNG or JPEG, left out: ${photos.ignored.join(', ')}`);
+  if (photos.leftOut.length > 0) out.note(`${photoRefusal.tooMany(photos.leftOut.length)}: ${photos.leftOut.join(', ')}`);
   out.note(`${photos.files.length} photos at ${resolution} px; ${stored ? `resuming at step ${stored.step}` : 'training'} ${options.token} (${options.method}) on ${info.id}.`);
 
   let pauses = 0;
