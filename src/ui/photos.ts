@@ -1,24 +1,50 @@
 /**
- * Training photos in the page: decoded, centre-cropped to a square and resized on a canvas, then
- * laid out as the engine wants them ([N, 3, size, size], NCHW, values in [-1, 1]). The photos
- * never leave this device: they go to the engine worker in this tab, nowhere else.
+ * Training photos in the page: each decoded straight at the training size (`createImageBitmap`
+ * crops the centred square, turns it upright by its EXIF orientation and resizes it, so the
+ * full image is never drawn on a canvas), then laid out as the engine wants them
+ * ([N, 3, size, size], NCHW, values in [-1, 1]). The photos never leave this device: they go to
+ * the engine worker in this tab, nowhere else.
  */
 import { StudioError } from '../common/errors';
+import { headerBytes, photoRefusal, PHOTO_REFUSED_HINT, pixelRefusal, screenPhoto, squareCrop } from '../engine/photo-rules';
+import { shownSize } from '../engine/image-header';
 import { putTrainingImage } from '../engine/training-input';
 
+const refused = (message: string) => new StudioError('PhotoRefused', message, PHOTO_REFUSED_HINT);
+
+/** The centred square of `file` at size × size, upright; a PhotoRefused error naming the file when it is no image or too large. */
+export async function squarePhoto(file: File, size: number): Promise<ImageBitmap> {
+  const screened = screenPhoto(file.name, await headerBytes(file), file.type);
+  if ('refusal' in screened) throw refused(screened.refusal);
+  const resize: ImageBitmapOptions = { resizeWidth: size, resizeHeight: size, resizeQuality: 'high', imageOrientation: 'from-image' };
+  const undecodable = () => {
+    throw refused(photoRefusal.undecodable(file.name));
+  };
+  if (screened.header) {
+    const { width, height } = shownSize(screened.header);
+    const { sx, sy, side } = squareCrop(width, height);
+    return createImageBitmap(file, sx, sy, side, side, resize).catch(undecodable);
+  }
+  // A format whose header the studio does not read (AVIF, HEIC in Safari): the browser decodes it whole, then its size is checked.
+  const whole = await createImageBitmap(file, { imageOrientation: 'from-image' }).catch(undecodable);
+  try {
+    const tooLarge = pixelRefusal(file.name, whole.width, whole.height);
+    if (tooLarge) throw refused(tooLarge);
+    const { sx, sy, side } = squareCrop(whole.width, whole.height);
+    return await createImageBitmap(whole, sx, sy, side, side, resize);
+  } finally {
+    whole.close();
+  }
+}
+
+/** The photos as the engine's training input, one at a time through one size × size canvas. */
 export async function photosToTensorData(files: readonly File[], size: number): Promise<Float32Array> {
   const out = new Float32Array(files.length * 3 * size * size);
-  const canvas = document.createElement('canvas');
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const ctx = new OffscreenCanvas(size, size).getContext('2d', { willReadFrequently: true })!;
   for (const [n, file] of files.entries()) {
-    const bitmap = await createImageBitmap(file).catch(() => {
-      throw new StudioError('InvalidRequest', `${file.name} is not an image this browser can read.`, 'Remove that photo, or add it again as a JPEG, PNG or WebP file.');
-    });
-    const side = Math.min(bitmap.width, bitmap.height);
+    const bitmap = await squarePhoto(file, size);
     ctx.clearRect(0, 0, size, size);
-    ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
+    ctx.drawImage(bitmap, 0, 0);
     bitmap.close();
     putTrainingImage(out, n, ctx.getImageData(0, 0, size, size).data, size);
   }

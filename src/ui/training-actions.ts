@@ -80,13 +80,17 @@ export async function train(resume?: TrainingRun): Promise<void> {
   }
   const controller = new AbortController();
   training = controller;
+  let stored = resume !== undefined;
   run = { ...run, state: 'running', updated: Date.now() };
   useStudio.setState({ training: { state: 'running', run, progress: null }, ...(!resume && { samples: [] }) });
   try {
-    await runs.put(run);
+    // Decoded before the run is stored: a photo that will not decode stores nothing.
     const images = await photosToTensorData(asFiles(run.photos), run.options.resolution);
+    await runs.put(run);
+    stored = true;
     const progress = runProgress(run);
     const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined };
+    // The client moves `images` to the worker (not a copy): they are empty here afterwards.
     const result = await client.request('train', request, { signal: controller.signal, onProgress: progress.show });
     await progress.shown();
     run = { ...run, step: result.step };
@@ -105,8 +109,8 @@ export async function train(resume?: TrainingRun): Promise<void> {
       await discardRun(run.runId);
       useStudio.setState({ training: { state: 'idle' } });
     } else {
-      await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
-      useStudio.setState({ training: { state: 'failed', run, error } });
+      if (stored) await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
+      useStudio.setState({ training: { state: 'failed', run: stored ? run : null, error } });
     }
   } finally {
     if (training === controller) training = null;
