@@ -26,6 +26,7 @@ describe('photo rules', () => {
     expect(MAX_PHOTOS).toBe(50);
     expect([photoRoom(0), photoRoom(48), photoRoom(50), photoRoom(60)]).toEqual([50, 2, 0, 0]);
     expect(photoRefusal.tooMany(3)).toBe('only 50 photos per concept: 3 were left out');
+    expect(photoRefusal.tooMany(1)).toBe('only 50 photos per concept: 1 was left out');
   });
 
   it('crops the centred square in whole pixels', () => {

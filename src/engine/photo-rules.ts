@@ -19,7 +19,7 @@ export const photoRefusal = {
   undecodable: (name: string, by = 'the browser') => `${name}: not an image ${by} can decode`,
   tooLarge: (name: string, width: number, height: number) => `${name}: ${width}×${height} is over the ${MAX_PHOTO_MEGAPIXELS}-megapixel limit`,
   noType: (name: string) => `${name}: no file type (HEIC photos from Windows?): convert to JPEG or PNG`,
-  tooMany: (leftOut: number) => `only ${MAX_PHOTOS} photos per concept: ${leftOut} were left out`,
+  tooMany: (leftOut: number) => `only ${MAX_PHOTOS} photos per concept: ${leftOut} ${leftOut === 1 ? 'was' : 'were'} left out`,
 };
 
 export const PHOTO_REFUSED_HINT = `Add JPEG, PNG or WebP photos of at most ${MAX_PHOTO_MEGAPIXELS} megapixels (scale larger ones down first).`;
