@@ -14,6 +14,7 @@ import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage } from '../model/pipeline';
 import { deleteCachedModel, listCachedModels, openBrowserCache, type ModelCache } from '../model/sources/cache';
 import { HubSource } from '../model/sources/hub';
+import type { Timeouts } from '../model/sources/http';
 import { LocalFolderSource } from '../model/sources/local';
 import type { ModelSource } from '../model/sources/types';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_FOLDER, BUILTIN_MODEL_ID, defaultModelCard } from '../model/sources/builtin';
@@ -49,6 +50,8 @@ export class Engine implements JobHandlers {
     private readonly checkpoints: CheckpointStore = globalThis.indexedDB ? new IndexedDbCheckpointStore() : new MemoryCheckpointStore(),
     /** The built-in model's files; default: served beside the app (`BUILTIN_MODEL_FOLDER` under the site root). */
     private readonly builtin: (signal: AbortSignal) => Promise<ModelSource> = (signal) => StaticFolderSource.open(BUILTIN_MODEL_ID, new URL(`/${BUILTIN_MODEL_FOLDER}`, globalThis.location.href).href, { signal }),
+    /** Hub download deadlines and retries; default `download`'s (30 s, 2 retries). */
+    private readonly downloads: Timeouts = {},
   ) {}
 
   init(): Promise<ResultOf<'init'>> {
@@ -132,8 +135,8 @@ export class Engine implements JobHandlers {
         });
       } catch (error) {
         if (ctx.signal.aborted) throw cancelled();
-        const message = errorMessage(error);
-        throw new StudioError('ModelLoadFailed', message);
+        if (error instanceof StudioError) throw error; // DownloadFailed, with its own hint
+        throw new StudioError('ModelLoadFailed', errorMessage(error));
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
       const u = sd.unet.config;
@@ -242,16 +245,16 @@ export class Engine implements JobHandlers {
     return cache ? listCachedModels(cache) : [];
   }
 
-  async deleteCachedModel({ repo, revision }: PayloadOf<'deleteCachedModel'>): Promise<ResultOf<'deleteCachedModel'>> {
+  async deleteCachedModel({ endpoint, repo, revision }: PayloadOf<'deleteCachedModel'>): Promise<ResultOf<'deleteCachedModel'>> {
     const cache = await this.cache();
-    return cache ? deleteCachedModel(cache, repo, revision) : 0;
+    return cache ? deleteCachedModel(cache, { endpoint, repo, revision }) : 0;
   }
 
   private async source(spec: ModelSpec, signal: AbortSignal): Promise<ModelSource> {
     try {
       if (spec.kind === 'builtin') return await this.builtin(signal);
       if (spec.kind === 'hub') {
-        return new HubSource({ repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
+        return new HubSource({ ...this.downloads, repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
       }
       if (spec.paths) return LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
       return LocalFolderSource.fromFiles(spec.files);

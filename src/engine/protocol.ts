@@ -9,7 +9,7 @@
 import type { SerializedError } from '../common/errors';
 import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
-import type { CachedModel } from '../model/sources/cache';
+import type { CachedModel, CachedModelId } from '../model/sources/cache';
 import type { ModelCard } from '../model/sources/builtin';
 import type { TrainerOptions } from '../train/config';
 import type { ImportedPersonalization } from '../train/formats/import';
@@ -18,7 +18,7 @@ import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
 
-export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
+export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, CachedModelId, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
 
 /** A generation, with the library concepts its prompts use. */
 export interface GenerateRequest extends TextToImageOptions {
@@ -113,7 +113,8 @@ export interface EngineApi {
   exportConcept: (payload: { concept: ConceptData; what: ConceptExport }) => ConceptFile;
   /** Asks a running training to checkpoint and stop after its current step. */
   pauseTraining: (payload: { runId: string }) => null;
-  deleteCachedModel: (payload: { repo: string; revision: string }) => number;
+  /** Deletes a cached hub model (endpoint null: one kept before endpoints were part of the key). */
+  deleteCachedModel: (payload: CachedModelId) => number;
 }
 
 export type RequestKind = keyof EngineApi;

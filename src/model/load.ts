@@ -37,9 +37,10 @@ type Json = Record<string, unknown>;
 
 export async function loadStableDiffusion(source: ModelSource, options: LoadModelOptions = {}): Promise<StableDiffusionModel> {
   // 1. configs first
-  const textConfig = parseClipTextConfig(await readJson<Json>(source, 'text_encoder/config.json'));
-  const unetConfig = parseUNetConfig(await readJson<Json>(source, 'unet/config.json'));
-  const vaeConfig = parseVaeConfig(await readJson<Json>(source, 'vae/config.json'));
+  const request = { signal: options.signal };
+  const textConfig = parseClipTextConfig(await readJson<Json>(source, 'text_encoder/config.json', request));
+  const unetConfig = parseUNetConfig(await readJson<Json>(source, 'unet/config.json', request));
+  const vaeConfig = parseVaeConfig(await readJson<Json>(source, 'vae/config.json', request));
 
   // 2. every file
   const files = await loadPipelineFiles(source, options);

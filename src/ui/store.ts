@@ -13,6 +13,7 @@ import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type {
   CachedModel,
+  CachedModelId,
   EngineEvent,
   EngineMemory,
   ModelInfo,
@@ -195,17 +196,32 @@ export const BUILTIN_LABEL = 'the built-in demo model';
 export async function loadModel(model: ModelSpec, label: string): Promise<void> {
   if (!client) return;
   const engine = client;
+  const controller = new AbortController();
+  modelLoading = controller;
   useStudio.setState({ modelLoad: { state: 'loading', label, progress: null } });
   try {
-    const info = await engine.request('loadModel', { model }, { onProgress: (progress) => useStudio.setState({ modelLoad: { state: 'loading', label, progress } }) });
+    const info = await engine.request('loadModel', { model }, {
+      signal: controller.signal,
+      onProgress: (progress) => useStudio.setState({ modelLoad: { state: 'loading', label, progress } }),
+    });
     useStudio.setState({ model: info, modelLoad: { state: 'idle' }, lastFolder: null });
     rememberModelChoice(model, label);
     adoptTrainingDefaults(info);
   } catch (e) {
-    useStudio.setState({ modelLoad: { state: 'failed', label, error: serialize(e) } });
+    const error = serialize(e);
+    useStudio.setState({ modelLoad: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', label, error } });
+  } finally {
+    if (modelLoading === controller) modelLoading = null;
   }
   if (client === engine) useStudio.setState({ model: await engine.request('modelInfo', {}).catch(() => null) });
   await Promise.all([refreshMemory(), refreshCachedModels()]);
+}
+
+let modelLoading: AbortController | null = null;
+
+/** Stops the model load under way (its download too); the current model stays. */
+export function cancelModelLoad(): void {
+  modelLoading?.abort();
 }
 
 export async function refreshCachedModels(): Promise<void> {
@@ -217,8 +233,8 @@ export async function refreshCachedModels(): Promise<void> {
   }
 }
 
-export async function deleteCachedModel(repo: string, revision: string): Promise<void> {
-  await client?.request('deleteCachedModel', { repo, revision });
+export async function deleteCachedModel(model: CachedModelId): Promise<void> {
+  await client?.request('deleteCachedModel', { endpoint: model.endpoint, repo: model.repo, revision: model.revision });
   await refreshCachedModels();
 }
 

@@ -1,7 +1,8 @@
 /**
  * The model file cache, behind a tiny interface (the transformers.js pattern): whole files only,
- * keyed by `models/{repo}/{revision}/{path}` with repo and revision URI-encoded. The browser
- * implementation is Cache Storage; `MemoryCache` serves where there is none (Node, tests).
+ * keyed by `hub/{endpoint}/{repo}/{revision}/{path}` with endpoint, repo and revision URI-encoded:
+ * a file from one endpoint is never served for another. The browser implementation is Cache
+ * Storage; `MemoryCache` serves where there is none (Node, tests).
  */
 
 export interface ModelCache {
@@ -14,19 +15,31 @@ export interface ModelCache {
 
 export const CACHE_NAME = 'diffusion-studio-models-v1';
 
-export function cacheKey(repo: string, revision: string, path: string): string {
-  return `models/${encodeURIComponent(repo)}/${encodeURIComponent(revision)}/${path}`;
-}
-
-function parseKey(key: string): { repo: string; revision: string; path: string } | undefined {
-  const match = /^models\/([^/]+)\/([^/]+)\/(.+)$/.exec(key);
-  if (!match) return undefined;
-  return { repo: decodeURIComponent(match[1]), revision: decodeURIComponent(match[2]), path: match[3] };
-}
-
-export interface CachedModel {
+/** Where a cached model came from. */
+export interface CachedModelId {
+  /** The hub endpoint (`https://huggingface.co`); null for files kept before the endpoint was part of the key. */
+  endpoint: string | null;
   repo: string;
   revision: string;
+}
+
+export function cacheKey(endpoint: string, repo: string, revision: string, path: string): string {
+  return `hub/${encodeURIComponent(endpoint)}/${encodeURIComponent(repo)}/${encodeURIComponent(revision)}/${path}`;
+}
+
+/** Keys of studio versions before the endpoint was in them (`models/{repo}/{revision}/{path}`): listed and deleted, never read. */
+const LEGACY_KEY = /^models\/([^/]+)\/([^/]+)\/(.+)$/;
+const KEY = /^hub\/([^/]+)\/([^/]+)\/([^/]+)\/(.+)$/;
+
+function parseKey(key: string): (CachedModelId & { path: string }) | undefined {
+  const match = KEY.exec(key);
+  if (match) return { endpoint: decodeURIComponent(match[1]), repo: decodeURIComponent(match[2]), revision: decodeURIComponent(match[3]), path: match[4] };
+  const legacy = LEGACY_KEY.exec(key);
+  if (legacy) return { endpoint: null, repo: decodeURIComponent(legacy[1]), revision: decodeURIComponent(legacy[2]), path: legacy[3] };
+  return undefined;
+}
+
+export interface CachedModel extends CachedModelId {
   files: number;
   bytes: number;
 }
@@ -39,8 +52,8 @@ export async function listCachedModels(cache: ModelCache): Promise<CachedModel[]
     if (!parsed || parsed.path.startsWith('.')) continue; // bookkeeping records, not model files
     const blob = await cache.match(key);
     if (!blob) continue;
-    const id = `${parsed.repo}@${parsed.revision}`;
-    const model = models.get(id) ?? { repo: parsed.repo, revision: parsed.revision, files: 0, bytes: 0 };
+    const id = `${parsed.endpoint} ${parsed.repo}@${parsed.revision}`;
+    const model = models.get(id) ?? { endpoint: parsed.endpoint, repo: parsed.repo, revision: parsed.revision, files: 0, bytes: 0 };
     model.files++;
     model.bytes += blob.size;
     models.set(id, model);
@@ -48,12 +61,12 @@ export async function listCachedModels(cache: ModelCache): Promise<CachedModel[]
   return [...models.values()].sort((a, b) => b.bytes - a.bytes);
 }
 
-/** Deletes every cached file of the model; returns how many were deleted. */
-export async function deleteCachedModel(cache: ModelCache, repo: string, revision: string): Promise<number> {
-  const prefix = cacheKey(repo, revision, '');
+/** Deletes every cached file of the model (and its records); returns how many entries were deleted. */
+export async function deleteCachedModel(cache: ModelCache, { endpoint, repo, revision }: CachedModelId): Promise<number> {
   let deleted = 0;
   for (const key of await cache.keys()) {
-    if (key.startsWith(prefix) && (await cache.delete(key))) deleted++;
+    const parsed = parseKey(key);
+    if (parsed?.endpoint === endpoint && parsed.repo === repo && parsed.revision === revision && (await cache.delete(key))) deleted++;
   }
   return deleted;
 }

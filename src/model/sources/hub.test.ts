@@ -194,7 +194,7 @@ describe('HubSource + loadPipelineFiles', () => {
     expect(Buffer.from(await files.get(UNET)!.blob.arrayBuffer()).equals(await readFile(FIXTURE + UNET))).toBe(true);
     expect(gets(server).filter((r) => r.path === UNET).map((r) => r.range)).toEqual([undefined, expect.stringMatching(/^bytes=\d+-$/)]);
     expectLifecycle(events, sdPipelineFiles().map((s) => s.key).filter((k) => FIXTURE_FILES.includes(k)), await fixtureSize(FIXTURE_FILES));
-    expect((await cache.match(cacheKey(REPO, 'main', UNET)))!.size).toBe((await readFile(FIXTURE + UNET)).length);
+    expect((await cache.match(cacheKey(server.baseUrl, REPO, 'main', UNET)))!.size).toBe((await readFile(FIXTURE + UNET)).length);
   });
 
   it('a failed download caches nothing of that file; the next load fetches it again', async () => {
@@ -204,11 +204,10 @@ describe('HubSource + loadPipelineFiles', () => {
     const cache = new MemoryCache();
     const source = new HubSource({ repo: REPO, baseUrl: server.baseUrl, cache, retries: 1, retryDelayMs: 1 });
     const error = await loadPipelineFiles(source).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'ModelSourceError', reason: 'network', file: UNET });
-    expect((error as Error).message).toMatch(`Downloading ${UNET} of ${REPO}@main failed after 2 attempts`);
+    expect(error).toMatchObject({ name: 'DownloadFailed', message: expect.stringMatching(`^${UNET} of ${REPO}@main from ${server.baseUrl}: .*\\(tried 2 times\\)\\.$`) });
     const keys = await cache.keys();
-    expect(keys).not.toContain(cacheKey(REPO, 'main', UNET));
-    expect(keys).toContain(cacheKey(REPO, 'main', 'unet/config.json'));
+    expect(keys).not.toContain(cacheKey(server.baseUrl, REPO, 'main', UNET));
+    expect(keys).toContain(cacheKey(server.baseUrl, REPO, 'main', 'unet/config.json'));
 
     server.drop(UNET, 0);
     const before = gets(server).length;
@@ -230,7 +229,7 @@ describe('HubSource + loadPipelineFiles', () => {
     const error = await load(hub(server, cache)).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'invalid', file: vae });
     expect((error as Error).message).toMatch(/vae\/diffusion_pytorch_model.safetensors of test\/tiny-sd@main arrived broken: .*out of range/);
-    expect(await cache.keys()).not.toContain(cacheKey(REPO, 'main', vae));
+    expect(await cache.keys()).not.toContain(cacheKey(server.baseUrl, REPO, 'main', vae));
   });
 
   it('a full cache is reported per file and the load still succeeds', async () => {
@@ -241,20 +240,24 @@ describe('HubSource + loadPipelineFiles', () => {
     const uncached = events.filter((e) => e.status === 'done' && e.cacheError);
     expect(uncached.map((e) => e.status === 'done' && e.file)).toEqual(['text_encoder/model.safetensors', UNET]);
     expect(uncached[0]).toMatchObject({ cacheError: expect.stringMatching(/was not cached: the browser storage quota is full/) });
-    expect(await cache.keys()).toContain(cacheKey(REPO, 'main', 'vae/diffusion_pytorch_model.safetensors'));
+    expect(await cache.keys()).toContain(cacheKey(server.baseUrl, REPO, 'main', 'vae/diffusion_pytorch_model.safetensors'));
   });
 
   it('lists cached models with their sizes and deletes one', async () => {
     const server = await serve();
     const cache = new MemoryCache();
     await load(hub(server, cache));
-    await cache.put(cacheKey('other/model', 'v1', 'model_index.json'), new Blob(['{}']));
+    await cache.put(cacheKey('https://mirror.example', 'other/model', 'v1', 'model_index.json'), new Blob(['{}']));
+    await cache.put(`models/${encodeURIComponent(REPO)}/main/model_index.json`, new Blob(['{"old":1}'])); // kept by an older studio
+    const endpoint = server.baseUrl;
     expect(await listCachedModels(cache)).toEqual([
-      { repo: REPO, revision: 'main', files: FIXTURE_FILES.length, bytes: await fixtureSize(FIXTURE_FILES) },
-      { repo: 'other/model', revision: 'v1', files: 1, bytes: 2 },
+      { endpoint, repo: REPO, revision: 'main', files: FIXTURE_FILES.length, bytes: await fixtureSize(FIXTURE_FILES) },
+      { endpoint: null, repo: REPO, revision: 'main', files: 1, bytes: 9 },
+      { endpoint: 'https://mirror.example', repo: 'other/model', revision: 'v1', files: 1, bytes: 2 },
     ]);
-    expect(await deleteCachedModel(cache, REPO, 'main')).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
-    expect(await listCachedModels(cache)).toEqual([{ repo: 'other/model', revision: 'v1', files: 1, bytes: 2 }]);
+    expect(await deleteCachedModel(cache, { endpoint, repo: REPO, revision: 'main' })).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
+    expect(await deleteCachedModel(cache, { endpoint: null, repo: REPO, revision: 'main' })).toBe(1);
+    expect(await listCachedModels(cache)).toEqual([{ endpoint: 'https://mirror.example', repo: 'other/model', revision: 'v1', files: 1, bytes: 2 }]);
   });
 
   it('refuses what is not a repo id', () => {
@@ -276,10 +279,113 @@ describe('HubSource + loadPipelineFiles', () => {
   });
 });
 
+describe('HubSource: nothing bad gets in, nothing good gets lost', () => {
+  const MERGES = 'tokenizer/merges.txt';
+  const VOCAB = 'tokenizer/vocab.json';
+  // Deadlines short enough for stalls to end soon, long enough for a loaded machine to answer.
+  const quick = { connectTimeoutMs: 1000, idleTimeoutMs: 1000, retryDelayMs: 1, progressIntervalMs: 0 };
+  const source = (server: HubServer, cache: ModelCache | null, extra: Partial<ConstructorParameters<typeof HubSource>[0]> = {}) =>
+    new HubSource({ repo: REPO, baseUrl: server.baseUrl, cache, ...quick, ...extra });
+  const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('it should fail'), (e: unknown) => e as Error & { hint?: string });
+  const cachedBytes = async (cache: ModelCache, server: HubServer, path: string) => {
+    const blob = await cache.match(cacheKey(server.baseUrl, REPO, 'main', path));
+    return blob && Buffer.from(await blob.arrayBuffer());
+  };
+
+  it('the cache key includes the endpoint: the same repo on another endpoint gets its requests', async () => {
+    const first = await serve();
+    const second = await serve();
+    const cache = new MemoryCache();
+    await loadPipelineFiles(source(first, cache));
+    const { files } = await loadPipelineFiles(source(second, cache));
+    expect(files.size).toBe(FIXTURE_FILES.length);
+    expect(gets(second).map((r) => r.path).sort()).toEqual([...FIXTURE_FILES].sort());
+    const before = first.requests.length;
+    await loadPipelineFiles(source(first, cache));
+    expect(first.requests.length).toBe(before); // each endpoint's files stay its own
+  });
+
+  it('a merges.txt whose body ends short is resumed, and only the whole file is cached', async () => {
+    const server = await serve();
+    server.short(MERGES, 1);
+    const cache = new MemoryCache();
+    const { files } = await loadPipelineFiles(source(server, cache));
+    const expected = await readFile(FIXTURE + MERGES);
+    expect(Buffer.from(await files.get(MERGES)!.blob.arrayBuffer()).equals(expected)).toBe(true);
+    expect((await cachedBytes(cache, server, MERGES))!.equals(expected)).toBe(true);
+    expect(gets(server).filter((r) => r.path === MERGES)).toHaveLength(2);
+  });
+
+  it('a merges.txt that always ends short fails with DownloadFailed and nothing of it is cached', async () => {
+    const server = await serve();
+    server.short(MERGES, 100);
+    server.ignoreRanges = true;
+    const cache = new MemoryCache();
+    const error = await failure(loadPipelineFiles(source(server, cache)));
+    expect(error.name).toBe('DownloadFailed');
+    expect(error.message).toMatch(new RegExp(`^${MERGES} of ${REPO}@main from ${server.baseUrl}: the body ended after \\d+ of \\d+ bytes \\(tried 3 times\\)\\.$`));
+    expect(error.hint).toMatch(/connection/);
+    expect(await cachedBytes(cache, server, MERGES)).toBeUndefined();
+  });
+
+  it('an HTML page served with 200 for merges.txt is refused and not cached', async () => {
+    const server = await serve();
+    server.html.add(MERGES);
+    const cache = new MemoryCache();
+    const error = await failure(loadPipelineFiles(source(server, cache)));
+    expect(error).toMatchObject({ name: 'DownloadFailed', message: expect.stringMatching(/merges\.txt of .* sent a web page \(text\/html\) instead of the file; nothing was kept\.$/) });
+    expect(await cachedBytes(cache, server, MERGES)).toBeUndefined();
+  });
+
+  it('an endless config body stops at the 1 MB cap of configs and is not cached', async () => {
+    const server = await serve();
+    server.endless.add('unet/config.json');
+    const cache = new MemoryCache();
+    const error = await failure(source(server, cache).file('unet/config.json'));
+    expect(error).toMatchObject({ name: 'DownloadFailed', message: expect.stringMatching(/sent more than the 1048576 bytes such a file may have/) });
+    expect(await cachedBytes(cache, server, 'unet/config.json')).toBeUndefined();
+  });
+
+  it('an LFS file whose sha256 is not the announced one is refused and not cached', async () => {
+    const server = await serve();
+    server.wrongSha.add(UNET);
+    const cache = new MemoryCache();
+    const error = await failure(loadPipelineFiles(source(server, cache)));
+    expect(error).toMatchObject({ name: 'DownloadFailed', message: expect.stringMatching(new RegExp(`^${UNET} of .*: its sha256 is [0-9a-f]{64}, the hub says [0-9a-f]{64}; nothing was kept\\.$`)) });
+    expect(await cachedBytes(cache, server, UNET)).toBeUndefined();
+    expect(await cachedBytes(cache, server, 'text_encoder/model.safetensors')).toBeDefined(); // its sha256 was right
+  });
+
+  it('a hub that accepts and never answers ends the load with DownloadFailed', async () => {
+    const server = await serve();
+    server.stall('model_index.json', 'headers');
+    const error = await failure(loadPipelineFiles(source(server, null, { connectTimeoutMs: 200 })));
+    expect(error).toMatchObject({ name: 'DownloadFailed', message: `model_index.json of ${REPO}@main from ${server.baseUrl}: no answer for 0.2 s (tried 3 times).` });
+    expect(server.requests.filter((r) => r.path === 'model_index.json')).toHaveLength(3);
+  });
+
+  it('a corrupt cached file (bad JSON, wrong size) is deleted and downloaded again', async () => {
+    const server = await serve();
+    const cache = new MemoryCache();
+    await loadPipelineFiles(source(server, cache));
+    const vocab = await readFile(FIXTURE + VOCAB);
+    await cache.put(cacheKey(server.baseUrl, REPO, 'main', VOCAB), new Blob([Buffer.alloc(vocab.length, '{')])); // same size, not JSON
+    const unet = (await cache.match(cacheKey(server.baseUrl, REPO, 'main', UNET)))!;
+    await cache.put(cacheKey(server.baseUrl, REPO, 'main', UNET), unet.slice(0, unet.size - 1000)); // cut short
+    const before = gets(server).length;
+
+    const { files } = await loadPipelineFiles(source(server, cache));
+    expect(gets(server).slice(before).map((r) => r.path).sort()).toEqual([VOCAB, UNET].sort());
+    expect(Buffer.from(await files.get(VOCAB)!.blob.arrayBuffer()).equals(vocab)).toBe(true);
+    expect((await cachedBytes(cache, server, VOCAB))!.equals(vocab)).toBe(true);
+    expect((await cachedBytes(cache, server, UNET))!.equals(await readFile(FIXTURE + UNET))).toBe(true);
+  });
+});
+
 describe.skipIf(typeof globalThis.caches === 'undefined')('CacheStorageCache (browsers only)', () => {
   it('stores, lists and deletes whole files', async () => {
     const cache = await CacheStorageCache.open(globalThis.caches, 'diffusion-studio-test');
-    const key = cacheKey('a/b', 'main', 'unet/config.json');
+    const key = cacheKey('https://huggingface.co', 'a/b', 'main', 'unet/config.json');
     await cache.put(key, new Blob(['{"x":1}']));
     expect(await (await cache.match(key))!.text()).toBe('{"x":1}');
     expect(await cache.keys()).toContain(key);

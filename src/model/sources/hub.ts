@@ -2,24 +2,32 @@
  * A model on the Hugging Face hub (or a mirror with the same URL scheme):
  * `{baseUrl}/{repo}/resolve/{revision}/{path}`.
  *
- * Files come from the cache when there, else from the network (streamed, resumed on drops), are
- * checked (JSON parses, safetensors headers validate against the size) and only then cached.
- * Paths the hub answered 404 for are remembered per model in a small cached record, so a model
- * loaded once resolves its variants (fp16 or not) again without any request; `stat` with `fresh`
- * asks again (a transient 404 must not make a required file missing for good).
+ * Files come from the cache when there, else from the network (streamed, resumed on drops, with
+ * deadlines; the size, and the sha256 of LFS files, the hub announced are checked), are checked
+ * (JSON and merges parse, safetensors headers validate against the size) and only then cached,
+ * with their sizes in a record. A cached file whose size differs from its record, or that no
+ * longer parses, is deleted and downloaded again. Paths the hub answered 404 for are remembered
+ * per model in a small cached record, so a model loaded once resolves its variants (fp16 or not)
+ * again without any request; `stat` with `fresh` asks again (a transient 404 must not make a
+ * required file missing for good). Everything is keyed by endpoint, repo and revision.
  */
-import { SafetensorsError, SafetensorsFile } from '../safetensors-reader';
 import { isQuotaError } from '../../common/errors';
 import { cacheKey, type ModelCache } from './cache';
-import { download, probe } from './http';
+import { fileProblem } from './file-checks';
+import { fileLimits } from './file-limits';
+import { download, probe, type Announced, type Timeouts } from './http';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
 /** Cached record of the paths known to be absent, per model (not a model file). */
 export const MISSING_RECORD = '.studio-missing.json';
+/** Cached record of the cached files' sizes, per model: `{path: {size}}`. */
+export const FILES_RECORD = '.studio-files.json';
 
-export interface HubOptions {
+type FilesRecord = Record<string, { size: number }>;
+
+export interface HubOptions extends Timeouts {
   /** `owner/name`, e.g. `stable-diffusion-v1-5/stable-diffusion-v1-5`. */
   repo: string;
   /** Branch, tag or commit; default `main`. */
@@ -31,8 +39,6 @@ export interface HubOptions {
   /** For gated or private repos: sent as `Authorization: Bearer …`. */
   accessToken?: string;
   /** Download tuning (see `download`). */
-  retries?: number;
-  retryDelayMs?: number;
   progressIntervalMs?: number;
   fetch?: typeof fetch;
 }
@@ -47,6 +53,11 @@ export class HubSource implements ModelSource {
   private readonly cache: ModelCache | null;
   private readonly options: HubOptions;
   private missing?: Promise<Set<string>>;
+  private records?: Promise<FilesRecord>;
+  /** What the HEAD requests announced, per path. */
+  private readonly announced = new Map<string, Announced>();
+  /** Cached files checked in this session. */
+  private readonly verified = new Set<string>();
 
   constructor(options: HubOptions) {
     if (!REPO_ID.test(options.repo) || options.repo.includes('..')) {
@@ -75,7 +86,11 @@ export class HubSource implements ModelSource {
       headers: this.headers(),
       label: this.label(path),
       fetch: this.options.fetch,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      retries: this.options.retries,
+      retryDelayMs: this.options.retryDelayMs,
     });
+    if (found) this.announced.set(path, found);
     if (found === null) await this.rememberMissing(path);
     else if (missing.delete(path)) await this.saveMissing();
     return found;
@@ -87,6 +102,7 @@ export class HubSource implements ModelSource {
 
     const url = this.url(path);
     request.onEvent?.({ status: 'download', url });
+    const { connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs, fetch } = this.options;
     let blob: Blob;
     try {
       blob = await download(url, {
@@ -94,10 +110,9 @@ export class HubSource implements ModelSource {
         onProgress: (loaded, total) => request.onEvent?.({ status: 'progress', loaded, total }),
         headers: this.headers(),
         label: this.label(path),
-        retries: this.options.retries,
-        retryDelayMs: this.options.retryDelayMs,
-        progressIntervalMs: this.options.progressIntervalMs,
-        fetch: this.options.fetch,
+        ...{ connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs, fetch },
+        ...fileLimits(path),
+        expected: this.announced.get(path),
       });
     } catch (error) {
       if (error instanceof ModelSourceError) {
@@ -106,11 +121,14 @@ export class HubSource implements ModelSource {
       }
       throw error;
     }
-    await this.check(path, blob, url);
+    const problem = await fileProblem(path, blob);
+    if (problem) throw new ModelSourceError('invalid', `${this.label(path)} arrived broken: ${problem}`, { file: path, url });
 
     if (this.cache) {
       try {
-        await this.cache.put(cacheKey(this.repo, this.revision, path), blob);
+        await this.cache.put(this.key(path), blob);
+        await this.record(path, { size: blob.size });
+        this.verified.add(path);
       } catch (error) {
         const why = isQuotaError(error)
           ? 'the browser storage quota is full; free space by deleting cached models'
@@ -129,36 +147,56 @@ export class HubSource implements ModelSource {
     return this.options.accessToken ? { Authorization: `Bearer ${this.options.accessToken}` } : undefined;
   }
 
+  private key(path: string): string {
+    return cacheKey(this.baseUrl, this.repo, this.revision, path);
+  }
+
+  /** The cached file, unless it is missing or corrupt (deleted then, so it downloads again). */
   private async cached(path: string): Promise<Blob | undefined> {
     if (!this.cache) return undefined;
+    let blob: Blob | undefined;
     try {
-      return await this.cache.match(cacheKey(this.repo, this.revision, path));
+      blob = await this.cache.match(this.key(path));
     } catch {
       return undefined; // an unreadable cache is a miss
     }
+    if (!blob || this.verified.has(path)) return blob;
+    const recorded = (await this.filesRecord())[path]?.size;
+    if (recorded === blob.size && (await fileProblem(path, blob)) === null) {
+      this.verified.add(path);
+      return blob;
+    }
+    await this.cache.delete(this.key(path)).catch(() => false);
+    await this.record(path, null);
+    return undefined;
   }
 
-  /** Refuses bytes that are not what the path promises, so they are never cached. */
-  private async check(path: string, blob: Blob, url: string): Promise<void> {
+  private filesRecord(): Promise<FilesRecord> {
+    this.records ??= this.readRecord(FILES_RECORD).then((value) => (value && typeof value === 'object' && !Array.isArray(value) ? (value as FilesRecord) : {}));
+    return this.records;
+  }
+
+  private async record(path: string, entry: { size: number } | null): Promise<void> {
+    const records = await this.filesRecord();
+    if (entry) records[path] = entry;
+    else if (path in records) delete records[path];
+    else return;
+    await this.cache?.put(this.key(FILES_RECORD), new Blob([JSON.stringify(records)], { type: 'application/json' }));
+  }
+
+  private async readRecord(name: string): Promise<unknown> {
     try {
-      if (path.endsWith('.json')) JSON.parse(await blob.text());
-      if (path.endsWith('.safetensors')) await SafetensorsFile.open(blob, path);
-    } catch (error) {
-      const why = error instanceof SafetensorsError ? error.message : `not valid JSON (${(error as Error).message})`;
-      throw new ModelSourceError('invalid', `${this.label(path)} arrived broken: ${why}`, { file: path, url, cause: error });
+      const record = await this.cache?.match(this.key(name));
+      return record ? JSON.parse(await record.text()) : undefined;
+    } catch {
+      return undefined;
     }
   }
 
   private missingPaths(): Promise<Set<string>> {
-    this.missing ??= (async () => {
-      const record = await this.cached(MISSING_RECORD);
-      try {
-        const paths: unknown = record ? JSON.parse(await record.text()) : [];
-        return new Set(Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string') : []);
-      } catch {
-        return new Set<string>();
-      }
-    })();
+    this.missing ??= this.readRecord(MISSING_RECORD).then(
+      (paths) => new Set(Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string') : []),
+    );
     return this.missing;
   }
 
@@ -170,6 +208,6 @@ export class HubSource implements ModelSource {
   private async saveMissing(): Promise<void> {
     if (!this.cache) return;
     const record = new Blob([JSON.stringify([...(await this.missingPaths())].sort())], { type: 'application/json' });
-    await this.cache.put(cacheKey(this.repo, this.revision, MISSING_RECORD), record).catch(() => undefined);
+    await this.cache.put(this.key(MISSING_RECORD), record).catch(() => undefined);
   }
 }

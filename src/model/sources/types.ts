@@ -41,8 +41,6 @@ export type ModelSourceErrorReason =
   | 'not-found'
   /** The server refused us (401/403: gated, private, or a repo that does not exist). */
   | 'forbidden'
-  /** The network failed and retries did not help, or the server kept failing. */
-  | 'network'
   /** The bytes arrived but are not what the path promises (bad JSON, broken safetensors). */
   | 'invalid'
   /** The folder is not a model folder (no model_index.json, or several). */

@@ -5,7 +5,7 @@ import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
 import { useDropZone } from '../useDropZone';
-import { BUILTIN_LABEL, deleteCachedModel, loadModel, useStudio } from '../store';
+import { BUILTIN_LABEL, cancelModelLoad, deleteCachedModel, loadModel, useStudio } from '../store';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../../model/sources/builtin';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -38,7 +38,7 @@ export function ModelsSection() {
   });
   const busy = load.state === 'loading' || !ready;
 
-  const loadHub = (r: string, rev: string) => void loadModel({ kind: 'hub', repo: r, revision: rev, endpoint }, r);
+  const loadHub = (r: string, rev: string, from = endpoint) => void loadModel({ kind: 'hub', repo: r, revision: rev, endpoint: from }, r);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (repo.trim()) loadHub(repo.trim(), revision.trim() || 'main');
@@ -63,7 +63,14 @@ export function ModelsSection() {
         ) : (
           <p className="muted">No model yet: pick one below.</p>
         )}
-        {load.state === 'loading' && <ProgressBar progress={load.progress} label={`Loading ${load.label}`} />}
+        {load.state === 'loading' && (
+          <div className="row">
+            <ProgressBar progress={load.progress} label={`Loading ${load.label}`} />
+            <button type="button" onClick={cancelModelLoad}>
+              Cancel
+            </button>
+          </div>
+        )}
         {load.state === 'failed' && (
           <div role="alert" className="error">
             <p>
@@ -150,15 +157,22 @@ export function ModelsSection() {
         ) : (
           <ul className="model-list">
             {cached.map((m) => (
-              <li key={`${m.repo}@${m.revision}`}>
+              <li key={`${m.endpoint} ${m.repo}@${m.revision}`}>
                 <div>
                   <strong>{m.repo}</strong> <span className="muted">@{m.revision} — {formatBytes(m.bytes)} in {m.files} files</span>
+                  {m.endpoint === null ? (
+                    <p className="muted">Kept by an older version of the studio, from an endpoint it did not record: it is not used; delete it to free the space.</p>
+                  ) : (
+                    m.endpoint !== DEFAULT_ENDPOINT && <p className="muted">from {m.endpoint}</p>
+                  )}
                 </div>
                 <span className="row">
-                  <button type="button" disabled={busy} onClick={() => loadHub(m.repo, m.revision)}>
-                    Load
-                  </button>
-                  <button type="button" onClick={() => void deleteCachedModel(m.repo, m.revision)}>
+                  {m.endpoint !== null && (
+                    <button type="button" disabled={busy} onClick={() => loadHub(m.repo, m.revision, m.endpoint!)}>
+                      Load
+                    </button>
+                  )}
+                  <button type="button" onClick={() => void deleteCachedModel(m)}>
                     Delete
                   </button>
                 </span>
