@@ -1,8 +1,9 @@
 /**
  * Test-only: a real HTTP server on 127.0.0.1 serving a diffusers folder the way the Hugging Face
  * hub does, at `/{repo}/resolve/{revision}/{path}`, with HEAD, `Range: bytes=N-` (206), CORS for
- * pages on other origins (as the hub sends), and switches to misbehave: drop the connection
- * mid-file, ignore ranges, answer 404.
+ * pages on other origins (as the hub sends), the commit the files come from in `X-Repo-Commit`
+ * (as the hub sends it), and switches to misbehave: drop the connection mid-file, ignore ranges,
+ * answer 404.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -28,8 +29,13 @@ export interface HubServer {
   ignoreRanges: boolean;
   /** Answer HEAD with 405, like some static hosts. */
   refuseHead: boolean;
+  /** Sent as `X-Repo-Commit` with every file (as the hub does); undefined: not sent. */
+  commit: string | undefined;
   close(): Promise<void>;
 }
+
+/** The commit a test hub says its files come from, unless told otherwise. */
+export const TEST_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 export async function startHubServer(root: string, repo: string, revision: string, port = 0): Promise<HubServer> {
   const prefix = `/${repo}/resolve/${encodeURIComponent(revision)}/`;
@@ -41,12 +47,13 @@ export async function startHubServer(root: string, repo: string, revision: strin
     notFound: new Set(),
     ignoreRanges: false,
     refuseHead: false,
+    commit: TEST_COMMIT,
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, X-Repo-Commit');
     if (req.method === 'OPTIONS') {
       return void res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, Authorization', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
     }
@@ -66,6 +73,7 @@ export async function startHubServer(root: string, repo: string, revision: strin
     if (start > bytes.length) return void res.writeHead(416, { 'Content-Range': `bytes */${bytes.length}` }).end();
     const body = bytes.subarray(start);
     const headers: Record<string, string | number> = { 'Content-Length': body.length, 'Accept-Ranges': 'bytes' };
+    if (server.commit) headers['X-Repo-Commit'] = server.commit;
     if (range && !server.ignoreRanges) headers['Content-Range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
     res.writeHead(range && !server.ignoreRanges ? 206 : 200, headers);
     if (req.method === 'HEAD') return void res.end();

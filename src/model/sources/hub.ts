@@ -12,12 +12,15 @@ import { SafetensorsError, SafetensorsFile } from '../safetensors-reader';
 import { isQuotaError } from '../../common/errors';
 import { cacheKey, type ModelCache } from './cache';
 import { download, probe } from './http';
+import { DEFAULT_HUB_URL, hubModelId, hubModelName, isCommitSha, repoCommit } from './model-id';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
+export { DEFAULT_HUB_URL };
 
 /** Cached record of the paths known to be absent, per model (not a model file). */
 export const MISSING_RECORD = '.studio-missing.json';
+/** Cached record of the commit the cached files came from, so a model read from the cache keeps its id. */
+export const COMMIT_RECORD = '.studio-commit.json';
 
 export interface HubOptions {
   /** `owner/name`, e.g. `stable-diffusion-v1-5/stable-diffusion-v1-5`. */
@@ -40,13 +43,17 @@ export interface HubOptions {
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 export class HubSource implements ModelSource {
-  readonly id: string;
+  readonly name: string;
   readonly repo: string;
   readonly revision: string;
   readonly baseUrl: string;
   private readonly cache: ModelCache | null;
   private readonly options: HubOptions;
   private missing?: Promise<Set<string>>;
+  /** The commit the hub named (X-Repo-Commit) or the cache recorded; undefined until one did. */
+  private commit?: string;
+  private commitRecord?: Promise<void>;
+  private readonly fetch: typeof fetch;
 
   constructor(options: HubOptions) {
     if (!REPO_ID.test(options.repo) || options.repo.includes('..')) {
@@ -57,7 +64,19 @@ export class HubSource implements ModelSource {
     this.revision = options.revision ?? 'main';
     this.baseUrl = (options.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
     this.cache = options.cache;
-    this.id = `hf:${this.repo}@${this.revision}`;
+    this.name = hubModelName(this.repo, this.revision);
+    if (isCommitSha(this.revision)) this.commit = this.revision;
+    const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetch = async (input, init) => {
+      const response = await doFetch(input, init);
+      this.commit ??= repoCommit(response.headers);
+      return response;
+    };
+  }
+
+  /** Resolved to the commit once the hub (or the cache) names it: read it after loading. */
+  get id(): string {
+    return hubModelId(this.baseUrl, this.repo, this.commit ?? this.revision);
   }
 
   url(path: string): string {
@@ -74,7 +93,7 @@ export class HubSource implements ModelSource {
       signal: options.signal,
       headers: this.headers(),
       label: this.label(path),
-      fetch: this.options.fetch,
+      fetch: this.fetch,
     });
     if (found === null) await this.rememberMissing(path);
     else if (missing.delete(path)) await this.saveMissing();
@@ -97,7 +116,7 @@ export class HubSource implements ModelSource {
         retries: this.options.retries,
         retryDelayMs: this.options.retryDelayMs,
         progressIntervalMs: this.options.progressIntervalMs,
-        fetch: this.options.fetch,
+        fetch: this.fetch,
       });
     } catch (error) {
       if (error instanceof ModelSourceError) {
@@ -111,6 +130,7 @@ export class HubSource implements ModelSource {
     if (this.cache) {
       try {
         await this.cache.put(cacheKey(this.repo, this.revision, path), blob);
+        await this.recordCommit();
       } catch (error) {
         const why = isQuotaError(error)
           ? 'the browser storage quota is full; free space by deleting cached models'
@@ -132,7 +152,9 @@ export class HubSource implements ModelSource {
   private async cached(path: string): Promise<Blob | undefined> {
     if (!this.cache) return undefined;
     try {
-      return await this.cache.match(cacheKey(this.repo, this.revision, path));
+      const blob = await this.cache.match(cacheKey(this.repo, this.revision, path));
+      if (blob) await this.readCommit();
+      return blob;
     } catch {
       return undefined; // an unreadable cache is a miss
     }
@@ -147,6 +169,22 @@ export class HubSource implements ModelSource {
       const why = error instanceof SafetensorsError ? error.message : `not valid JSON (${(error as Error).message})`;
       throw new ModelSourceError('invalid', `${this.label(path)} arrived broken: ${why}`, { file: path, url, cause: error });
     }
+  }
+
+  /** The commit of files already cached, when this source has not heard one yet. */
+  private readCommit(): Promise<void> {
+    this.commitRecord ??= (async () => {
+      const record = this.commit ? undefined : await this.cache?.match(cacheKey(this.repo, this.revision, COMMIT_RECORD));
+      const sha = record ? String(JSON.parse(await record.text())) : '';
+      if (isCommitSha(sha)) this.commit ??= sha;
+    })().catch(() => undefined);
+    return this.commitRecord;
+  }
+
+  private async recordCommit(): Promise<void> {
+    if (!this.cache || !this.commit) return;
+    const record = new Blob([JSON.stringify(this.commit)], { type: 'application/json' });
+    await this.cache.put(cacheKey(this.repo, this.revision, COMMIT_RECORD), record).catch(() => undefined);
   }
 
   private missingPaths(): Promise<Set<string>> {
