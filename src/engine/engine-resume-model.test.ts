@@ -53,7 +53,7 @@ describe('resuming a run on another model', () => {
     await store.put('run-old', { ...old, model: 'local:tiny-sd' });
     const progress: Progress[] = [];
     const done = await engine.train({ runId: 'run-old', options, images, resume: true, preview: null, checkpointEvery: 1 }, jobContext((p) => progress.push(p)));
-    expect(done).toMatchObject({ outcome: 'done', step: 4 });
+    expect(done).toMatchObject({ outcome: 'done', step: 4, concept: { baseModel: 'tiny-sd' } }); // concepts keep the model's name
     expect(progress[0].label).toMatch(/^Run 'run-old' was saved before the studio identified models by their weights: only its model's name \(tiny-sd\) could be checked/);
     expect(progress.slice(1).map((p) => p.training?.step)).toEqual([3, 4]);
     expect(await store.get('run-old')).toMatchObject({ model: b.id, modelName: 'tiny-sd' }); // its checkpoints name the weights now

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalFolderSource } from './local';
-import { folderFingerprint, hubModelId, matchModel, nameOfId } from './model-id';
+import { folderFingerprint, hubModelId, matchModel, nameOfId, namesModel } from './model-id';
 import { nodeFolderSource } from './node-folder';
 import { signFlipped, TINY_SD } from '../../test/model-fixtures';
 
@@ -92,5 +92,14 @@ describe('matching records made before ids named the weights', () => {
     expect(matchModel({ id: 'local:other' }, loaded)).toBe('other');
     expect(matchModel({ id: 'local:tiny-sd#ffffffffffff', name: 'tiny-sd' }, loaded)).toBe('other');
     expect(matchModel({ id: 'hf:a/b@main' }, { id: 'hf:a/b@0123456789abcdef0123456789abcdef01234567', name: 'a/b' })).toBe('same-name');
+  });
+
+  it('concepts are matched to the loaded model by name, whatever id their base model was stored under', () => {
+    expect(namesModel('tiny-sd', loaded)).toBe(true); // concepts trained since: the name
+    expect(namesModel('local:tiny-sd', loaded)).toBe(true); // before: an old-style id
+    expect(namesModel('local:tiny-sd#ffffffffffff', loaded)).toBe(true);
+    expect(namesModel('other-sd', loaded)).toBe(false);
+    const hub = { id: 'hf:a/b@0123456789abcdef0123456789abcdef01234567', name: 'a/b' };
+    expect([namesModel('hf:a/b@main', hub), namesModel('a/b@main', hub), namesModel('a/b', hub), namesModel('hf:a/b@v2', hub)]).toEqual([true, true, true, false]);
   });
 });

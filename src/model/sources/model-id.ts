@@ -99,6 +99,11 @@ export function nameOfId(id: string): string {
   return id.replace(/^(builtin|local|hf):/, '').replace(/#[0-9a-f]+$/, '').replace(/@main$/, '');
 }
 
+/** Whether a concept's base model (an id, old-style or new, or a plain name) is the loaded model, by id or else by name. */
+export function namesModel(baseModel: string, loaded: Required<ModelRef>): boolean {
+  return baseModel === loaded.id || nameOfId(baseModel) === loaded.name;
+}
+
 /** A model as a record names it: its id and, from records made since ids name weights, its name. */
 export interface ModelRef {
   id: string;
