@@ -62,7 +62,7 @@ export class Studio {
     await models.getByLabel('Endpoint').fill(endpoint);
     await models.getByLabel('Repository').fill(repo);
     await models.getByRole('form', { name: 'Load from the hub' }).getByRole('button', { name: 'Load', exact: true }).click();
-    await expect(this.page.getByTestId('current-model')).toContainText(`hf:${repo}@main`, { timeout: 120_000 });
+    await expect(this.page.getByTestId('current-model')).toContainText(`${repo} (hf:${new URL(endpoint).host}/${repo}@`, { timeout: 120_000 }); // the id names the endpoint and the commit
   }
 
   async generate(options: { prompt: string; steps?: number; size?: number; seed?: number }): Promise<Locator> {

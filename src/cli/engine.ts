@@ -50,7 +50,7 @@ export async function modelSpec(model: string, endpoint: string = DEFAULT_HUB_UR
 
 /**
  * A folder as a picked folder crosses to the engine: its files (file-backed Blobs, nothing read
- * yet) under paths that start with the folder's name, so the model's id is `local:<name>` as in the page.
+ * yet) under paths that start with the folder's name, so the model is named and fingerprinted as in the page.
  */
 async function folderSpec(dir: string): Promise<ModelSpec> {
   const paths = nodeFolderSource(dir).list!();
@@ -74,9 +74,4 @@ export async function startWithModel(engine: Engine, model: string, endpoint: st
   } finally {
     out.stop();
   }
-}
-
-/** The model's name as AUTOMATIC1111 writes it in `Model:` (`shapes-sd`, `tiny-sd`, `owner/name`). */
-export function modelName(info: Pick<ModelInfo, 'id'>): string {
-  return info.id.replace(/^(builtin|local|hf):/, '').replace(/@main$/, '');
 }

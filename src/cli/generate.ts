@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine';
 import type { ConceptData, ConceptWeights } from '../engine/protocol';
 import { a1111Sampler, encodePngWithParameters, formatParameters } from '../library/png-parameters';
 import { SAMPLER_NAMES, type SamplerName } from '../model/text-to-image-options';
-import { createEngine, modelName, startWithModel } from './engine';
+import { createEngine, startWithModel } from './engine';
 import { shownPath, type Output } from './progress';
 import { collect, decimal, EXIT, integer, modelOptions, UsageError, type AddCommand } from './usage';
 
@@ -138,7 +138,7 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
       ...settings,
       sampler: a1111Sampler(settings.sampler),
       seed: seed + i,
-      model: modelName(info),
+      model: info.name, // as AUTOMATIC1111 writes `Model:` (`shapes-sd`, `tiny-sd`, `owner/name`)
       loras: loras.map((l) => ({ name: stem(l.file), strength: l.strength, ...(l.textEncoderStrength !== undefined && { textEncoderStrength: l.textEncoderStrength }) })),
     });
     const file = join(a.out, `${seed + i}.png`);

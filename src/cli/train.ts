@@ -176,7 +176,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   const photos = await readPhotoFolder(a.images, resolution);
   if (photos.ignored.length > 0) out.note(`Not PNG or JPEG, left out: ${photos.ignored.join(', ')}`);
   if (photos.leftOut.length > 0) out.note(`${photoRefusal.tooMany(photos.leftOut.length)}: ${photos.leftOut.join(', ')}`);
-  out.note(`${photos.files.length} photos at ${resolution} px; ${stored ? `resuming at step ${stored.step}` : 'training'} ${options.token} (${options.method}) on ${info.id}.`);
+  out.note(`${photos.files.length} photos at ${resolution} px; ${stored ? `resuming at step ${stored.step}` : 'training'} ${options.token} (${options.method}) on ${info.name} (${info.id}).`);
 
   let pauses = 0;
   const onInterrupt = () => {

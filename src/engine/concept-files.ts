@@ -4,6 +4,7 @@
  * (the embedding, and the LoRA in kohya or diffusers/PEFT layout; see formats/).
  */
 import type { Concept, ConceptLoraLayer } from '../library/concept';
+import { nameOfId } from '../model/sources/model-id';
 import type { Checkpoint } from '../train/checkpoint';
 import { exportEmbedding, fileStem, type EmbeddingLayout } from '../train/formats/embedding';
 import { FormatError } from '../train/formats/errors';
@@ -41,7 +42,7 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
     classWord,
     kind,
     origin: 'trained',
-    baseModel: c.model,
+    baseModel: c.modelName ?? nameOfId(c.model), // by name: what concepts are matched on and files say
     created: c.created,
     steps: c.step,
     embedding: t ? { nVectors: t.shape[0], dim: t.shape[1], vectors: t.data } : null,

@@ -4,7 +4,7 @@ import * as tf from '../gpu/tf';
 import { Engine } from './engine';
 import type { JobContext, Progress } from './protocol';
 import { MemoryCache } from '../model/sources/cache';
-import { startHubServer, type HubServer } from '../test/hub-server';
+import { startHubServer, TEST_COMMIT, type HubServer } from '../test/hub-server';
 import { folderFiles } from '../test/model-fixtures';
 
 const FIXTURE = resolve(__dirname, '../test/fixtures/tiny-sd');
@@ -36,7 +36,7 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
   it('loads the model with monotonic progress, then lists it as cached', async () => {
     const ctx = context();
     const info = await engine.loadModel({ model: { kind: 'hub', repo: 'fixtures/tiny-sd', endpoint: hub.baseUrl } }, ctx);
-    expect(info.id).toBe('hf:fixtures/tiny-sd@main');
+    expect(info).toMatchObject({ id: `hf:${new URL(hub.baseUrl).host}/fixtures/tiny-sd@${TEST_COMMIT}`, name: 'fixtures/tiny-sd', card: { title: 'fixtures/tiny-sd' } });
     expect(info.imageSize).toBe(256);
     expect(info.bytes).toBeGreaterThan(10_000_000);
     const fractions = ctx.events.map((e) => e.fraction).filter((f): f is number => f !== null);
@@ -109,7 +109,7 @@ describe('Engine jobs: load a model from a hub, generate, cancel', () => {
   it('loads a dropped folder (files with their paths) and generates from it', async () => {
     const { files, paths } = folderFiles(FIXTURE, 'tiny-sd/');
     const info = await engine.loadModel({ model: { kind: 'local', files, paths } }, context());
-    expect(info.id).toBe('local:tiny-sd');
+    expect(info).toMatchObject({ id: expect.stringMatching(/^local:tiny-sd#[0-9a-f]{12}$/), name: 'tiny-sd', card: { title: 'tiny-sd' } });
     const ok = await engine.generate({ prompt: 'a cat', steps: 1, width: 64, height: 64, seed: 3 }, context());
     expect(ok.images).toHaveLength(1);
   });

@@ -142,8 +142,9 @@ export class Engine implements JobHandlers {
       const u = sd.unet.config;
       const imageSize = u.sampleSize * 8;
       const info: ModelInfo = {
-        id: source.id,
-        card: spec.kind === 'builtin' ? BUILTIN_MODEL_CARD : defaultModelCard(modelTitle(spec, source.id), imageSize),
+        id: sd.source,
+        name: sd.name,
+        card: spec.kind === 'builtin' ? BUILTIN_MODEL_CARD : defaultModelCard(sd.name, imageSize),
         bytes: sd.bytes,
         imageSize,
         summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
@@ -256,8 +257,8 @@ export class Engine implements JobHandlers {
       if (spec.kind === 'hub') {
         return new HubSource({ ...this.downloads, repo: spec.repo.trim(), revision: spec.revision?.trim() || 'main', baseUrl: spec.endpoint?.trim() || undefined, cache: await this.cache() });
       }
-      if (spec.paths) return LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
-      return LocalFolderSource.fromFiles(spec.files);
+      if (spec.paths) return await LocalFolderSource.fromEntries(spec.paths.map((path, i) => [path, spec.files[i]] as [string, Blob]));
+      return await LocalFolderSource.fromFiles(spec.files);
     } catch (error) {
       throw new StudioError('ModelLoadFailed', errorMessage(error));
     }
@@ -273,11 +274,6 @@ export class Engine implements JobHandlers {
     if (!this.gpu) throw new StudioError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
     return this.gpu;
   }
-}
-
-/** A person's name for a model: the repo, or the folder. */
-function modelTitle(spec: ModelSpec, id: string): string {
-  return spec.kind === 'hub' ? spec.repo.trim() : id.replace(/^local:/, '');
 }
 
 function cancelled(): StudioError {

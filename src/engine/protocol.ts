@@ -66,8 +66,10 @@ export type ModelSpec =
   | { kind: 'local'; files: File[]; /** Paths inside the folder, when the files do not carry webkitRelativePath (dropped). */ paths?: string[] };
 
 export interface ModelInfo {
-  /** `builtin:shapes-sd`, `hf:owner/name@rev` or `local:folder`. */
+  /** What the weights are (`model/sources/model-id.ts`): `builtin:shapes-sd`, `hf:owner/name@<commit>`, `local:folder#<fingerprint>`. */
   id: string;
+  /** What people call it: `shapes-sd`, `owner/name`, `folder`. Sentences use it, beside the id where identity matters. */
+  name: string;
   /** What the page calls it and starts its forms from. */
   card: ModelCard;
   /** GPU bytes of the weights. */

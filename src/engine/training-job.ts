@@ -9,6 +9,7 @@ import { CancelledError } from '../model/pipeline';
 import type { Checkpoint } from '../train/checkpoint';
 import type { CheckpointStore } from '../train/checkpoint-store';
 import { Trainer, type TrainingProgress } from '../train/trainer';
+import { checkResumeModel } from '../train/resume-model';
 import { conceptFromCheckpoint } from './concept-files';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
 import { studioTrainerOptions, trainingCadence } from './training-policy';
@@ -39,11 +40,26 @@ function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: S
   }
 }
 
+/**
+ * A run goes on only on the model it started on (ModelMismatch, before anything trains). A run
+ * checkpointed before ids named the weights is matched by name, and says so in its first progress.
+ */
+function refuseOtherModel({ runId }: TrainRequest, stored: Checkpoint, model: StableDiffusionModel, ctx: JobContext): void {
+  const loaded = { id: model.source, name: model.name };
+  if (checkResumeModel(`Run '${runId}'`, { id: stored.model, name: stored.modelName }, loaded) === 'same-name') {
+    ctx.progress({
+      label: `Run '${runId}' was saved before the studio identified models by their weights: only its model's name (${model.name}) could be checked; it goes on as a run of ${loaded.id}.`,
+      fraction: stored.step / stored.config.steps,
+    });
+  }
+}
+
 export async function runTrainingJob(request: TrainRequest, ctx: JobContext, deps: TrainingJobDeps): Promise<TrainResult> {
   const { runId } = request;
   const stored = request.resume ? await deps.checkpoints.get(runId) : null;
   if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
   if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
+  if (stored) refuseOtherModel(request, stored, deps.model, ctx);
   const trainer = startTrainer(request, stored, deps.model);
   try {
     const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);

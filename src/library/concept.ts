@@ -44,7 +44,11 @@ export interface Concept {
   classWord: string;
   kind: ConceptKind;
   origin: 'trained' | 'imported';
-  /** The model it was trained for (`hf:owner/name@rev`, `local:folder`, or what a file's metadata says; '' unknown). */
+  /**
+   * The model it was trained for, by name (`owner/name`, `tiny-sd`; older concepts: an old-style id,
+   * `hf:owner/name@rev`, `local:folder`), or what a file's metadata says; '' unknown. Matched to the
+   * loaded model by `namesModel` (model/sources/model-id.ts).
+   */
   baseModel: string;
   /** Date.now() when trained or imported. */
   created: number;

@@ -45,6 +45,16 @@ describe('IndexedDbRunStore', () => {
     expect(await store.get('missing')).toBeNull();
   });
 
+  it('keeps the model\'s name beside its id; a record from before names has none, and a name that is not text is unreadable', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run({ modelId: 'local:tiny-sd#0123456789ab', modelName: 'tiny-sd' }));
+    expect(await store.get('run-1')).toMatchObject({ modelId: 'local:tiny-sd#0123456789ab', modelName: 'tiny-sd' });
+    expect((await store.update('run-1', { step: 120 }))?.modelName).toBe('tiny-sd');
+    const old = restoreRun({ ...run({ modelId: 'local:tiny-sd' }), version: 1 });
+    expect('modelName' in old).toBe(false);
+    expect(() => restoreRun({ ...run(), modelName: 7, version: 1 })).toThrow('its model name is not text');
+  });
+
   it('latest() is the most recently updated run that is not done', async () => {
     const store = new IndexedDbRunStore(new IDBFactory());
     expect(await store.latest()).toBeNull();

@@ -18,8 +18,10 @@ export interface TrainingRun {
   options: TrainerOptions;
   /** The training photos, as the user gave them. */
   photos: Blob[];
-  /** The model's source id it trains on (`hf:owner/name@rev`, `local:folder`). */
+  /** The model's id it trains on (`model/sources/model-id.ts`; old-style `hf:owner/name@rev`, `local:folder` in older records). */
   modelId: string;
+  /** Its name; absent from records made before ids named the weights. */
+  modelName?: string;
   state: RunState;
   /** Optimizer steps taken, of `steps`. */
   step: number;
@@ -93,7 +95,7 @@ export function restoreRun(raw: unknown): TrainingRun {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { runId, photos, modelId, state, step, steps, updated } = r;
+      const { runId, photos, modelId, modelName, state, step, steps, updated } = r;
       if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
       const options = readOptions(r.options);
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
@@ -101,8 +103,9 @@ export function restoreRun(raw: unknown): TrainingRun {
       if (!RUN_STATES.includes(state as RunState)) throw unreadable(`state ${JSON.stringify(state)} is unknown`);
       if (!isCount(steps, 1)) throw unreadable(`steps ${String(steps)} is not a positive count`);
       if (!isCount(step) || step > steps) throw unreadable(`step ${String(step)} is not a count up to ${steps}`);
+      if (modelName !== undefined && typeof modelName !== 'string') throw unreadable('its model name is not text');
       if (typeof updated !== 'number' || !Number.isFinite(updated)) throw unreadable('its last change date is missing');
-      return { runId, options, photos: [...photos], modelId, state: state as RunState, step, steps, updated };
+      return { runId, options, photos: [...photos], modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated };
     }
     default:
       throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);

@@ -15,7 +15,10 @@ import { renameLegacyVaeKey } from './vae';
 import { Weights } from './weights';
 
 export interface StableDiffusionModel {
+  /** The source's id (what the weights are), read once every file is in hand. */
   source: string;
+  /** The source's name, for sentences. */
+  name: string;
   text: { config: ClipTextConfig; weights: Weights };
   unet: { config: UNetConfig; weights: Weights };
   vae: { config: VaeConfig; weights: Weights };
@@ -48,7 +51,7 @@ export async function loadStableDiffusion(source: ModelSource, options: LoadMode
     const file = files.files.get(key);
     if (!file) {
       if (optional) return {} as T;
-      throw new Error(`${source.id} has no ${key}.`);
+      throw new Error(`${source.name} has no ${key}.`);
     }
     return loadedJson<T>(file);
   };
@@ -77,6 +80,7 @@ export async function loadStableDiffusion(source: ModelSource, options: LoadMode
     const vae = await weights('vae', 'vae/diffusion_pytorch_model.safetensors', renameLegacyVaeKey);
     return {
       source: source.id,
+      name: source.name,
       text: { config: textConfig, weights: text },
       unet: { config: unetConfig, weights: unet },
       vae: { config: vaeConfig, weights: vae },

@@ -2,10 +2,10 @@
  * Test-only: a real HTTP server on 127.0.0.1 serving a diffusers folder the way the Hugging Face
  * hub does, at `/{repo}/resolve/{revision}/{path}`, with HEAD, `Range: bytes=N-` (206) and
  * `If-Range`, the hub's `ETag` (and `X-Linked-Etag` = `"<sha256>"`, `X-Linked-Size` for the LFS
- * files, `.safetensors` here), CORS for pages on other origins (as the hub sends), and switches to
- * misbehave: drop the connection mid-file, ignore ranges, answer 404, never answer, stall after
- * the headers, end the body short, send an HTML page, send without end, change the file, announce
- * a wrong sha256.
+ * files, `.safetensors` here), the commit the files come from in `X-Repo-Commit`, CORS for pages
+ * on other origins (as the hub sends), and switches to misbehave: drop the connection mid-file,
+ * ignore ranges, answer 404, never answer, stall after the headers, end the body short, send an
+ * HTML page, send without end, change the file, announce a wrong sha256.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -48,11 +48,16 @@ export interface HubServer {
   ignoreIfRange: boolean;
   /** Answer HEAD with 405, like some static hosts. */
   refuseHead: boolean;
+  /** Sent as `X-Repo-Commit` with every file (as the hub does); undefined: not sent. */
+  commit: string | undefined;
   close(): Promise<void>;
 }
 
 const CONTENT_TYPES: Record<string, string> = { json: 'application/json', txt: 'text/plain; charset=utf-8' };
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in to the network</body></html>';
+
+/** The commit a test hub says its files come from, unless told otherwise. */
+export const TEST_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 export async function startHubServer(root: string, repo: string, revision: string, port = 0): Promise<HubServer> {
   const prefix = `/${repo}/resolve/${encodeURIComponent(revision)}/`;
@@ -73,6 +78,7 @@ export async function startHubServer(root: string, repo: string, revision: strin
     ignoreRanges: false,
     ignoreIfRange: false,
     refuseHead: false,
+    commit: TEST_COMMIT,
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 
@@ -135,6 +141,7 @@ export async function startHubServer(root: string, repo: string, revision: strin
       headers['X-Linked-Etag'] = `"${server.wrongSha.has(path) ? createHash('sha256').update('another file').digest('hex') : sha256}"`;
       headers['X-Linked-Size'] = bytes.length;
     }
+    if (server.commit) headers['X-Repo-Commit'] = server.commit;
     if (honoured) headers['Content-Range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
     const shortTimes = shorts.get(path) ?? 0;
     if (req.method === 'GET' && shortTimes > 0) {

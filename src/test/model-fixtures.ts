@@ -35,3 +35,16 @@ export async function changedWeights(model: StableDiffusionModel, before: Map<st
     return !a || !b || !Buffer.from(a).equals(Buffer.from(b));
   });
 }
+
+/** A safetensors file's bytes with the sign of every value of `tensors` (default: all) flipped (F16/BF16/F32). */
+export function signFlipped(bytes: Uint8Array, tensors?: readonly string[]): Uint8Array {
+  const out = bytes.slice();
+  const n = Number(new DataView(out.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(out.subarray(8, 8 + n))) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__' || (tensors && !tensors.includes(name))) continue;
+    const width = info.dtype === 'F32' ? 4 : 2;
+    for (let at = 8 + n + info.data_offsets[0]; at < 8 + n + info.data_offsets[1]; at += width) out[at + width - 1] ^= 0x80;
+  }
+  return out;
+}

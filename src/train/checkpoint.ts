@@ -19,8 +19,10 @@ export interface StoredTensor {
 
 export interface Checkpoint {
   version: typeof CHECKPOINT_VERSION;
-  /** The model's source id (`StableDiffusionModel.source`) the concept was trained on. */
+  /** The model's id (`StableDiffusionModel.source`) the concept was trained on. */
   model: string;
+  /** Its name; absent from checkpoints taken before ids named the weights (`model` is old-style there). */
+  modelName?: string;
   config: TrainerConfig;
   /** Optimizer steps taken. */
   step: number;
@@ -103,6 +105,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       return {
         version: 1,
         model: typeof r.model === 'string' ? r.model : '',
+        ...(typeof r.modelName === 'string' && { modelName: r.modelName }),
         config,
         step: step as number,
         rngState: rngState as number,

@@ -24,6 +24,7 @@ import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
 import type { TextualInversion } from './textual-inversion';
 import { buildTrainerParts, disposeTrainerParts, optimizerSlices, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
+import { checkResumeModel } from './resume-model';
 
 export type { LearningRates, RunHooks, RunOutcome, StepResult, TrainingProgress } from './run-hooks';
 export type { TrainerDeps } from './trainer-parts';
@@ -63,7 +64,7 @@ export class Trainer {
   /** Goes on from a checkpoint (as read back from a store), with the same images. */
   static resume(model: StableDiffusionModel, checkpoint: Checkpoint, images: Float32Array, deps: TrainerDeps = {}): Trainer {
     const c = restoreCheckpoint(checkpoint);
-    if (c.model !== model.source) throw new Error(`checkpoint: trained on '${c.model}', the loaded model is '${model.source}'.`);
+    checkResumeModel('this checkpoint', { id: c.model, name: c.modelName }, { id: model.source, name: model.name });
     return Trainer.build(model, c.config, images, deps, c);
   }
 
@@ -221,6 +222,7 @@ export class Trainer {
     return {
       version: CHECKPOINT_VERSION,
       model: this.parts.model.source,
+      modelName: this.parts.model.name,
       config: { ...this.config, targets: [...this.config.targets] },
       step: this.stepsDone,
       rngState: this.parts.rng.state,

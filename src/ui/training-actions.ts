@@ -5,7 +5,8 @@
  * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
  */
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
-import type { Progress } from '../engine/protocol';
+import type { ModelInfo, Progress } from '../engine/protocol';
+import { checkResumeModel } from '../train/resume-model';
 import { finishRun } from './finish-run';
 import { conceptStore, notify, refreshLibrary } from './library';
 import { noticeOf } from './notice';
@@ -31,8 +32,8 @@ function asFiles(photos: readonly Blob[]): File[] {
   return photos.map((p, i) => (p instanceof File ? p : new File([p], `photo-${i + 1}`, { type: p.type })));
 }
 
-function newRun(draft: ConceptDraft, modelId: string): TrainingRun {
-  return { runId: `run-${Date.now()}`, options: draft.options, photos: draft.photos, modelId, state: 'running', step: 0, steps: draft.options.steps, updated: Date.now() };
+function newRun(draft: ConceptDraft, model: ModelInfo): TrainingRun {
+  return { runId: `run-${Date.now()}`, options: draft.options, photos: draft.photos, modelId: model.id, modelName: model.name, state: 'running', step: 0, steps: draft.options.steps, updated: Date.now() };
 }
 
 /**
@@ -73,9 +74,11 @@ export async function train(resume?: TrainingRun): Promise<void> {
       return;
     }
   }
-  let run = resume ?? newRun(draft, model.id);
-  if (run.modelId !== model.id) {
-    useStudio.setState({ training: { state: 'failed', run, error: { name: 'InvalidRequest', message: `This run trains ${run.modelId}; ${model.id} is loaded.`, hint: `Load ${run.modelId} in Models to resume it.` } } });
+  let run = resume ?? newRun(draft, model);
+  try {
+    checkResumeModel(`Run '${run.runId}'`, { id: run.modelId, name: run.modelName }, model);
+  } catch (e) {
+    useStudio.setState({ training: { state: 'failed', run, error: serialize(e) } });
     return;
   }
   const controller = new AbortController();

@@ -7,7 +7,7 @@ import { CacheStorageCache, MemoryCache, cacheKey, deleteCachedModel, listCached
 import { HubSource } from './hub';
 import { loadPipelineFiles, loadedJson, sdPipelineFiles, type LoadEvent } from './pipeline-files';
 import { RECOMMENDED_MODELS } from './recommended';
-import { startHubServer, type HubServer } from '../../test/hub-server';
+import { startHubServer, TEST_COMMIT, type HubServer } from '../../test/hub-server';
 import { ModelSourceError } from './types';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tiny-sd/', import.meta.url));
@@ -92,8 +92,10 @@ describe('HubSource + loadPipelineFiles', () => {
   it('downloads every pipeline file with the lifecycle events, falling back from the fp16 variants', async () => {
     const server = await serve();
     const cache = new MemoryCache();
-    const { files, events, model } = await load(hub(server, cache));
-    expect(model).toBe(`hf:${REPO}@main`);
+    const source = hub(server, cache);
+    const { files, events, model } = await load(source);
+    expect(model).toBe(REPO);
+    expect(source.id).toBe(`hf:${new URL(server.baseUrl).host}/${REPO}@${TEST_COMMIT}`);
 
     expect([...files.keys()].sort()).toEqual([...FIXTURE_FILES].sort());
     for (const [key, file] of files) {
@@ -169,7 +171,7 @@ describe('HubSource + loadPipelineFiles', () => {
     const error = await load(hub(server, cache)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelSourceError);
     expect(error).toMatchObject({ reason: 'not-found', file: 'vae/config.json' });
-    expect((error as Error).message).toBe(`hf:${REPO}@main is missing vae/config.json, which a Stable Diffusion pipeline needs.`);
+    expect((error as Error).message).toBe(`${REPO} is missing vae/config.json, which a Stable Diffusion pipeline needs.`);
     expect(gets(server)).toHaveLength(0);
 
     // The 404 was remembered, but a required file is asked for again: a transient 404 heals.
@@ -258,6 +260,33 @@ describe('HubSource + loadPipelineFiles', () => {
     expect(await deleteCachedModel(cache, { endpoint, repo: REPO, revision: 'main' })).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
     expect(await deleteCachedModel(cache, { endpoint: null, repo: REPO, revision: 'main' })).toBe(1);
     expect(await listCachedModels(cache)).toEqual([{ endpoint: 'https://mirror.example', repo: 'other/model', revision: 'v1', files: 1, bytes: 2 }]);
+  });
+
+  it('its id names the endpoint and the commit the hub said, also when read back from the cache', async () => {
+    const server = await serve();
+    const host = new URL(server.baseUrl).host;
+    const cache = new MemoryCache();
+    const first = hub(server, cache);
+    expect(first.id).toBe(`hf:${host}/${REPO}@main`); // nothing asked yet
+    await load(first);
+    expect(first.id).toBe(`hf:${host}/${REPO}@${TEST_COMMIT}`);
+    expect(first.name).toBe(REPO);
+
+    const requests = server.requests.length;
+    const again = hub(server, cache);
+    await load(again);
+    expect(server.requests.length).toBe(requests);
+    expect(again.id).toBe(first.id);
+
+    // A hub that names no commit: the revision asked for.
+    server.commit = undefined;
+    const plain = hub(server, null);
+    await load(plain);
+    expect(plain.id).toBe(`hf:${host}/${REPO}@main`);
+    // huggingface.co is not named; a commit asked for is the id at once.
+    expect(new HubSource({ repo: 'a/b', cache: null }).id).toBe('hf:a/b@main');
+    expect(new HubSource({ repo: 'a/b', revision: TEST_COMMIT, cache: null }).id).toBe(`hf:a/b@${TEST_COMMIT}`);
+    expect(new HubSource({ repo: 'a/b', revision: 'v2', cache: null }).name).toBe('a/b@v2');
   });
 
   it('refuses what is not a repo id', () => {

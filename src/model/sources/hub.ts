@@ -16,14 +16,17 @@ import { cacheKey, type ModelCache } from './cache';
 import { fileProblem } from './file-checks';
 import { fileLimits } from './file-limits';
 import { download, probe, type Announced, type Timeouts } from './http';
+import { DEFAULT_HUB_URL, hubModelId, hubModelName, isCommitSha, repoCommit } from './model-id';
 import { ModelSourceError, type FileRequest, type ModelSource, type StatOptions } from './types';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
+export { DEFAULT_HUB_URL };
 
 /** Cached record of the paths known to be absent, per model (not a model file). */
 export const MISSING_RECORD = '.studio-missing.json';
 /** Cached record of the cached files' sizes, per model: `{path: {size}}`. */
 export const FILES_RECORD = '.studio-files.json';
+/** Cached record of the commit the cached files came from, so a model read from the cache keeps its id. */
+export const COMMIT_RECORD = '.studio-commit.json';
 
 type FilesRecord = Record<string, { size: number }>;
 
@@ -46,7 +49,7 @@ export interface HubOptions extends Timeouts {
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 export class HubSource implements ModelSource {
-  readonly id: string;
+  readonly name: string;
   readonly repo: string;
   readonly revision: string;
   readonly baseUrl: string;
@@ -58,6 +61,10 @@ export class HubSource implements ModelSource {
   private readonly announced = new Map<string, Announced>();
   /** Cached files checked in this session. */
   private readonly verified = new Set<string>();
+  /** The commit the hub named (X-Repo-Commit) or the cache recorded; undefined until one did. */
+  private commit?: string;
+  private commitRecord?: Promise<void>;
+  private readonly fetch: typeof fetch;
 
   constructor(options: HubOptions) {
     if (!REPO_ID.test(options.repo) || options.repo.includes('..')) {
@@ -68,7 +75,19 @@ export class HubSource implements ModelSource {
     this.revision = options.revision ?? 'main';
     this.baseUrl = (options.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
     this.cache = options.cache;
-    this.id = `hf:${this.repo}@${this.revision}`;
+    this.name = hubModelName(this.repo, this.revision);
+    if (isCommitSha(this.revision)) this.commit = this.revision;
+    const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetch = async (input, init) => {
+      const response = await doFetch(input, init);
+      this.commit ??= repoCommit(response.headers);
+      return response;
+    };
+  }
+
+  /** Resolved to the commit once the hub (or the cache) names it: read it after loading. */
+  get id(): string {
+    return hubModelId(this.baseUrl, this.repo, this.commit ?? this.revision);
   }
 
   url(path: string): string {
@@ -85,7 +104,7 @@ export class HubSource implements ModelSource {
       signal: options.signal,
       headers: this.headers(),
       label: this.label(path),
-      fetch: this.options.fetch,
+      fetch: this.fetch,
       connectTimeoutMs: this.options.connectTimeoutMs,
       retries: this.options.retries,
       retryDelayMs: this.options.retryDelayMs,
@@ -102,7 +121,7 @@ export class HubSource implements ModelSource {
 
     const url = this.url(path);
     request.onEvent?.({ status: 'download', url });
-    const { connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs, fetch } = this.options;
+    const { connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs } = this.options;
     let blob: Blob;
     try {
       blob = await download(url, {
@@ -110,7 +129,7 @@ export class HubSource implements ModelSource {
         onProgress: (loaded, total) => request.onEvent?.({ status: 'progress', loaded, total }),
         headers: this.headers(),
         label: this.label(path),
-        ...{ connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs, fetch },
+        ...{ connectTimeoutMs, idleTimeoutMs, retries, retryDelayMs, progressIntervalMs, fetch: this.fetch },
         ...fileLimits(path),
         expected: this.announced.get(path),
       });
@@ -128,6 +147,7 @@ export class HubSource implements ModelSource {
       try {
         await this.cache.put(this.key(path), blob);
         await this.record(path, { size: blob.size });
+        await this.recordCommit();
         this.verified.add(path);
       } catch (error) {
         const why = isQuotaError(error)
@@ -157,6 +177,7 @@ export class HubSource implements ModelSource {
     let blob: Blob | undefined;
     try {
       blob = await this.cache.match(this.key(path));
+      if (blob) await this.readCommit();
     } catch {
       return undefined; // an unreadable cache is a miss
     }
@@ -191,6 +212,22 @@ export class HubSource implements ModelSource {
     } catch {
       return undefined;
     }
+  }
+
+  /** The commit of files already cached, when this source has not heard one yet. */
+  private readCommit(): Promise<void> {
+    this.commitRecord ??= (async () => {
+      const record = this.commit ? undefined : await this.cache?.match(this.key(COMMIT_RECORD));
+      const sha = record ? String(JSON.parse(await record.text())) : '';
+      if (isCommitSha(sha)) this.commit ??= sha;
+    })().catch(() => undefined);
+    return this.commitRecord;
+  }
+
+  private async recordCommit(): Promise<void> {
+    if (!this.cache || !this.commit) return;
+    const record = new Blob([JSON.stringify(this.commit)], { type: 'application/json' });
+    await this.cache.put(this.key(COMMIT_RECORD), record).catch(() => undefined);
   }
 
   private missingPaths(): Promise<Set<string>> {

@@ -23,8 +23,9 @@ async function pickedFolder(prefix: string, skip: string[] = []): Promise<File[]
 
 describe('LocalFolderSource', () => {
   it('loads the pipeline from picked files nested one folder deeper, with the lifecycle events', async () => {
-    const source = LocalFolderSource.fromFiles(await pickedFolder('Downloads/tiny-sd/'));
-    expect(source.id).toBe('local:tiny-sd');
+    const source = await LocalFolderSource.fromFiles(await pickedFolder('Downloads/tiny-sd/'));
+    expect(source.id).toMatch(/^local:tiny-sd#[0-9a-f]{12}$/);
+    expect(source.name).toBe('tiny-sd');
     expect(source.root).toBe('Downloads/tiny-sd/');
     expect(source.list()).toContain('unet/config.json');
 
@@ -40,36 +41,36 @@ describe('LocalFolderSource', () => {
     const total = progress[0].overall.total!;
     for (let i = 1; i < progress.length; i++) expect(progress[i].overall.loaded).toBeGreaterThan(progress[i - 1].overall.loaded);
     expect(progress.at(-1)!.overall).toEqual({ loaded: total, total });
-    expect(events.at(-1)).toEqual({ status: 'ready', model: 'local:tiny-sd', files: files.size, bytes: total });
+    expect(events.at(-1)).toEqual({ status: 'ready', model: 'tiny-sd', files: files.size, bytes: total });
   });
 
   it('works from a path → Blob map at the top level', async () => {
     const picked = await pickedFolder('');
-    const source = LocalFolderSource.fromEntries(new Map(picked.map((f) => [f.webkitRelativePath, f as Blob])));
+    const source = await LocalFolderSource.fromEntries(new Map(picked.map((f) => [f.webkitRelativePath, f as Blob])));
     expect(source.root).toBe('');
     expect(await (await source.file('model_index.json')).text()).toContain('StableDiffusionPipeline');
     expect(await source.stat('nope.json')).toBeNull();
-    await expect(source.file('nope.json')).rejects.toThrow('nope.json is missing from the model folder (local:folder).');
+    await expect(source.file('nope.json')).rejects.toThrow("nope.json is missing from the model folder 'folder'.");
   });
 
   it('a folder without model_index.json is not a model', async () => {
     const files = await pickedFolder('tiny-sd/', ['model_index.json']);
-    expect(() => LocalFolderSource.fromFiles(files)).toThrow(/holds no model_index.json/);
+    await expect(LocalFolderSource.fromFiles(files)).rejects.toThrow(/holds no model_index.json/);
   });
 
   it('a missing required file is named', async () => {
-    const source = LocalFolderSource.fromFiles(await pickedFolder('tiny-sd/', ['vae/diffusion_pytorch_model.safetensors']));
+    const source = await LocalFolderSource.fromFiles(await pickedFolder('tiny-sd/', ['vae/diffusion_pytorch_model.safetensors']));
     const error = await loadPipelineFiles(source).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelSourceError);
     expect(error).toMatchObject({ reason: 'not-found', file: 'vae/diffusion_pytorch_model.safetensors' });
-    expect((error as Error).message).toMatch(/local:tiny-sd is missing vae\/diffusion_pytorch_model.safetensors/);
+    expect((error as Error).message).toMatch(/tiny-sd is missing vae\/diffusion_pytorch_model.safetensors/);
   });
 
   it('PyTorch-only weights get a hint', async () => {
     const files = await pickedFolder('m/', ['unet/diffusion_pytorch_model.safetensors']);
     const bin = new File([new Uint8Array(4)], 'diffusion_pytorch_model.bin');
     Object.defineProperty(bin, 'webkitRelativePath', { value: 'm/unet/diffusion_pytorch_model.bin' });
-    await expect(loadPipelineFiles(LocalFolderSource.fromFiles([...files, bin]))).rejects.toThrow(/only has unet\/diffusion_pytorch_model.bin: PyTorch pickles/);
+    await expect(loadPipelineFiles(await LocalFolderSource.fromFiles([...files, bin]))).rejects.toThrow(/only has unet\/diffusion_pytorch_model.bin: PyTorch pickles/);
   });
 
   it('refuses an SDXL-style model before reading weights', async () => {
@@ -80,15 +81,15 @@ describe('LocalFolderSource', () => {
     const indexFile = new File([JSON.stringify(index)], 'model_index.json');
     Object.defineProperty(indexFile, 'webkitRelativePath', { value: 'x/model_index.json' });
     const events: LoadEvent[] = [];
-    const error = await loadPipelineFiles(LocalFolderSource.fromFiles([...files, indexFile]), { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    const error = await loadPipelineFiles(await LocalFolderSource.fromFiles([...files, indexFile]), { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'not-a-model' });
     expect((error as Error).message).toMatch(/is a StableDiffusionXLPipeline, not a Stable Diffusion 1.x-style model: it has a second text encoder/);
     expect(events.filter((e) => e.status === 'done').map((e) => e.status === 'done' && e.file)).toEqual(['model_index.json']);
   });
 
-  it('finds the shallowest model root, and refuses ambiguous folders', () => {
+  it('finds the shallowest model root, and refuses ambiguous folders', async () => {
     expect(findModelRoot(['a/b/model_index.json', 'a/b/c/model_index.json'])).toBe('a/b/');
     expect(() => findModelRoot(['x/model_index.json', 'y/model_index.json'])).toThrow(/several models \(x\/model_index.json, y\/model_index.json\)/);
-    expect(LocalFolderSource.fromEntries({ 'win\\model_index.json': new Blob(['{}']) }).root).toBe('win/');
+    expect((await LocalFolderSource.fromEntries({ 'win\\model_index.json': new Blob(['{}']) })).root).toBe('win/');
   });
 });

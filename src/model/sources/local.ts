@@ -4,29 +4,37 @@
  * `filesFromEntries`), or any map of path → Blob. The model root is the folder holding
  * model_index.json, found however deep the picked folder put it (the shallowest one wins).
  */
+import { folderFingerprint, localModelId } from './model-id';
 import { ModelSourceError, type ModelSource } from './types';
 
+/**
+ * Its id is `local:<folder>#<fingerprint>` (`model-id.ts`: headers and a few bytes per tensor), so
+ * two folders of one name with other weights are two models; dropped files without a folder are
+ * named `folder`.
+ */
 export class LocalFolderSource implements ModelSource {
   readonly id: string;
+  readonly name: string;
   /** The root folder's path inside what was given ('' when it was the top). */
   readonly root: string;
   private readonly files: Map<string, Blob>;
 
-  private constructor(id: string, root: string, files: Map<string, Blob>) {
-    this.id = id;
+  private constructor(name: string, fingerprint: string, root: string, files: Map<string, Blob>) {
+    this.id = localModelId(name, fingerprint);
+    this.name = name;
     this.root = root;
     this.files = files;
   }
 
   /** From picked files; each file's path is its `webkitRelativePath` (else its name). */
-  static fromFiles(files: FileList | Iterable<File>): LocalFolderSource {
+  static fromFiles(files: FileList | Iterable<File>): Promise<LocalFolderSource> {
     const entries: [string, Blob][] = [];
     for (const file of Array.from(files as Iterable<File>)) entries.push([file.webkitRelativePath || file.name, file]);
     return LocalFolderSource.fromEntries(entries);
   }
 
   /** From paths (relative, '/' or '\\' separated) and their contents. */
-  static fromEntries(entries: Iterable<[string, Blob]> | Map<string, Blob> | Record<string, Blob>): LocalFolderSource {
+  static async fromEntries(entries: Iterable<[string, Blob]> | Map<string, Blob> | Record<string, Blob>): Promise<LocalFolderSource> {
     const list: [string, Blob][] = Symbol.iterator in Object(entries)
       ? [...(entries as Iterable<[string, Blob]>)]
       : Object.entries(entries as Record<string, Blob>);
@@ -35,7 +43,7 @@ export class LocalFolderSource implements ModelSource {
     const files = new Map<string, Blob>();
     for (const [path, blob] of all) if (path.startsWith(root)) files.set(path.slice(root.length), blob);
     const name = root.replace(/\/$/, '').split('/').pop() || 'folder';
-    return new LocalFolderSource(`local:${name}`, root, files);
+    return new LocalFolderSource(name, await folderFingerprint(files), root, files);
   }
 
   async stat(path: string): Promise<{ size?: number } | null> {
@@ -45,7 +53,7 @@ export class LocalFolderSource implements ModelSource {
 
   async file(path: string): Promise<Blob> {
     const blob = this.files.get(path);
-    if (!blob) throw new ModelSourceError('not-found', `${path} is missing from the model folder (${this.id}).`, { file: path });
+    if (!blob) throw new ModelSourceError('not-found', `${path} is missing from the model folder '${this.name}'.`, { file: path });
     return blob;
   }
 

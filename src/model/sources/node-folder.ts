@@ -1,8 +1,9 @@
 /** A `ModelSource` over a folder on disk, for the Node command-line tools. */
 import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_MODEL_ID } from './builtin';
+import { nameOfId } from './model-id';
 import { ModelSourceError, type ModelSource } from './types';
 
 /** The built-in model's folder in this checkout (what the app serves as static files). */
@@ -13,10 +14,12 @@ export function nodeBuiltinSource(): ModelSource {
   return nodeFolderSource(BUILTIN_MODEL_DIR, BUILTIN_MODEL_ID);
 }
 
+/** For tools and tests; the CLI and the page read folders as `LocalFolderSource`s (fingerprinted ids). */
 export function nodeFolderSource(root: string, id = `folder:${root}`): ModelSource {
   const resolve = (path: string) => join(root, ...path.split('/'));
   return {
     id,
+    name: id.startsWith('folder:') ? basename(root) : nameOfId(id),
     async stat(path) {
       const full = resolve(path);
       return existsSync(full) ? { size: statSync(full).size } : null;

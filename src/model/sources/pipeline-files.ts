@@ -83,7 +83,7 @@ export async function loadPipelineFiles(source: ModelSource, options: LoadOption
   const { signal } = options;
   const emit = options.onEvent ?? (() => {});
   const specs = options.files ?? sdPipelineFiles();
-  const model = source.id;
+  const model = source.name;
 
   // 1. Locate every file (in parallel; variants in order); fail on a missing required one.
   const located = await Promise.all(specs.map((spec) => locate(source, spec, signal)));
@@ -146,7 +146,7 @@ async function locate(source: ModelSource, spec: FileSpec, signal?: AbortSignal)
     }
   }
   const tried = spec.candidates.length > 1 ? ` (tried ${spec.candidates.join(', ')})` : '';
-  throw new ModelSourceError('not-found', `${source.id} is missing ${spec.key}${tried}, which a Stable Diffusion pipeline needs.${hint}`, {
+  throw new ModelSourceError('not-found', `${source.name} is missing ${spec.key}${tried}, which a Stable Diffusion pipeline needs.${hint}`, {
     file: spec.key,
   });
 }
@@ -157,13 +157,13 @@ async function checkModelIndex(source: ModelSource, blob: Blob): Promise<void> {
   try {
     index = JSON.parse(await blob.text());
   } catch (e) {
-    throw new ModelSourceError('invalid', `model_index.json of ${source.id} is not valid JSON: ${(e as Error).message}`, { file: 'model_index.json' });
+    throw new ModelSourceError('invalid', `model_index.json of ${source.name} is not valid JSON: ${(e as Error).message}`, { file: 'model_index.json' });
   }
   const missing = ['unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler'].filter((c) => !Array.isArray(index[c]) || (index[c] as unknown[])[0] === null);
   if (missing.length > 0 || 'text_encoder_2' in index) {
     const kind = typeof index._class_name === 'string' ? index._class_name : 'unknown pipeline';
     const why = missing.length > 0 ? `it has no ${missing.join(', ')}` : 'it has a second text encoder (SDXL-style)';
-    throw new ModelSourceError('not-a-model', `${source.id} is a ${kind}, not a Stable Diffusion 1.x-style model: ${why}.`, { file: 'model_index.json' });
+    throw new ModelSourceError('not-a-model', `${source.name} is a ${kind}, not a Stable Diffusion 1.x-style model: ${why}.`, { file: 'model_index.json' });
   }
 }
 

@@ -4,17 +4,22 @@
  * the app's index.html, which must never be read as a model file.
  */
 import { download } from './http';
+import { nameOfId } from './model-id';
 import { ModelSourceError, type FileRequest, type ModelSource } from './types';
 
 export const FILE_LIST = 'files.json';
 
 export class StaticFolderSource implements ModelSource {
+  readonly name: string;
+
   private constructor(
     readonly id: string,
     private readonly baseUrl: string,
     private readonly sizes: ReadonlyMap<string, number>,
     private readonly doFetch: typeof fetch,
-  ) {}
+  ) {
+    this.name = nameOfId(id);
+  }
 
   /** Reads the folder's file list; `baseUrl` ends with '/'. */
   static async open(id: string, baseUrl: string, options: { signal?: AbortSignal; fetch?: typeof fetch } = {}): Promise<StaticFolderSource> {

@@ -23,8 +23,13 @@ export interface StatOptions {
 }
 
 export interface ModelSource {
-  /** Stable id, e.g. `hf:stable-diffusion-v1-5/stable-diffusion-v1-5@main` or `local:tiny-sd`. */
+  /**
+   * What the weights are (`model-id.ts`): `hf:owner/name@<commit>`, `local:tiny-sd#<fingerprint>`,
+   * `builtin:shapes-sd`. A hub source's is final once its files are loaded.
+   */
   readonly id: string;
+  /** What people call it (`owner/name`, `tiny-sd`): for sentences, and matching older records. */
+  readonly name: string;
   /**
    * Whether `path` exists and its size when known, without fetching it; null when it is missing.
    * Sources may remember absent paths; `fresh` asks again.
@@ -67,7 +72,7 @@ export async function readJson<T = unknown>(source: ModelSource, path: string, r
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new ModelSourceError('invalid', `${path} in ${source.id} is not valid JSON: ${(e as Error).message}`, { file: path, cause: e });
+    throw new ModelSourceError('invalid', `${path} in ${source.name} is not valid JSON: ${(e as Error).message}`, { file: path, cause: e });
   }
 }
 

@@ -3,6 +3,8 @@ import { BlobImage } from '../BlobImage';
 import { ConceptStrength } from '../ConceptStrength';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
+import type { ModelInfo } from '../../engine/protocol';
+import { namesModel, nameOfId } from '../../model/sources/model-id';
 import { downloadConcept } from '../downloads';
 import { deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
@@ -21,10 +23,11 @@ function fileWord(token: string): string {
   return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
 }
 
-function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: string | null }) {
+function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<ModelInfo, 'id' | 'name'> | null }) {
   const [confirming, setConfirming] = useState(false);
   const [renaming, setRenaming] = useState<string | null>(null);
-  const otherModel = modelId !== null && concept.baseModel !== '' && concept.baseModel.replace(/^hf:/, '') !== modelId.replace(/^hf:/, '');
+  const otherModel = model !== null && concept.baseModel !== '' && !namesModel(concept.baseModel, model);
+  const madeFor = nameOfId(concept.baseModel);
   return (
     <li className="card concept" data-testid="concept" aria-label={concept.token}>
       {concept.cover && <BlobImage blob={concept.cover} alt={`A training photo of ${concept.token}`} />}
@@ -65,7 +68,7 @@ function ConceptCard({ concept, modelId }: { concept: ConceptSummary; modelId: s
           {new Date(concept.created).toLocaleDateString()} · {formatBytes(concept.bytes)}
           {concept.photoCount > 0 && ` · ${concept.photoCount} photos`}
         </p>
-        {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${concept.baseModel}; ${modelId} is loaded.` : `For ${concept.baseModel}`}</p>}
+        {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
         {concept.embeddingVectors > 0 && (
           <p className="muted">
@@ -167,7 +170,7 @@ export function LibrarySection() {
       )}
       <ul className="concept-list" data-testid="concepts">
         {library.concepts.map((c) => (
-          <ConceptCard key={c.id} concept={c} modelId={model?.id ?? null} />
+          <ConceptCard key={c.id} concept={c} model={model} />
         ))}
       </ul>
 

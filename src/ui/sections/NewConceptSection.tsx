@@ -36,7 +36,7 @@ export function NewConceptSection() {
         <button type="button" onClick={() => showSection('models')}>
           Go to Models
         </button>
-        <TrainingState training={training} modelId={null} />
+        <TrainingState training={training} model={null} />
       </section>
     );
   }
@@ -85,7 +85,7 @@ export function NewConceptSection() {
 
       <ConceptForm options={o} ready={ready} running={running} busy={busy} />
 
-      <TrainingState training={training} modelId={model.id} />
+      <TrainingState training={training} model={model} />
     </section>
   );
 }

@@ -2,6 +2,8 @@
 import type { ReactNode } from 'react';
 import type { TrainerOptions } from '../../train/config';
 import type { TrainingRun } from '../../library/run-store';
+import type { ModelInfo } from '../../engine/protocol';
+import { matchModel, nameOfId } from '../../model/sources/model-id';
 import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
 import { putConceptInPrompt } from '../library';
@@ -40,15 +42,17 @@ function SaveButtons({ method, save }: { method: TrainerOptions['method']; save:
 }
 
 /** A stopped run goes on from its last checkpoint (on the model it trains), or is forgotten. */
-function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string | null }) {
+function ResumeOrDiscard({ run, model }: { run: TrainingRun; model: LoadedModel }) {
   return (
     <div className="row">
-      {run.modelId === modelId ? (
+      {model && matchModel({ id: run.modelId, name: run.modelName }, model) !== 'other' ? (
         <button type="button" onClick={() => void train(run)}>
           Resume
         </button>
       ) : (
-        <p className="muted">Load {run.modelId} in Models to resume.</p>
+        <p className="muted">
+          Load {run.modelName ?? nameOfId(run.modelId)} ({run.modelId}) in Models to resume.
+        </p>
       )}
       <button type="button" onClick={() => void discardRun(run.runId)}>
         Discard
@@ -66,7 +70,10 @@ function StatusCard({ children }: { children: ReactNode }) {
   );
 }
 
-export function TrainingState({ training, modelId }: { training: TrainingStatus; modelId: string | null }) {
+/** The loaded model, when one is. */
+type LoadedModel = Pick<ModelInfo, 'id' | 'name'> | null;
+
+export function TrainingState({ training, model }: { training: TrainingStatus; model: LoadedModel }) {
   switch (training.state) {
     case 'idle':
       return null;
@@ -93,7 +100,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
             Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
             kept.
           </p>
-          <ResumeOrDiscard run={training.run} modelId={modelId} />
+          <ResumeOrDiscard run={training.run} model={model} />
         </StatusCard>
       );
     case 'paused':
@@ -102,7 +109,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
           <p>
             Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
           </p>
-          <ResumeOrDiscard run={training.run} modelId={modelId} />
+          <ResumeOrDiscard run={training.run} model={model} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
           <TrainingPreviews />
         </StatusCard>
@@ -130,7 +137,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
         <div className="card error" role="alert">
           <p>{training.error.message}</p>
           {training.error.hint && <p className="muted">{training.error.hint}</p>}
-          {training.run && <ResumeOrDiscard run={training.run} modelId={modelId} />}
+          {training.run && <ResumeOrDiscard run={training.run} model={model} />}
         </div>
       );
   }
