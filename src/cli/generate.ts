@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
 import type { ConceptData, ConceptWeights } from '../engine/protocol';
+import { promptUsesToken } from '../model/prompt-tokens';
 import { a1111Sampler, encodePngWithParameters, formatParameters } from '../library/png-parameters';
 import { SAMPLER_NAMES, type SamplerName } from '../model/text-to-image-options';
 import { createEngine, modelName, startWithModel } from './engine';
@@ -113,7 +114,7 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
   const concepts = mergeConcepts(embeddings, loraConcepts);
   const negativePrompt = a.negative ?? '';
   for (const c of concepts) {
-    if (c.embedding && !`${a.prompt} ${negativePrompt}`.includes(c.token)) out.note(`The prompt does not use ${c.token}: its embedding changes nothing.`);
+    if (c.embedding && ![a.prompt, negativePrompt].some((p) => promptUsesToken(p, c.token))) out.note(`The prompt does not use ${c.token}: its embedding changes nothing.`);
   }
 
   const g = info.card.generation;
