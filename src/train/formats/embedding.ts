@@ -41,6 +41,8 @@ export interface ImportedEmbedding {
   info: TrainingInfo;
   /** The file's `__metadata__` as is (a1111-pt: its `name`, `step`, `sd_checkpoint`, `sd_checkpoint_name`). */
   metadata: Readonly<Record<string, string>>;
+  /** Set by `importPersonalization` where the file's token was invalid and `token` comes from the file name. */
+  tokenNote?: string;
 }
 
 function tensorKey(e: Pick<EmbeddingExport, 'token'>, layout: EmbeddingLayout): string {
