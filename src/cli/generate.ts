@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import { errorMessage, StudioError } from '../common/errors';
 import type { Engine } from '../engine/engine';
 import type { ConceptData, ConceptWeights } from '../engine/protocol';
+import { promptUsesToken } from '../model/prompt-tokens';
 import { a1111Sampler, encodePngWithParameters, formatParameters } from '../library/png-parameters';
 import { SAMPLER_NAMES, type SamplerName } from '../model/text-to-image-options';
 import { createEngine, startWithModel } from './engine';
@@ -64,14 +65,15 @@ export function sizeArg(value: string): { width: number; height: number } {
 const stem = (file: string) => basename(file, extname(file));
 
 /** Reads one file into a concept through the engine; refused files throw the engine's ImportRefused. */
-async function importFile(engine: Engine, file: string, want: 'embedding' | 'lora'): Promise<ConceptData> {
+async function importFile(engine: Engine, file: string, want: 'embedding' | 'lora', out: Output): Promise<ConceptData> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
     throw new StudioError('ImportRefused', `Cannot read ${file}: ${errorMessage(error)}`, 'Check the path.');
   }
-  const concept = await engine.importConcept({ file: new Blob([new Uint8Array(bytes)]), fileName: basename(file) });
+  const { tokenNote, ...concept } = await engine.importConcept({ file: new Blob([new Uint8Array(bytes)]), fileName: basename(file) });
+  if (tokenNote) out.note(`${shownPath(file)}: ${tokenNote}`);
   if (want === 'embedding' && !concept.embedding) throw new StudioError('ImportRefused', `${file} is a LoRA, not an embedding.`, 'Give it with --lora.');
   if (want === 'lora' && !concept.lora) throw new StudioError('ImportRefused', `${file} is an embedding, not a LoRA.`, 'Give it with --embedding.');
   return concept;
@@ -107,13 +109,13 @@ export async function generate(a: GenerateArgs, out: Output, engineFor: () => Pr
   const engine = await engineFor();
   const info = await startWithModel(engine, a.model, a.endpoint, out);
   const embeddings = [];
-  for (const file of a.embedding ?? []) embeddings.push(await importFile(engine, file, 'embedding'));
+  for (const file of a.embedding ?? []) embeddings.push(await importFile(engine, file, 'embedding', out));
   const loraConcepts: [ConceptData, LoraArg][] = [];
-  for (const l of loras) loraConcepts.push([await importFile(engine, l.file, 'lora'), l]);
+  for (const l of loras) loraConcepts.push([await importFile(engine, l.file, 'lora', out), l]);
   const concepts = mergeConcepts(embeddings, loraConcepts);
   const negativePrompt = a.negative ?? '';
   for (const c of concepts) {
-    if (c.embedding && !`${a.prompt} ${negativePrompt}`.includes(c.token)) out.note(`The prompt does not use ${c.token}: its embedding changes nothing.`);
+    if (c.embedding && ![a.prompt, negativePrompt].some((p) => promptUsesToken(p, c.token))) out.note(`The prompt does not use ${c.token}: its embedding changes nothing.`);
   }
 
   const g = info.card.generation;

@@ -59,6 +59,7 @@ describe('studio train options', () => {
       return 'accepted';
     };
     expect(refused(['--method', 'ti', '--text-encoder-lora'])).toMatch(/^--text-encoder-lora: training option textEncoderLora = true must be false with method 'ti'/);
+    expect(refused(['--method', 'ti', '--token', '<my cat>'])).toBe('--token: training option token: "<my cat>" has a space in it: a token is one word.');
     expect(refused(['--method', 'lora', '--text-encoder-lora', '--lr-text-encoder', '0'])).toMatch(/^--lr-text-encoder: training option textEncoderLearningRate = 0 must be a positive number/);
   });
 });

@@ -13,6 +13,7 @@ import { ClipTokenizer } from '../model/tokenizer';
 import { embedWithRows } from '../train/textual-inversion';
 import { attachConceptLoras, concatRows } from './concept-loras';
 import { conceptRefused } from './concept-refused';
+import { rewriteLoraTokens } from './lora-prompt';
 
 const TOKEN_TABLE = 'embeddings.token_embedding.weight';
 
@@ -46,10 +47,6 @@ export class ConceptTokenizers {
     }
     return this.last;
   }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function activateConcepts(model: StableDiffusionModel, tokenizers: ConceptTokenizers, concepts: readonly ConceptWeights[]): ActiveConcepts {
@@ -87,11 +84,7 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
   return {
     tokenizer,
     embedTokens,
-    rewrite: (prompt) =>
-      loraOnly.reduce((p, c) => {
-        const pattern = new RegExp(`${escapeRegExp(c.token)}(?!\\s+${escapeRegExp(c.classWord)}\\b)`, 'g');
-        return c.classWord ? p.replace(pattern, `${c.token} ${c.classWord}`) : p.replace(new RegExp(`\\s*${escapeRegExp(c.token)}`, 'g'), '');
-      }, prompt),
+    rewrite: (prompt) => rewriteLoraTokens(prompt, loraOnly),
     dispose: () => {
       detachLoras();
       rows?.dispose();

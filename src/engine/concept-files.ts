@@ -6,9 +6,10 @@
 import type { Concept, ConceptLoraLayer } from '../library/concept';
 import { nameOfId } from '../model/sources/model-id';
 import type { Checkpoint } from '../train/checkpoint';
-import { exportEmbedding, fileStem, type EmbeddingLayout } from '../train/formats/embedding';
+import { exportEmbedding, type EmbeddingLayout } from '../train/formats/embedding';
 import { FormatError } from '../train/formats/errors';
 import type { ImportedPersonalization } from '../train/formats/import';
+import { loraFileToken } from '../train/formats/import-token';
 import { exportLora } from '../train/formats/lora-export';
 import type { LoraDtype, LoraLayout, LoraModuleLayer } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
@@ -17,6 +18,9 @@ export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { k
 
 /** What the engine makes of a run or a file: a concept without the page's bookkeeping. */
 export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
+
+/** An imported file's concept, and why its token is not the file's own (when it is not): for the page to show. */
+export type ImportedConceptData = ConceptData & { tokenNote?: string };
 
 const TI_KEY = 'ti.vectors';
 const LORA_KEY = /^(unet|text_encoder)\.(.+)\.lora\.(down|up)\.weight$/;
@@ -51,8 +55,8 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
   };
 }
 
-/** A concept from an imported file. A LoRA's token is `<file name>` unless its metadata names one. */
-export function conceptFromImport(imported: ImportedPersonalization, fileName: string): ConceptData {
+/** A concept from an imported file. A LoRA's token is `<file name>` unless its metadata names one (or the import set one). */
+export function conceptFromImport(imported: ImportedPersonalization, fileName: string): ImportedConceptData {
   const created = Date.parse(imported.info.created ?? '') || Date.now();
   const meta = imported.metadata;
   const common = {
@@ -62,12 +66,13 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
     created,
     steps: imported.info.steps ?? null,
     fileName,
+    ...(imported.tokenNote !== undefined && { tokenNote: imported.tokenNote }),
   };
   if (imported.kind === 'embedding') {
     const { token, classWord = '', nVectors, dim, vectors } = imported;
     return { ...common, token, classWord, embedding: { nVectors, dim, vectors }, lora: null };
   }
-  const token = meta[META.token] ?? `<${fileStem(fileName)}>`;
+  const token = imported.token ?? loraFileToken(meta, fileName);
   const layers: ConceptLoraLayer[] = imported.layers.map((l) => ({
     prefix: l.path,
     ...(l.component === 'text_encoder' && { component: l.component }),

@@ -240,6 +240,17 @@ describe('Engine: library concepts at generation time', () => {
     await expect(engine.importConcept({ file: new Blob([new Uint8Array([0x80, 4, 0, 0])]), fileName: 'x.safetensors' })).rejects.toMatchObject({ name: 'ImportRefused', message: /pickle/ });
   });
 
+  it("an embedding whose key is not a valid token gets one from its file name, and says why", async () => {
+    const file = (key: string) => new Blob([writeSafetensors({ [key]: { dtype: 'F32', shape: [1, 32], data: randomNormal(32, 8, 0.1) } }) as BlobPart]);
+    const known = await engine.importConcept({ file: file('Cat'), fileName: 'My Cat.safetensors' });
+    expect(known).toMatchObject({ token: '<my-cat>', tokenNote: 'The file\'s token "Cat" is a word the model already knows: its own meaning would be lost; it is <my-cat> here instead (rename it to choose another).' });
+    const spaced = await engine.inspectConcept({ file: file('my cat'), fileName: 'cat_v2.safetensors' });
+    expect(spaced).toMatchObject({ kind: 'embedding', token: '<cat_v2>', tokenNote: expect.stringMatching(/^The file's token "my cat" has a space in it/) });
+    const fine = await engine.importConcept({ file: file('<kitty>'), fileName: 'kitty.safetensors' });
+    expect(fine.token).toBe('<kitty>');
+    expect('tokenNote' in fine).toBe(false);
+  });
+
   it('trains with preview images from a fixed prompt and seed, and gives the run as a concept', async () => {
     const RES = 64;
     const images = randomNormal(2 * 3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));

@@ -219,8 +219,9 @@ export class Engine implements JobHandlers {
 
   /** Refusals are ImportRefused, or ImportPartial for a file with layers of kinds the studio does not apply. */
   async inspectConcept({ file, fileName, allowPartial }: PayloadOf<'inspectConcept'>): Promise<ResultOf<'inspectConcept'>> {
-    const { text, unet } = this.requireModel().sd;
-    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config };
+    const { sd, tokenizer } = this.requireModel();
+    const { text, unet } = sd;
+    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config, isVocabularyWord: (t: string) => tokenizer.isVocabularyWord(t) };
     return importPersonalization(file, fileName, target, { allowPartial });
   }
 

@@ -15,10 +15,10 @@ import type { TrainerOptions } from '../train/config';
 import type { ImportedPersonalization } from '../train/formats/import';
 import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
-import type { ConceptData, ConceptExport } from './concept-files';
+import type { ConceptData, ConceptExport, ImportedConceptData } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
 
-export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, CachedModelId, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights };
+export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, CachedModelId, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights, ImportedConceptData };
 
 /** A generation, with the library concepts its prompts use. */
 export interface GenerateRequest extends TextToImageOptions {
@@ -108,7 +108,7 @@ export interface EngineApi {
   deleteRun: (payload: { runId: string }) => null;
   /** Reads an embedding or LoRA file for the loaded model; refused files throw and change nothing. */
   /** `allowPartial`: keep the supported layers of a file that also holds LoHa/LoKr/DoRA/… ones. */
-  importConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ConceptData;
+  importConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ImportedConceptData;
   /** What import reads from a file, before it becomes a concept: format, tokens, layers, scales, what is left out. */
   inspectConcept: (payload: { file: Blob; fileName: string; allowPartial?: boolean }) => ImportedPersonalization;
   /** A library concept as a file other tools read. */

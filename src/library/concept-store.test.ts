@@ -162,6 +162,23 @@ describe('IndexedDbConceptStore', () => {
     expect(await store.update('missing', { loraStrength: 1 })).toBeNull();
   });
 
+  it('a rename or a new concept must be a valid token beside the others (TokenInvalid), changing nothing', async () => {
+    const store = new IndexedDbConceptStore(new IDBFactory());
+    await store.put(concept({ id: 'a', token: '<dog>' }));
+    await store.put(concept({ id: 'b', token: '<cat>' }));
+    const refusal = async (p: Promise<unknown>) => {
+      const e = (await rejection(p)) as StudioError;
+      return `${e.name}: ${e.message}`;
+    };
+    expect(await refusal(store.update('a', { token: 'my dog' }))).toBe('TokenInvalid: "my dog" has a space in it: a token is one word.');
+    expect(await refusal(store.update('a', { token: '<CAT>' }))).toMatch(/^TokenInvalid: "<CAT>" is the token of another concept/);
+    expect(await refusal(store.update('a', { token: '<cat>_1' }))).toMatch(/^TokenInvalid: "<cat>_1" collides with the extra vectors of "<cat>"/);
+    expect(await refusal(store.put(concept({ id: 'c', token: `<${'x'.repeat(70)}>` })))).toMatch(/^TokenInvalid: .* at most 64\.$/);
+    expect(await tokens(store)).toEqual(expect.arrayContaining(['<dog>', '<cat>']));
+    expect(await tokens(store)).toHaveLength(2);
+    expect((await store.update('a', { token: '<Dog>' }))?.token).toBe('<Dog>'); // its own old token is no collision
+  });
+
   it('deletes a concept and frees its token', async () => {
     const store = new IndexedDbConceptStore(new IDBFactory());
     await store.put(concept({ id: 'a', token: '<dog>' }));

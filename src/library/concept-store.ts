@@ -1,10 +1,12 @@
 /**
  * Where the library's concepts are kept: a `ConceptStore` interface and its IndexedDB adapter.
  * Every record read back goes through `restoreConcept`; `list()` reports records it cannot read
- * instead of hiding them. Tokens are unique across the library (`ConceptTokenTaken`), and every
- * write is one transaction: a refused or failed write changes nothing.
+ * instead of hiding them. Tokens are unique across the library (`ConceptTokenTaken`) and valid
+ * beside each other (`TokenInvalid`) when saved or renamed; every write is one transaction: a
+ * refused or failed write changes nothing.
  */
 import { StudioError } from '../common/errors';
+import { validateToken } from '../model/prompt-tokens';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Concept } from './concept';
 import { CONCEPT_VERSION, readSummary, restoreConcept, storedConcept, summarizeConcept, type ConceptSummary, type StoredConcept } from './concept-record';
@@ -149,10 +151,18 @@ export class IndexedDbConceptStore implements ConceptStore {
   }
 }
 
-/** Refuses `token` when a concept other than `id` has it. */
+/**
+ * Refuses `token` when a concept other than `id` has it (`ConceptTokenTaken`), or when it is not
+ * a valid token beside the others (`TokenInvalid`: not one word, or the same letters in another
+ * case, or another concept's `<tok>_1`; prompt-tokens.ts).
+ */
 async function claimToken(tx: IDBTransaction, token: string, id: string): Promise<void> {
-  const owner = await request(tx.objectStore(CONCEPT_SUMMARIES).index(TOKEN_INDEX).getKey(token));
+  const summaries = tx.objectStore(CONCEPT_SUMMARIES);
+  const owner = await request(summaries.index(TOKEN_INDEX).getKey(token));
   if (owner !== undefined && owner !== id) throw tokenTaken(token);
+  const all = (await request(summaries.getAll())) as { id?: unknown; token?: unknown }[];
+  const otherTokens = all.filter((s) => s.id !== id && typeof s.token === 'string').map((s) => s.token as string);
+  validateToken(token, { otherTokens });
 }
 
 function save(tx: IDBTransaction, record: StoredConcept): void {

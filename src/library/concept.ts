@@ -3,6 +3,7 @@
  * plain structured-clonable data: it is kept in IndexedDB by the page and sent to the engine
  * when a prompt uses its token. No tensors, no tfjs.
  */
+import { promptUsesToken } from '../model/prompt-tokens';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 
@@ -74,9 +75,9 @@ export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'lor
   classWord: string;
 };
 
-/** The concepts whose token the prompt (or negative prompt) uses. */
+/** The concepts whose token the prompt (or negative prompt) uses as a word (prompt-tokens.ts). */
 export function conceptsInPrompt<T extends Pick<Concept, 'token'>>(concepts: readonly T[], ...prompts: string[]): T[] {
-  return concepts.filter((c) => prompts.some((p) => p.includes(c.token)));
+  return concepts.filter((c) => prompts.some((p) => promptUsesToken(p, c.token)));
 }
 
 export function conceptWeights(c: Concept): ConceptWeights {

@@ -89,4 +89,31 @@ describe('CLIP tokenizer', () => {
     expect(t.encode('<my-cat>_1').ids.slice(0, 3)).toEqual([49406, 49409, 49407]);
     expect(() => t.addConcept('<my-cat>', 2)).toThrow(/already contains/);
   });
+
+  it('added tokens match whole words only: reet is not in street, <cat> not in <cat>2', () => {
+    const t = ClipTokenizer.fromFiles(files);
+    const [e] = t.addTokens(['reet']);
+    const [cat] = t.addConcept('<cat>', 1);
+    const street = 'a photo of a red car on the street';
+    expect(t.encode(street).ids).toEqual(tokenizer.encode(street).ids);
+    expect(t.tokenize('a <cat>2 on a sofa')).toEqual(tokenizer.tokenize('a <cat>2 on a sofa'));
+    expect(t.tokenize('a reet, (<CAT>:1.2)')).toEqual([320, e, ...tokenizer.tokenize(', ('), cat, ...tokenizer.tokenize(':1.2)')]);
+    expect(t.tokenize('(<CAT>:1.2)').filter((id) => id === cat)).toHaveLength(1);
+    expect(t.decode(t.tokenize('red <cat> car'))).toBe('red <cat> car');
+  });
+
+  it('adds 10,000 tokens through Maps (no scan per token) and encodes with them', () => {
+    const t = ClipTokenizer.fromFiles(files);
+    const ids = t.addTokens(Array.from({ length: 10_000 }, (_, i) => `<t${i}>`));
+    expect(ids[9_999]).toBe(49408 + 9_999);
+    expect(t.addedCount).toBe(10_000);
+    expect((t as unknown as { addedIds: unknown }).addedIds).toBeInstanceOf(Map);
+    expect(t.tokenize('a <t9999> and <T5000>')).toEqual([320, 49408 + 9_999, 537, 49408 + 5_000]);
+    expect(() => t.addTokens(['<T42>'])).toThrow(/already contains/);
+  });
+
+  it('knows its vocabulary words, case ignored', () => {
+    expect(['cat', 'Cat', 'astronaut'].map((w) => tokenizer.isVocabularyWord(w))).toEqual([true, true, true]);
+    expect(tokenizer.isVocabularyWord('<my-cat>')).toBe(false);
+  });
 });

@@ -10,13 +10,16 @@
  * 75 so bos/eos always frame them, then padded with the pad token. (transformers.js' own call
  * keeps the first 77 ids instead, dropping eos.)
  *
- * Runtime-added tokens (textual inversion) behave like `tokenizer.add_tokens(...)`: whole units
- * matched on the normalised text, ids appended after the vocabulary. A concept with N vectors
+ * Runtime-added tokens (textual inversion) get ids after the vocabulary, like `tokenizer.add_tokens(...)`,
+ * but match as whole words (prompt-tokens.ts, the rule the page uses too): the prompt is split on
+ * them first, and the text between is encoded as the model's own, so `e` never matches inside
+ * `red`. Prompts without added tokens encode exactly as before. A concept with N vectors
  * owns N tokens `<tok>`, `<tok>_1`, …, `<tok>_{N-1}`, and `<tok>` in a prompt expands to all of
  * them, as diffusers' load_textual_inversion / maybe_convert_prompt do.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { buildTokenizerJson, specContent, type AddedTokenJson, type SpecialTokenSpec, type TokenizerConfigJson, type TokenizerFiles, type TokenizerJson } from './tokenizer-json';
+import { TokenMatcher } from './prompt-tokens';
+import { buildTokenizerJson, specContent, type SpecialTokenSpec, type TokenizerConfigJson, type TokenizerFiles, type TokenizerJson } from './tokenizer-json';
 
 export interface EncodedPrompt {
   /** Exactly `maxLength` ids: bos, text tokens, eos, pad… */
@@ -36,10 +39,13 @@ export class ClipTokenizer {
   readonly eosId: number;
   readonly padId: number;
   private readonly baseVocabSize: number;
-  private readonly addedTokens: AddedTokenJson[] = [];
+  /** Added token (lowercase, as CLIP reads it) → its id; the matcher finds them in prompts. */
+  private readonly addedIds = new Map<string, number>();
+  private readonly addedContent = new Map<number, string>();
+  private readonly added = new TokenMatcher();
   /** First id of a multi-vector concept → all its ids. */
   private readonly conceptIds = new Map<number, number[]>();
-  /** Rebuilt lazily after tokens are added (about 60 ms for CLIP's vocabulary). */
+  /** The vocabulary's tokenizer (built once, about 60 ms for CLIP's vocabulary); added tokens never join it. */
   private engine: Tokenizer | null = null;
 
   private constructor(
@@ -66,11 +72,22 @@ export class ClipTokenizer {
 
   /** Vocabulary size including added tokens: the number of embedding rows the text encoder needs. */
   get vocabSize(): number {
-    return this.baseVocabSize + this.addedTokens.length;
+    return this.baseVocabSize + this.addedIds.size;
+  }
+
+  /** The number of runtime-added tokens. */
+  get addedCount(): number {
+    return this.addedIds.size;
   }
 
   tokenId(token: string): number | undefined {
-    return this.json.model.vocab[token] ?? this.addedTokens.find((t) => t.content === token)?.id;
+    return this.json.model.vocab[token] ?? this.addedIds.get(token.toLowerCase());
+  }
+
+  /** True when the model reads `word` as one word of its own vocabulary (case ignored), or it is already added. */
+  isVocabularyWord(word: string): boolean {
+    const lower = word.toLowerCase();
+    return this.tokenId(word) !== undefined || this.json.model.vocab[`${lower}</w>`] !== undefined || this.json.model.vocab[lower] !== undefined;
   }
 
   /** Adds tokens as `tokenizer.add_tokens(tokens)`: ids continue after the vocabulary. Returns their ids. */
@@ -82,10 +99,11 @@ export class ClipTokenizer {
         throw new Error(`the tokenizer already contains the token ${JSON.stringify(content)}; choose another trigger word`);
       }
       const id = this.vocabSize;
-      this.addedTokens.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+      this.addedIds.set(content.toLowerCase(), id);
+      this.addedContent.set(id, content);
+      this.added.add(content);
       ids.push(id);
     }
-    this.engine = null;
     return ids;
   }
 
@@ -106,8 +124,20 @@ export class ClipTokenizer {
 
   /** Text tokens of a prompt (no bos/eos), multi-vector concepts expanded. */
   tokenize(prompt: string): number[] {
-    const ids = this.tokenizer().encode(prompt, { add_special_tokens: false }).ids;
-    return ids.flatMap((id) => this.conceptIds.get(id) ?? [id]);
+    const ids: number[] = [];
+    let at = 0;
+    for (const m of this.added.find(prompt)) {
+      ids.push(...this.encodeText(prompt.slice(at, m.start)));
+      const id = this.addedIds.get(m.token.toLowerCase())!;
+      ids.push(...(this.conceptIds.get(id) ?? [id]));
+      at = m.end;
+    }
+    ids.push(...this.encodeText(prompt.slice(at)));
+    return ids;
+  }
+
+  private encodeText(text: string): number[] {
+    return text === '' ? [] : this.tokenizer().encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Ids as `tokenizer(prompt, padding='max_length', max_length=77, truncation=True).input_ids`, with a truncation report. */
@@ -127,14 +157,28 @@ export class ClipTokenizer {
     };
   }
 
-  /** Text of ids, special tokens skipped; BPE word ends become spaces. */
+  /** Text of ids, special tokens skipped; BPE word ends become spaces; added tokens are their words. */
   decode(ids: number[]): string {
-    if (ids.length === 0) return '';
-    return this.tokenizer().decode(ids, { skip_special_tokens: true }).trim();
+    const words: string[] = [];
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) words.push(this.tokenizer().decode(run, { skip_special_tokens: true }).trim());
+      run = [];
+    };
+    for (const id of ids) {
+      const content = this.addedContent.get(id);
+      if (content === undefined) run.push(id);
+      else {
+        flush();
+        words.push(content);
+      }
+    }
+    flush();
+    return words.filter((w) => w !== '').join(' ');
   }
 
   private tokenizer(): Tokenizer {
-    this.engine ??= new Tokenizer({ ...this.json, added_tokens: [...this.json.added_tokens, ...this.addedTokens] }, this.config);
+    this.engine ??= new Tokenizer(this.json, this.config);
     return this.engine;
   }
 }

@@ -3,6 +3,8 @@
  * and the one validator. No tfjs: the page (the New concept form), the run store and the trainer
  * all read their defaults and checks from here.
  */
+import { StudioError } from '../common/errors';
+import { tokenProblem } from '../model/prompt-tokens';
 import { CONCEPT_KINDS, type ConceptKind } from './templates';
 
 export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
@@ -72,7 +74,11 @@ export const TRAINER_DEFAULTS = {
 /** Bounds the New concept form offers. */
 export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 } as const;
 
-/** The full config: defaults filled in, every value checked (a bad one fails naming its key). */
+/**
+ * The full config: defaults filled in, every value checked (a bad one fails naming its key; a bad
+ * token is `TokenInvalid`, prompt-tokens.ts). Whether the model already knows the token is the
+ * engine's to check: it has the vocabulary.
+ */
 export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   const d = TRAINER_DEFAULTS;
   const rank = options.rank ?? d.rank;
@@ -106,7 +112,9 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   const positiveInt = (key: keyof TrainerConfig) => (Number.isInteger(c[key]) && (c[key] as number) >= 1) || fail(key, 'a positive integer');
   if (!TRAINING_METHODS.includes(c.method)) fail('method', `one of ${TRAINING_METHODS.join(', ')}`);
   if (!CONCEPT_KINDS.includes(c.kind)) fail('kind', `one of ${CONCEPT_KINDS.join(', ')}`);
-  if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token)) fail('token', 'one word');
+  if (c.token === undefined) fail('token', 'a token');
+  const problem = tokenProblem(c.token);
+  if (problem !== null) throw new StudioError('TokenInvalid', `training option token: ${problem}.`);
   if (typeof c.classWord !== 'string' || c.classWord.trim() === '') fail('classWord', 'a word');
   if (c.templates !== undefined && (!Array.isArray(c.templates) || c.templates.length === 0 || c.templates.some((t) => typeof t !== 'string' || !t.includes('{}')))) {
     fail('templates', "a list of prompts, each with {} where the concept goes");

@@ -8,6 +8,7 @@ import type * as tf from '../gpu/tf';
 import { SeededRng } from '../common/random';
 import { AdamW } from '../kernels/adamw';
 import type { StableDiffusionModel } from '../model/load';
+import { validateToken } from '../model/prompt-tokens';
 import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
 import { vaeEncode, type Posterior } from '../model/vae';
@@ -58,11 +59,13 @@ function textEncoderSeed(seed: number): number {
  */
 export function buildTrainerParts(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): TrainerParts {
   const { method } = config;
+  const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
+  // a token that gets vectors must be a new word (before the photos are encoded)
+  if (method !== 'lora') validateToken(config.token, { isVocabularyWord: (t) => tokenizer.isVocabularyWord(t) });
   const encode = deps.encode ?? ((image: tf.Tensor4D) => vaeEncode(model.vae.weights, model.vae.config, image));
   const latents = encodeImages(images, config.resolution, encode);
   const owned: { dispose(): void }[] = [{ dispose: () => disposeLatents(latents) }];
   try {
-    const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
     const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
     const stored = new Map((from?.tensors ?? []).map((t) => [t.key, t]));
     let ti: TextualInversion | null = null;

@@ -83,6 +83,22 @@ describe('config and rng', () => {
     expect(() => resolveTrainerConfig({ ...base, textEncoderLora: true, textEncoderLearningRate: 0 })).toThrow(/textEncoderLearningRate/);
   });
 
+  it('refuses a token that is not one word of its own as TokenInvalid, naming the option', () => {
+    const base = { method: 'ti', token: '<x>', classWord: 'dog', steps: 10, resolution: 512 } as const;
+    const refusal = (token: string) => {
+      try {
+        resolveTrainerConfig({ ...base, token });
+      } catch (e) {
+        return `${(e as StudioError).name}: ${(e as Error).message}`;
+      }
+      return 'accepted';
+    };
+    expect(refusal('my cat')).toBe('TokenInvalid: training option token: "my cat" has a space in it: a token is one word.');
+    expect(refusal(`<${'x'.repeat(63)}>`)).toMatch(/^TokenInvalid: training option token: .* is 65 characters long: at most 64\.$/);
+    expect(refusal('<cat\u0007>')).toMatch(/control or invisible/);
+    expect(refusal('<my-cat>')).toBe('accepted');
+  });
+
   it('draws the same numbers as the studio rng and resumes from its state', () => {
     const a = new SeededRng(7);
     const first = a.normals(5);
@@ -173,6 +189,20 @@ describe('Trainer on the tiny model', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
     await expectFrozen();
+  });
+
+  it("refuses a token the model already knows before encoding a photo, when it gets vectors", () => {
+    const baseline = tf.memory().numTensors;
+    let encodes = 0;
+    const encode = (image: tf.Tensor4D) => {
+      encodes += 1;
+      return vaeEncode(model.vae.weights, model.vae.config, image);
+    };
+    for (const method of ['ti', 'both'] as const) {
+      expect(() => Trainer.create(model, options({ method, token: 'Cat' }), images, { encode })).toThrow(expect.objectContaining({ name: 'TokenInvalid', message: '"Cat" is a word the model already knows: its own meaning would be lost.' }));
+    }
+    expect(encodes).toBe(0);
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 
   it('lowers the loss on a fixed batch (TI + LoRA)', async () => {

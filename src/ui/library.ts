@@ -35,13 +35,15 @@ export async function importConceptFiles(files: readonly File[], allowPartial = 
   const client = engineClient();
   if (!client || files.length === 0) return;
   const done: string[] = [];
+  const notes: string[] = [];
   const refused: string[] = [];
   const partial: PartialImport[] = [];
   for (const file of files) {
     try {
-      const data = await client.request('importConcept', { file, fileName: file.name, allowPartial });
+      const { tokenNote, ...data } = await client.request('importConcept', { file, fileName: file.name, allowPartial });
       await conceptStore.put({ ...data, id: crypto.randomUUID(), photos: [], loraStrength: 1 });
       done.push(data.token);
+      if (tokenNote) notes.push(`${file.name}: ${tokenNote}`);
     } catch (e) {
       const error = serialize(e);
       if (error.name === 'ImportPartial') partial.push({ file, message: error.message });
@@ -53,9 +55,10 @@ export async function importConceptFiles(files: readonly File[], allowPartial = 
   await refreshLibrary();
   if (refused.length > 0) {
     const added = done.length > 0 ? ` Imported ${done.join(', ')}.` : '';
-    notify({ tone: 'error', message: `Not imported: ${refused.join(' ')}${added}`, hint: 'The library is unchanged for the files that were refused.' });
+    notify({ tone: 'error', message: `Not imported: ${refused.join(' ')}${added}${notes.map((n) => ` ${n}`).join('')}`, hint: 'The library is unchanged for the files that were refused.' });
   } else {
-    notify({ tone: 'ok', message: `Imported ${done.join(', ')}.` });
+    // a token made from the file name is shown: keep it, or rename the concept in its card
+    notify({ tone: 'ok', message: `Imported ${done.join(', ')}.${notes.map((n) => ` ${n}`).join('')}` });
   }
 }
 

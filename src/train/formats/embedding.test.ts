@@ -103,6 +103,14 @@ describe('embedding files', () => {
     expect((await refused(half, 'inf.safetensors')).message).toMatch(/'emb_params' holds -Infinity at index 5/);
   });
 
+  it('takes up to 75 vectors (what a prompt holds) and refuses 76, with the count', async () => {
+    const most = await importPersonalization(exportEmbedding(concept(75)), 'most.safetensors', TARGET);
+    expect(most.kind === 'embedding' && most.nVectors).toBe(75);
+    const error = await refused(exportEmbedding(concept(76)), 'long.safetensors');
+    expect([error.name, error.reason]).toEqual(['ImportRefused', 'invalid']);
+    expect(error.message).toBe('long.safetensors: the embedding has 76 vectors; a prompt holds at most 75, so it could never be used.');
+  });
+
   it('refuses an SDXL embedding (clip_l + clip_g)', async () => {
     const bytes = writeSafetensors({
       clip_l: { dtype: 'F32', shape: [1, 768], data: new Float32Array(768) },

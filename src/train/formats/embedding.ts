@@ -17,6 +17,8 @@ export type EmbeddingLayout = 'single-key' | 'emb_params';
 /** The pickled layouts the studio reads (never writes): AUTOMATIC1111's `.pt`, diffusers' `learned_embeds.bin`. */
 export type TorchEmbeddingLayout = 'a1111-pt' | 'diffusers-bin';
 export const KOHYA_EMBEDDING_KEY = 'emb_params';
+/** The most vectors an imported embedding may have: what one prompt holds (77 positions less bos and eos). */
+export const MAX_EMBEDDING_VECTORS = 75;
 
 export interface EmbeddingExport extends TrainingInfo {
   token: string;
@@ -39,6 +41,8 @@ export interface ImportedEmbedding {
   info: TrainingInfo;
   /** The file's `__metadata__` as is (a1111-pt: its `name`, `step`, `sd_checkpoint`, `sd_checkpoint_name`). */
   metadata: Readonly<Record<string, string>>;
+  /** Set by `importPersonalization` where the file's token was invalid and `token` comes from the file name. */
+  tokenNote?: string;
 }
 
 function tensorKey(e: Pick<EmbeddingExport, 'token'>, layout: EmbeddingLayout): string {
@@ -98,13 +102,21 @@ export async function readEmbedding(file: SafetensorsFile, expectedDim: number, 
   // A1111 accepts a bare [dim] vector as one vector.
   const [nVectors, dim] = shape.length === 1 ? [1, shape[0]] : shape;
   if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
-  if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
+  refuseVectorCount(fileName, nVectors);
   const layout: EmbeddingLayout = key === KOHYA_EMBEDDING_KEY ? 'emb_params' : 'single-key';
   const meta = file.metadata;
   const token = layout === 'single-key' ? key : (meta[META.token] ?? fileStem(fileName));
   const vectors = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
   refuseNonFinite(vectors, `${fileName}: '${key}'`, "an embedding's values must be finite");
   return { kind: 'embedding', layout, token, vectors, nVectors, dim, classWord: meta[META.classWord], info: readTrainingInfo(meta), metadata: meta };
+}
+
+/** Refuses an embedding of no vectors, or of more than a prompt holds (before its values are read). */
+export function refuseVectorCount(fileName: string, nVectors: number): void {
+  if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
+  if (nVectors > MAX_EMBEDDING_VECTORS) {
+    throw new FormatError('invalid', `${fileName}: the embedding has ${nVectors} vectors; a prompt holds at most ${MAX_EMBEDDING_VECTORS}, so it could never be used.`);
+  }
 }
 
 export function sdxlEmbeddingRefusal(fileName: string, expectedDim: number): FormatError {

@@ -10,6 +10,7 @@ import type { ClipTextConfig, UNetConfig } from '../../model/config';
 import { SafetensorsError, SafetensorsFile, type SafetensorsSource } from '../../model/safetensors-reader';
 import { looksLikeEmbedding, looksLikeSdxlEmbedding, readEmbedding, type ImportedEmbedding } from './embedding';
 import { FormatError } from './errors';
+import { importedToken, loraFileToken } from './import-token';
 import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
 import { pickleRefusal, readTorchEmbedding } from './torch-embedding';
 
@@ -22,6 +23,8 @@ export interface ImportTarget {
   unet: UNetConfig;
   /** The text encoder's config, for text-encoder LoRA layers (without it they are refused). */
   text?: ClipTextConfig;
+  /** The model's vocabulary: an embedding's token must be a new word (without it, not checked). */
+  isVocabularyWord?: (token: string) => boolean;
 }
 
 export type ImportOptions = LoraReadOptions;
@@ -52,7 +55,7 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   const lower = fileName.toLowerCase();
   const ext = PICKLE_EXTENSIONS.find((e) => lower.endsWith(e));
   const signature = pickleSignature(await head(source, 4));
-  if (ext === '.pt' || ext === '.bin' || (!ext && signature === ZIP_SIGNATURE)) return readTorchEmbedding(source, fileName, target.textDim);
+  if (ext === '.pt' || ext === '.bin' || (!ext && signature === ZIP_SIGNATURE)) return withToken(await readTorchEmbedding(source, fileName, target.textDim), fileName, target);
   if (ext) throw pickleRefusal(fileName, `a PyTorch file (${ext})`);
   if (signature) throw pickleRefusal(fileName, signature);
 
@@ -65,12 +68,18 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   }
   if (file.names().length === 0) throw new FormatError('empty', `${fileName} holds no tensors.`);
   try {
-    return await readPersonalization(file, fileName, target, options);
+    return withToken(await readPersonalization(file, fileName, target, options), fileName, target);
   } catch (e) {
     // a tensor the reader refuses to convert (e.g. an I64 embedding): named by the reader
     if (e instanceof SafetensorsError) throw new FormatError('invalid', e.message, { cause: e });
     throw e;
   }
+}
+
+/** The file's token, or one from its file name where the file's is not a valid token (import-token.ts). */
+function withToken(imported: ImportedPersonalization, fileName: string, target: ImportTarget): ImportedPersonalization {
+  if (imported.kind === 'embedding') return { ...imported, ...importedToken(imported.token, fileName, { isVocabularyWord: target.isVocabularyWord }) };
+  return { ...imported, ...importedToken(loraFileToken(imported.metadata, fileName), fileName) };
 }
 
 async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {

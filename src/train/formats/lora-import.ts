@@ -35,6 +35,10 @@ export interface ImportedLora {
   info: TrainingInfo;
   metadata: Readonly<Record<string, string>>;
   leftOut: LeftOut[];
+  /** Its token, set by `importPersonalization` (import-token.ts). */
+  token?: string;
+  /** Why the file's own token was replaced by one from its name. */
+  tokenNote?: string;
 }
 
 export interface LoraReadOptions {

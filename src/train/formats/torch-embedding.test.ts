@@ -70,6 +70,11 @@ describe('A1111 .pt embeddings (torch.save zip)', () => {
     expect(error.message).toMatch(/1024 wide \(SD 2\.x\).*768 wide \(SD 1\.x\)/);
   });
 
+  it('refuses more vectors than a prompt holds, with the count', async () => {
+    const error = await refused(torchSave(a1111Embedding(Tensor.contiguous(Storage.f32(values(76 * 768)), [76, 768]))), 'long.pt');
+    expect([error.name, error.message]).toEqual(['ImportRefused', 'long.pt: the embedding has 76 vectors; a prompt holds at most 75, so it could never be used.']);
+  });
+
   it('refuses NaN and Inf, naming the tensor', async () => {
     const v = values(768);
     v[5] = NaN;

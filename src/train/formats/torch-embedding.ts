@@ -9,7 +9,7 @@
  * Anything else torch wrote (a LoRA, a checkpoint) is refused: pickled LoRAs and models are not read.
  */
 import type { SafetensorsSource } from '../../model/safetensors-reader';
-import { fileStem, KOHYA_EMBEDDING_KEY, sdxlEmbeddingRefusal, widthRefusal, type ImportedEmbedding, type TorchEmbeddingLayout } from './embedding';
+import { fileStem, KOHYA_EMBEDDING_KEY, refuseVectorCount, sdxlEmbeddingRefusal, widthRefusal, type ImportedEmbedding, type TorchEmbeddingLayout } from './embedding';
 import { FormatError, refuseNonFinite } from './errors';
 import { PyDict, TensorRef, typeName, type PickleValue } from './pickle-values';
 import { readTorchFile, isLegacyTorchFile, type TorchFile } from './torch-file';
@@ -46,7 +46,7 @@ function embeddingOf(file: TorchFile, fileName: string, expectedDim: number): Im
   // A1111 accepts a bare [dim] vector as one vector.
   const [nVectors, dim] = size.length === 1 ? [1, size[0]] : size;
   if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
-  if (nVectors < 1) throw new FormatError('invalid', `${fileName}: the embedding has no vectors.`);
+  refuseVectorCount(fileName, nVectors);
   const vectors = file.float32(found.tensor, found.what);
   refuseNonFinite(vectors, `${fileName}: ${found.what}`, "an embedding's values must be finite");
   return { kind: 'embedding', layout: found.layout, token: found.token, vectors, nVectors, dim, info: found.info, metadata: found.metadata };

@@ -5,8 +5,9 @@
  */
 import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
 import type { ConceptKind } from '../../train/templates';
+import { tokenProblem } from '../../model/prompt-tokens';
 import { SelectField } from '../SelectField';
-import { updateDraft } from '../store';
+import { updateDraft, useStudio } from '../store';
 import { cancelTraining, pauseTraining, train } from '../training-actions';
 
 const METHODS: [TrainerOptions['method'], string][] = [
@@ -103,6 +104,9 @@ export function ConceptForm({ options: o, ready, running, busy }: { options: Tra
   const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
   // textual inversion alone has no LoRA to put on the text encoder
   const setMethod = (method: TrainerOptions['method']) => updateDraft((d) => ({ options: { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) } }));
+  // the engine checks the model's vocabulary when training starts; the library's tokens are checked here
+  const concepts = useStudio((s) => s.library.concepts);
+  const problem = o.token && !busy ? tokenProblem(o.token, { otherTokens: concepts.map((c) => c.token) }) : null;
   return (
     <div className="card generate-form">
       <fieldset className="settings" disabled={busy}>
@@ -117,6 +121,11 @@ export function ConceptForm({ options: o, ready, running, busy }: { options: Tra
           </label>
           <SelectField label="Kind" name="kind" value={o.kind ?? D.kind} choices={KINDS} onChange={(v) => set('kind', v)} />
         </div>
+        {problem && (
+          <p className="error" role="alert" data-testid="token-problem">
+            {problem[0].toUpperCase() + problem.slice(1)}.
+          </p>
+        )}
         <div className="row">
           <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={setMethod} />
           <label>
@@ -131,7 +140,7 @@ export function ConceptForm({ options: o, ready, running, busy }: { options: Tra
         <AdvancedSettings options={o} set={set} />
       </fieldset>
       <div className="row">
-        <button type="button" disabled={!ready} onClick={() => void train()}>
+        <button type="button" disabled={!ready || problem !== null} onClick={() => void train()}>
           Train
         </button>
         {running && (

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { RgbaImage } from '../../engine/protocol';
 import { TEXT_TO_IMAGE_DEFAULTS as D, type SamplerName } from '../../model/text-to-image-options';
 import { conceptsInPrompt } from '../../library/concept';
+import { promptUsesToken } from '../../model/prompt-tokens';
 import { ConceptStrength } from '../ConceptStrength';
 import { generateWithConcepts } from '../library';
 import { ProgressBar } from '../Progress';
@@ -45,7 +46,7 @@ export function GenerateSection() {
     const g = model.card.generation;
     setForm((f) => ({ ...f, steps: g.steps, guidanceScale: g.guidanceScale, sampler: g.sampler, size: 0 }));
   }, [model?.id]);
-  const addToken = (token: string) => setForm((f) => ({ ...f, prompt: f.prompt.includes(token) ? f.prompt : f.prompt.trim() ? `${f.prompt.trim()} ${token}` : `a photo of ${token}` }));
+  const addToken = (token: string) => setForm((f) => ({ ...f, prompt: promptUsesToken(f.prompt, token) ? f.prompt : f.prompt.trim() ? `${f.prompt.trim()} ${token}` : `a photo of ${token}` }));
   useEffect(() => {
     if (!insert) return;
     addToken(insert.token);
