@@ -5,6 +5,7 @@
  * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
  */
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
+import type { LearningRateOptions } from '../train/config';
 import type { Progress } from '../engine/protocol';
 import { finishRun } from './finish-run';
 import { conceptStore, notify, refreshLibrary } from './library';
@@ -61,8 +62,11 @@ function runProgress(run: TrainingRun) {
 
 let training: AbortController | null = null;
 
-/** Trains the draft concept, or goes on with `run` from its last checkpoint. */
-export async function train(resume?: TrainingRun): Promise<void> {
+/**
+ * Trains the draft concept, or goes on with `run` from its last checkpoint; with `rates` (a
+ * diverged run), at those rates, from the start when no checkpoint was kept (step 0).
+ */
+export async function train(resume?: TrainingRun, rates?: LearningRateOptions): Promise<void> {
   const client = engineClient();
   const { draft, model, library } = useStudio.getState();
   if (!client || !model) return;
@@ -73,7 +77,7 @@ export async function train(resume?: TrainingRun): Promise<void> {
       return;
     }
   }
-  let run = resume ?? newRun(draft, model.id);
+  let run = resume ? { ...resume, options: { ...resume.options, ...rates } } : newRun(draft, model.id);
   if (run.modelId !== model.id) {
     useStudio.setState({ training: { state: 'failed', run, error: { name: 'InvalidRequest', message: `This run trains ${run.modelId}; ${model.id} is loaded.`, hint: `Load ${run.modelId} in Models to resume it.` } } });
     return;
@@ -86,7 +90,7 @@ export async function train(resume?: TrainingRun): Promise<void> {
     await runs.put(run);
     const images = await photosToTensorData(asFiles(run.photos), run.options.resolution);
     const progress = runProgress(run);
-    const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined };
+    const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined && !(rates && run.step === 0), rates };
     const result = await client.request('train', request, { signal: controller.signal, onProgress: progress.show });
     await progress.shown();
     run = { ...run, step: result.step };

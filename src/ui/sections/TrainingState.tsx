@@ -8,6 +8,7 @@ import { putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
 import { discardRun, startNewConcept, train } from '../training-actions';
+import { DivergedRun } from './DivergedRun';
 import { TrainingPreviews } from './TrainingPreviews';
 
 function formatSeconds(s: number): string {
@@ -126,6 +127,7 @@ export function TrainingState({ training, modelId }: { training: TrainingStatus;
         </StatusCard>
       );
     case 'failed':
+      if (training.error.name === 'TrainingDiverged' && training.run) return <DivergedRun run={training.run} error={training.error} modelId={modelId} />;
       return (
         <div className="card error" role="alert">
           <p>{training.error.message}</p>
