@@ -14,7 +14,7 @@ import type { Engine } from '../engine/engine';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
-import { program } from './main';
+import { program, report } from './main';
 import { createOutput, type Output } from './progress';
 import { train, trainerOptions, type TrainArgs } from './train';
 import { EXIT, UsageError } from './usage';
@@ -107,5 +107,29 @@ describe('studio train (in process)', () => {
     expect(bits(cut.tensors)).toEqual(bits(whole.tensors));
     expect(bits(cut.moments)).toEqual(bits(whole.moments));
     expect(readdirSync(dir).filter((f) => f.startsWith('cut')).sort()).toEqual(['cut-emb_params.safetensors', 'cut-lora-kohya.safetensors', 'cut-lora-peft.safetensors', 'cut.checkpoint', 'cut.safetensors']);
+  });
+
+  it('a diverging run exits 1 naming the step, with a hint and no stack; writes no concept and keeps only a finite checkpoint, which --resume with lower rates finishes', async () => {
+    const paused = capture((step) => step === 1 && signals.emit('SIGINT'));
+    expect(await train({ ...args('nan'), steps: 6 }, paused.out, deps)).toBe(EXIT.interrupted);
+    const { token: _t, class: _c, method: _m, ...rest } = args('nan');
+
+    const diverging = capture();
+    const error = await train({ ...rest, resume: true, lrTi: 1e4, lrLora: 1e4 }, diverging.out, deps).catch((e: unknown) => e);
+    expect(diverging.notes.join('')).toContain("Going on at --lr-lora 10000 (the run's: 0.0001).");
+    let stderr = '';
+    const sink = new Writable({ write: (chunk, _, next) => ((stderr += String(chunk)), next()) });
+    expect(report(error, createOutput(false, { stdout: sink as unknown as NodeJS.WriteStream, stderr: sink as unknown as NodeJS.WriteStream }), sink)).toBe(EXIT.failed);
+    expect(stderr).toMatch(/^error: Training diverged at step \d+: lower the learning rate\.\nhint: Go on from its last good checkpoint \(step 1\) at a lower rate: studio train .* --out \S*nan --resume --lr-ti 1000 --lr-lora 1000\n$/);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(readdirSync(dir).filter((f) => f.startsWith('nan'))).toEqual(['nan.checkpoint']);
+    const kept = (await store.get('nan'))!;
+    expect(kept.step).toBe(1);
+    expect([...kept.tensors, ...kept.moments].every((t) => t.data.every(Number.isFinite))).toBe(true);
+
+    const lower = capture();
+    expect(await train({ ...rest, resume: true, lrTi: 1e-3, lrLora: 1e-5 }, lower.out, deps)).toBe(EXIT.ok);
+    expect(lower.lines.at(-1)).toMatchObject({ event: 'done', step: 6 });
+    expect((await store.get('nan'))!.config).toMatchObject({ tiLearningRate: 1e-3, loraLearningRate: 1e-5 });
   });
 });

@@ -3,7 +3,9 @@
  * the files the page saves (embedding: single-key and kohya `emb_params`; LoRA: kohya and
  * diffusers/PEFT, as the method has them) as PREFIX*.safetensors, and keeps the run's checkpoint
  * beside them (PREFIX.checkpoint, run id = PREFIX's base name). Ctrl-C pauses: the engine
- * checkpoints after its current step and `--resume` goes on from there bit for bit.
+ * checkpoints after its current step and `--resume` goes on from there bit for bit. A run that
+ * diverges exits 1 naming the step and writes no concept; `--resume` with lower `--lr-*` goes on
+ * from its last good checkpoint.
  */
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -14,7 +16,7 @@ import { photoRefusal } from '../engine/photo-rules';
 import type { ConceptExport } from '../engine/protocol';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import type { Checkpoint } from '../train/checkpoint';
-import { resolveTrainerConfig, TRAINING_METHODS, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
+import { resolveTrainerConfig, TRAINING_METHODS, type LearningRateOptions, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { createEngine, startWithModel } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
@@ -75,6 +77,14 @@ const FLAGS: Partial<Record<keyof TrainerConfig, [string, keyof TrainArgs]>> = {
   seed: ['--seed', 'seed'],
 };
 
+/** The rate flags, which a resumed run takes in place of its checkpoint's (a diverged run goes on lower). */
+const RATE_FLAGS = ['tiLearningRate', 'loraLearningRate', 'textEncoderLearningRate'] as const satisfies readonly (keyof LearningRateOptions)[];
+
+/** The rates the arguments give. */
+function ratesGiven(a: TrainArgs): LearningRateOptions {
+  return Object.fromEntries(RATE_FLAGS.filter((k) => a[FLAGS[k]![1]] !== undefined).map((k) => [k, a[FLAGS[k]![1]]]));
+}
+
 /** `<my-dog>` → `my-dog`, as the page names a concept's files. */
 export function tokenBaseName(token: string): string {
   return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
@@ -118,11 +128,24 @@ async function outputPrefix(a: TrainArgs): Promise<string> {
   return resolve(a.out ?? '.', tokenBaseName(a.token));
 }
 
-/** Settings given with --resume that the checkpoint's own differ from (the checkpoint's win). */
+/** Settings given with --resume that the checkpoint's own differ from (the checkpoint's win; rates excepted). */
 function ignoredOnResume(a: TrainArgs, stored: Checkpoint): string[] {
   return (Object.entries(FLAGS) as [keyof TrainerConfig, [string, keyof TrainArgs]][])
-    .filter(([key, [, arg]]) => a[arg] !== undefined && a[arg] !== stored.config[key])
+    .filter(([key, [, arg]]) => a[arg] !== undefined && a[arg] !== stored.config[key] && !(RATE_FLAGS as readonly string[]).includes(key))
     .map(([key, [flag, arg]]) => `${flag} ${String(a[arg])} (the run's: ${String(stored.config[key])})`);
+}
+
+/** A diverged run's error, with how to go on at a tenth of its rates from what the store kept. */
+async function divergedWithHint(error: StudioError, a: TrainArgs, prefix: string, options: TrainerOptions, store: FileCheckpointStore, runId: string): Promise<StudioError> {
+  const config = resolveTrainerConfig(options);
+  const method = config.method;
+  const used = RATE_FLAGS.filter((k) => (k === 'tiLearningRate' ? method !== 'lora' : k === 'loraLearningRate' ? method !== 'ti' : config.textEncoderLora));
+  const lower = used.map((k) => `${FLAGS[k]![0]} ${Number((config[k] / 10).toPrecision(3))}`).join(' ');
+  const kept = await store.get(runId);
+  const hint = kept
+    ? `Go on from its last good checkpoint (step ${kept.step}) at a lower rate: studio train --model ${a.model} --images ${a.images} --out ${shown(prefix)} --resume ${lower}`
+    : `No checkpoint was kept: start again at a lower rate (${lower}).`;
+  return new StudioError('TrainingDiverged', error.message, hint, { cause: error });
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
@@ -170,7 +193,11 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   const info = await startWithModel(engine, a.model, a.endpoint, out);
   const recommended = modelTrainingDefaults(info, a.kind);
   const resolution = stored?.config.resolution ?? a.resolution ?? recommended.resolution;
-  const options = trainerOptions(a.resume ? { ...a, ...fromCheckpoint(stored!) } : a, resolution);
+  const options = trainerOptions(a.resume ? { ...a, ...fromCheckpoint(stored!), ...ratesArgs(a) } : a, resolution);
+  const rates = stored ? ratesGiven(a) : {};
+  for (const [key, rate] of Object.entries(rates) as [keyof LearningRateOptions, number][]) {
+    if (rate !== stored!.config[key]) out.note(`Going on at ${FLAGS[key]![0]} ${rate} (the run's: ${stored!.config[key]}).`);
+  }
   // What the model recommends (rates, its own caption style, checkpointing) where the command line says nothing.
   const { resolution: _r, steps: _s, ...fromModel } = stored ? ({ resolution }) : recommended;
   const photos = await readPhotoFolder(a.images, resolution);
@@ -187,8 +214,11 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
   deps.signals.on('SIGINT', onInterrupt);
   let result;
   try {
-    const request = { runId, options: { ...fromModel, ...options }, images: photos.images, resume: Boolean(stored), preview: null };
+    const request = { runId, options: { ...fromModel, ...options }, images: photos.images, resume: Boolean(stored), rates, preview: null };
     result = await engine.train(request, { signal: new AbortController().signal, progress: (p) => p.training && out.training(p.training) });
+  } catch (error) {
+    if (error instanceof StudioError && error.name === 'TrainingDiverged') throw await divergedWithHint(error, a, prefix, { ...fromModel, ...options, ...rates }, store, runId);
+    throw error;
   } finally {
     deps.signals.off('SIGINT', onInterrupt);
     out.stop();
@@ -200,6 +230,11 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
     return EXIT.interrupted;
   }
   return finish(result.step, result.loss, options.method);
+}
+
+/** The rate flags given, as arguments (they override a checkpoint's). */
+function ratesArgs(a: TrainArgs): Partial<TrainArgs> {
+  return Object.fromEntries((['lrTi', 'lrLora', 'lrTextEncoder'] as const).filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
 }
 
 /** A stored run's settings as arguments (a resumed run's options come from its checkpoint). */
@@ -239,7 +274,7 @@ export const addTrainCommand: AddCommand = (program, run) => {
     .option('--vectors <n>', 'vectors per token (default 1)', integer)
     .option('--seed <n>', 'random seed (default 0)', integer)
     .option('--out <prefix>', "where the files go: PREFIX.safetensors, … (default: the token's name, here; in a folder given with a trailing /)")
-    .option('--resume', 'go on from PREFIX.checkpoint (its settings are kept)')
+    .option('--resume', 'go on from PREFIX.checkpoint (its settings are kept, but for the --lr-* given: a diverged run goes on lower)')
     .option('--json', 'JSON lines on stdout')
     .action((args: TrainArgs) => run(args.json, (out) => train(args, out)));
 };

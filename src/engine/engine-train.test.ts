@@ -111,6 +111,32 @@ describe('Engine training job', () => {
     await expect(engine.train({ runId: 'run-te-ti', options: { ...te, method: 'ti' }, images }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('textEncoderLora') });
   });
 
+  it('a diverging run (learning rate 1e4) stops with TrainingDiverged naming the step, answers no concept, keeps a finite checkpoint it resumes from at a lower rate', async () => {
+    const before = tf.memory().numTensors;
+    const huge = { ...options, steps: 5, tiLearningRate: 1e4, loraLearningRate: 1e4 }; // losses 1.20, 1.12, then NaN
+    const losses: number[] = [];
+    const failed = await engine.train({ runId: 'run-nan', options: huge, images, checkpointEvery: 1, preview: null }, jobContext((p) => losses.push(p.training!.loss))).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ name: 'TrainingDiverged', message: expect.stringMatching(/^Training diverged at step \d+: lower the learning rate\.$/) });
+    const at = Number(/step (\d+)/.exec((failed as Error).message)![1]);
+    expect(losses.length).toBeLessThanOrEqual(at); // no progress of a non-finite loss
+    expect(losses.every(Number.isFinite)).toBe(true);
+    const kept = (await store.get('run-nan'))!;
+    // a checkpoint is kept once the step from it had a finite loss: not the one the divergence came from
+    expect(kept.step).toBeLessThan(at);
+    expect(losses.length).toBeGreaterThan(kept.step);
+    expect([...kept.tensors, ...kept.moments].every((t) => t.data.every(Number.isFinite))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const lower = { tiLearningRate: 5e-3, loraLearningRate: 1e-4 };
+    const done = await engine.train({ runId: 'run-nan', options: huge, images, resume: true, rates: lower, preview: null }, jobContext());
+    expect(done).toMatchObject({ outcome: 'done', step: 5 });
+    expect((await store.get('run-nan'))!.config).toMatchObject(lower);
+    const concept = done.outcome === 'done' ? done.concept : null;
+    expect(concept!.embedding!.vectors.every(Number.isFinite)).toBe(true);
+    expect(concept!.lora!.layers.every((l) => l.up.every(Number.isFinite) && l.down.every(Number.isFinite))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('cancels a run and the engine stays usable for generation', async () => {
     const controller = new AbortController();
     await expect(

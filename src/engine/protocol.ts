@@ -11,7 +11,7 @@ import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel, CachedModelId } from '../model/sources/cache';
 import type { ModelCard } from '../model/sources/builtin';
-import type { TrainerOptions } from '../train/config';
+import type { LearningRateOptions, TrainerOptions } from '../train/config';
 import type { ImportedPersonalization } from '../train/formats/import';
 import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
@@ -43,6 +43,8 @@ export interface TrainRequest {
   images: Float32Array;
   /** Go on from the run's last checkpoint instead of starting over (a finished run answers at once). */
   resume?: boolean;
+  /** Peak rates in place of the options' or the checkpoint's: a diverged run goes on lower. */
+  rates?: LearningRateOptions;
   /** Steps between checkpoints; default the studio's. */
   checkpointEvery?: number;
   /** Preview images during training; default the studio's, none with null. */

@@ -33,7 +33,8 @@ function finished(checkpoint: Checkpoint, runId: string, loss: number): TrainRes
 
 function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: StableDiffusionModel): Trainer {
   try {
-    return stored ? Trainer.resume(model, stored, request.images) : Trainer.create(model, studioTrainerOptions(request.options), request.images);
+    const rates = request.rates ?? {};
+    return stored ? Trainer.resume(model, stored, request.images, {}, rates) : Trainer.create(model, { ...studioTrainerOptions(request.options), ...rates }, request.images);
   } catch (error) {
     if (error instanceof StudioError) throw error;
     throw new StudioError('InvalidRequest', errorMessage(error));

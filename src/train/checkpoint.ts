@@ -5,7 +5,7 @@
  * which upgrades older versions and fails loudly on what it cannot read.
  */
 import { StudioError } from '../common/errors';
-import { resolveTrainerConfig, type TrainerConfig } from './config';
+import { readTrainerConfig, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -81,6 +81,15 @@ function readTensors(raw: unknown, field: string): StoredTensor[] {
 }
 
 /**
+ * Settings version 1 gained after its first checkpoints, as those were trained: no text-encoder
+ * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping.
+ */
+function withLaterSettings(config: Raw): Raw {
+  const rate = typeof config.loraLearningRate === 'number' ? { textEncoderLearningRate: config.loraLearningRate / 2 } : {};
+  return { textEncoderLora: false, ...rate, maxGradNorm: null, ...config };
+}
+
+/**
  * A checkpoint from anything read back from storage. Version 1 is the first format; when the
  * format changes, older versions are upgraded here, one `case` each, so stored training keeps loading.
  */
@@ -92,7 +101,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       if (typeof r.config !== 'object' || r.config === null) throw unreadable('config is missing');
       let config: TrainerConfig;
       try {
-        config = resolveTrainerConfig(r.config as TrainerConfig);
+        config = readTrainerConfig(withLaterSettings(r.config as Raw));
       } catch (error) {
         throw unreadable((error as Error).message.replace(/\.$/, ''));
       }

@@ -46,6 +46,8 @@ export interface TrainerConfig {
   seed: number;
   /** Recompute UNet blocks in the backward pass instead of keeping their activations. */
   gradientCheckpointing: boolean;
+  /** Clip the global L2 norm of all trained gradients to this (torch's `clip_grad_norm_`); null: no clipping. */
+  maxGradNorm: number | null;
 }
 
 export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
@@ -71,6 +73,18 @@ export const TRAINER_DEFAULTS = {
   gradientCheckpointing: false,
 } as const satisfies Partial<Record<keyof TrainerConfig, unknown>>;
 
+/**
+ * The clipping a run gets unless told: diffusers' LoRA scripts (train_text_to_image_lora.py,
+ * train_dreambooth_lora.py) clip at `max_grad_norm=1.0`, so a run that trains a LoRA ('lora',
+ * 'both') does, over all its trained tensors; its textual_inversion.py does not clip, nor does TI alone here.
+ */
+export function defaultMaxGradNorm(method: TrainingMethod): number | null {
+  return method === 'ti' ? null : 1;
+}
+
+/** The peak rates, which a diverged run may resume with lowered. */
+export type LearningRateOptions = Partial<Pick<TrainerConfig, 'tiLearningRate' | 'loraLearningRate' | 'textEncoderLearningRate'>>;
+
 /** Bounds the New concept form offers. */
 export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 } as const;
 
@@ -92,7 +106,8 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     numVectors: options.numVectors ?? d.numVectors,
     rank,
     alpha: options.alpha ?? rank,
-    targets: [...(options.targets ?? d.targets)],
+    // a list is copied; anything else is kept as is for the check below to name (a string is not split)
+    targets: options.targets === undefined ? [...d.targets] : Array.isArray(options.targets) ? [...options.targets] : options.targets,
     steps: options.steps,
     tiLearningRate: options.tiLearningRate ?? d.tiLearningRate,
     loraLearningRate,
@@ -104,6 +119,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     resolution: options.resolution,
     seed: options.seed ?? d.seed,
     gradientCheckpointing: options.gradientCheckpointing ?? d.gradientCheckpointing,
+    maxGradNorm: options.maxGradNorm === undefined ? defaultMaxGradNorm(options.method) : options.maxGradNorm,
   };
   const fail = (key: keyof TrainerConfig, wanted: string) => {
     const value = c[key];
@@ -129,6 +145,24 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
   if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
   if (typeof c.textEncoderLora !== 'boolean') fail('textEncoderLora', 'true or false');
+  if (c.maxGradNorm !== null && !(c.maxGradNorm > 0 && Number.isFinite(c.maxGradNorm))) fail('maxGradNorm', 'a positive number, or null for no clipping');
   if (c.textEncoderLora && c.method === 'ti') fail('textEncoderLora', "false with method 'ti' (it adapts a LoRA: method 'lora' or 'both')");
   return c;
+}
+
+/** Every setting a full config (as a checkpoint stores it) holds; only `templates` may be left out. */
+const FULL_CONFIG_KEYS = [
+  'method', 'token', 'classWord', 'kind', 'numVectors', 'rank', 'alpha', 'targets', 'steps', 'tiLearningRate', 'loraLearningRate',
+  'textEncoderLora', 'textEncoderLearningRate', 'warmupSteps', 'weightDecay', 'batchSize', 'resolution', 'seed', 'gradientCheckpointing', 'maxGradNorm',
+] as const satisfies readonly (keyof TrainerConfig)[];
+// a new TrainerConfig key fails to compile here until it is listed above
+const _everyKey: Exclude<keyof TrainerConfig, (typeof FULL_CONFIG_KEYS)[number] | 'templates'> extends never ? true : never = true;
+void _everyKey;
+
+/** A full config read back (a checkpoint's): every key present, then the one validator; a missing key fails naming it. */
+export function readTrainerConfig(raw: unknown): TrainerConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('training options are not an object.');
+  const r = raw as Record<string, unknown>;
+  for (const key of FULL_CONFIG_KEYS) if (r[key] === undefined) throw new Error(`training option ${key} is missing.`);
+  return resolveTrainerConfig(r as unknown as TrainerConfig);
 }

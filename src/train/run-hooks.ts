@@ -33,7 +33,10 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** Checked before each step: true stops the loop (the trainer can `run` again later). */
   shouldPause?: () => boolean;
-  /** Given a checkpoint every `every` steps (none on the way without it), at the end and on pause. */
+  /**
+   * Given a checkpoint every `every` steps (none on the way without it), at the end and on pause;
+   * one on the way once the step after it has proven finite.
+   */
   checkpoints?: { every?: number; save: (checkpoint: Checkpoint) => Promise<void> | void };
   /** Given a preview every `every` steps and at the end. */
   previews?: { every: number; options?: SampleOptions; show: (preview: TrainingPreview) => void };

@@ -99,6 +99,21 @@ describe('config and rng', () => {
     expect(refusal('<my-cat>')).toBe('accepted');
   });
 
+  it('gradient clipping: max norm 1 when a LoRA is trained (as diffusers\' LoRA scripts), none for TI alone; a bad max is refused', () => {
+    const base = { token: '<x>', classWord: 'dog', steps: 10, resolution: 512 } as const;
+    expect(resolveTrainerConfig({ ...base, method: 'lora' }).maxGradNorm).toBe(1);
+    expect(resolveTrainerConfig({ ...base, method: 'both' }).maxGradNorm).toBe(1);
+    expect(resolveTrainerConfig({ ...base, method: 'ti' }).maxGradNorm).toBeNull();
+    expect(resolveTrainerConfig({ ...base, method: 'lora', maxGradNorm: null }).maxGradNorm).toBeNull();
+    expect(resolveTrainerConfig({ ...base, method: 'ti', maxGradNorm: 0.5 }).maxGradNorm).toBe(0.5);
+    for (const bad of [0, -1, Infinity, NaN, '1']) expect(() => resolveTrainerConfig({ ...base, method: 'lora', maxGradNorm: bad as never })).toThrow(/^training option maxGradNorm = .* must be a positive number, or null/);
+  });
+
+  it('keeps a string of targets whole for the check to name, instead of splitting it into characters', () => {
+    const base = { method: 'lora', token: '<x>', classWord: 'dog', steps: 10, resolution: 512 } as const;
+    expect(() => resolveTrainerConfig({ ...base, targets: 'to_k' as never })).toThrow(/^training option targets = "to_k" must be some of/);
+  });
+
   it('draws the same numbers as the studio rng and resumes from its state', () => {
     const a = new SeededRng(7);
     const first = a.normals(5);
@@ -160,6 +175,29 @@ describe('checkpoint store', () => {
     expect(fail(null)).toBe('CheckpointUnreadable');
   });
 
+  it('a config with targets missing or a string is CheckpointUnreadable naming targets, not a TypeError', () => {
+    const { targets: _t, ...noTargets } = checkpoint().config;
+    for (const config of [noTargets, { ...checkpoint().config, targets: 'to_k' }, { ...checkpoint().config, targets: null }]) {
+      let error: unknown = null;
+      try {
+        restoreCheckpoint({ ...checkpoint(), config });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StudioError);
+      expect(error).toMatchObject({ name: 'CheckpointUnreadable', message: expect.stringMatching(/^This training checkpoint cannot be read: training option targets (is missing|= .* must be some of)/) });
+    }
+    const { steps: _s, ...noSteps } = checkpoint().config;
+    expect(() => restoreCheckpoint({ ...checkpoint(), config: noSteps })).toThrow(/training option steps is missing/);
+  });
+
+  it('a checkpoint from before gradient clipping goes on unclipped, as it was trained', () => {
+    const { maxGradNorm: _m, ...older } = checkpoint().config;
+    expect(checkpoint().config.maxGradNorm).toBe(1);
+    expect(restoreCheckpoint({ ...checkpoint(), config: older }).config.maxGradNorm).toBeNull();
+    expect(restoreCheckpoint(checkpoint()).config.maxGradNorm).toBe(1);
+  });
+
   it('a checkpoint from before text-encoder LoRAs resumes without one', () => {
     const { textEncoderLora: _t, textEncoderLearningRate: _r, ...older } = checkpoint().config;
     expect(restoreCheckpoint({ ...checkpoint(), config: older }).config).toMatchObject({ textEncoderLora: false, textEncoderLearningRate: 5e-5 });
@@ -203,6 +241,40 @@ describe('Trainer on the tiny model', () => {
     }
     expect(encodes).toBe(0);
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('clips the gradients to maxGradNorm before AdamW (a tiny max leaves the LoRA nearly still), leaking nothing', async () => {
+    const upAfterOneStep = async (maxGradNorm: number | null) => {
+      const trainer = Trainer.create(model, options({ method: 'lora', steps: 1, loraLearningRate: 1e-2, weightDecay: 0, maxGradNorm }), images);
+      const before = tf.memory().numTensors;
+      await trainer.step();
+      expect(tf.memory().numTensors).toBe(before);
+      const saved = await trainer.checkpoint();
+      trainer.dispose();
+      // the ups start at zero: after one step they hold the update
+      return Math.max(...saved.tensors.filter((t) => t.key.endsWith('up.weight')).flatMap((t) => Array.from(t.data, Math.abs)));
+    };
+    const free = await upAfterOneStep(null);
+    const clipped = await upAfterOneStep(1e-12);
+    expect(free).toBeCloseTo(1e-2, 3); // AdamW's first step: the rate, whatever the gradient's size
+    expect(clipped).toBeLessThan(free / 100); // gradients below AdamW's epsilon barely move it
+    expect(clipped).toBeGreaterThan(0);
+    await expectFrozen();
+  });
+
+  it('a step with a non-finite loss throws TrainingDiverged naming it; it is not applied and the generator rewinds', async () => {
+    const trainer = Trainer.create(model, options({ steps: 4, tiLearningRate: 1e4, loraLearningRate: 1e4 }), images); // losses 1.20, 1.12, NaN
+    const saves: Checkpoint[] = [];
+    const checkpoints = { every: 1, save: (c: Checkpoint) => void saves.push(c) };
+    expect(await trainer.run({ checkpoints, shouldPause: () => trainer.stepsDone === 2 })).toBe('paused');
+    const error = await trainer.run({ checkpoints }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TrainingDiverged', message: 'Training diverged at step 3: lower the learning rate.' });
+    expect(trainer.stepsDone).toBe(2);
+    expect(saves.map((c) => c.step)).toEqual([1, 2]); // step 1's once step 2 proved it, step 2's on pause
+    // the trainer is as it was before step 3: same tensors, moments and generator state
+    expect({ ...(await trainer.checkpoint()), created: 0 }).toEqual({ ...saves[1], created: 0 });
+    trainer.dispose();
+    await expectFrozen();
   });
 
   it('lowers the loss on a fixed batch (TI + LoRA)', async () => {

@@ -6,17 +6,21 @@
  * then each step:
  *   1–3. a batch of latents, timesteps, noise and template prompts (batch.ts);
  *   4. loss and gradients for the trainable tensors only (`lossAndGrads`);
- *   5. AdamW with the warmed-up learning rate (one optimizer per rate: TI, UNet LoRA, text-encoder LoRA).
+ *   5. one read back of the loss and the gradients' squared norm: a non-finite one stops the run
+ *      (`TrainingDiverged`) before the step is applied; the gradients clipped to `maxGradNorm`;
+ *   6. AdamW with the warmed-up learning rate (one optimizer per rate: TI, UNet LoRA, text-encoder LoRA).
  * Every random draw comes from one seeded generator whose state is in the checkpoint, so a
  * resumed run takes the very steps the uninterrupted one would have.
  */
 import * as tf from '../gpu/tf';
+import { StudioError } from '../common/errors';
 import { SeededRng } from '../common/random';
 import type { StableDiffusionModel } from '../model/load';
 import type { RgbaImage } from '../model/pipeline';
 import { disposeBatch, sampleBatch, type BatchSource } from './batch';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
-import { resolveTrainerConfig, type TrainerConfig, type TrainerOptions } from './config';
+import { resolveTrainerConfig, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
+import { clipFactor, clipGradients, lossAndSquaredNorm } from './gradient-clipping';
 import type { Lora } from './lora';
 import { diffusionLoss, lossAndGrads } from './loss';
 import { samplePrompt, sampleConcept, type SampleOptions } from './previews';
@@ -30,6 +34,11 @@ export type { LearningRates, RunHooks, RunOutcome, StepResult, TrainingProgress 
 export type { TrainerDeps } from './trainer-parts';
 
 const EMA_DECAY = 0.9;
+
+/** The run's error when step `step` (1-based) went non-finite. */
+export function trainingDiverged(step: number): StudioError {
+  return new StudioError('TrainingDiverged', `Training diverged at step ${step}: lower the learning rate.`);
+}
 
 export class Trainer {
   private smoothed: number | null = null;
@@ -61,11 +70,15 @@ export class Trainer {
     return Trainer.build(model, resolveTrainerConfig(options), images, deps, null);
   }
 
-  /** Goes on from a checkpoint (as read back from a store), with the same images. */
-  static resume(model: StableDiffusionModel, checkpoint: Checkpoint, images: Float32Array, deps: TrainerDeps = {}): Trainer {
+  /**
+   * Goes on from a checkpoint (as read back from a store), with the same images; `rates` in place
+   * of the checkpoint's peak rates (a diverged run goes on lower).
+   */
+  static resume(model: StableDiffusionModel, checkpoint: Checkpoint, images: Float32Array, deps: TrainerDeps = {}, rates: LearningRateOptions = {}): Trainer {
     const c = restoreCheckpoint(checkpoint);
     checkResumeModel('this checkpoint', { id: c.model, name: c.modelName }, { id: model.source, name: model.name });
-    return Trainer.build(model, c.config, images, deps, c);
+    const config = Object.keys(rates).length > 0 ? resolveTrainerConfig({ ...c.config, ...rates }) : c.config;
+    return Trainer.build(model, config, images, deps, c);
   }
 
   private static build(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): Trainer {
@@ -130,18 +143,32 @@ export class Trainer {
     return this.ti ? this.config.token : `${this.config.token} ${this.config.classWord}`;
   }
 
-  /** One optimizer step. */
+  /**
+   * One optimizer step. A non-finite loss or gradient throws `TrainingDiverged` naming the step,
+   * which is not applied: the trainer stays as it was before it (its generator rewound too).
+   */
   async step(): Promise<StepResult> {
     const started = performance.now();
     const variables = this.variables();
     const lr = this.learningRates();
+    const rngBefore = this.parts.rng.state;
     const batch = sampleBatch(this.batchSource(), this.parts.rng, this.config.batchSize);
     let loss: tf.Scalar | null = null;
     let grads: tf.Tensor[] = [];
     try {
       ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing }));
+      const read = lossAndSquaredNorm(loss, grads);
+      const [value, squaredNorm] = await read.data();
+      read.dispose();
+      if (!Number.isFinite(value) || !Number.isFinite(squaredNorm)) {
+        this.parts.rng.state = rngBefore;
+        throw trainingDiverged(this.stepsDone + 1);
+      }
+      const clipped = clipGradients(grads, clipFactor(Math.sqrt(squaredNorm), this.config.maxGradNorm));
+      if (clipped[0] !== grads[0]) tf.dispose(grads);
+      grads = clipped;
       for (const { optimizer, rate, start, end } of optimizerSlices(this.parts)) optimizer.apply(grads.slice(start, end), lr[rate]);
-      this.lastLoss = (await loss.data())[0];
+      this.lastLoss = value;
     } finally {
       disposeBatch(batch);
       tf.dispose([...(loss ? [loss] : []), ...grads]);
@@ -167,10 +194,14 @@ export class Trainer {
   /**
    * Steps until `config.steps`, an abort, or a pause. After each step: progress, then the
    * checkpoint and the preview when they are due; a checkpoint also on pause and at the end.
+   * A checkpoint due on the way is handed over once the next step has proven it (finite loss
+   * and gradients from it), so when a step diverges (`TrainingDiverged`), the run's last
+   * checkpoint is one that a lower learning rate can go on from.
    */
   async run(hooks: RunHooks = {}): Promise<RunOutcome> {
     const { signal, checkpoints, previews } = hooks;
     const save = async () => checkpoints?.save(await this.checkpoint());
+    let proving: Checkpoint | null = null;
     while (!this.done) {
       if (signal?.aborted) return 'aborted';
       if (hooks.shouldPause?.()) {
@@ -178,8 +209,10 @@ export class Trainer {
         return 'paused';
       }
       const { step } = await this.step();
+      if (proving) await checkpoints?.save(proving);
+      proving = null;
       hooks.onProgress?.(this.progress());
-      if (!this.done && onCadence(step, checkpoints?.every)) await save();
+      if (checkpoints && !this.done && onCadence(step, checkpoints.every)) proving = await this.checkpoint();
       if (previews && (this.done || onCadence(step, previews.every))) previews.show({ step, ...(await this.sample(previews.options, signal)) });
     }
     await save();
@@ -213,12 +246,15 @@ export class Trainer {
     return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
-  /** Everything needed to go on later, as plain data (no tensors). */
+  /** Everything needed to go on later, as plain data (no tensors); `TrainingDiverged` when a value is not finite. */
   async checkpoint(): Promise<Checkpoint> {
     const variables = this.variables();
-    const moments = optimizerSlices(this.parts).flatMap((o) => o.optimizer.moments);
+    const optimizerMoments = optimizerSlices(this.parts).flatMap((o) => o.optimizer.moments);
     const keys = this.keys();
     const read = async (t: tf.Tensor, key: string): Promise<StoredTensor> => ({ key, shape: [...t.shape], data: Float32Array.from(await t.data()) });
+    const tensors = await Promise.all(variables.map((v, i) => read(v, keys[i])));
+    const moments = await Promise.all(optimizerMoments.map((m, i) => read(m, keys[i])));
+    if (![...tensors, ...moments].every((t) => t.data.every(Number.isFinite))) throw trainingDiverged(this.stepsDone);
     return {
       version: CHECKPOINT_VERSION,
       model: this.parts.model.source,
@@ -227,8 +263,8 @@ export class Trainer {
       step: this.stepsDone,
       rngState: this.parts.rng.state,
       smoothedLoss: this.smoothed,
-      tensors: await Promise.all(variables.map((v, i) => read(v, keys[i]))),
-      moments: await Promise.all(moments.map((m, i) => read(m, keys[i]))),
+      tensors,
+      moments,
       created: Date.now(),
     };
   }

@@ -5,6 +5,7 @@
  * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
  */
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
+import type { LearningRateOptions } from '../train/config';
 import type { ModelInfo, Progress } from '../engine/protocol';
 import { checkResumeModel } from '../train/resume-model';
 import { finishRun } from './finish-run';
@@ -62,8 +63,11 @@ function runProgress(run: TrainingRun) {
 
 let training: AbortController | null = null;
 
-/** Trains the draft concept, or goes on with `run` from its last checkpoint. */
-export async function train(resume?: TrainingRun): Promise<void> {
+/**
+ * Trains the draft concept, or goes on with `run` from its last checkpoint; with `rates` (a
+ * diverged run), at those rates, from the start when no checkpoint was kept (step 0).
+ */
+export async function train(resume?: TrainingRun, rates?: LearningRateOptions): Promise<void> {
   const client = engineClient();
   const { draft, model, library } = useStudio.getState();
   if (!client || !model) return;
@@ -74,7 +78,7 @@ export async function train(resume?: TrainingRun): Promise<void> {
       return;
     }
   }
-  let run = resume ?? newRun(draft, model);
+  let run = resume ? { ...resume, options: { ...resume.options, ...rates } } : newRun(draft, model);
   try {
     checkResumeModel(`Run '${run.runId}'`, { id: run.modelId, name: run.modelName }, model);
   } catch (e) {
@@ -92,7 +96,7 @@ export async function train(resume?: TrainingRun): Promise<void> {
     await runs.put(run);
     stored = true;
     const progress = runProgress(run);
-    const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined };
+    const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined && !(rates && run.step === 0), rates };
     // The client moves `images` to the worker (not a copy): they are empty here afterwards.
     const result = await client.request('train', request, { signal: controller.signal, onProgress: progress.show });
     await progress.shown();

@@ -10,6 +10,7 @@ import { putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
 import { discardRun, startNewConcept, train } from '../training-actions';
+import { DivergedRun } from './DivergedRun';
 import { TrainingPreviews } from './TrainingPreviews';
 
 function formatSeconds(s: number): string {
@@ -133,6 +134,7 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
         </StatusCard>
       );
     case 'failed':
+      if (training.error.name === 'TrainingDiverged' && training.run) return <DivergedRun run={training.run} error={training.error} model={model} />;
       return (
         <div className="card error" role="alert">
           <p>{training.error.message}</p>
