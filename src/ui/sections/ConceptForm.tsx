@@ -6,6 +6,8 @@
 import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
 import type { ConceptKind } from '../../train/templates';
 import { SelectField } from '../SelectField';
+import { SizeNote } from '../SizeNote';
+import type { SizeVerdict } from '../../model/size-cost';
 import { updateDraft } from '../store';
 import { cancelTraining, pauseTraining, train } from '../training-actions';
 
@@ -99,7 +101,8 @@ function TextEncoderLora({ options: o, set }: { options: TrainerOptions; set: Se
   );
 }
 
-export function ConceptForm({ options: o, ready, running, busy }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean }) {
+/** `size`: the resolution's verdict (`useSizeVerdict`), shown before training; a refusal turns Train off. */
+export function ConceptForm({ options: o, ready, running, busy, size }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean; size: SizeVerdict | null }) {
   const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
   // textual inversion alone has no LoRA to put on the text encoder
   const setMethod = (method: TrainerOptions['method']) => updateDraft((d) => ({ options: { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) } }));
@@ -130,8 +133,9 @@ export function ConceptForm({ options: o, ready, running, busy }: { options: Tra
         </div>
         <AdvancedSettings options={o} set={set} />
       </fieldset>
+      {!busy && <SizeNote verdict={size} />}
       <div className="row">
-        <button type="button" disabled={!ready} onClick={() => void train()}>
+        <button type="button" disabled={!ready || size?.kind === 'refuse'} onClick={() => void train()}>
           Train
         </button>
         {running && (
