@@ -11,7 +11,9 @@ import type { EngineEvent, EngineMemory, GenerateRequest, JobContext, ModelInfo,
 import type { JobHandlers } from './serve';
 import { installWebGpuBackend } from '../gpu/tf-backend';
 import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
-import { CancelledError, textToImage } from '../model/pipeline';
+import { CancelledError, TEXT_TO_IMAGE_DEFAULTS, textToImage } from '../model/pipeline';
+import { sizeProfile } from '../model/size-cost';
+import { refuseOversize } from './size-refusal';
 import { deleteCachedModel, listCachedModels, openBrowserCache, type ModelCache } from '../model/sources/cache';
 import { HubSource } from '../model/sources/hub';
 import type { Timeouts } from '../model/sources/http';
@@ -140,13 +142,15 @@ export class Engine implements JobHandlers {
       }
       const tokenizer = ClipTokenizer.fromFiles(sd.tokenizerFiles);
       const u = sd.unet.config;
-      const imageSize = u.sampleSize * 8;
+      const sizes = sizeProfile(u, sd.vae.config);
+      const imageSize = sizes.nativeSize;
       const info: ModelInfo = {
         id: sd.source,
         name: sd.name,
         card: spec.kind === 'builtin' ? BUILTIN_MODEL_CARD : defaultModelCard(sd.name, imageSize),
         bytes: sd.bytes,
         imageSize,
+        sizes,
         summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
       };
       this.model = { sd, tokenizer, conceptTokenizers: new ConceptTokenizers(sd), info };
@@ -159,6 +163,9 @@ export class Engine implements JobHandlers {
       const model = this.requireModel();
       const { concepts = [], ...options } = request;
       if (options.prompts ? options.prompts.some((p) => !p?.trim()) : !options.prompt?.trim()) throw new StudioError('InvalidRequest', 'The prompt is empty.', 'Describe the image you want.');
+      const { width, height, batch } = { ...TEXT_TO_IMAGE_DEFAULTS, ...options };
+      const images = (options.prompts?.length ?? 1) * batch;
+      refuseOversize(model.info.sizes, { width, height, rows: 2 * images, images, purpose: 'generating' }, this.requireGpu().capabilities);
       const active = concepts.length > 0 ? activateConcepts(model.sd, model.conceptTokenizers, concepts) : null;
       try {
         const prompts = active
@@ -194,6 +201,7 @@ export class Engine implements JobHandlers {
         pauseRequested: () => this.pauses.delete(runId),
         gpuBytes: () => this.memory().bytesInUse,
         modelLost: () => this.model !== model,
+        refuseSize: (resolution, batchSize) => refuseOversize(model.info.sizes, { width: resolution, height: resolution, rows: batchSize, images: 1, purpose: 'training' }, this.requireGpu().capabilities),
       });
     }, ctx.signal);
   }

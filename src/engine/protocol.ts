@@ -11,6 +11,7 @@ import type { GpuCapabilities } from '../gpu/device';
 import type { RgbaImage, TextToImageOptions, TextToImageResult } from '../model/pipeline';
 import type { CachedModel, CachedModelId } from '../model/sources/cache';
 import type { ModelCard } from '../model/sources/builtin';
+import type { SizeProfile } from '../model/size-cost';
 import type { LearningRateOptions, TrainerOptions } from '../train/config';
 import type { ImportedPersonalization } from '../train/formats/import';
 import type { SampleOptions, TrainingPreview } from '../train/previews';
@@ -78,6 +79,8 @@ export interface ModelInfo {
   bytes: number;
   /** Native image size in pixels (the UNet's sample_size × 8). */
   imageSize: number;
+  /** What sizes cost on this model, for the page's warning before it starts (`checkImageSize`). */
+  sizes: SizeProfile;
   /** UNet summary for the UI, e.g. "4 blocks, 32–64 channels, mid block". */
   summary: string;
 }

@@ -24,6 +24,8 @@ export interface TrainingJobDeps {
   gpuBytes: () => number;
   /** True once the model is gone with its device. */
   modelLost: () => boolean;
+  /** Throws an InvalidRequest when the run's images are too large for the adapter. */
+  refuseSize: (resolution: number, batchSize: number) => void;
 }
 
 /** A done run's answer, from its last checkpoint. */
@@ -61,6 +63,8 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
   if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
   if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
   if (stored) refuseOtherModel(request, stored, deps.model, ctx);
+  const { resolution, batchSize = 1 } = stored?.config ?? request.options;
+  deps.refuseSize(resolution, batchSize);
   const trainer = startTrainer(request, stored, deps.model);
   try {
     const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);

@@ -14,7 +14,8 @@ import { randomNormal } from '../common/random';
 import type { EncodedPrompt } from './tokenizer';
 import { makeSampler, type Sampler } from './schedulers';
 import { TEXT_TO_IMAGE_DEFAULTS, type RgbaImage, type TextToImageOptions, type TextToImageResult } from './text-to-image-options';
-import { unetForward } from './unet';
+import { unetForward, unetForwardByBlocks, type BetweenBlocks } from './unet';
+import { gpuPacer } from '../gpu/pace';
 import { vaeDecode } from './vae';
 
 export { SAMPLER_NAMES, TEXT_TO_IMAGE_DEFAULTS, type RgbaImage, type SamplerName, type TextToImageOptions, type TextToImageResult } from './text-to-image-options';
@@ -28,7 +29,10 @@ export type EmbedTokens = (ids: tf.Tensor2D) => tf.Tensor3D;
 
 export interface GenerationHooks {
   onStep?: (report: StepReport) => void;
+  /** Checked between steps and after each UNet layer: a cancel stops the job within a step. */
   signal?: AbortSignal;
+  /** After each UNet layer is queued, with its module name (before the cancel check). */
+  onBlock?: (block: string) => void;
   /** A latent preview every this many steps. */
   previewEvery?: number;
   embedTokens?: EmbedTokens;
@@ -64,12 +68,45 @@ export function encodePromptRows(model: StableDiffusionModel, rows: number[][], 
   });
 }
 
+type GuidedStep = {
+  latents: tf.Tensor4D;
+  uncond: tf.Tensor4D;
+  cond: tf.Tensor4D;
+};
+
+/** The UNet's input for step t: the latents twice (unconditional, conditional), scaled. */
+function modelInput(sampler: Sampler, latents: tf.Tensor4D, t: number): tf.Tensor4D {
+  return tf.tidy(() => sampler.scaleModelInput(tf.concat([latents, latents], 0), t) as tf.Tensor4D);
+}
+
 /** 4. One guided denoising step; returns the new latents. */
-export function denoiseStep(model: StableDiffusionModel, sampler: Sampler, latents: tf.Tensor4D, t: number, embeddings: tf.Tensor3D, guidanceScale: number): { latents: tf.Tensor4D; uncond: tf.Tensor4D; cond: tf.Tensor4D } {
+export function denoiseStep(model: StableDiffusionModel, sampler: Sampler, latents: tf.Tensor4D, t: number, embeddings: tf.Tensor3D, guidanceScale: number): GuidedStep {
   return tf.tidy(() => {
-    const B = latents.shape[0];
-    const input = sampler.scaleModelInput(tf.concat([latents, latents], 0), t) as tf.Tensor4D;
-    const eps = unetForward(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(2 * B).fill(t), encoderHiddenStates: embeddings });
+    const input = modelInput(sampler, latents, t);
+    const eps = unetForward(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(input.shape[0]).fill(t), encoderHiddenStates: embeddings });
+    return guide(sampler, latents, t, eps, guidanceScale);
+  });
+}
+
+/** `denoiseStep` with the UNet run layer by layer, `between` after each (`unetForwardByBlocks`). */
+export async function denoiseStepByBlocks(model: StableDiffusionModel, sampler: Sampler, latents: tf.Tensor4D, t: number, embeddings: tf.Tensor3D, guidanceScale: number, between: BetweenBlocks): Promise<GuidedStep> {
+  const input = modelInput(sampler, latents, t);
+  let eps: tf.Tensor4D;
+  try {
+    eps = await unetForwardByBlocks(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(input.shape[0]).fill(t), encoderHiddenStates: embeddings }, between);
+  } finally {
+    input.dispose();
+  }
+  try {
+    return tf.tidy(() => guide(sampler, latents, t, eps, guidanceScale));
+  } finally {
+    eps.dispose();
+  }
+}
+
+/** ε = ε_u + s (ε_c − ε_u), then the sampler's step from `latents`. */
+function guide(sampler: Sampler, latents: tf.Tensor4D, t: number, eps: tf.Tensor4D, guidanceScale: number): GuidedStep {
+  return tf.tidy(() => {
     const [uncond, cond] = tf.split(eps, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
     const guided = tf.add(uncond, tf.mul(tf.sub(cond, uncond), guidanceScale));
     const { prevSample, predOriginalSample } = sampler.step(guided, t, latents);
@@ -157,11 +194,18 @@ export async function textToImage(
   for (let i = 0; i < total; i++) noise.set(randomNormal(perImage, (seed + (i % o.batch)) >>> 0, sampler.initNoiseSigma), i * perImage);
   let latents = tf.tensor4d(noise, shape);
 
+  // After each UNet layer: at most two layers queued on the GPU, and a cancel honoured.
+  const pace = gpuPacer();
+  const between = async (block: string) => {
+    hooks.onBlock?.(block);
+    await pace();
+    if (hooks.signal?.aborted) throw new CancelledError();
+  };
   try {
     // 4. denoise
     for (let i = 0; i < timesteps.length; i++) {
       if (hooks.signal?.aborted) throw new CancelledError();
-      const next = denoiseStep(model, sampler, latents, timesteps[i], embeddings, o.guidanceScale);
+      const next = await denoiseStepByBlocks(model, sampler, latents, timesteps[i], embeddings, o.guidanceScale, between);
       next.uncond.dispose();
       next.cond.dispose();
       latents.dispose();

@@ -108,90 +108,143 @@ function recompute(f: Segment, saved: tf.Tensor[], variables: tf.Variable[], dy:
   }
 }
 
+/** Where a forward stands after one block: the block's name and every tensor the rest still reads. */
+type BlockDone = {
+  block: string;
+  live: tf.Tensor[];
+};
+
+/** Called after each layer of the UNet is queued (with its module name); a throw stops the forward there. */
+export type BetweenBlocks = (block: string) => Promise<void> | void;
+
+/** The forward on the GPU in one go (parity checks, training: the gradient tape needs it synchronous). */
 export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activations?: Activations, options: UNetOptions = {}): tf.Tensor4D {
+  return tf.tidy(() => {
+    const blocks = unetBlocks(w, c, input, activations, options);
+    for (;;) {
+      const next = blocks.next();
+      if (next.done) return next.value;
+    }
+  });
+}
+
+/**
+ * The forward block by block (generation): after each block `between` runs (to wait for the GPU
+ * and honour a cancel), so no more than one block of work is ever queued. Tensors the rest no
+ * longer reads are freed as it goes; on a throw every tensor it made is freed.
+ */
+export async function unetForwardByBlocks(w: Weights, c: UNetConfig, input: UNetInput, between: BetweenBlocks): Promise<tf.Tensor4D> {
+  const blocks = unetBlocks(w, c, input);
+  let live: tf.Tensor[] = [];
+  try {
+    for (;;) {
+      const step = tf.tidy(() => {
+        const next = blocks.next();
+        return next.done ? { done: true, block: '', live: [next.value] } : { done: false, ...next.value };
+      });
+      tf.dispose(live.filter((t) => !(step.live as tf.Tensor[]).includes(t)));
+      live = step.live;
+      if (step.done) return live[0] as tf.Tensor4D;
+      await between(step.block);
+    }
+  } catch (error) {
+    tf.dispose(live);
+    blocks.return(undefined as never);
+    throw error;
+  }
+}
+
+/**
+ * The forward as a generator: it yields after each resnet(+transformer) layer, down- and
+ * upsampler and the mid block, named by its module (`down_blocks.0.attentions.1`, `mid_block`).
+ */
+function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: Activations, options: UNetOptions = {}): Generator<BlockDone, tf.Tensor4D> {
   const record = (name: string, t: tf.Tensor) => {
     if (activations) activations.set(name, tf.keep(t.rank === 4 ? t.transpose([0, 3, 1, 2]) : tf.clone(t)));
   };
   /** f(...inputs), checkpointed if asked; `modules` are the prefixes whose adapters f reads. */
   const segment = (modules: string[], inputs: tf.Tensor[], f: Segment): tf.Tensor4D =>
     options.checkpointing ? checkpointed(f, inputs, modules.flatMap((m) => w.trainableAdapterTensors(m))) : f(...inputs);
-  return tf.tidy(() => {
-    const boc = c.blockOutChannels;
-    const n = boc.length;
-    const { groups, eps } = { groups: c.normNumGroups, eps: c.normEps };
-    const ctx = input.encoderHiddenStates;
-    if (ctx.shape[2] !== c.crossAttentionDim) throw new Error(`unet: text states have width ${ctx.shape[2]}, cross_attention_dim is ${c.crossAttentionDim}.`);
-    if (input.timesteps.length !== input.sample.shape[0]) throw new Error('unet: one timestep per batch element is needed.');
+  const boc = c.blockOutChannels;
+  const n = boc.length;
+  const { groups, eps } = { groups: c.normNumGroups, eps: c.normEps };
+  const ctx = input.encoderHiddenStates;
+  if (ctx.shape[2] !== c.crossAttentionDim) throw new Error(`unet: text states have width ${ctx.shape[2]}, cross_attention_dim is ${c.crossAttentionDim}.`);
+  if (input.timesteps.length !== input.sample.shape[0]) throw new Error('unet: one timestep per batch element is needed.');
 
-    // 1. time
-    const tProj = timestepEmbedding(input.timesteps, boc[0], c.flipSinToCos, c.freqShift);
-    record('time_proj', tProj);
-    let temb = w.linear('time_embedding.linear_1', tProj, c.timeEmbedDim);
-    temb = w.linear('time_embedding.linear_2', tf.mul(tf.sigmoid(temb), temb), c.timeEmbedDim);
-    record('time_embedding', temb);
+  // 1. time
+  const tProj = timestepEmbedding(input.timesteps, boc[0], c.flipSinToCos, c.freqShift);
+  record('time_proj', tProj);
+  let temb = w.linear('time_embedding.linear_1', tProj, c.timeEmbedDim);
+  temb = w.linear('time_embedding.linear_2', tf.mul(tf.sigmoid(temb), temb), c.timeEmbedDim);
+  record('time_embedding', temb);
 
-    // 2. pre-process
-    let h = w.conv2d('conv_in', input.sample.transpose([0, 2, 3, 1]) as tf.Tensor4D, boc[0], c.convInKernel);
-    record('conv_in', h);
+  // 2. pre-process
+  let h = w.conv2d('conv_in', input.sample.transpose([0, 2, 3, 1]) as tf.Tensor4D, boc[0], c.convInKernel);
+  record('conv_in', h);
 
-    // 3. down
-    const skips: tf.Tensor4D[] = [h];
-    for (let i = 0; i < n; i++) {
-      const p = `down_blocks.${i}`;
-      const cross = c.downBlockTypes[i] === 'CrossAttnDownBlock2D';
-      for (let j = 0; j < c.layersPerBlock[i]; j++) {
-        const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
-        h = segment([resnet, attention], cross ? [h, temb, ctx] : [h, temb], (x, t, e) => {
-          const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
-          return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
-        });
-        skips.push(h);
-      }
-      if (i < n - 1) {
-        h = downsample(w, `${p}.downsamplers.0`, h, c.downsamplePadding);
-        skips.push(h);
-      }
-      record(p, h);
-    }
-
-    // 4. mid
-    if (c.midBlock) {
-      const last = boc[n - 1];
-      h = segment(['mid_block'], [h, temb, ctx], (x, t, e) => {
-        let y = resnetBlock(w, 'mid_block.resnets.0', x as tf.Tensor4D, last, t as tf.Tensor2D, groups, eps);
-        y = transformer2d(w, 'mid_block.attentions.0', y, e as tf.Tensor3D, c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
-        return resnetBlock(w, 'mid_block.resnets.1', y, last, t as tf.Tensor2D, groups, eps);
+  // 3. down
+  const skips: tf.Tensor4D[] = [h];
+  for (let i = 0; i < n; i++) {
+    const p = `down_blocks.${i}`;
+    const cross = c.downBlockTypes[i] === 'CrossAttnDownBlock2D';
+    for (let j = 0; j < c.layersPerBlock[i]; j++) {
+      const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
+      h = segment([resnet, attention], cross ? [h, temb, ctx] : [h, temb], (x, t, e) => {
+        const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
+        return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
       });
-      record('mid_block', h);
+      skips.push(h);
+      yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
     }
-
-    // 5. up
-    const rev = [...boc].reverse();
-    const revHeads = [...c.numAttentionHeads].reverse();
-    const revLayers = [...c.layersPerBlock].reverse();
-    const revTransformerLayers = [...c.transformerLayersPerBlock].reverse();
-    for (let i = 0; i < n; i++) {
-      const p = `up_blocks.${i}`;
-      const cross = c.upBlockTypes[i] === 'CrossAttnUpBlock2D';
-      for (let j = 0; j < revLayers[i] + 1; j++) {
-        const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
-        const skip = skips.pop()!;
-        h = segment([resnet, attention], cross ? [h, skip, temb, ctx] : [h, skip, temb], (x, s, t, e) => {
-          const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
-          return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, revHeads[i], revTransformerLayers[i], c) : y;
-        });
-      }
-      if (i < n - 1) {
-        const next = skips[skips.length - 1];
-        h = segment([], [h], (x) => upsample(w, `${p}.upsamplers.0`, x as tf.Tensor4D, [next.shape[1], next.shape[2]]));
-      }
-      record(p, h);
+    if (i < n - 1) {
+      h = downsample(w, `${p}.downsamplers.0`, h, c.downsamplePadding);
+      skips.push(h);
+      yield { block: `${p}.downsamplers.0`, live: [h, temb, ...skips] };
     }
+    record(p, h);
+  }
 
-    // 6. post-process
-    if (activations) record('conv_norm_out', groupNorm(w, 'conv_norm_out', h, groups, eps)); // the hook sees it before conv_act
-    h = groupNorm(w, 'conv_norm_out', h, groups, eps, true) as tf.Tensor4D;
-    h = w.conv2d('conv_out', h, c.outChannels, c.convOutKernel);
-    return h.transpose([0, 3, 1, 2]);
-  });
+  // 4. mid
+  if (c.midBlock) {
+    const last = boc[n - 1];
+    h = segment(['mid_block'], [h, temb, ctx], (x, t, e) => {
+      let y = resnetBlock(w, 'mid_block.resnets.0', x as tf.Tensor4D, last, t as tf.Tensor2D, groups, eps);
+      y = transformer2d(w, 'mid_block.attentions.0', y, e as tf.Tensor3D, c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
+      return resnetBlock(w, 'mid_block.resnets.1', y, last, t as tf.Tensor2D, groups, eps);
+    });
+    record('mid_block', h);
+    yield { block: 'mid_block', live: [h, temb, ...skips] };
+  }
+
+  // 5. up
+  const rev = [...boc].reverse();
+  const revHeads = [...c.numAttentionHeads].reverse();
+  const revLayers = [...c.layersPerBlock].reverse();
+  const revTransformerLayers = [...c.transformerLayersPerBlock].reverse();
+  for (let i = 0; i < n; i++) {
+    const p = `up_blocks.${i}`;
+    const cross = c.upBlockTypes[i] === 'CrossAttnUpBlock2D';
+    for (let j = 0; j < revLayers[i] + 1; j++) {
+      const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
+      const skip = skips.pop()!;
+      h = segment([resnet, attention], cross ? [h, skip, temb, ctx] : [h, skip, temb], (x, s, t, e) => {
+        const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
+        return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, revHeads[i], revTransformerLayers[i], c) : y;
+      });
+      yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
+    }
+    if (i < n - 1) {
+      const next = skips[skips.length - 1];
+      h = segment([], [h], (x) => upsample(w, `${p}.upsamplers.0`, x as tf.Tensor4D, [next.shape[1], next.shape[2]]));
+      yield { block: `${p}.upsamplers.0`, live: [h, temb, ...skips] };
+    }
+    record(p, h);
+  }
+
+  // 6. post-process
+  if (activations) record('conv_norm_out', groupNorm(w, 'conv_norm_out', h, groups, eps)); // the hook sees it before conv_act
+  h = groupNorm(w, 'conv_norm_out', h, groups, eps, true) as tf.Tensor4D;
+  h = w.conv2d('conv_out', h, c.outChannels, c.convOutKernel);
+  return h.transpose([0, 3, 1, 2]);
 }

@@ -7,6 +7,8 @@ import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOpt
 import type { ConceptKind } from '../../train/templates';
 import { tokenProblem } from '../../model/prompt-tokens';
 import { SelectField } from '../SelectField';
+import { SizeNote } from '../SizeNote';
+import type { SizeVerdict } from '../../model/size-cost';
 import { updateDraft, useStudio } from '../store';
 import { cancelTraining, pauseTraining, train } from '../training-actions';
 
@@ -100,7 +102,8 @@ function TextEncoderLora({ options: o, set }: { options: TrainerOptions; set: Se
   );
 }
 
-export function ConceptForm({ options: o, ready, running, busy }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean }) {
+/** `size`: the resolution's verdict (`useSizeVerdict`), shown before training; a refusal turns Train off. */
+export function ConceptForm({ options: o, ready, running, busy, size }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean; size: SizeVerdict | null }) {
   const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
   // textual inversion alone has no LoRA to put on the text encoder
   const setMethod = (method: TrainerOptions['method']) => updateDraft((d) => ({ options: { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) } }));
@@ -139,8 +142,9 @@ export function ConceptForm({ options: o, ready, running, busy }: { options: Tra
         </div>
         <AdvancedSettings options={o} set={set} />
       </fieldset>
+      {!busy && <SizeNote verdict={size} />}
       <div className="row">
-        <button type="button" disabled={!ready || problem !== null} onClick={() => void train()}>
+        <button type="button" disabled={!ready || problem !== null || size?.kind === 'refuse'} onClick={() => void train()}>
           Train
         </button>
         {running && (

@@ -8,6 +8,7 @@ import { generateWithConcepts } from '../library';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
 import { SelectField } from '../SelectField';
+import { SizeNote, useSizeVerdict } from '../SizeNote';
 import { cancelGeneration, showSection, useStudio } from '../store';
 
 const SAMPLERS: [SamplerName, string][] = [
@@ -40,6 +41,7 @@ export function GenerateSection() {
   const concepts = useStudio((s) => s.library.concepts);
   const insert = useStudio((s) => s.promptInsert);
   const size = form.size || model?.card.generation.size || D.width;
+  const sizeVerdict = useSizeVerdict({ width: size, height: size, rows: 2 * form.batch, images: form.batch, purpose: 'generating' });
   // A newly loaded model's recommended settings.
   useEffect(() => {
     if (!model) return;
@@ -144,8 +146,9 @@ export function GenerateSection() {
             <input name="seed" inputMode="numeric" placeholder="random" value={form.seed} onChange={(e) => set('seed', e.target.value.replace(/[^0-9]/g, ''))} />
           </label>
         </div>
+        {!running && <SizeNote verdict={sizeVerdict} />}
         <div className="row">
-          <button type="submit" disabled={running || !form.prompt.trim()}>
+          <button type="submit" disabled={running || !form.prompt.trim() || sizeVerdict?.kind === 'refuse'}>
             Generate
           </button>
           {running && (

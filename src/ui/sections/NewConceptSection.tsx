@@ -7,6 +7,8 @@ import { useDropZone } from '../useDropZone';
 import { showSection, updateDraft, useStudio } from '../store';
 import { ConceptForm } from './ConceptForm';
 import { TrainingState } from './TrainingState';
+import { useSizeVerdict } from '../SizeNote';
+import { TRAINER_DEFAULTS } from '../../train/config';
 import { SampleConcepts } from './SampleConcepts';
 import { BUILTIN_MODEL_ID } from '../../model/sources/builtin';
 
@@ -27,6 +29,7 @@ export function NewConceptSection() {
   };
   const drop = useDropZone((data) => void addPhotos(Array.from(data.files)));
   const ready = draft.photos.length > 0 && o.token.trim() !== '' && o.classWord.trim() !== '' && !busy;
+  const size = useSizeVerdict({ width: o.resolution, height: o.resolution, rows: o.batchSize ?? TRAINER_DEFAULTS.batchSize, images: 1, purpose: 'training' });
 
   if (!model) {
     return (
@@ -83,7 +86,7 @@ export function NewConceptSection() {
 
       {model.id === BUILTIN_MODEL_ID && <SampleConcepts disabled={busy} />}
 
-      <ConceptForm options={o} ready={ready} running={running} busy={busy} />
+      <ConceptForm options={o} ready={ready} running={running} busy={busy} size={size} />
 
       <TrainingState training={training} model={model} />
     </section>

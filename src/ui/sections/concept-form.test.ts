@@ -10,7 +10,7 @@ import type { TrainerOptions } from '../../train/config';
 import { ConceptForm } from './ConceptForm';
 
 const options = (o: Partial<TrainerOptions> = {}): TrainerOptions => ({ method: 'lora', token: '<t>', classWord: 'cat', steps: 10, resolution: 64, ...o });
-const form = (o: TrainerOptions, busy = false) => renderToStaticMarkup(createElement(ConceptForm, { options: o, ready: !busy, running: busy, busy }));
+const form = (o: TrainerOptions, busy = false) => renderToStaticMarkup(createElement(ConceptForm, { options: o, ready: !busy, running: busy, busy, size: null }));
 const field = (html: string, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(html)?.[0] ?? null;
 
 describe('New concept form: LoRA on the text encoder', () => {
