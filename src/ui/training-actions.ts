@@ -3,13 +3,16 @@
  * its concept is safely in the library, so a closed tab or a lost GPU resumes from the engine's
  * last checkpoint. The photos go only to this tab's engine worker. The engine chooses the
  * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
+ * A run trains in one tab at a time: the tab that holds its lock (`run-lock.ts`).
  */
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
+import type { EngineClient } from '../engine/client';
 import type { Progress } from '../engine/protocol';
 import { finishRun } from './finish-run';
 import { conceptStore, notify, refreshLibrary } from './library';
 import { noticeOf } from './notice';
 import { photosToTensorData } from './photos';
+import { activeElsewhere, whileHoldingRun } from './run-lock';
 import { engineClient, refreshMemory, serialize, updateDraft, useStudio, type ConceptDraft } from './store';
 
 const runs = new IndexedDbRunStore();
@@ -73,11 +76,17 @@ export async function train(resume?: TrainingRun): Promise<void> {
       return;
     }
   }
-  let run = resume ?? newRun(draft, model.id);
+  const run = resume ?? newRun(draft, model.id);
   if (run.modelId !== model.id) {
     useStudio.setState({ training: { state: 'failed', run, error: { name: 'InvalidRequest', message: `This run trains ${run.modelId}; ${model.id} is loaded.`, hint: `Load ${run.modelId} in Models to resume it.` } } });
     return;
   }
+  const held = await whileHoldingRun(run.runId, () => trainHolding(client, run, resume));
+  if (!held) useStudio.setState({ training: { state: 'failed', run, error: activeElsewhere(run).toJSON() } });
+}
+
+/** `train`, in the tab that holds the run's lock: nothing of the run is written before. */
+async function trainHolding(client: EngineClient, run: TrainingRun, resume: TrainingRun | undefined): Promise<void> {
   const controller = new AbortController();
   training = controller;
   run = { ...run, state: 'running', updated: Date.now() };
@@ -102,7 +111,7 @@ export async function train(resume?: TrainingRun): Promise<void> {
   } catch (e) {
     const error = serialize(e);
     if (error.name === 'Cancelled') {
-      await discardRun(run.runId);
+      await forgetRun(run.runId);
       useStudio.setState({ training: { state: 'idle' } });
     } else {
       await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
@@ -114,8 +123,14 @@ export async function train(resume?: TrainingRun): Promise<void> {
   }
 }
 
+/** Forgets a run, unless it is training in another tab. */
+export async function discardRun(run: TrainingRun): Promise<void> {
+  const held = await whileHoldingRun(run.runId, () => forgetRun(run.runId));
+  if (!held) useStudio.setState({ training: { state: 'failed', run, error: activeElsewhere(run).toJSON() } });
+}
+
 /** Forgets a run: its stored record and the engine's checkpoints. */
-export async function discardRun(runId: string): Promise<void> {
+async function forgetRun(runId: string): Promise<void> {
   await runs.delete(runId).catch(() => undefined);
   await engineClient()?.request('deleteRun', { runId }).catch(() => undefined);
   const t = useStudio.getState().training;

@@ -50,7 +50,7 @@ function ResumeOrDiscard({ run, modelId }: { run: TrainingRun; modelId: string |
       ) : (
         <p className="muted">Load {run.modelId} in Models to resume.</p>
       )}
-      <button type="button" onClick={() => void discardRun(run.runId)}>
+      <button type="button" onClick={() => void discardRun(run)}>
         Discard
       </button>
     </div>

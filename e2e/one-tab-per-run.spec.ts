@@ -1,0 +1,47 @@
+/**
+ * A training run trains in one tab: a second tab of the studio (same browser profile, so the same
+ * IndexedDB and Web Locks) offers the run as stopped, but resuming or discarding it there is
+ * refused with RunActiveElsewhere while the first tab goes on training.
+ */
+import { expect, test } from '@playwright/test';
+import { sampleConcept } from '../src/world/sample-concepts';
+import { Studio } from './studio';
+
+test('a second tab that resumes or discards a running run is told it is training elsewhere', async ({ page, context }, testInfo) => {
+  test.setTimeout(600_000);
+  const first = new Studio(page, testInfo);
+  await first.open();
+  await first.waitForBuiltinModel();
+  const concept = sampleConcept('teal-heart')!;
+  await first.goTo('New concept');
+  const form = page.getByTestId('section-new-concept');
+  await form.getByRole('button', { name: `Try ${concept.title}` }).click();
+  await expect(page.getByTestId('photos').getByRole('img')).toHaveCount(5);
+  await form.getByLabel('Method').selectOption('ti');
+  await form.getByLabel('Steps', { exact: true }).fill('500');
+  await form.getByRole('button', { name: 'Train' }).click();
+  const training = page.getByTestId('training');
+  await expect(training).toContainText('Step 1/500', { timeout: 120_000 });
+
+  const other = await context.newPage();
+  const second = new Studio(other, testInfo);
+  await second.open();
+  await second.waitForBuiltinModel();
+  await second.goTo('New concept');
+  await expect(other.getByTestId('training')).toContainText(`Training ${concept.token} stopped at about step`);
+  await other.getByTestId('training').getByRole('button', { name: 'Resume' }).click();
+  const refused = other.getByRole('alert');
+  await expect(refused).toContainText(`Training ${concept.token} is open in another tab or window of the studio.`);
+  await expect(refused).toContainText('pause it there, or close that tab');
+  await refused.getByRole('button', { name: 'Discard' }).click();
+  await expect(refused).toContainText('is open in another tab or window');
+  await second.screenshot('second-tab');
+
+  // The first tab trains on, its run kept.
+  await expect(training).toContainText(/Step \d+\/500/);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('training')).toHaveCount(0);
+  first.expectNoErrors();
+  second.expectNoErrors();
+});
