@@ -1,9 +1,19 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CONTENT_SECURITY_POLICY } from './src/common/content-security-policy';
+
+/** The built page's CSP as a <meta>, first in <head>; not in dev, where hot reload runs inline scripts. */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'studio-content-security-policy',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+  };
+}
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), contentSecurityPolicy()],
   resolve: {
     // tfjs' ESM builds everywhere (browser, Vitest, benchmarks): Node resolution would pick the
     // CommonJS bundles and load a second tfjs-core next to the deep ESM imports of src/engine/tf.ts.
