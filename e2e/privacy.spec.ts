@@ -1,10 +1,11 @@
 /**
- * What leaves the page: the built studio carries its Content-Security-Policy and runs under it,
+ * What leaves the page: the built studio carries its Content-Security-Policy (the page's <meta>,
+ * the engine worker's header) and runs under it,
  * and while it trains on the built-in model and generates, every request of the page and its
  * engine worker stays on this machine and none carries the photos' bytes.
  */
 import { encode } from 'fast-png';
-import { expect, test, type Request } from '@playwright/test';
+import { expect, test, type Request, type Response } from '@playwright/test';
 import { CONTENT_SECURITY_POLICY } from '../src/common/content-security-policy';
 import { Studio } from './studio';
 
@@ -25,9 +26,11 @@ function fingerprints(p: { png: Buffer; pixels: Uint8Array }): Buffer[] {
 const LOCAL = new Set(['127.0.0.1', 'localhost']);
 
 test('the built page has its CSP, and training and generating send nothing off this machine, photos least of all', async ({ page }, testInfo) => {
-  test.setTimeout(900_000);
+  test.setTimeout(1_500_000); // minutes alone on SwiftShader; many more on a shared machine
   const studio = new Studio(page, testInfo);
   const requests: Request[] = [];
+  const workerScripts: Response[] = [];
+  page.context().on('response', (r) => /\/assets\/worker-[^/]*\.js$/.test(r.url()) && workerScripts.push(r));
   const sockets: string[] = [];
   page.context().on('request', (r) => requests.push(r)); // the page's and its workers'
   page.on('websocket', (ws) => sockets.push(ws.url()));
@@ -39,6 +42,8 @@ test('the built page has its CSP, and training and generating send nothing off t
   await studio.open();
   await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', CONTENT_SECURITY_POLICY);
   await studio.waitForBuiltinModel();
+  expect(workerScripts).toHaveLength(1); // the engine worker, held to the header it came with
+  expect(await workerScripts[0].headerValue('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
 
   const photos = [0, 1, 2].map(photo);
   await studio.goTo('New concept');
@@ -50,7 +55,7 @@ test('the built page has its CSP, and training and generating send nothing off t
   await section.getByLabel('Method').selectOption('ti');
   await section.getByLabel('Steps', { exact: true }).fill('2');
   await section.getByRole('button', { name: 'Train' }).click();
-  await expect(page.getByTestId('training')).toContainText('Trained at step 2', { timeout: 480_000 });
+  await expect(page.getByTestId('training')).toContainText('Trained at step 2', { timeout: 1_200_000 });
   const result = await studio.generate({ prompt: 'a photo of <private-cube>', steps: 2, seed: 5 });
   await expect(result).toContainText('seed 5');
   await studio.screenshot('private-generated');

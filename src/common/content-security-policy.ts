@@ -1,6 +1,8 @@
 /**
- * The built page's Content-Security-Policy (a <meta> that vite.config.ts adds to the build only:
- * the dev server's hot reload needs inline scripts). Scripts and workers come from the studio's
+ * The built studio's Content-Security-Policy: a <meta> that vite.config.ts adds to the build (not
+ * to dev: hot reload runs inline scripts), and the header `vite preview` sends, which is what holds
+ * the engine worker (a worker keeps the policy its own script is served with; a host of the build
+ * should send this header too). Scripts and workers come from the studio's
  * own origin only; the page connects to itself, the Hugging Face hub (and its download hosts),
  * and hubs on this machine. A meta policy cannot change at run time, so a hub endpoint typed in
  * Models elsewhere is refused by the browser: serve the studio with a policy that names it.
