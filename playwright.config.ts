@@ -32,7 +32,7 @@ export default defineConfig({
   projects: [
     {
       name: 'webgpu',
-      testMatch: /(studio|generate|concepts|builtin|photos)\.spec\.ts/,
+      testMatch: /(studio|generate|concepts|builtin|photos|privacy|one-tab-per-run)\.spec\.ts/,
       use: { launchOptions: { executablePath: CHROMIUM, args: [...BASE_FLAGS, '--enable-unsafe-webgpu'] } },
     },
     {

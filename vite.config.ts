@@ -1,9 +1,19 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CONTENT_SECURITY_POLICY } from './src/common/content-security-policy';
+
+/** The built page's CSP as a <meta>, first in <head> (for any static host); not in dev, where hot reload runs inline scripts. */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'studio-content-security-policy',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+  };
+}
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), contentSecurityPolicy()],
   resolve: {
     // tfjs' ESM builds everywhere (browser, Vitest, benchmarks): Node resolution would pick the
     // CommonJS bundles and load a second tfjs-core next to the deep ESM imports of src/engine/tf.ts.
@@ -12,7 +22,8 @@ export default defineConfig({
     ],
   },
   server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  // The header as well: a worker is held to the policy its own script arrives with, not the page's <meta>.
+  preview: { host: '127.0.0.1', port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   worker: { format: 'es' },
   // Pre-bundle tfjs' entry points together in one pass (they share one tfjs-core); discovered
   // one by one inside the worker, the dev server would bundle them apart and reload midway.

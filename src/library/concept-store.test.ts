@@ -58,7 +58,7 @@ async function rejection(p: Promise<unknown>): Promise<StudioError> {
 
 /** Writes raw values straight into the library database, as a corrupted or foreign record would be. */
 async function writeRaw(factory: IDBFactory, store: string, key: string, value: unknown): Promise<void> {
-  const db = await libraryDb(factory)();
+  const db = await libraryDb(factory).connection();
   const tx = db.transaction(store, 'readwrite');
   tx.objectStore(store).put(value, key);
   await new Promise((resolve, reject) => {

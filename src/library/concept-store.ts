@@ -10,6 +10,7 @@ import { validateToken } from '../model/prompt-tokens';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Concept } from './concept';
 import { CONCEPT_VERSION, readSummary, restoreConcept, storedConcept, summarizeConcept, type ConceptSummary, type StoredConcept } from './concept-record';
+import type { Database } from '../storage/database';
 import { CONCEPT_SUMMARIES, CONCEPTS, libraryDb, TOKEN_INDEX } from './db';
 
 /** A stored record `list()` could not read, shown so the user can delete it. */
@@ -51,7 +52,7 @@ function newestFirst(a: ConceptSummary, b: ConceptSummary): number {
 
 /** Concepts in the browser's IndexedDB (database 'diffusion-studio-library'). */
 export class IndexedDbConceptStore implements ConceptStore {
-  private readonly db: () => Promise<IDBDatabase>;
+  private readonly db: Database;
 
   constructor(factory: IDBFactory | undefined = globalThis.indexedDB) {
     this.db = libraryDb(factory);
@@ -62,7 +63,7 @@ export class IndexedDbConceptStore implements ConceptStore {
     let summaryKeys: IDBValidKey[];
     let summaries: unknown[];
     try {
-      const tx = (await this.db()).transaction([CONCEPTS, CONCEPT_SUMMARIES]);
+      const tx = await this.db.transaction([CONCEPTS, CONCEPT_SUMMARIES]);
       const store = tx.objectStore(CONCEPT_SUMMARIES);
       [keys, summaryKeys, summaries] = await Promise.all([request(tx.objectStore(CONCEPTS).getAllKeys()), request(store.getAllKeys()), request(store.getAll())]);
     } catch (error) {
@@ -96,7 +97,7 @@ export class IndexedDbConceptStore implements ConceptStore {
   async get(id: string): Promise<Concept | null> {
     let raw: unknown;
     try {
-      raw = await request((await this.db()).transaction(CONCEPTS).objectStore(CONCEPTS).get(id));
+      raw = await request((await this.db.transaction(CONCEPTS)).objectStore(CONCEPTS).get(id));
     } catch (error) {
       throw storageError(error, `read concept '${id}'`);
     }
@@ -136,7 +137,7 @@ export class IndexedDbConceptStore implements ConceptStore {
   private async write<T>(action: string, steps: (tx: IDBTransaction) => Promise<T>): Promise<T> {
     let tx: IDBTransaction | null = null;
     try {
-      tx = (await this.db()).transaction([CONCEPTS, CONCEPT_SUMMARIES], 'readwrite');
+      tx = await this.db.transaction([CONCEPTS, CONCEPT_SUMMARIES], 'readwrite');
       const finished = done(tx);
       const result = await steps(tx);
       await finished;

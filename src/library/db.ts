@@ -2,7 +2,7 @@
  * The library's IndexedDB database: concepts (with their list summaries) and training runs, all
  * created by one upgrade handler.
  */
-import { openDatabase, type DatabaseSchema } from '../storage/database';
+import { openDatabase, type Database, type DatabaseSchema } from '../storage/database';
 
 /** Full concept records (`StoredConcept`), by concept id. */
 export const CONCEPTS = 'concepts';
@@ -25,7 +25,7 @@ export const LIBRARY_DB: DatabaseSchema = {
   },
 };
 
-/** The library database's connection getter (see `openDatabase`). */
-export function libraryDb(factory: IDBFactory | undefined = globalThis.indexedDB): () => Promise<IDBDatabase> {
+/** The library database's connection (see `openDatabase`). */
+export function libraryDb(factory: IDBFactory | undefined = globalThis.indexedDB): Database {
   return openDatabase(LIBRARY_DB, factory);
 }

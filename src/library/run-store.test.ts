@@ -21,7 +21,7 @@ function run(over: Partial<TrainingRun> = {}): TrainingRun {
 }
 
 async function writeRaw(factory: IDBFactory, key: string, value: unknown): Promise<void> {
-  const db = await libraryDb(factory)();
+  const db = await libraryDb(factory).connection();
   const tx = db.transaction(RUNS, 'readwrite');
   tx.objectStore(RUNS).put(value, key);
   await new Promise((resolve, reject) => {

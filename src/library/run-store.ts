@@ -6,6 +6,7 @@
 import { resolveTrainerConfig, type TrainerOptions } from '../train/config';
 import { StudioError } from '../common/errors';
 import { abort, done, request, storageError } from '../storage/idb';
+import type { Database } from '../storage/database';
 import { libraryDb, RUNS } from './db';
 
 export const RUN_VERSION = 1;
@@ -126,7 +127,7 @@ export function storedRun(run: TrainingRun): StoredRun {
 
 /** Training runs in the browser's IndexedDB (database 'diffusion-studio-library'). */
 export class IndexedDbRunStore implements RunStore {
-  private readonly db: () => Promise<IDBDatabase>;
+  private readonly db: Database;
 
   constructor(factory: IDBFactory | undefined = globalThis.indexedDB) {
     this.db = libraryDb(factory);
@@ -142,7 +143,7 @@ export class IndexedDbRunStore implements RunStore {
   async get(runId: string): Promise<TrainingRun | null> {
     let raw: unknown;
     try {
-      raw = await request((await this.db()).transaction(RUNS).objectStore(RUNS).get(runId));
+      raw = await request((await this.db.transaction(RUNS)).objectStore(RUNS).get(runId));
     } catch (error) {
       throw storageError(error, `read training run '${runId}'`);
     }
@@ -175,7 +176,7 @@ export class IndexedDbRunStore implements RunStore {
     let keys: IDBValidKey[];
     let records: unknown[];
     try {
-      const store = (await this.db()).transaction(RUNS).objectStore(RUNS);
+      const store = (await this.db.transaction(RUNS)).objectStore(RUNS);
       [keys, records] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
     } catch (error) {
       throw storageError(error, 'list training runs');
@@ -199,7 +200,7 @@ export class IndexedDbRunStore implements RunStore {
   private async write<T>(action: string, steps: (store: IDBObjectStore) => Promise<T>): Promise<T> {
     let tx: IDBTransaction | null = null;
     try {
-      tx = (await this.db()).transaction(RUNS, 'readwrite');
+      tx = await this.db.transaction(RUNS, 'readwrite');
       const finished = done(tx);
       const result = await steps(tx.objectStore(RUNS));
       await finished;

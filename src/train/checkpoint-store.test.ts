@@ -1,6 +1,7 @@
-import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
+import { forceCloseDatabase, IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
+import { NEWER_VERSION_HINT } from '../storage/database';
 import { IndexedDbCheckpointStore } from './checkpoint-store';
 import { resolveTrainerConfig } from './config';
 
@@ -17,6 +18,29 @@ function checkpoint(step: number, created: number): Checkpoint {
     moments: [{ key: 'ti.vectors', shape: [6, 2], data: new Float32Array(12).fill(0.25) }],
     created,
   };
+}
+
+const NAME = 'diffusion-studio-checkpoints';
+
+/** A factory that hands the test every connection it opens, as another tab's code would hold its own. */
+function watchedFactory(): { factory: IDBFactory; connections: IDBDatabase[] } {
+  const factory = new IDBFactory();
+  const connections: IDBDatabase[] = [];
+  const open = factory.open.bind(factory);
+  factory.open = (name: string, version?: number) => {
+    const r = open(name, version);
+    r.addEventListener('success', () => connections.push(r.result));
+    return r;
+  };
+  return { factory, connections };
+}
+
+/** What another tab does: one request on the same factory, awaited. */
+function otherTab<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
 }
 
 describe('IndexedDbCheckpointStore', () => {
@@ -48,5 +72,44 @@ describe('IndexedDbCheckpointStore', () => {
       put.mockRestore();
     }
     expect((await store.get('run'))!.step).toBe(5);
+  });
+
+  it('keeps working after another tab deletes the database', async () => {
+    const factory = new IDBFactory();
+    const store = new IndexedDbCheckpointStore(factory);
+    await store.put('a', checkpoint(3, 1000));
+    await otherTab(factory.deleteDatabase(NAME));
+    expect(await store.get('a')).toBeNull();
+    await store.put('b', checkpoint(4, 2000));
+    expect((await store.get('b'))!.step).toBe(4);
+    expect((await store.list()).map((s) => s.id)).toEqual(['b']);
+  });
+
+  it('opens a fresh connection when the browser is closing this one (storage cleared while a read runs)', async () => {
+    const { factory, connections } = watchedFactory();
+    const store = new IndexedDbCheckpointStore(factory);
+    await store.put('a', checkpoint(3, 1000));
+    expect(connections).toHaveLength(1);
+    connections[0].transaction('checkpoints').objectStore('checkpoints').get('a'); // still running when the close comes
+    forceCloseDatabase(connections[0] as never); // its types ask for the class; it takes a connection
+    expect((await store.get('a'))!.step).toBe(3);
+    await store.put('b', checkpoint(4, 2000));
+    expect(connections).toHaveLength(2);
+  });
+
+  it('says a newer version of the studio upgraded the database, in a tab opened after it', async () => {
+    const factory = new IDBFactory();
+    (await otherTab(factory.open(NAME, 2))).close();
+    const store = new IndexedDbCheckpointStore(factory);
+    await expect(store.list()).rejects.toMatchObject({ name: 'StorageUnavailable', message: 'The checkpoint database was upgraded by a newer version of the studio.', hint: NEWER_VERSION_HINT });
+  });
+
+  it('lets a newer tab upgrade the database, then says so instead of failing every step', async () => {
+    const factory = new IDBFactory();
+    const store = new IndexedDbCheckpointStore(factory);
+    await store.put('a', checkpoint(3, 1000));
+    (await otherTab(factory.open(NAME, 2))).close(); // not blocked: this tab let go of its connection
+    await expect(store.get('a')).rejects.toMatchObject({ name: 'StorageUnavailable', hint: NEWER_VERSION_HINT });
+    await expect(store.put('b', checkpoint(4, 2000))).rejects.toMatchObject({ name: 'StorageUnavailable', hint: NEWER_VERSION_HINT });
   });
 });

@@ -3,7 +3,7 @@
  * adapter (browser) and an in-memory one (Node, tests). Both read records back through
  * `restoreCheckpoint`; IndexedDB failures are named errors (`StorageQuotaExceeded`, …).
  */
-import { openDatabase, type DatabaseSchema } from '../storage/database';
+import { openDatabase, type Database, type DatabaseSchema } from '../storage/database';
 import { done, request, storageError } from '../storage/idb';
 import { restoreCheckpoint, summarize, type Checkpoint, type CheckpointSummary } from './checkpoint';
 
@@ -57,7 +57,7 @@ const CHECKPOINT_QUOTA_HINT = 'Free browser storage: delete old checkpoints or c
 
 /** Checkpoints in the browser's IndexedDB. */
 export class IndexedDbCheckpointStore implements CheckpointStore {
-  private readonly db: () => Promise<IDBDatabase>;
+  private readonly db: Database;
 
   constructor(factory: IDBFactory | undefined = globalThis.indexedDB) {
     this.db = openDatabase(CHECKPOINT_DB, factory);
@@ -65,7 +65,7 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
 
   async put(id: string, checkpoint: Checkpoint): Promise<void> {
     await this.storage(`save checkpoint '${id}'`, async () => {
-      const tx = (await this.db()).transaction([RECORDS, SUMMARIES], 'readwrite');
+      const tx = await this.db.transaction([RECORDS, SUMMARIES], 'readwrite');
       tx.objectStore(RECORDS).put(checkpoint, id);
       tx.objectStore(SUMMARIES).put(summarize(id, checkpoint), id);
       await done(tx);
@@ -73,13 +73,13 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
   }
 
   async get(id: string): Promise<Checkpoint | null> {
-    const raw = await this.storage(`read checkpoint '${id}'`, async () => request((await this.db()).transaction(RECORDS).objectStore(RECORDS).get(id)));
+    const raw = await this.storage(`read checkpoint '${id}'`, async () => request((await this.db.transaction(RECORDS)).objectStore(RECORDS).get(id)));
     return raw === undefined ? null : restoreCheckpoint(raw);
   }
 
   async delete(id: string): Promise<void> {
     await this.storage(`delete checkpoint '${id}'`, async () => {
-      const tx = (await this.db()).transaction([RECORDS, SUMMARIES], 'readwrite');
+      const tx = await this.db.transaction([RECORDS, SUMMARIES], 'readwrite');
       tx.objectStore(RECORDS).delete(id);
       tx.objectStore(SUMMARIES).delete(id);
       await done(tx);
@@ -87,7 +87,7 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
   }
 
   async list(): Promise<CheckpointSummary[]> {
-    const all = await this.storage('list checkpoints', async () => request((await this.db()).transaction(SUMMARIES).objectStore(SUMMARIES).getAll()));
+    const all = await this.storage('list checkpoints', async () => request((await this.db.transaction(SUMMARIES)).objectStore(SUMMARIES).getAll()));
     return (all as CheckpointSummary[]).sort((a, b) => a.created - b.created);
   }
 

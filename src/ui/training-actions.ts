@@ -3,15 +3,18 @@
  * its concept is safely in the library, so a closed tab or a lost GPU resumes from the engine's
  * last checkpoint. The photos go only to this tab's engine worker. The engine chooses the
  * checkpoint and preview cadence (`engine/training-policy.ts`); the page follows its reports.
+ * A run trains in one tab at a time: the tab that holds its lock (`run-lock.ts`).
  */
 import { IndexedDbRunStore, type TrainingRun } from '../library/run-store';
 import type { LearningRateOptions } from '../train/config';
+import type { EngineClient } from '../engine/client';
 import type { ModelInfo, Progress } from '../engine/protocol';
 import { checkResumeModel } from '../train/resume-model';
 import { finishRun } from './finish-run';
 import { conceptStore, notify, refreshLibrary } from './library';
 import { noticeOf } from './notice';
 import { photosToTensorData } from './photos';
+import { activeElsewhere, whileHoldingRun } from './run-lock';
 import { engineClient, refreshMemory, serialize, updateDraft, useStudio, type ConceptDraft } from './store';
 
 const runs = new IndexedDbRunStore();
@@ -78,13 +81,19 @@ export async function train(resume?: TrainingRun, rates?: LearningRateOptions): 
       return;
     }
   }
-  let run = resume ? { ...resume, options: { ...resume.options, ...rates } } : newRun(draft, model);
+  const run = resume ? { ...resume, options: { ...resume.options, ...rates } } : newRun(draft, model);
   try {
     checkResumeModel(`Run '${run.runId}'`, { id: run.modelId, name: run.modelName }, model);
   } catch (e) {
     useStudio.setState({ training: { state: 'failed', run, error: serialize(e) } });
     return;
   }
+  const held = await whileHoldingRun(run.runId, () => trainHolding(client, run, resume, rates));
+  if (!held) useStudio.setState({ training: { state: 'failed', run, error: activeElsewhere(run).toJSON() } });
+}
+
+/** `train`, in the tab that holds the run's lock: nothing of the run is written before. */
+async function trainHolding(client: EngineClient, run: TrainingRun, resume: TrainingRun | undefined, rates: LearningRateOptions | undefined): Promise<void> {
   const controller = new AbortController();
   training = controller;
   let stored = resume !== undefined;
@@ -113,7 +122,7 @@ export async function train(resume?: TrainingRun, rates?: LearningRateOptions): 
   } catch (e) {
     const error = serialize(e);
     if (error.name === 'Cancelled') {
-      await discardRun(run.runId);
+      await forgetRun(run.runId);
       useStudio.setState({ training: { state: 'idle' } });
     } else {
       if (stored) await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
@@ -125,8 +134,14 @@ export async function train(resume?: TrainingRun, rates?: LearningRateOptions): 
   }
 }
 
+/** Forgets a run, unless it is training in another tab. */
+export async function discardRun(run: TrainingRun): Promise<void> {
+  const held = await whileHoldingRun(run.runId, () => forgetRun(run.runId));
+  if (!held) useStudio.setState({ training: { state: 'failed', run, error: activeElsewhere(run).toJSON() } });
+}
+
 /** Forgets a run: its stored record and the engine's checkpoints. */
-export async function discardRun(runId: string): Promise<void> {
+async function forgetRun(runId: string): Promise<void> {
   await runs.delete(runId).catch(() => undefined);
   await engineClient()?.request('deleteRun', { runId }).catch(() => undefined);
   const t = useStudio.getState().training;

@@ -53,7 +53,7 @@ export function DivergedRun({ run, error, model }: { run: TrainingRun; error: Se
             Load {run.modelName ?? nameOfId(run.modelId)} ({run.modelId}) in Models to resume.
           </p>
         )}
-        <button type="button" onClick={() => void discardRun(run.runId)}>
+        <button type="button" onClick={() => void discardRun(run)}>
           Discard
         </button>
       </div>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { errorMessage, StudioError } from '../../common/errors';
+import { HUB_CONNECT_SOURCES } from '../../common/content-security-policy';
 import { filesFromEntries } from '../../model/sources/local';
 import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
@@ -117,6 +118,7 @@ export function ModelsSection() {
             Endpoint (a mirror with the same URL scheme)
             <input name="endpoint" value={endpoint} onChange={(e) => setEndpoint(e.target.value)} />
           </label>
+          <p className="muted">The page may reach {HUB_CONNECT_SOURCES.join(', ')} and nothing else (its Content-Security-Policy): another endpoint needs the studio served with a policy that allows it.</p>
         </details>
         <ul className="model-list">
           {RECOMMENDED_MODELS.map((m) => (

@@ -55,7 +55,7 @@ function ResumeOrDiscard({ run, model }: { run: TrainingRun; model: LoadedModel 
           Load {run.modelName ?? nameOfId(run.modelId)} ({run.modelId}) in Models to resume.
         </p>
       )}
-      <button type="button" onClick={() => void discardRun(run.runId)}>
+      <button type="button" onClick={() => void discardRun(run)}>
         Discard
       </button>
     </div>
