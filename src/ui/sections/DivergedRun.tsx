@@ -2,10 +2,8 @@
 import { useState } from 'react';
 import type { SerializedError } from '../../common/errors';
 import type { TrainingRun } from '../../library/run-store';
-import type { ModelInfo } from '../../engine/protocol';
-import { matchModel, nameOfId } from '../../model/sources/model-id';
 import { resolveTrainerConfig, type LearningRateOptions } from '../../train/config';
-import { discardRun, train } from '../training-actions';
+import { ResumeOrDiscard, type LoadedModel } from './ResumeOrDiscard';
 
 const LABELS: Record<keyof LearningRateOptions, string> = {
   tiLearningRate: 'Token learning rate',
@@ -28,7 +26,7 @@ export function lowerRates(run: Pick<TrainingRun, 'options'>): LearningRateOptio
  * The error, the rates to edit, and Resume: from the run's last good checkpoint, or from the
  * start when none was kept (it diverged before its first). Resuming needs the run's model loaded.
  */
-export function DivergedRun({ run, error, model }: { run: TrainingRun; error: SerializedError; model: Pick<ModelInfo, 'id' | 'name'> | null }) {
+export function DivergedRun({ run, error, model }: { run: TrainingRun; error: SerializedError; model: LoadedModel }) {
   const [rates, setRates] = useState(() => lowerRates(run));
   const fromStart = run.step === 0;
   return (
@@ -43,20 +41,7 @@ export function DivergedRun({ run, error, model }: { run: TrainingRun; error: Se
           </label>
         ))}
       </div>
-      <div className="row">
-        {model && matchModel({ id: run.modelId, name: run.modelName }, model) !== 'other' ? (
-          <button type="button" onClick={() => void train(run, rates)}>
-            {fromStart ? 'Start again at these rates' : 'Resume at these rates'}
-          </button>
-        ) : (
-          <p className="muted">
-            Load {run.modelName ?? nameOfId(run.modelId)} ({run.modelId}) in Models to resume.
-          </p>
-        )}
-        <button type="button" onClick={() => void discardRun(run)}>
-          Discard
-        </button>
-      </div>
+      <ResumeOrDiscard run={run} model={model} rates={rates} label={fromStart ? 'Start again at these rates' : 'Resume at these rates'} />
     </div>
   );
 }

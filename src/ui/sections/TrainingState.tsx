@@ -1,16 +1,14 @@
 /** Where the current training run stands: progress, paused, done, failed or interrupted, and what can be done next. */
 import type { ReactNode } from 'react';
 import type { TrainerOptions } from '../../train/config';
-import type { TrainingRun } from '../../library/run-store';
-import type { ModelInfo } from '../../engine/protocol';
-import { matchModel, nameOfId } from '../../model/sources/model-id';
 import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
 import { putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
-import { discardRun, startNewConcept, train } from '../training-actions';
+import { startNewConcept } from '../training-actions';
 import { DivergedRun } from './DivergedRun';
+import { ResumeOrDiscard, type LoadedModel } from './ResumeOrDiscard';
 import { TrainingPreviews } from './TrainingPreviews';
 
 function formatSeconds(s: number): string {
@@ -42,26 +40,6 @@ function SaveButtons({ method, save }: { method: TrainerOptions['method']; save:
   );
 }
 
-/** A stopped run goes on from its last checkpoint (on the model it trains), or is forgotten. */
-function ResumeOrDiscard({ run, model }: { run: TrainingRun; model: LoadedModel }) {
-  return (
-    <div className="row">
-      {model && matchModel({ id: run.modelId, name: run.modelName }, model) !== 'other' ? (
-        <button type="button" onClick={() => void train(run)}>
-          Resume
-        </button>
-      ) : (
-        <p className="muted">
-          Load {run.modelName ?? nameOfId(run.modelId)} ({run.modelId}) in Models to resume.
-        </p>
-      )}
-      <button type="button" onClick={() => void discardRun(run)}>
-        Discard
-      </button>
-    </div>
-  );
-}
-
 /** The card a run's state is told in, announced to screen readers as it changes. */
 function StatusCard({ children }: { children: ReactNode }) {
   return (
@@ -70,9 +48,6 @@ function StatusCard({ children }: { children: ReactNode }) {
     </div>
   );
 }
-
-/** The loaded model, when one is. */
-type LoadedModel = Pick<ModelInfo, 'id' | 'name'> | null;
 
 export function TrainingState({ training, model }: { training: TrainingStatus; model: LoadedModel }) {
   switch (training.state) {
