@@ -55,6 +55,17 @@ describe('IndexedDbRunStore', () => {
     expect(() => restoreRun({ ...run(), modelName: 7, version: 1 })).toThrow('its model name is not text');
   });
 
+  it("keeps a failed run's error, so a reload tells it as it was told; a run that goes on drops it", async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    const diverged = { name: 'TrainingDiverged', message: 'Training diverged at step 6: lower the learning rate.', hint: 'Lower the learning rate.' } as const;
+    await store.put(run());
+    await store.update('run-1', { state: 'failed', error: diverged });
+    expect((await store.latest())?.error).toEqual(diverged);
+    expect(await store.update('run-1', { state: 'running' })).not.toHaveProperty('error');
+    expect(await store.get('run-1')).not.toHaveProperty('error');
+    expect(() => restoreRun({ ...run({ state: 'failed' }), error: { name: 'X' }, version: 1 })).toThrow('its failure is not an error');
+  });
+
   it('latest() is the most recently updated run that is not done', async () => {
     const store = new IndexedDbRunStore(new IDBFactory());
     expect(await store.latest()).toBeNull();

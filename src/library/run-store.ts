@@ -4,7 +4,7 @@
  * under the run id). Records read back go through `restoreRun`, which fails loudly (`RunUnreadable`).
  */
 import { resolveTrainerConfig, type TrainerOptions } from '../train/config';
-import { StudioError } from '../common/errors';
+import { StudioError, type SerializedError } from '../common/errors';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Database } from '../storage/database';
 import { libraryDb, RUNS } from './db';
@@ -29,6 +29,8 @@ export interface TrainingRun {
   steps: number;
   /** Date.now() of the last change. */
   updated: number;
+  /** Why it failed (kept with state 'failed' only), so a reload tells it as it was told. */
+  error?: SerializedError;
 }
 
 /** A run as IndexedDB holds it. */
@@ -45,8 +47,8 @@ export interface RunListing {
   unreadable: UnreadableRun[];
 }
 
-export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated'>>;
-const RUN_CHANGEABLE = ['state', 'step', 'updated'] as const satisfies readonly (keyof RunChange)[];
+export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated' | 'error'>>;
+const RUN_CHANGEABLE = ['state', 'step', 'updated', 'error'] as const satisfies readonly (keyof RunChange)[];
 
 export interface RunStore {
   /** Inserts or replaces (by run id). */
@@ -74,6 +76,13 @@ function isCount(n: unknown, min = 0): n is number {
   return Number.isInteger(n) && (n as number) >= min;
 }
 
+/** A stored failure: the error's name, message and hint as text. */
+function readError(raw: unknown): SerializedError {
+  const e = raw as Partial<Record<keyof SerializedError, unknown>> | null;
+  if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string' || typeof e.hint !== 'string') throw unreadable('its failure is not an error');
+  return { name: e.name as SerializedError['name'], message: e.message, hint: e.hint };
+}
+
 /** The run's options as stored, checked by the trainer's own validator. */
 function readOptions(raw: unknown): TrainerOptions {
   if (typeof raw !== 'object' || raw === null) throw unreadable('its training options are missing');
@@ -96,7 +105,7 @@ export function restoreRun(raw: unknown): TrainingRun {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { runId, photos, modelId, modelName, state, step, steps, updated } = r;
+      const { runId, photos, modelId, modelName, state, step, steps, updated, error } = r;
       if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
       const options = readOptions(r.options);
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
@@ -106,7 +115,8 @@ export function restoreRun(raw: unknown): TrainingRun {
       if (!isCount(step) || step > steps) throw unreadable(`step ${String(step)} is not a count up to ${steps}`);
       if (modelName !== undefined && typeof modelName !== 'string') throw unreadable('its model name is not text');
       if (typeof updated !== 'number' || !Number.isFinite(updated)) throw unreadable('its last change date is missing');
-      return { runId, options, photos: [...photos], modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated };
+      const failure = state === 'failed' && error !== undefined ? readError(error) : undefined;
+      return { runId, options, photos: [...photos], modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated, ...(failure && { error: failure }) };
     }
     default:
       throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
@@ -161,8 +171,9 @@ export class IndexedDbRunStore implements RunStore {
       if (raw === undefined) return null;
       const edits = Object.fromEntries(RUN_CHANGEABLE.filter((k) => change[k] !== undefined).map((k) => [k, change[k]])) as RunChange;
       const next: TrainingRun = { ...restoreRun(raw), updated: Date.now(), ...edits };
-      store.put(storedRun(next), runId);
-      return next;
+      const record = storedRun(next);
+      store.put(record, runId);
+      return restoreRun(record);
     });
   }
 

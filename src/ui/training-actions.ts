@@ -25,7 +25,8 @@ export async function restoreSession(): Promise<void> {
   try {
     const run = await runs.latest();
     if (run && useStudio.getState().training.state === 'idle') {
-      useStudio.setState({ training: { state: 'interrupted', run }, draft: { photos: asFiles(run.photos), options: run.options } });
+      const training = run.state === 'failed' && run.error ? { state: 'failed' as const, run, error: run.error } : { state: 'interrupted' as const, run };
+      useStudio.setState({ training, draft: { photos: asFiles(run.photos), options: run.options } });
     }
   } catch (e) {
     notify(noticeOf(e));
@@ -125,7 +126,7 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
       await forgetRun(run.runId);
       useStudio.setState({ training: { state: 'idle' } });
     } else {
-      if (stored) await runs.update(run.runId, { state: 'failed' }).catch(() => undefined);
+      if (stored) await runs.update(run.runId, { state: 'failed', error }).catch(() => undefined);
       useStudio.setState({ training: { state: 'failed', run: stored ? run : null, error } });
     }
   } finally {
