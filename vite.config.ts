@@ -1,7 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-import { CONTENT_SECURITY_POLICY } from './src/common/content-security-policy';
+import { CONTENT_SECURITY_POLICY } from './src/common/content-security-policy.ts';
 
 /** The built page's CSP as a <meta>, first in <head> (for any static host); not in dev, where hot reload runs inline scripts. */
 function contentSecurityPolicy(): Plugin {
