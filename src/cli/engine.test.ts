@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHubServer, TEST_COMMIT } from '../test/hub-server';
+import { cacheKey } from '../model/sources/cache';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine, modelSpec } from './engine';
 import { FolderCache } from './folder-cache';
@@ -40,8 +41,9 @@ describe('the command line engine', () => {
       const downloads = server.requests.filter((r) => r.method === 'GET').length;
       expect(downloads).toBeGreaterThanOrEqual(12);
       const keys = await new FolderCache(cacheDir).keys();
-      expect(keys).toContain('models/test%2Ftiny-sd/main/unet/diffusion_pytorch_model.safetensors');
-      expect(readdirSync(join(cacheDir, 'models', 'test%2Ftiny-sd', 'main', 'unet')).some((f) => f.endsWith('.tmp'))).toBe(false);
+      const unetKey = cacheKey(server.baseUrl, 'test/tiny-sd', 'main', 'unet/diffusion_pytorch_model.safetensors');
+      expect(keys).toContain(unetKey);
+      expect(readdirSync(join(cacheDir, ...unetKey.split('/').slice(0, -1))).some((f) => f.endsWith('.tmp'))).toBe(false);
       expect((await run()).model).toMatchObject(model); // the commit is kept with the cached files
       expect(server.requests.filter((r) => r.method === 'GET')).toHaveLength(downloads);
     } finally {
