@@ -11,8 +11,10 @@
  * sha256 matches where the hub tells it. Failures are `DownloadFailed`.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { StudioError } from '../../common/errors';
 import { Deadline, seconds } from './deadline';
+import { bodyLength, isEncoded, linkedSha256, linkedSize, parseContentRange, strongEtag } from './http-headers';
 import { MAX_FILE_BYTES } from './file-limits';
 import { ModelSourceError } from './types';
 
@@ -136,9 +138,8 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
         total = range.total ?? total;
       } else if (response.status === 200) {
         if (received > 0) restart(); // the file changed (If-Range) or the server ignores ranges: start over cleanly
-        const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
-        const length = Number(response.headers.get('Content-Length') ?? NaN);
-        total = !encoded && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+        const encoded = isEncoded(response.headers);
+        total = bodyLength(response.headers);
         validator = encoded ? undefined : (strongEtag(response.headers) ?? response.headers.get('Last-Modified') ?? undefined);
         wantSha ??= linkedSha256(response.headers);
         hasher = wantSha ? sha256.create() : undefined;
@@ -193,7 +194,7 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
       deadline.disarm();
       if (size !== undefined && received < size) throw new Error(`the body ended after ${received} of ${size} bytes`);
       if (hasher && wantSha) {
-        const got = hex(hasher.digest());
+        const got = bytesToHex(hasher.digest());
         if (got !== wantSha) throw refuse(`its sha256 is ${got}, the hub says ${wantSha}`);
       }
       report(true);
@@ -255,11 +256,7 @@ export async function probe(
   if (response.status === 404) return null;
   checkStatus(response, url, options.label ?? url);
   if (!response.ok) return {};
-  const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
-  const linked = Number(response.headers.get('X-Linked-Size') ?? NaN);
-  const length = Number(response.headers.get('Content-Length') ?? NaN);
-  const size = Number.isSafeInteger(linked) && linked >= 0 ? linked : !encoded && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-  return { size, sha256: linkedSha256(response.headers) };
+  return { size: linkedSize(response.headers) ?? bodyLength(response.headers), sha256: linkedSha256(response.headers) };
 }
 
 function checkStatus(response: Response, url: string, label: string): void {
@@ -281,25 +278,6 @@ function retryable(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** The hub's `X-Linked-Etag` of an LFS file: its sha256 (quoted hex). */
-function linkedSha256(headers: Headers): string | undefined {
-  const match = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(headers.get('X-Linked-Etag')?.trim() ?? '');
-  return match ? match[1].toLowerCase() : undefined;
-}
-
-/** A strong ETag (If-Range needs one), as sent. */
-function strongEtag(headers: Headers): string | undefined {
-  const tag = headers.get('ETag')?.trim();
-  return tag && !tag.startsWith('W/') ? tag : undefined;
-}
-
-/** `bytes START-END/TOTAL` (TOTAL may be `*`). */
-function parseContentRange(header: string | null): { start: number; total?: number } | undefined {
-  const match = header ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim()) : null;
-  if (!match) return undefined;
-  return { start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3]) };
-}
-
 function endpointOf(url: string): string {
   try {
     return new URL(url).origin;
@@ -311,10 +289,6 @@ function endpointOf(url: string): string {
 function why(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error && !/^(no answer|no bytes)/.test(error.message) ? `: ${error.cause.message}` : '';
   return error instanceof Error ? error.message + cause : String(error);
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

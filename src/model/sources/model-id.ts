@@ -6,6 +6,8 @@
  * A model's `name` is the readable part (`owner/name`, `owner/name@v2`, `tiny-sd`, `shapes-sd`):
  * what the studio shows, and what concepts and records made before these ids are matched on.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { SafetensorsFile } from '../safetensors-reader';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
@@ -51,42 +53,31 @@ const SAMPLE = 32;
  * its path and size only (loading it refuses it anyway).
  */
 export async function folderFingerprint(files: ReadonlyMap<string, Blob>): Promise<string> {
-  const parts: Uint8Array[] = [];
+  const hash = sha256.create();
   const text = new TextEncoder();
   const weights = [...files.keys()].filter((p) => p.endsWith('.safetensors')).sort();
   for (const path of weights) {
     const blob = files.get(path)!;
-    parts.push(text.encode(`${JSON.stringify(path)} ${blob.size}\n`));
+    hash.update(text.encode(`${JSON.stringify(path)} ${blob.size}\n`));
     let file: SafetensorsFile;
     try {
       file = await SafetensorsFile.open(blob, path);
     } catch {
       continue;
     }
-    parts.push(await bytes(blob, 0, file.dataStart));
+    hash.update(await bytes(blob, 0, file.dataStart));
     const boundaries = new Set([0, blob.size - file.dataStart]);
     for (const name of file.names()) for (const offset of file.info(name).dataOffsets) boundaries.add(offset);
     for (const at of [...boundaries].sort((a, b) => a - b)) {
       const start = file.dataStart + at;
-      parts.push(await bytes(blob, Math.max(file.dataStart, start - SAMPLE), Math.min(blob.size, start + SAMPLE)));
+      hash.update(await bytes(blob, Math.max(file.dataStart, start - SAMPLE), Math.min(blob.size, start + SAMPLE)));
     }
   }
-  const digest = await crypto.subtle.digest('SHA-256', concat(parts));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(hash.digest());
 }
 
 async function bytes(blob: Blob, begin: number, end: number): Promise<Uint8Array> {
   return new Uint8Array(await blob.slice(begin, end).arrayBuffer());
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /**
