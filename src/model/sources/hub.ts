@@ -202,7 +202,11 @@ export class HubSource implements ModelSource {
     if (entry) records[path] = entry;
     else if (path in records) delete records[path];
     else return;
-    await this.cache?.put(this.key(FILES_RECORD), new Blob([JSON.stringify(records)], { type: 'application/json' }));
+    await this.writeRecord(FILES_RECORD, records);
+  }
+
+  private async writeRecord(name: string, value: unknown): Promise<void> {
+    await this.cache?.put(this.key(name), new Blob([JSON.stringify(value)], { type: 'application/json' }));
   }
 
   private async readRecord(name: string): Promise<unknown> {
@@ -217,17 +221,14 @@ export class HubSource implements ModelSource {
   /** The commit of files already cached, when this source has not heard one yet. */
   private readCommit(): Promise<void> {
     this.commitRecord ??= (async () => {
-      const record = this.commit ? undefined : await this.cache?.match(this.key(COMMIT_RECORD));
-      const sha = record ? String(JSON.parse(await record.text())) : '';
-      if (isCommitSha(sha)) this.commit ??= sha;
-    })().catch(() => undefined);
+      const sha = this.commit ? undefined : await this.readRecord(COMMIT_RECORD);
+      if (typeof sha === 'string' && isCommitSha(sha)) this.commit ??= sha;
+    })();
     return this.commitRecord;
   }
 
   private async recordCommit(): Promise<void> {
-    if (!this.cache || !this.commit) return;
-    const record = new Blob([JSON.stringify(this.commit)], { type: 'application/json' });
-    await this.cache.put(this.key(COMMIT_RECORD), record).catch(() => undefined);
+    if (this.commit) await this.writeRecord(COMMIT_RECORD, this.commit).catch(() => undefined);
   }
 
   private missingPaths(): Promise<Set<string>> {
@@ -244,7 +245,6 @@ export class HubSource implements ModelSource {
 
   private async saveMissing(): Promise<void> {
     if (!this.cache) return;
-    const record = new Blob([JSON.stringify([...(await this.missingPaths())].sort())], { type: 'application/json' });
-    await this.cache.put(this.key(MISSING_RECORD), record).catch(() => undefined);
+    await this.writeRecord(MISSING_RECORD, [...(await this.missingPaths())].sort()).catch(() => undefined);
   }
 }
