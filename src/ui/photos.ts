@@ -5,12 +5,11 @@
  * ([N, 3, size, size], NCHW, values in [-1, 1]). The photos never leave this device: they go to
  * the engine worker in this tab, nowhere else.
  */
-import { StudioError } from '../common/errors';
-import { headerBytes, photoRefusal, PHOTO_REFUSED_HINT, pixelRefusal, screenPhoto, squareCrop } from '../engine/photo-rules';
+import { headerBytes, photoRefusal, photosRefused, pixelRefusal, screenPhoto, squareCrop } from '../engine/photo-rules';
 import { shownSize } from '../engine/image-header';
 import { putTrainingImage } from '../engine/training-input';
 
-const refused = (message: string) => new StudioError('PhotoRefused', message, PHOTO_REFUSED_HINT);
+const refused = (message: string) => photosRefused([message]);
 
 /** The centred square of `file` at size × size, upright; a PhotoRefused error naming the file when it is no image or too large. */
 export async function squarePhoto(file: File, size: number): Promise<ImageBitmap> {
