@@ -2,14 +2,13 @@ import { useState, type FormEvent } from 'react';
 import { errorMessage, StudioError } from '../../common/errors';
 import { HUB_CONNECT_SOURCES } from '../../common/content-security-policy';
 import { filesFromEntries } from '../../model/sources/local';
+import { DEFAULT_HUB_URL } from '../../model/sources/model-id';
 import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
 import { useDropZone } from '../useDropZone';
 import { BUILTIN_LABEL, cancelModelLoad, deleteCachedModel, loadModel, useStudio } from '../store';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../../model/sources/builtin';
-
-const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 async function droppedModel(entries: FileSystemEntry[]): Promise<void> {
   const label = entries[0]?.name ?? 'folder';
@@ -29,7 +28,7 @@ export function ModelsSection() {
   const ready = useStudio((s) => s.engine.state === 'ready');
   const [repo, setRepo] = useState('');
   const [revision, setRevision] = useState('main');
-  const [endpoint, setEndpoint] = useState(DEFAULT_ENDPOINT);
+  const [endpoint, setEndpoint] = useState(DEFAULT_HUB_URL);
   const drop = useDropZone((data) => {
     if (busy) return;
     const entries = Array.from(data.items)
@@ -165,7 +164,7 @@ export function ModelsSection() {
                   {m.endpoint === null ? (
                     <p className="muted">Kept by an older version of the studio, from an endpoint it did not record: it is not used; delete it to free the space.</p>
                   ) : (
-                    m.endpoint !== DEFAULT_ENDPOINT && <p className="muted">from {m.endpoint}</p>
+                    m.endpoint !== DEFAULT_HUB_URL && <p className="muted">from {m.endpoint}</p>
                   )}
                 </div>
                 <span className="row">
