@@ -129,9 +129,9 @@ export function unetForward(w: Weights, c: UNetConfig, input: UNetInput, activat
 }
 
 /**
- * The forward block by block (generation): after each block `between` runs (to wait for the GPU
- * and honour a cancel), so no more than one block of work is ever queued. Tensors the rest no
- * longer reads are freed as it goes; on a throw every tensor it made is freed.
+ * The forward block by block (generation): after each block `between` runs (to pace the GPU's
+ * queue and honour a cancel: `gpu/pace.ts`). Tensors the rest no longer reads are freed as it
+ * goes; on a throw every tensor it made is freed.
  */
 export async function unetForwardByBlocks(w: Weights, c: UNetConfig, input: UNetInput, between: BetweenBlocks): Promise<tf.Tensor4D> {
   const blocks = unetBlocks(w, c, input);
