@@ -16,7 +16,7 @@ import { photoRefusal } from '../engine/photo-rules';
 import type { ConceptExport } from '../engine/protocol';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import type { Checkpoint } from '../train/checkpoint';
-import { resolveTrainerConfig, TRAINING_METHODS, type LearningRateOptions, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
+import { resolveTrainerConfig, tenthOfRates, TRAINING_METHODS, type LearningRateOptions, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { createEngine, startWithModel } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
@@ -137,10 +137,8 @@ function ignoredOnResume(a: TrainArgs, stored: Checkpoint): string[] {
 
 /** A diverged run's error, with how to go on at a tenth of its rates from what the store kept. */
 async function divergedWithHint(error: StudioError, a: TrainArgs, prefix: string, options: TrainerOptions, store: FileCheckpointStore, runId: string): Promise<StudioError> {
-  const config = resolveTrainerConfig(options);
-  const method = config.method;
-  const used = RATE_FLAGS.filter((k) => (k === 'tiLearningRate' ? method !== 'lora' : k === 'loraLearningRate' ? method !== 'ti' : config.textEncoderLora));
-  const lower = used.map((k) => `${FLAGS[k]![0]} ${Number((config[k] / 10).toPrecision(3))}`).join(' ');
+  const tenth = tenthOfRates(resolveTrainerConfig(options));
+  const lower = (Object.entries(tenth) as [keyof LearningRateOptions, number][]).map(([k, rate]) => `${FLAGS[k]![0]} ${rate}`).join(' ');
   const kept = await store.get(runId);
   const hint = kept
     ? `Go on from its last good checkpoint (step ${kept.step}) at a lower rate: studio train --model ${a.model} --images ${a.images} --out ${shown(prefix)} --resume ${lower}`
@@ -234,7 +232,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
 
 /** The rate flags given, as arguments (they override a checkpoint's). */
 function ratesArgs(a: TrainArgs): Partial<TrainArgs> {
-  return Object.fromEntries((['lrTi', 'lrLora', 'lrTextEncoder'] as const).filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
+  return Object.fromEntries(RATE_FLAGS.map((k) => FLAGS[k]![1]).filter((arg) => a[arg] !== undefined).map((arg) => [arg, a[arg]]));
 }
 
 /** A stored run's settings as arguments (a resumed run's options come from its checkpoint). */

@@ -85,6 +85,16 @@ export function defaultMaxGradNorm(method: TrainingMethod): number | null {
 /** The peak rates, which a diverged run may resume with lowered. */
 export type LearningRateOptions = Partial<Pick<TrainerConfig, 'tiLearningRate' | 'loraLearningRate' | 'textEncoderLearningRate'>>;
 
+/** A tenth of each rate the config trains with (three significant digits): what a diverged run is offered to go on at. */
+export function tenthOfRates(c: TrainerConfig): LearningRateOptions {
+  const tenth = (rate: number) => Number((rate / 10).toPrecision(3));
+  return {
+    ...(c.method !== 'lora' && { tiLearningRate: tenth(c.tiLearningRate) }),
+    ...(c.method !== 'ti' && { loraLearningRate: tenth(c.loraLearningRate) }),
+    ...(c.textEncoderLora && { textEncoderLearningRate: tenth(c.textEncoderLearningRate) }),
+  };
+}
+
 /** Bounds the New concept form offers. */
 export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 } as const;
 

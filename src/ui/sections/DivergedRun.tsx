@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { SerializedError } from '../../common/errors';
 import type { TrainingRun } from '../../library/run-store';
-import { resolveTrainerConfig, type LearningRateOptions } from '../../train/config';
+import { resolveTrainerConfig, tenthOfRates, type LearningRateOptions } from '../../train/config';
 import { ResumeOrDiscard, type LoadedModel } from './ResumeOrDiscard';
 
 const LABELS: Record<keyof LearningRateOptions, string> = {
@@ -13,13 +13,7 @@ const LABELS: Record<keyof LearningRateOptions, string> = {
 
 /** A tenth of each rate the run trains with. */
 export function lowerRates(run: Pick<TrainingRun, 'options'>): LearningRateOptions {
-  const c = resolveTrainerConfig(run.options);
-  const tenth = (rate: number) => Number((rate / 10).toPrecision(3));
-  return {
-    ...(c.method !== 'lora' && { tiLearningRate: tenth(c.tiLearningRate) }),
-    ...(c.method !== 'ti' && { loraLearningRate: tenth(c.loraLearningRate) }),
-    ...(c.textEncoderLora && { textEncoderLearningRate: tenth(c.textEncoderLearningRate) }),
-  };
+  return tenthOfRates(resolveTrainerConfig(run.options));
 }
 
 /**
