@@ -53,12 +53,13 @@ export async function importConceptFiles(files: readonly File[], allowPartial = 
   const settled = new Set(files);
   useStudio.setState((s) => ({ library: { ...s.library, partial: [...s.library.partial.filter((p) => !settled.has(p.file)), ...partial] } }));
   await refreshLibrary();
+  const noted = notes.map((n) => ` ${n}`).join('');
   if (refused.length > 0) {
     const added = done.length > 0 ? ` Imported ${done.join(', ')}.` : '';
-    notify({ tone: 'error', message: `Not imported: ${refused.join(' ')}${added}${notes.map((n) => ` ${n}`).join('')}`, hint: 'The library is unchanged for the files that were refused.' });
+    notify({ tone: 'error', message: `Not imported: ${refused.join(' ')}${added}${noted}`, hint: 'The library is unchanged for the files that were refused.' });
   } else {
     // a token made from the file name is shown: keep it, or rename the concept in its card
-    notify({ tone: 'ok', message: `Imported ${done.join(', ')}.${notes.map((n) => ` ${n}`).join('')}` });
+    notify({ tone: 'ok', message: `Imported ${done.join(', ')}.${noted}` });
   }
 }
 
