@@ -32,7 +32,8 @@ export default defineConfig({
   projects: [
     {
       name: 'webgpu',
-      testMatch: /(studio|generate|concepts|builtin|photos|privacy|one-tab-per-run)\.spec\.ts/,
+      testMatch: /\.spec\.ts$/,
+      testIgnore: /(dev-server|no-webgpu)\.spec\.ts$/,
       use: { launchOptions: { executablePath: CHROMIUM, args: [...BASE_FLAGS, '--enable-unsafe-webgpu'] } },
     },
     {

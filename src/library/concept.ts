@@ -4,6 +4,7 @@
  * when a prompt uses its token. No tensors, no tfjs.
  */
 import { promptUsesToken } from '../model/prompt-tokens';
+import type { ConceptUse } from './generation-settings';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 
@@ -88,5 +89,17 @@ export function conceptWeights(c: Concept): ConceptWeights {
     lora: c.lora,
     loraStrength: c.loraStrength,
     ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }),
+  };
+}
+
+/** How a generation applied the concept, at its stored strengths (the gallery's record of it). */
+export function conceptUse(c: Concept): ConceptUse {
+  const method = c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti';
+  return {
+    id: c.id,
+    token: c.token,
+    method,
+    strength: c.lora ? c.loraStrength : 1,
+    ...(c.textEncoderStrength !== undefined && c.textEncoderStrength !== c.loraStrength && { textEncoderStrength: c.textEncoderStrength }),
   };
 }

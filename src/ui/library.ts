@@ -3,7 +3,7 @@
  * delete, and generating with the ones a prompt uses. Nothing here leaves the device: files are
  * read locally and go only to this tab's engine worker.
  */
-import { conceptsInPrompt, conceptWeights, type Concept } from '../library/concept';
+import { conceptsInPrompt, conceptUse, conceptWeights, type Concept } from '../library/concept';
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import type { GenerateRequest } from '../engine/protocol';
 import { noticeOf } from './notice';
@@ -90,8 +90,8 @@ export async function updateConcept(id: string, change: ConceptChange): Promise<
 /** Generates with the library concepts whose tokens the prompts use. */
 export async function generateWithConcepts(options: GenerateRequest): Promise<void> {
   const used = conceptsInPrompt(useStudio.getState().library.concepts, options.prompt, options.negativePrompt ?? '');
-  const full = await Promise.all(used.map((c) => conceptStore.get(c.id)));
-  await generate({ ...options, concepts: full.filter((c): c is Concept => c !== null).map(conceptWeights) });
+  const full = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
+  await generate({ ...options, concepts: full.map(conceptWeights) }, full.map(conceptUse));
 }
 
 /** Writes a token into the prompt box of the Generate section. */

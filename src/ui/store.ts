@@ -3,6 +3,7 @@
  * is reached only through its client, and nothing here imports tfjs.
  */
 import { create } from 'zustand';
+import { TEXT_TO_IMAGE_DEFAULTS as D } from '../model/text-to-image-options';
 import { rememberModelChoice, rememberedModelChoice } from './model-choice';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import { startEngineWorker, type EngineClient } from '../engine/client';
@@ -11,6 +12,8 @@ import type { GpuCapabilities } from '../gpu/device';
 import type { ConceptSummary } from '../library/concept-record';
 import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
+import type { ConceptUse, GenerationSettings } from '../library/generation-settings';
+import { announceImagesGenerated } from './generated-images';
 import type {
   CachedModel,
   CachedModelId,
@@ -104,6 +107,8 @@ interface StudioState {
   library: LibraryState;
   /** A token to add to the Generate section's prompt ("Use in a prompt"). */
   promptInsert: { token: string; at: number } | null;
+  /** Settings to put in the Generate section's composer ("Use these settings", a dropped PNG). */
+  composerFill: { settings: GenerationSettings; at: number } | null;
   /** The folder last visit's model came from, when it cannot be reopened without the person. */
   lastFolder: string | null;
 }
@@ -124,6 +129,7 @@ export const useStudio = create<StudioState>(() => ({
   samples: [],
   library: { loaded: false, concepts: [], unreadable: [], notice: null, partial: [] },
   promptInsert: null,
+  composerFill: null,
   lastFolder: null,
 }));
 
@@ -240,8 +246,11 @@ export async function deleteCachedModel(model: CachedModelId): Promise<void> {
 
 let generation: AbortController | null = null;
 
-export async function generate(options: GenerateRequest): Promise<void> {
+/** Generates; `uses` says which library concepts it applies (for the images' settings). */
+export async function generate(options: GenerateRequest, uses: ConceptUse[] = []): Promise<void> {
   if (!client) return;
+  const model = useStudio.getState().model;
+  const startedAt = Date.now();
   generation?.abort();
   const controller = new AbortController();
   generation = controller;
@@ -256,6 +265,8 @@ export async function generate(options: GenerateRequest): Promise<void> {
       },
     });
     useStudio.setState({ generation: { state: 'done', result, options } });
+    // Listeners keep their own failures (the gallery says a full disk in its notice).
+    if (model) await announceImagesGenerated(generatedImages(result, options, uses, model, startedAt)).catch((e) => console.error(e));
   } catch (e) {
     const error = serialize(e);
     useStudio.setState({ generation: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', error } });
@@ -263,6 +274,33 @@ export async function generate(options: GenerateRequest): Promise<void> {
     if (generation === controller) generation = null;
     await refreshMemory();
   }
+}
+
+/** Each image of a result with its own settings (image i of each prompt used seed + i). */
+function generatedImages(result: TextToImageResult, options: GenerateRequest, uses: ConceptUse[], model: ModelInfo, startedAt: number) {
+  const durationMs = Date.now() - startedAt;
+  const batch = options.batch ?? 1;
+  return result.images.map((image, i) => {
+    const settings: GenerationSettings = {
+      prompt: options.prompts?.[Math.floor(i / batch)] ?? options.prompt,
+      negativePrompt: options.negativePrompt ?? '',
+      steps: options.steps ?? D.steps,
+      guidanceScale: options.guidanceScale ?? D.guidanceScale,
+      sampler: options.sampler ?? D.sampler,
+      seed: result.seed + (i % batch),
+      width: image.width,
+      height: image.height,
+      modelId: model.id,
+      modelName: model.name,
+      concepts: uses,
+    };
+    return { image, settings, startedAt, durationMs };
+  });
+}
+
+/** Puts settings into the Generate section's composer and shows it. */
+export function fillComposer(settings: GenerationSettings): void {
+  useStudio.setState({ composerFill: { settings, at: Date.now() }, section: 'generate' });
 }
 
 export function cancelGeneration(): void {

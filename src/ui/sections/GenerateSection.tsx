@@ -54,6 +54,13 @@ export function GenerateSection() {
     addToken(insert.token);
     useStudio.setState({ promptInsert: null });
   }, [insert]);
+  const fill = useStudio((s) => s.composerFill);
+  useEffect(() => {
+    if (!fill) return;
+    const g = fill.settings;
+    setForm((f) => ({ ...f, prompt: g.prompt, negativePrompt: g.negativePrompt, steps: g.steps, guidanceScale: g.guidanceScale, sampler: g.sampler, seed: String(g.seed), size: g.width, batch: 1 }));
+    useStudio.setState({ composerFill: null });
+  }, [fill]);
   const used = conceptsInPrompt(concepts, form.prompt, form.negativePrompt);
   const running = generation.state === 'running';
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
