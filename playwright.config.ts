@@ -11,9 +11,10 @@ const BASE_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const PORT = 4173;
+/** E2E_PORT / E2E_DEV_PORT / E2E_HUB_PORT: several checkouts can run the suite side by side. */
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 /** `npm run dev`'s port (vite.config.ts). */
-const DEV_PORT = 5173;
+const DEV_PORT = Number(process.env.E2E_DEV_PORT ?? 5173);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -56,7 +57,7 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
-      command: `npm run dev -- --strictPort`,
+      command: `npm run dev -- --strictPort --port ${DEV_PORT}`,
       url: `http://127.0.0.1:${DEV_PORT}`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
