@@ -3,6 +3,7 @@
  * becomes a library `Concept`'s data, and a concept exports as the files other tools read
  * (the embedding, and the LoRA in kohya or diffusers/PEFT layout; see formats/).
  */
+import { conceptFileStem } from '../library/concept-file-names';
 import type { Concept, ConceptLoraLayer } from '../library/concept';
 import { nameOfId } from '../model/sources/model-id';
 import type { Checkpoint } from '../train/checkpoint';
@@ -85,16 +86,12 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
   return { ...common, token, classWord: meta[META.classWord] ?? '', embedding: null, lora: { layers } };
 }
 
-/** File name from the token: `<my-dog>` → `my-dog`. */
-function baseName(token: string): string {
-  return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
-}
 
 type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora'>;
 
 export function exportConcept(c: Exportable, what: ConceptExport): { fileName: string; bytes: Uint8Array } {
   const info = { baseModel: c.baseModel.replace(/^hf:/, ''), steps: c.steps ?? undefined, created: new Date(c.created).toISOString() };
-  const name = baseName(c.token);
+  const name = conceptFileStem(c.token);
   if (what.kind === 'embedding') {
     if (!c.embedding) throw new FormatError('invalid', `${c.token} has no token embedding (it is a LoRA only).`);
     const { vectors, nVectors, dim } = c.embedding;
