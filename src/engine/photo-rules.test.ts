@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jpegHeader, pngHeader } from '../test/image-headers';
-import { headerBytes, HEADER_BYTES, MAX_PHOTOS, photoRefusal, photoRoom, photosRefused, screenPhoto, squareCrop } from './photo-rules';
+import { headerBytes, HEADER_BYTES, MAX_PHOTOS, photoRefusal, photoRoom, photosRefused, screenPhoto } from './photo-rules';
 
 const text = new TextEncoder().encode('not an image');
 
@@ -16,6 +16,13 @@ describe('photo rules', () => {
     expect(screenPhoto('photo', pngHeader(4, 4), '')).toMatchObject({ header: { format: 'png' } });
   });
 
+  it('refuses, where asked, a photo under a minimum on its short side, with its size', () => {
+    expect(screenPhoto('icon.png', pngHeader(200, 63), 'image/png', 64)).toEqual({ refusal: 'icon.png: 200×63 is too small (at least 64 px on the short side)' });
+    expect(screenPhoto('tall.jpg', jpegHeader(63, 500), 'image/jpeg', 64)).toEqual({ refusal: 'tall.jpg: 63×500 is too small (at least 64 px on the short side)' });
+    expect(screenPhoto('just.png', pngHeader(64, 900), 'image/png', 64)).toMatchObject({ header: { width: 64, height: 900 } });
+    expect(screenPhoto('cli.png', pngHeader(4, 4))).toMatchObject({ header: { width: 4 } }); // no minimum unless asked
+  });
+
   it('refuses a type that is no image; leaves a header it cannot read to the decoder', () => {
     expect(screenPhoto('notes.txt', text, 'text/plain')).toEqual({ refusal: 'notes.txt: not an image the browser can decode' });
     expect(screenPhoto('notes.jpg', text, 'image/jpeg')).toEqual({ header: null });
@@ -27,12 +34,6 @@ describe('photo rules', () => {
     expect([photoRoom(0), photoRoom(48), photoRoom(50), photoRoom(60)]).toEqual([50, 2, 0, 0]);
     expect(photoRefusal.tooMany(3)).toBe('only 50 photos per concept: 3 were left out');
     expect(photoRefusal.tooMany(1)).toBe('only 50 photos per concept: 1 was left out');
-  });
-
-  it('crops the centred square in whole pixels', () => {
-    expect(squareCrop(6, 4)).toEqual({ sx: 1, sy: 0, side: 4 });
-    expect(squareCrop(3, 8)).toEqual({ sx: 0, sy: 2, side: 3 });
-    expect(squareCrop(5, 4)).toEqual({ sx: 0, sy: 0, side: 4 });
   });
 
   it('lists every refusal in one PhotoRefused error', () => {

@@ -12,21 +12,29 @@ import { readImageHeader, shownSize, type ImageHeader } from './image-header';
  * larger photo only costs memory and time.
  */
 export const MAX_PHOTO_MEGAPIXELS = 40;
+/**
+ * The page's smallest photo, on its short side: the smallest training resolution (64 px, the
+ * Resolution field's minimum). A smaller one is only a blur once scaled up. The CLI keeps no
+ * minimum (its tests train on tiny photos).
+ */
+export const MIN_PHOTO_SIDE = 64;
 /** Photos per concept: 3–5 are enough; more only makes a slower run. */
 export const MAX_PHOTOS = 50;
 
 export const photoRefusal = {
   undecodable: (name: string, by = 'the browser') => `${name}: not an image ${by} can decode`,
   tooLarge: (name: string, width: number, height: number) => `${name}: ${width}×${height} is over the ${MAX_PHOTO_MEGAPIXELS}-megapixel limit`,
+  tooSmall: (name: string, width: number, height: number) => `${name}: ${width}×${height} is too small (at least ${MIN_PHOTO_SIDE} px on the short side)`,
   noType: (name: string) => `${name}: no file type (HEIC photos from Windows?): convert to JPEG or PNG`,
   tooMany: (leftOut: number) => `only ${MAX_PHOTOS} photos per concept: ${leftOut} ${leftOut === 1 ? 'was' : 'were'} left out`,
 };
 
 export const PHOTO_REFUSED_HINT = `Add JPEG, PNG or WebP photos of at most ${MAX_PHOTO_MEGAPIXELS} megapixels (scale larger ones down first).`;
 
-/** A photo's pixel count against the cap: the refusal, or null when it is within it. */
-export function pixelRefusal(name: string, width: number, height: number): string | null {
-  return width * height > MAX_PHOTO_MEGAPIXELS * 1e6 ? photoRefusal.tooLarge(name, width, height) : null;
+/** A photo's pixel count against the cap (and its short side against `minSide`): the refusal, or null when it is within them. */
+export function pixelRefusal(name: string, width: number, height: number, minSide = 1): string | null {
+  if (width * height > MAX_PHOTO_MEGAPIXELS * 1e6) return photoRefusal.tooLarge(name, width, height);
+  return Math.min(width, height) < minSide ? photoRefusal.tooSmall(name, width, height) : null;
 }
 
 /** A file as screened before decoding: refused (why), or to be decoded (its header, null when the studio cannot read it). */
@@ -35,9 +43,10 @@ export type Screened = { refusal: string } | { header: ImageHeader | null };
 /**
  * Screens a photo by its bytes and, in the page, its MIME type (`type`; the CLI has none): a
  * file without a type is refused unless its header names an image; a type not image/* is
- * refused unless the same; a header over the pixel cap is refused.
+ * refused unless the same; a header over the pixel cap, or under `minSide` (the page's
+ * MIN_PHOTO_SIDE), is refused.
  */
-export function screenPhoto(name: string, bytes: Uint8Array, type?: string): Screened {
+export function screenPhoto(name: string, bytes: Uint8Array, type?: string, minSide = 1): Screened {
   const header = readImageHeader(bytes);
   if (!header) {
     if (type === '') return { refusal: photoRefusal.noType(name) };
@@ -45,8 +54,8 @@ export function screenPhoto(name: string, bytes: Uint8Array, type?: string): Scr
     return { header: null };
   }
   const { width, height } = shownSize(header);
-  const tooLarge = pixelRefusal(name, width, height);
-  return tooLarge ? { refusal: tooLarge } : { header };
+  const refusal = pixelRefusal(name, width, height, minSide);
+  return refusal ? { refusal } : { header };
 }
 
 /** The bytes read for a header: a JPEG's frame header follows its EXIF and colour profile, well within 1 MiB. */
@@ -60,12 +69,6 @@ export async function headerBytes(file: Blob): Promise<Uint8Array> {
 /** How many more photos a concept holding `have` takes. */
 export function photoRoom(have: number): number {
   return Math.max(0, MAX_PHOTOS - have);
-}
-
-/** The centred square of a width × height image (shown size), in whole pixels. */
-export function squareCrop(width: number, height: number): { sx: number; sy: number; side: number } {
-  const side = Math.min(width, height);
-  return { sx: Math.floor((width - side) / 2), sy: Math.floor((height - side) / 2), side };
 }
 
 /** The refusals as one error, one line a file. */

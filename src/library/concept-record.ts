@@ -6,6 +6,7 @@
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
+import { readCrops } from './photo-crop';
 
 export const CONCEPT_VERSION = 1;
 
@@ -104,7 +105,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, fileName, runId } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -124,6 +125,8 @@ export function restoreConcept(raw: unknown): Concept {
       const lora = readLora(r.lora ?? null);
       if (embedding === null && lora === null) throw unreadable('it holds neither an embedding nor a LoRA');
       const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
+      const cropped = readCrops(crops, photos.length, unreadable);
+      if (cropped) concept.crops = cropped;
       if (fileName !== undefined) concept.fileName = fileName;
       if (runId !== undefined) concept.runId = runId;
       if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;

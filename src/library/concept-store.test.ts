@@ -98,6 +98,16 @@ describe('IndexedDbConceptStore', () => {
     expect(await store.get('nope')).toBeNull();
   });
 
+  it("keeps the photos' crops as trained, through an update", async () => {
+    const store = new IndexedDbConceptStore(new IDBFactory());
+    const crops = [{ x: 0, y: 1, size: 0.25 }, { x: 0.5, y: 0.5, size: 1 }];
+    await store.put(concept({ crops }));
+    expect((await store.get(concept().id))?.crops).toEqual(crops);
+    await store.update(concept().id, { loraStrength: 0.5 });
+    expect((await store.get(concept().id))?.crops).toEqual(crops);
+    expect(() => restoreConcept({ version: 1, ...concept(), crops: [crops[0]] })).toThrow('its photo crops are not one square a photo');
+  });
+
   it('lists summaries newest first, with a cover photo and sizes', async () => {
     const store = new IndexedDbConceptStore(new IDBFactory());
     await store.put(concept({ id: 'old', token: '<old>', created: 100 }));

@@ -7,6 +7,7 @@ import { promptUsesToken } from '../model/prompt-tokens';
 import type { ConceptUse } from './generation-settings';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
+import type { PhotoCrop } from './photo-crop';
 
 /** Textual-inversion vectors: [nVectors, dim] row-major. */
 export interface ConceptEmbedding {
@@ -64,6 +65,8 @@ export interface Concept {
   textEncoderStrength?: number;
   /** Training photos, as the user gave them (trained concepts; none for imports). */
   photos: Blob[];
+  /** Each photo's square as trained (`photo-crop.ts`); absent: the centred squares. */
+  crops?: PhotoCrop[];
   /** The file it was imported from. */
   fileName?: string;
   /** The training run it came from (its checkpoints may still be stored). */

@@ -45,6 +45,16 @@ describe('IndexedDbRunStore', () => {
     expect(await store.get('missing')).toBeNull();
   });
 
+  it("keeps each photo's crop, so a resumed run trains on the same squares; older records have none", async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run({ crops: [{ x: 0, y: 0.5, size: 0.5 }] }));
+    expect((await store.get('run-1'))?.crops).toEqual([{ x: 0, y: 0.5, size: 0.5 }]);
+    expect((await store.update('run-1', { step: 120 }))?.crops).toEqual([{ x: 0, y: 0.5, size: 0.5 }]);
+    expect('crops' in restoreRun({ ...run(), version: 1 })).toBe(false);
+    expect(() => restoreRun({ ...run(), crops: [], version: 1 })).toThrow('its photo crops are not one square a photo');
+    expect(() => restoreRun({ ...run(), crops: [{ x: 2, y: 0, size: 1 }], version: 1 })).toThrow(StudioError);
+  });
+
   it('keeps the model\'s name beside its id; a record from before names has none, and a name that is not text is unreadable', async () => {
     const store = new IndexedDbRunStore(new IDBFactory());
     await store.put(run({ modelId: 'local:tiny-sd#0123456789ab', modelName: 'tiny-sd' }));

@@ -8,6 +8,7 @@ import { StudioError, type SerializedError } from '../common/errors';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Database } from '../storage/database';
 import { libraryDb, RUNS } from './db';
+import { readCrops, type PhotoCrop } from './photo-crop';
 
 export const RUN_VERSION = 1;
 
@@ -19,6 +20,8 @@ export interface TrainingRun {
   options: TrainerOptions;
   /** The training photos, as the user gave them. */
   photos: Blob[];
+  /** Each photo's square (by index); absent (older records, or an entry) means the centred square. */
+  crops?: PhotoCrop[];
   /** The model's id it trains on (`model/sources/model-id.ts`; old-style `hf:owner/name@rev`, `local:folder` in older records). */
   modelId: string;
   /** Its name; absent from records made before ids named the weights. */
@@ -105,7 +108,7 @@ export function restoreRun(raw: unknown): TrainingRun {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { runId, photos, modelId, modelName, state, step, steps, updated, error } = r;
+      const { runId, photos, crops, modelId, modelName, state, step, steps, updated, error } = r;
       if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
       const options = readOptions(r.options);
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
@@ -116,7 +119,8 @@ export function restoreRun(raw: unknown): TrainingRun {
       if (modelName !== undefined && typeof modelName !== 'string') throw unreadable('its model name is not text');
       if (typeof updated !== 'number' || !Number.isFinite(updated)) throw unreadable('its last change date is missing');
       const failure = state === 'failed' && error !== undefined ? readError(error) : undefined;
-      return { runId, options, photos: [...photos], modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated, ...(failure && { error: failure }) };
+      const cropped = readCrops(crops, photos.length, unreadable);
+      return { runId, options, photos: [...photos], ...(cropped && { crops: cropped }), modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated, ...(failure && { error: failure }) };
     }
     default:
       throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);
