@@ -58,6 +58,12 @@ describe('finishing a training run', () => {
     expect(await checkpoints.get(run.runId)).toBeNull();
   });
 
+  it("keeps the run's photo crops with its concept", async () => {
+    const { concepts, finishing } = await studio();
+    const id = await finishRun({ ...run, crops: [{ x: 0, y: 0.5, size: 0.75 }] }, conceptFromCheckpoint(checkpoint, run.runId), finishing);
+    expect((await concepts.get(id))?.crops).toEqual([{ x: 0, y: 0.5, size: 0.75 }]);
+  });
+
   it('leaves the run resumable when the library refuses the concept, and finishes it once on the next try', async () => {
     const { concepts, runs, checkpoints, finishing } = await studio();
     const concept = conceptFromCheckpoint(checkpoint, run.runId);

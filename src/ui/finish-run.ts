@@ -1,5 +1,5 @@
 /**
- * Finishing a training run, in the order that keeps it safe: its concept (with the run's photos)
+ * Finishing a training run, in the order that keeps it safe: its concept (with the run's photos and crops)
  * into the library, then its run record goes, then the engine's checkpoints (best effort). The
  * library put is the one failure point: when it fails, the record and the checkpoint stay and
  * the studio offers the run again (resuming a finished run answers at once with its concept).
@@ -19,7 +19,7 @@ export interface RunFinishing {
 /** Puts the run's concept in the library and forgets the run; the concept's id. */
 export async function finishRun(run: TrainingRun, concept: ConceptData, to: RunFinishing): Promise<string> {
   const id = run.runId;
-  await to.concepts.put({ ...concept, id, photos: run.photos, loraStrength: 1 });
+  await to.concepts.put({ ...concept, id, photos: run.photos, ...(run.crops && { crops: run.crops }), loraStrength: 1 });
   // A record left behind only offers the run again; finishing it again replaces the same concept.
   await to.runs.delete(run.runId).catch(() => undefined);
   await to.dropCheckpoints(run.runId).catch(() => undefined);

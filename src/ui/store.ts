@@ -14,6 +14,7 @@ import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type { ConceptUse, GenerationSettings } from '../library/generation-settings';
 import { announceImagesGenerated } from './generated-images';
+import type { DraftCrop } from './draft-crops';
 import type {
   CachedModel,
   CachedModelId,
@@ -65,6 +66,8 @@ export type TrainingStatus =
 export interface ConceptDraft {
   photos: File[];
   options: TrainerOptions;
+  /** The squares chosen for photos (draft-crops.ts); a photo without one trains on its centre. */
+  crops?: DraftCrop[];
 }
 
 export interface Notice {

@@ -14,6 +14,8 @@ import { finishRun } from './finish-run';
 import { conceptStore, notify, refreshLibrary } from './library';
 import { noticeOf } from './notice';
 import { photosToTensorData } from './photos';
+import { cropsInOrder } from './draft-crops';
+import { CENTRE_CROP } from '../library/photo-crop';
 import { activeElsewhere, whileHoldingRun } from './run-lock';
 import { engineClient, refreshMemory, serialize, updateDraft, useStudio, type ConceptDraft } from './store';
 
@@ -26,7 +28,8 @@ export async function restoreSession(): Promise<void> {
     const run = await runs.latest();
     if (run && useStudio.getState().training.state === 'idle') {
       const training = run.state === 'failed' && run.error ? { state: 'failed' as const, run, error: run.error } : { state: 'interrupted' as const, run };
-      useStudio.setState({ training, draft: { photos: asFiles(run.photos), options: run.options } });
+      const photos = asFiles(run.photos);
+      useStudio.setState({ training, draft: { photos, options: run.options, crops: photos.map((photo, i) => ({ photo, crop: run.crops?.[i] ?? CENTRE_CROP })) } });
     }
   } catch (e) {
     notify(noticeOf(e));
@@ -38,7 +41,7 @@ function asFiles(photos: readonly Blob[]): File[] {
 }
 
 function newRun(draft: ConceptDraft, model: ModelInfo): TrainingRun {
-  return { runId: `run-${Date.now()}`, options: draft.options, photos: draft.photos, modelId: model.id, modelName: model.name, state: 'running', step: 0, steps: draft.options.steps, updated: Date.now() };
+  return { runId: `run-${Date.now()}`, options: draft.options, photos: draft.photos, crops: cropsInOrder(draft.crops, draft.photos), modelId: model.id, modelName: model.name, state: 'running', step: 0, steps: draft.options.steps, updated: Date.now() };
 }
 
 /**
@@ -102,7 +105,7 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
   useStudio.setState({ training: { state: 'running', run, progress: null }, ...(!resume && { samples: [] }) });
   try {
     // Decoded before the run is stored: a photo that will not decode stores nothing.
-    const images = await photosToTensorData(asFiles(run.photos), run.options.resolution);
+    const images = await photosToTensorData(asFiles(run.photos), run.options.resolution, run.crops);
     await runs.put(run);
     stored = true;
     const progress = runProgress(run);
