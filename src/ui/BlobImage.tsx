@@ -1,7 +1,7 @@
 /** An image from a Blob (a photo in the page or in IndexedDB), its object URL freed when it goes. */
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type CSSProperties, type SyntheticEvent } from 'react';
 
-export function BlobImage({ blob, alt, className = 'thumb' }: { blob: Blob; alt: string; className?: string }) {
+export function BlobImage({ blob, alt, className = 'thumb', style, onLoad }: { blob: Blob; alt: string; className?: string; style?: CSSProperties; onLoad?: (e: SyntheticEvent<HTMLImageElement>) => void }) {
   // Made and revoked in one effect: StrictMode's extra mount/unmount must not leave a revoked URL.
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
@@ -9,5 +9,5 @@ export function BlobImage({ blob, alt, className = 'thumb' }: { blob: Blob; alt:
     setUrl(made);
     return () => URL.revokeObjectURL(made);
   }, [blob]);
-  return url ? <img src={url} alt={alt} className={className} /> : <span className={className} role="img" aria-label={alt} />;
+  return url ? <img src={url} alt={alt} className={className} style={style} onLoad={onLoad} draggable={false} /> : <span className={className} role="img" aria-label={alt} />;
 }
