@@ -9,10 +9,10 @@ test('photos are decoded when dropped: a text file renamed .jpg and a 20000 × 2
   await studio.goTo('New concept');
   const section = page.getByTestId('section-new-concept');
   const dropped = await page.evaluateHandle(async () => {
-    const canvas = new OffscreenCanvas(40, 30);
+    const canvas = new OffscreenCanvas(80, 64);
     const ctx = canvas.getContext('2d')!;
     ctx.fillStyle = 'teal';
-    ctx.fillRect(0, 0, 40, 30);
+    ctx.fillRect(0, 0, 80, 64);
     const png = await canvas.convertToBlob({ type: 'image/png' });
     // Signature and IHDR of a 20000 × 20000 RGBA PNG: 33 bytes, no pixels.
     const huge = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20, 8, 6, 0, 0, 0, 0, 0, 0, 0]);

@@ -28,6 +28,7 @@ describe('a photo crop', () => {
     expect(cropRect(300, 100, { x: 1, y: 0, size: 0.25 })).toEqual({ sx: 275, sy: 0, side: 25 });
     expect(cropRect(300, 100, { x: 7, y: -3, size: 0.01 })).toEqual({ sx: 275, sy: 0, side: 25 });
     expect(clampCrop({ x: 2, y: -1, size: 3 })).toEqual({ x: 1, y: 0, size: 1 });
+    expect(clampCrop({ x: 0.5 - 0.1 * 5, y: 0.1 + 0.2, size: 1 / 1.25 / 1.25 })).toEqual({ x: 0, y: 0.3, size: 0.64 });
   });
 
   it('follows a dragged picture: dragging it right shows more of its left', () => {

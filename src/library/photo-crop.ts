@@ -19,9 +19,10 @@ export const CENTRE_CROP: PhotoCrop = { x: 0.5, y: 0.5, size: 1 };
 /** A quarter of the short side: zoomed in 4×. */
 export const MIN_CROP_SIZE = 0.25;
 
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+/** Within [lo, hi], to 4 decimals (steps of 0.1 add up to 0, not 2.8e-17). */
+const clamp = (v: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, v)) * 1e4) / 1e4;
 
-/** The crop brought within its bounds. */
+/** The crop brought within its bounds, to 4 decimals. */
 export function clampCrop(crop: PhotoCrop): PhotoCrop {
   return { x: clamp(crop.x, 0, 1), y: clamp(crop.y, 0, 1), size: clamp(crop.size, MIN_CROP_SIZE, 1) };
 }

@@ -6,7 +6,8 @@ import { formatBytes } from '../format';
 import type { ModelInfo } from '../../engine/protocol';
 import { namesModel, nameOfId } from '../../model/sources/model-id';
 import { downloadConcept } from '../downloads';
-import { deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
+import { errorMessage } from '../../common/errors';
+import { conceptStore, deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
 
@@ -21,6 +22,30 @@ function methodOf(c: ConceptSummary): string {
 /** The word A1111 and ComfyUI give an embedding file: its name without extension. */
 function fileWord(token: string): string {
   return token.replace(/[<>]/g, '').replace(/[^\w.-]+/g, '_') || 'concept';
+}
+
+/** A trained concept's photos, read from the library when opened. */
+function ConceptPhotos({ concept }: { concept: ConceptSummary }) {
+  const [photos, setPhotos] = useState<Blob[] | string | null>(null);
+  const open = () => {
+    if (photos === null) conceptStore.get(concept.id).then((c) => setPhotos(c?.photos ?? []), (e) => setPhotos(errorMessage(e)));
+  };
+  return (
+    <details onToggle={(e) => e.currentTarget.open && open()}>
+      <summary>Photos ({concept.photoCount})</summary>
+      {typeof photos === 'string' ? (
+        <p className="error">{photos}</p>
+      ) : (
+        photos && (
+          <div className="concept-photos">
+            {photos.map((photo, i) => (
+              <BlobImage key={i} blob={photo} alt={`Training photo ${i + 1} of ${concept.token}`} />
+            ))}
+          </div>
+        )
+      )}
+    </details>
+  );
 }
 
 function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<ModelInfo, 'id' | 'name'> | null }) {
@@ -68,6 +93,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
           {new Date(concept.created).toLocaleDateString()} · {formatBytes(concept.bytes)}
           {concept.photoCount > 0 && ` · ${concept.photoCount} photos`}
         </p>
+        {concept.photoCount > 0 && <ConceptPhotos concept={concept} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
         {concept.embeddingVectors > 0 && (
