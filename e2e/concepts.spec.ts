@@ -41,6 +41,8 @@ test('teach a concept from three photos, find it in the library, use it in a pro
   await expect(card).toContainText('token embedding, 1 vector + LoRA on 32 layers');
   await expect(card).toContainText('3 photos');
   await expect(card.getByRole('img', { name: 'A training photo of <my-cube>' })).toBeVisible();
+  await card.getByText('Photos (3)').click();
+  await expect(card.getByRole('img', { name: /^Training photo \d of <my-cube>$/ })).toHaveCount(3);
   await studio.screenshot('library');
 
   // Imports are checked against the loaded model (the one chosen last, back by itself); refused files change nothing.
