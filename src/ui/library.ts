@@ -87,10 +87,14 @@ export async function updateConcept(id: string, change: ConceptChange): Promise<
   await refreshLibrary();
 }
 
-/** Generates with the library concepts whose tokens the prompts use. */
-export async function generateWithConcepts(options: GenerateRequest): Promise<void> {
+/**
+ * Generates (queued) with the library concepts whose tokens the prompts use, each LoRA at this
+ * prompt's strength where `strengths` (by concept id) has one, else at its stored strength.
+ */
+export async function generateWithConcepts(options: GenerateRequest, strengths: Record<string, number> = {}): Promise<void> {
   const used = conceptsInPrompt(useStudio.getState().library.concepts, options.prompt, options.negativePrompt ?? '');
-  const full = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
+  const stored = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
+  const full = stored.map((c) => (c.lora && strengths[c.id] !== undefined ? { ...c, loraStrength: strengths[c.id] } : c));
   await generate({ ...options, concepts: full.map(conceptWeights) }, full.map(conceptUse));
 }
 
