@@ -10,7 +10,7 @@ export function GenerationQueue() {
     <section className="card" aria-label="Generation queue" data-testid="generation-queue">
       <h2>Queue</h2>
       <ol className="queue">
-        {queue.map((job) => (
+        {queue.map((job, i) => (
           <li key={job.id} data-testid="queued-generation">
             <p>
               “{job.prompt}” · seed {job.seed}
@@ -18,7 +18,7 @@ export function GenerationQueue() {
             </p>
             {job.progress && <ProgressBar progress={job.progress} label="Generating" />}
             {job.preview && <RgbaCanvas image={job.preview} label={`Preview of “${job.prompt}”`} scale={Math.max(1, Math.floor(128 / job.preview.width))} />}
-            <button type="button" aria-label={`Cancel “${job.prompt}”, seed ${job.seed}`} onClick={() => cancelGeneration(job.id)}>
+            <button type="button" aria-label={`Cancel generation ${i + 1}: “${job.prompt}”`} onClick={() => cancelGeneration(job.id)}>
               Cancel
             </button>
           </li>

@@ -8,7 +8,7 @@ import { useStudio } from '../store';
 function SavePng({ image }: { image: GeneratedImage }) {
   const name = `studio-${image.settings.seed}.png`;
   return (
-    <button type="button" aria-label={`Save PNG of seed ${image.settings.seed}`} onClick={() => saveFile(name, pngWithSettings(image.image, image.settings), 'image/png')}>
+    <button type="button" onClick={() => saveFile(name, pngWithSettings(image.image, image.settings), 'image/png')}>
       Save PNG
     </button>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSeed } from './seed-plan';
+import { planSeed, typedSeed } from './seed-plan';
 
 describe('planSeed', () => {
   it('random: a new seed each time, the field left as typed', () => {
@@ -16,5 +16,13 @@ describe('planSeed', () => {
     expect(first).toEqual({ seed: 42, field: '45' });
     expect(planSeed('increment', first.field, 1)).toEqual({ seed: 45, field: '46' });
     expect(planSeed('increment', String(2 ** 32 - 1), 1)).toEqual({ seed: 2 ** 32 - 1, field: '0' });
+  });
+});
+
+describe('typedSeed', () => {
+  it('a typed seed makes a random form fixed, keeps +1, and an emptied field is random again', () => {
+    expect(typedSeed('42', 'random')).toEqual({ seed: '42', seedMode: 'fixed' });
+    expect(typedSeed('42', 'increment')).toEqual({ seed: '42', seedMode: 'increment' });
+    expect(typedSeed('', 'fixed')).toEqual({ seed: '', seedMode: 'random' });
   });
 });

@@ -4,9 +4,10 @@
  */
 export type SeedMode = 'random' | 'fixed' | 'increment';
 
+/** The modes as the form's "Each generation" list names them (no "seed" there: the Seed field's label is its own). */
 export const SEED_MODES: [SeedMode, string][] = [
-  ['random', 'random seed'],
-  ['fixed', 'this seed'],
+  ['random', 'random'],
+  ['fixed', 'the same'],
   ['increment', '+1 per image'],
 ];
 
@@ -24,4 +25,9 @@ export function planSeed(mode: SeedMode, field: string, images: number, random: 
     return { seed, field: mode === 'random' ? field : String(mode === 'increment' ? (seed + images) % MAX_SEED : seed) };
   }
   return { seed: typed, field: mode === 'increment' ? String((typed + images) % MAX_SEED) : field };
+}
+
+/** A seed typed in the field: a random-seed form now uses it; an emptied field is random again. */
+export function typedSeed(seed: string, mode: SeedMode): { seed: string; seedMode: SeedMode } {
+  return { seed, seedMode: seed === '' ? 'random' : mode === 'random' ? 'fixed' : mode };
 }

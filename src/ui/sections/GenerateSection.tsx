@@ -10,7 +10,7 @@ import { GenerationQueue } from '../composer/GenerationQueue';
 import { GenerationResult } from '../composer/GenerationResult';
 import { PromptField } from '../composer/PromptField';
 import { PromptHistory } from '../composer/PromptHistory';
-import { planSeed, SEED_MODES } from '../composer/seed-plan';
+import { planSeed, SEED_MODES, typedSeed } from '../composer/seed-plan';
 import { TokenCounter } from '../composer/TokenCounter';
 import { unknownTokens } from '../composer/token-autocomplete';
 import { generateWithConcepts } from '../library';
@@ -168,9 +168,9 @@ export function GenerateSection() {
           </label>
           <label>
             Seed
-            <input name="seed" inputMode="numeric" placeholder="random" value={form.seed} onChange={(e) => setComposer({ seed: e.target.value.replace(/[^0-9]/g, '') })} />
+            <input name="seed" inputMode="numeric" placeholder="random" value={form.seed} onChange={(e) => setComposer(typedSeed(e.target.value.replace(/[^0-9]/g, ''), form.seedMode))} />
           </label>
-          <SelectField label="Each generation" name="seedMode" value={form.seedMode} choices={SEED_MODES} onChange={(seedMode) => setComposer({ seedMode })} />
+          <SelectField label="Each generation" name="seedMode" value={form.seedMode} choices={SEED_MODES} onChange={(seedMode) => setComposer({ seedMode, ...(seedMode === 'random' && { seed: '' }) })} />
         </div>
         <SizeNote verdict={sizeVerdict} />
         <div className="row">
