@@ -129,13 +129,13 @@ test('keyboard only: a concept from the autocomplete, Ctrl+Enter queues, a waiti
   const options = section.getByRole('listbox', { name: 'Concept tokens' });
   await expect(options.getByRole('option')).toHaveText(['teal-star embedding']);
   await expect(prompt).toHaveAttribute('aria-activedescendant', (await options.getByRole('option').first().getAttribute('id'))!);
+  await studio.screenshot('composer-autocomplete');
   await page.keyboard.press('Enter');
   await page.keyboard.type('on grass');
   await expect(prompt).toHaveValue('a photo of teal-star on grass');
   await expect(options).toBeHidden();
   await expect(section.getByTestId('used-concepts')).toContainText('teal-star embedding');
-  await expect(section.getByTestId('token-count')).toContainText('/ 77 tokens');
-  await studio.screenshot('composer-autocomplete');
+  await expect(section.getByTestId('token-count')).toContainText('8 / 77 tokens'); // start, a photo of, the concept's one vector, on grass, end: not teal - star
 
   await section.getByLabel('Steps').focus();
   await page.keyboard.press('Control+A');

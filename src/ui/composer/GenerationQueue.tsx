@@ -14,7 +14,7 @@ export function GenerationQueue() {
           <li key={job.id} data-testid="queued-generation">
             <p>
               “{job.prompt}” · seed {job.seed}
-              {job.images > 1 && `–${job.seed + job.images - 1}`} · {job.progress ? 'running' : 'waiting'}
+              {job.images > 1 && `–${job.seed + job.images - 1}`} · {job.progress ? 'running' : i === 0 ? 'starting' : 'waiting'}
             </p>
             {job.progress && <ProgressBar progress={job.progress} label="Generating" />}
             {job.preview && <RgbaCanvas image={job.preview} label={`Preview of “${job.prompt}”`} scale={Math.max(1, Math.floor(128 / job.preview.width))} />}

@@ -177,7 +177,10 @@ export function GenerateSection() {
           <button type="submit" disabled={!canGenerate} aria-keyshortcuts="Control+Enter Meta+Enter">
             Generate
           </button>
-          <input type="file" accept="image/png" aria-label="Read settings from a PNG" onChange={(e) => void fillFromPng(e.target.files?.[0]).then(() => (e.target.value = ''))} />
+          <label>
+            Read settings from a PNG
+            <input type="file" accept="image/png" onChange={(e) => void fillFromPng(e.target.files?.[0]).then(() => (e.target.value = ''))} />
+          </label>
           <span className="muted">Ctrl+Enter queues it · drop a PNG here to use its settings</span>
         </div>
         {form.fillNotes && (
