@@ -6,6 +6,7 @@
 import { conceptsInPrompt, conceptUse, conceptWeights, type Concept } from '../library/concept';
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import type { GenerateRequest } from '../engine/protocol';
+import { atPromptStrengths } from './composer/prompt-strengths';
 import { noticeOf } from './notice';
 import { engineClient, generate, serialize, showSection, useStudio, type Notice, type PartialImport } from './store';
 
@@ -94,7 +95,7 @@ export async function updateConcept(id: string, change: ConceptChange): Promise<
 export async function generateWithConcepts(options: GenerateRequest, strengths: Record<string, number> = {}): Promise<void> {
   const used = conceptsInPrompt(useStudio.getState().library.concepts, options.prompt, options.negativePrompt ?? '');
   const stored = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
-  const full = stored.map((c) => (c.lora && strengths[c.id] !== undefined ? { ...c, loraStrength: strengths[c.id] } : c));
+  const full = atPromptStrengths(stored, strengths);
   await generate({ ...options, concepts: full.map(conceptWeights) }, full.map(conceptUse));
 }
 
