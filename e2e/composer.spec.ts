@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { encode } from 'fast-png';
 import { parseParameters, readPngParameters } from '../src/library/png-parameters';
@@ -39,7 +40,7 @@ const A1111 = [
 ].join('\n');
 
 test('a saved PNG carries its settings, and dropping it (or one A1111 wrote) on the composer fills the form', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   const studio = new Studio(page, testInfo);
   await studio.open();
   await studio.waitForGpu();
@@ -98,6 +99,8 @@ test('a saved PNG carries its settings, and dropping it (or one A1111 wrote) on 
   await expect(section.getByRole('textbox', { name: 'Prompt', exact: true })).toHaveValue('a watercolor fox in the snow');
   await expect(section.getByLabel('Seed')).toHaveValue('3141592');
   await studio.screenshot('composer-filled-from-a1111');
+  const axe = await new AxeBuilder({ page }).include('[data-testid="section-generate"]').analyze();
+  expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
   studio.expectNoErrors();
 });
 
@@ -110,7 +113,7 @@ function embeddingFile(): Buffer {
 }
 
 test('keyboard only: a concept from the autocomplete, Ctrl+Enter queues, a waiting job is cancelled, an image appears', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   const studio = new Studio(page, testInfo);
   await studio.open();
   await studio.waitForGpu();
@@ -139,7 +142,7 @@ test('keyboard only: a concept from the autocomplete, Ctrl+Enter queues, a waiti
 
   await section.getByLabel('Steps').focus();
   await page.keyboard.press('Control+A');
-  await page.keyboard.type('6');
+  await page.keyboard.type('2');
   await section.getByLabel('Seed').focus();
   await page.keyboard.type('7');
   await page.keyboard.press('Control+Enter');
@@ -153,8 +156,9 @@ test('keyboard only: a concept from the autocomplete, Ctrl+Enter queues, a waiti
   await page.keyboard.press('Enter');
   await expect(jobs).toHaveCount(1);
   const result = page.getByTestId('result');
-  await expect(result.getByRole('img', { name: 'Generated image 1' })).toBeVisible({ timeout: 180_000 });
+  await expect(result.getByRole('img', { name: 'Generated image 1' })).toBeVisible({ timeout: 300_000 }); // the first generation compiles the shaders
   await expect(result).toContainText('seed 7');
+  await expect(result.getByRole('status')).toHaveText('Done: 1 image of “a photo of teal-star on grass”.');
   await expect(jobs).toHaveCount(0);
   await expect(section.getByRole('button', { name: 'Prompt history (1)' }).or(section.getByText('Prompt history (1)'))).toBeVisible();
   await studio.screenshot('composer-result');

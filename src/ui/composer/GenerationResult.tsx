@@ -29,6 +29,9 @@ export function GenerationResult() {
   const { result, images } = generation;
   return (
     <div className="card" data-testid="result">
+      <p role="status" className="muted">
+        Done: {images.length === 1 ? '1 image' : `${images.length} images`} of “{generation.options.prompt}”.
+      </p>
       {result.droppedTokenCount > 0 && (
         <p className="warning">The prompt was longer than the model reads (77 tokens): “{result.droppedText}” was left out.</p>
       )}
