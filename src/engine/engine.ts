@@ -260,6 +260,13 @@ export class Engine implements JobHandlers {
     return cache ? deleteCachedModel(cache, { endpoint, repo, revision }) : 0;
   }
 
+  countTokens({ prompt, concepts = [] }: PayloadOf<'countTokens'>): ResultOf<'countTokens'> {
+    const model = this.requireModel();
+    const tokenizer = concepts.length > 0 ? model.conceptTokenizers.get(concepts).tokenizer : model.tokenizer;
+    const encoded = tokenizer.encode(prompt);
+    return { count: encoded.tokenCount, window: tokenizer.maxLength, droppedText: encoded.droppedText };
+  }
+
   private async source(spec: ModelSpec, signal: AbortSignal): Promise<ModelSource> {
     try {
       if (spec.kind === 'builtin') return await this.builtin(signal);

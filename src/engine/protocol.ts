@@ -122,6 +122,22 @@ export interface EngineApi {
   pauseTraining: (payload: { runId: string }) => null;
   /** Deletes a cached hub model (endpoint null: one kept before endpoints were part of the key). */
   deleteCachedModel: (payload: CachedModelId) => number;
+  /** How much of a prompt the loaded model's text encoder reads, with the concepts' tokens added (nothing runs on the GPU). */
+  countTokens: (payload: TokenCountRequest) => TokenCount;
+}
+
+/** A prompt to count, with the library concepts it uses (their tokens are single tokens, N vectors each). */
+export interface TokenCountRequest {
+  prompt: string;
+  concepts?: { token: string; nVectors: number }[];
+}
+
+/** The prompt's tokens against the text encoder's window (both count its start and end tokens). */
+export interface TokenCount {
+  count: number;
+  window: number;
+  /** What the encoder will not read ('' when it fits), as the tokenizer reads it back. */
+  droppedText: string;
 }
 
 export type RequestKind = keyof EngineApi;

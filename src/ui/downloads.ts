@@ -7,8 +7,8 @@ import { conceptStore, notify } from './library';
 import { noticeOf } from './notice';
 import { engineClient } from './store';
 
-function saveFile(fileName: string, bytes: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+export function saveFile(fileName: string, bytes: Uint8Array, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;

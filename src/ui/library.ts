@@ -6,6 +6,7 @@
 import { conceptsInPrompt, conceptUse, conceptWeights, type Concept } from '../library/concept';
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import type { GenerateRequest } from '../engine/protocol';
+import { atPromptStrengths } from './composer/prompt-strengths';
 import { noticeOf } from './notice';
 import { engineClient, generate, serialize, showSection, useStudio, type Notice, type PartialImport } from './store';
 
@@ -87,10 +88,14 @@ export async function updateConcept(id: string, change: ConceptChange): Promise<
   await refreshLibrary();
 }
 
-/** Generates with the library concepts whose tokens the prompts use. */
-export async function generateWithConcepts(options: GenerateRequest): Promise<void> {
+/**
+ * Generates (queued) with the library concepts whose tokens the prompts use, each LoRA at this
+ * prompt's strength where `strengths` (by concept id) has one, else at its stored strength.
+ */
+export async function generateWithConcepts(options: GenerateRequest, strengths: Record<string, number> = {}): Promise<void> {
   const used = conceptsInPrompt(useStudio.getState().library.concepts, options.prompt, options.negativePrompt ?? '');
-  const full = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
+  const stored = (await Promise.all(used.map((c) => conceptStore.get(c.id)))).filter((c): c is Concept => c !== null);
+  const full = atPromptStrengths(stored, strengths);
   await generate({ ...options, concepts: full.map(conceptWeights) }, full.map(conceptUse));
 }
 

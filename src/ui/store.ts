@@ -13,8 +13,8 @@ import type { ConceptSummary } from '../library/concept-record';
 import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type { ConceptUse, GenerationSettings } from '../library/generation-settings';
-import { announceImagesGenerated } from './generated-images';
 import type { DraftCrop } from './draft-crops';
+import { announceImagesGenerated, type GeneratedImage } from './generated-images';
 import type {
   CachedModel,
   CachedModelId,
@@ -47,11 +47,22 @@ export type ModelLoad =
   | { state: 'loading'; label: string; progress: Progress | null }
   | { state: 'failed'; label: string; error: SerializedError };
 
+/** The last generation that finished (the queue holds those still to come). */
 export type GenerationStatus =
   | { state: 'idle' }
-  | { state: 'running'; progress: Progress | null; preview: RgbaImage | null }
-  | { state: 'done'; result: TextToImageResult; options: TextToImageOptions }
+  | { state: 'done'; result: TextToImageResult; options: TextToImageOptions; /** Each image with its own settings. */ images: GeneratedImage[] }
   | { state: 'failed'; error: SerializedError };
+
+/** A generation waiting for the engine (it runs them in order) or under way. */
+export interface GenerationJob {
+  id: number;
+  prompt: string;
+  seed: number;
+  images: number;
+  /** null until the engine starts it. */
+  progress: Progress | null;
+  preview: RgbaImage | null;
+}
 
 export type TrainingStatus =
   | { state: 'idle' }
@@ -103,6 +114,8 @@ interface StudioState {
   modelLoad: ModelLoad;
   cachedModels: CachedModel[];
   generation: GenerationStatus;
+  /** Generations queued or running, oldest first. */
+  queue: GenerationJob[];
   draft: ConceptDraft;
   training: TrainingStatus;
   /** Preview images of the current training run, oldest first. */
@@ -127,6 +140,7 @@ export const useStudio = create<StudioState>(() => ({
   modelLoad: { state: 'idle' },
   cachedModels: [],
   generation: { state: 'idle' },
+  queue: [],
   draft: { photos: [], options: { method: 'both', token: '<my-concept>', classWord: '', steps: DRAFT_STEPS, resolution: 512 } },
   training: { state: 'idle' },
   samples: [],
@@ -157,10 +171,10 @@ export async function startEngine(): Promise<void> {
   client?.terminate();
   const engine = startEngineWorker();
   client = engine;
-  useStudio.setState({ engine: { state: 'starting' }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' } });
+  useStudio.setState({ engine: { state: 'starting' }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' }, queue: [] });
   engine.onEvent((event) => {
     if (event.type === 'device-lost' && client === engine) {
-      useStudio.setState({ engine: { state: 'lost', event }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' } });
+      useStudio.setState({ engine: { state: 'lost', event }, memory: null, model: null, modelLoad: { state: 'idle' }, generation: { state: 'idle' }, queue: [] });
     }
   });
   try {
@@ -247,34 +261,47 @@ export async function deleteCachedModel(model: CachedModelId): Promise<void> {
   await refreshCachedModels();
 }
 
-let generation: AbortController | null = null;
+const generations = new Map<number, AbortController>();
+let lastJobId = 0;
 
-/** Generates; `uses` says which library concepts it applies (for the images' settings). */
+function updateJob(id: number, change: Partial<GenerationJob>): void {
+  useStudio.setState((s) => ({ queue: s.queue.map((j) => (j.id === id ? { ...j, ...change } : j)) }));
+}
+
+/**
+ * Queues a generation (the engine runs them in order); `uses` says which library concepts it
+ * applies, at which strengths (for the images' settings). Resolves when it is done.
+ */
 export async function generate(options: GenerateRequest, uses: ConceptUse[] = []): Promise<void> {
   if (!client) return;
+  const engine = client;
   const model = useStudio.getState().model;
-  const startedAt = Date.now();
-  generation?.abort();
   const controller = new AbortController();
-  generation = controller;
-  useStudio.setState({ generation: { state: 'running', progress: null, preview: null } });
+  const id = ++lastJobId;
+  generations.set(id, controller);
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const job: GenerationJob = { id, prompt: options.prompt, seed, images: (options.prompts?.length ?? 1) * (options.batch ?? 1), progress: null, preview: null };
+  useStudio.setState((s) => ({ queue: [...s.queue, job] }));
+  let startedAt = Date.now();
   try {
-    const result = await client.request('generate', options, {
+    const result = await engine.request('generate', { ...options, seed }, {
       signal: controller.signal,
       onProgress: (progress) => {
-        const current = useStudio.getState().generation;
-        const preview = progress.preview ?? (current.state === 'running' ? current.preview : null);
-        useStudio.setState({ generation: { state: 'running', progress, preview } });
+        const current = useStudio.getState().queue.find((j) => j.id === id);
+        if (current?.progress === null) startedAt = Date.now();
+        updateJob(id, { progress, preview: progress.preview ?? current?.preview ?? null });
       },
     });
-    useStudio.setState({ generation: { state: 'done', result, options } });
+    const images = model ? generatedImages(result, options, uses, model, startedAt) : [];
+    useStudio.setState({ generation: { state: 'done', result, options, images } });
     // Listeners keep their own failures (the gallery says a full disk in its notice).
-    if (model) await announceImagesGenerated(generatedImages(result, options, uses, model, startedAt)).catch((e) => console.error(e));
+    if (images.length > 0) await announceImagesGenerated(images).catch((e) => console.error(e));
   } catch (e) {
     const error = serialize(e);
-    useStudio.setState({ generation: error.name === 'Cancelled' ? { state: 'idle' } : { state: 'failed', error } });
+    if (error.name !== 'Cancelled') useStudio.setState({ generation: { state: 'failed', error } });
   } finally {
-    if (generation === controller) generation = null;
+    generations.delete(id);
+    useStudio.setState((s) => ({ queue: s.queue.filter((j) => j.id !== id) }));
     await refreshMemory();
   }
 }
@@ -306,8 +333,11 @@ export function fillComposer(settings: GenerationSettings): void {
   useStudio.setState({ composerFill: { settings, at: Date.now() }, section: 'generate' });
 }
 
-export function cancelGeneration(): void {
-  generation?.abort();
+/** Cancels one queued or running generation, or all of them. */
+export function cancelGeneration(id?: number): void {
+  for (const [jobId, controller] of generations) if (id === undefined || jobId === id) controller.abort();
+  // One still waiting answers only when the engine reaches it: it leaves the queue now.
+  useStudio.setState((s) => ({ queue: s.queue.filter((j) => j.progress !== null || (id !== undefined && j.id !== id)) }));
 }
 
 /** A new model's recommended training settings become the draft's, unless a run is under way. */
