@@ -1,8 +1,8 @@
 /**
  * The time a training run has left, from the times its steps and previews took (given, in ms):
- * the steps left at the pace of the recent steps (the median of the last 20, so the warm-up of
- * the first step, shader compiles and latents caching, and a checkpoint now and then do not set
- * it), plus the previews still to come at the time the last one took.
+ * the steps left at the pace of the recent steps (the median of the last 20; the first step, its
+ * warm-up of shader compiles and latents caching, is left out, and a checkpoint now and then does
+ * not set it), plus the previews still to come at the time the last one took.
  */
 import { previewSteps } from './training-policy';
 
@@ -32,7 +32,7 @@ export class TrainingEta {
   private lastAt: number;
   private step: number | null = null;
   private previewedStep: number | null = null;
-  private warmUpMs: number | null = null;
+  private warmedUp = false;
   private readonly recentMs: number[] = [];
   private previewMs: number | null = null;
 
@@ -47,7 +47,7 @@ export class TrainingEta {
   /** Step `step` ended at `at`. */
   stepDone(step: number, at: number): void {
     const ms = at - this.lastAt;
-    if (this.warmUpMs === null) this.warmUpMs = ms;
+    if (!this.warmedUp) this.warmedUp = true;
     else {
       this.recentMs.push(ms);
       if (this.recentMs.length > RECENT_STEPS) this.recentMs.shift();
@@ -63,10 +63,10 @@ export class TrainingEta {
     this.lastAt = at;
   }
 
-  /** Seconds left; null before the first step. */
+  /** Seconds left; null until a step after the warm-up is measured (or when the warm-up was all). */
   secondsLeft(): number | null {
-    if (this.step === null || this.warmUpMs === null) return null;
-    const stepMs = this.recentMs.length > 0 ? median(this.recentMs) : this.warmUpMs;
+    if (this.step === null || this.recentMs.length === 0) return null;
+    const stepMs = median(this.recentMs);
     const { steps, previewEvery, previewSamplingSteps } = this.plan;
     let ms = Math.max(0, steps - this.step) * stepMs;
     if (previewEvery !== null) {
