@@ -15,6 +15,9 @@ export interface LossPlotLook {
   rateLabel: string;
 }
 
+/** Whole-step tick spacings: 1, 2, 5, 10, 20, 50, … */
+const STEP_TICKS = Array.from({ length: 21 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
+
 /** The page's colour for a CSS variable, as canvas needs it. */
 function themeColour(el: HTMLElement, name: string, fallback: string): string {
   return getComputedStyle(el).getPropertyValue(name).trim() || fallback;
@@ -31,10 +34,10 @@ export function lossPlotOptions(el: HTMLElement, look: LossPlotLook): uPlot.Opti
     { label: 'loss', stroke: muted, width: 1, points: { show: false } },
     { label: 'smoothed loss', stroke: accent, width: 2, points: { show: false } },
   ];
-  const axes: uPlot.Axis[] = [{ ...axis, ...(!look.compact && { label: 'step' }) }, { ...axis, ...(!look.compact && { label: 'loss' }) }];
+  const axes: uPlot.Axis[] = [{ ...axis, incrs: STEP_TICKS, ...(!look.compact && { label: 'step' }) }, { ...axis, ...(!look.compact && { label: 'loss' }) }];
   if (!look.compact) {
     series.push({ label: look.rateLabel, stroke: '#c77d12', width: 1, dash: [6, 4], scale: 'lr', points: { show: false } });
-    axes.push({ ...axis, scale: 'lr', side: 1, label: 'learning rate', grid: { show: false }, values: (_u, ticks) => ticks.map((t) => t.toExponential(0)) });
+    axes.push({ ...axis, scale: 'lr', side: 1, label: 'learning rate', grid: { show: false }, values: (_u, ticks) => ticks.map((t) => t.toExponential(1)) });
   }
   return {
     width: look.width,
