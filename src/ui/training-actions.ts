@@ -108,7 +108,7 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
   try {
     // Decoded before the run is stored: a photo that will not decode stores nothing.
     const images = await photosToTensorData(asFiles(run.photos), run.options.resolution);
-    await runs.put(run);
+    await runs.put({ ...run, losses: lossesUntil(run.step) });
     stored = true;
     const progress = runProgress(run);
     const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined && !(rates && run.step === 0), rates };
