@@ -41,6 +41,9 @@ describe('IndexedDbRunStore', () => {
     expect((await store.get('run-1'))?.losses).toEqual(losses);
     expect((await store.update('run-1', { state: 'running' }))?.losses).toEqual(losses); // a resumed run keeps its earlier points
     expect(() => restoreRun({ ...run(), losses: { ...losses, steps: Uint32Array.of(2, 1) }, version: 1 })).toThrow('its loss curve steps do not increase');
+    const none = { steps: new Uint32Array(0), loss: new Float32Array(0), smoothed: new Float32Array(0), lr: new Float32Array(0) };
+    await store.put(run({ runId: 'run-2', step: 0, losses: none })); // a new run: no points yet
+    expect((await store.get('run-2'))?.losses).toEqual(none);
   });
 
   it('round-trips a run, photos included', async () => {
