@@ -162,7 +162,7 @@ export interface ConceptFile {
 
 /** Training progress as the engine reports it. */
 export interface TrainingReport extends TrainingProgress {
-  /** Seconds left at the current speed (null before the first step). */
+  /** Seconds left: the steps at the recent pace and the previews to come (`training-eta.ts`); null before the first step. */
   etaSeconds: number | null;
   /** GPU bytes in live buffers after the step. */
   gpuBytes: number;

@@ -12,6 +12,7 @@ import { Trainer, type TrainingProgress } from '../train/trainer';
 import { checkResumeModel } from '../train/resume-model';
 import { conceptFromCheckpoint } from './concept-files';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
+import { TrainingEta } from './training-eta';
 import { studioTrainerOptions, trainingCadence } from './training-policy';
 
 /** What the job needs of the engine. */
@@ -70,9 +71,10 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
     const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);
     let last = stored;
     let report: TrainingReport | null = null;
+    const eta = new TrainingEta({ steps: trainer.config.steps, previewEvery: preview?.every ?? null, previewSamplingSteps: preview?.steps ?? 0 }, performance.now());
     const toReport = (p: TrainingProgress): TrainingReport => ({
       ...p,
-      etaSeconds: p.stepsPerSecond > 0 ? (p.steps - p.step) / p.stepsPerSecond : null,
+      etaSeconds: eta.secondsLeft(),
       gpuBytes: deps.gpuBytes(),
       checkpointStep: last?.step ?? null,
     });
@@ -80,6 +82,7 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
       signal: ctx.signal,
       shouldPause: deps.pauseRequested,
       onProgress: (p) => {
+        eta.stepDone(p.step, performance.now());
         report = toReport(p);
         ctx.progress({ label: `Step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`, fraction: p.step / p.steps, training: report });
       },
@@ -94,7 +97,11 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
         ? {
             every: preview.every,
             options: preview,
-            show: (sample) => ctx.progress({ label: `Preview at step ${sample.step}`, fraction: sample.step / trainer.config.steps, training: report ?? undefined, sample }),
+            show: (sample) => {
+              eta.previewDone(sample.step, performance.now());
+              if (report) report = { ...report, etaSeconds: eta.secondsLeft() };
+              ctx.progress({ label: `Preview at step ${sample.step}`, fraction: sample.step / trainer.config.steps, training: report ?? undefined, sample });
+            },
           }
         : undefined,
     });

@@ -2,7 +2,7 @@
  * The studio's training policy, the one place it is chosen: what a run does when its request
  * leaves a setting out. Activation checkpointing on (the trainer's own default is off); a
  * checkpoint every tenth of the run, 5 to 25 steps apart; previews about 8 times a run (at
- * least 10 steps apart) and at the end, 15 DDIM steps from seed 0, at the training resolution.
+ * least 5 steps apart) and at the end, 15 DDIM steps from seed 0, at the training resolution.
  */
 import { StudioError } from '../common/errors';
 import type { TrainerOptions } from '../train/config';
@@ -19,9 +19,20 @@ export function checkpointCadence(steps: number): number {
   return Math.min(25, Math.max(5, Math.ceil(steps / 10)));
 }
 
-/** About 8 previews a run, 10 steps apart at the least. */
+export const PREVIEWS_PER_RUN = 8;
+const MIN_STEPS_BETWEEN_PREVIEWS = 5;
+
+/** About 8 previews a run, 5 steps apart at the least. */
 export function previewCadence(steps: number): TrainingPreviewOptions {
-  return { every: Math.max(10, Math.ceil(steps / 8)), steps: 15, seed: 0 };
+  return { every: Math.max(MIN_STEPS_BETWEEN_PREVIEWS, Math.ceil(steps / PREVIEWS_PER_RUN)), steps: 15, seed: 0 };
+}
+
+/** The steps after `after` a run of `steps` steps previews at, every `every` steps and at its end. */
+export function previewSteps(steps: number, every: number, after = 0): number[] {
+  const out: number[] = [];
+  for (let s = (Math.floor(after / every) + 1) * every; s < steps; s += every) out.push(s);
+  if (steps > after) out.push(steps);
+  return out;
 }
 
 export interface TrainingCadence {

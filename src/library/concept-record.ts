@@ -7,6 +7,7 @@ import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
+import { readLossCurve, type LossCurve } from './loss-curve';
 
 export const CONCEPT_VERSION = 1;
 
@@ -38,6 +39,8 @@ export interface ConceptSummary {
   bytes: number;
   fileName?: string;
   runId?: string;
+  /** Its training loss curve, for the card (absent: none kept). */
+  lossCurve?: LossCurve;
 }
 
 type Raw = Record<string, unknown>;
@@ -105,7 +108,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -130,6 +133,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (fileName !== undefined) concept.fileName = fileName;
       if (runId !== undefined) concept.runId = runId;
       if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;
+      if (lossCurve !== undefined) concept.lossCurve = readLossCurve(lossCurve, unreadable);
       return concept;
     }
     default:
@@ -173,7 +177,17 @@ export function summarizeConcept(c: Concept): ConceptSummary {
   if (c.fileName !== undefined) s.fileName = c.fileName;
   if (c.runId !== undefined) s.runId = c.runId;
   if (c.textEncoderStrength !== undefined) s.textEncoderStrength = c.textEncoderStrength;
+  if (c.lossCurve !== undefined) s.lossCurve = c.lossCurve;
   return s;
+}
+
+function readableCurve(raw: unknown): boolean {
+  try {
+    readLossCurve(raw, unreadable);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A stored summary, or null when it does not look like one (the full record is read instead). */
@@ -185,7 +199,7 @@ export function readSummary(raw: unknown, id: string): ConceptSummary | null {
     CONCEPT_KINDS.includes(s.kind) && (s.origin === 'trained' || s.origin === 'imported') &&
     typeof s.classWord === 'string' && typeof s.baseModel === 'string' && typeof s.loraStrength === 'number' &&
     isCount(s.embeddingVectors) && isCount(s.loraLayers) && isCount(s.photoCount) && isCount(s.bytes) &&
-    (s.cover === null || s.cover instanceof Blob);
+    (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve));
   if (!ok) return null;
   const { version: _, ...summary } = s;
   return summary;

@@ -265,6 +265,34 @@ describe('IndexedDbConceptStore', () => {
   });
 });
 
+describe('a concept\'s loss curve', () => {
+  const lossCurve = { steps: Uint32Array.of(1, 2, 3), loss: Float32Array.of(0.5, 0.4, 0.3), smoothed: Float32Array.of(0.5, 0.49, 0.47), lr: Float32Array.of(1e-4, 1e-4, 1e-4) };
+
+  it('is kept with the concept and in its summary, for the library card', async () => {
+    const store = new IndexedDbConceptStore(new IDBFactory());
+    await store.put(concept({ lossCurve }));
+    expect((await store.get('c1'))?.lossCurve).toEqual(lossCurve);
+    const [summary] = (await store.list()).concepts;
+    expect(Array.from(summary.lossCurve!.loss)).toEqual(Array.from(lossCurve.loss));
+    expect((await store.update('c1', { loraStrength: 0.5 }))?.lossCurve).toEqual(lossCurve);
+  });
+
+  it('is absent from older records, which still read and list', async () => {
+    const factory = new IDBFactory();
+    const { lossCurve: _, ...old } = concept();
+    await writeRaw(factory, CONCEPTS, 'c1', { version: 1, ...old });
+    const store = new IndexedDbConceptStore(factory);
+    expect((await store.get('c1'))?.token).toBe('<my-dog>');
+    const { concepts, unreadable } = await store.list();
+    expect(unreadable).toEqual([]);
+    expect(concepts.map((c) => [c.token, 'lossCurve' in c])).toEqual([['<my-dog>', false]]);
+  });
+
+  it('makes a record unreadable when it is not a curve', () => {
+    expect(() => restoreConcept({ version: 1, ...concept(), lossCurve: { ...lossCurve, lr: [1] } })).toThrow('its loss curve is not four number arrays');
+  });
+});
+
 describe('restoreConcept', () => {
   const raw = (over: Partial<Concept> | Record<string, unknown>) => ({ version: 1, ...concept(), ...over });
 

@@ -5,6 +5,7 @@
  */
 import { promptUsesToken } from '../model/prompt-tokens';
 import type { ConceptUse } from './generation-settings';
+import type { LossCurve } from './loss-curve';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 import type { PhotoCrop } from './photo-crop';
@@ -71,6 +72,8 @@ export interface Concept {
   fileName?: string;
   /** The training run it came from (its checkpoints may still be stored). */
   runId?: string;
+  /** Its training loss against step, at most 2,000 points (trained concepts; absent in older ones). */
+  lossCurve?: LossCurve;
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */

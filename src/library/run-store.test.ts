@@ -32,6 +32,20 @@ async function writeRaw(factory: IDBFactory, key: string, value: unknown): Promi
 }
 
 describe('IndexedDbRunStore', () => {
+  it('keeps the loss curve a checkpoint or a pause writes; older records without one still read', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run());
+    expect('losses' in (await store.get('run-1'))!).toBe(false);
+    const losses = { steps: Uint32Array.of(1, 2), loss: Float32Array.of(0.3, 0.2), smoothed: Float32Array.of(0.3, 0.29), lr: Float32Array.of(1e-4, 1e-4) };
+    await store.update('run-1', { state: 'paused', step: 2, losses });
+    expect((await store.get('run-1'))?.losses).toEqual(losses);
+    expect((await store.update('run-1', { state: 'running' }))?.losses).toEqual(losses); // a resumed run keeps its earlier points
+    expect(() => restoreRun({ ...run(), losses: { ...losses, steps: Uint32Array.of(2, 1) }, version: 1 })).toThrow('its loss curve steps do not increase');
+    const none = { steps: new Uint32Array(0), loss: new Float32Array(0), smoothed: new Float32Array(0), lr: new Float32Array(0) };
+    await store.put(run({ runId: 'run-2', step: 0, losses: none })); // a new run: no points yet
+    expect((await store.get('run-2'))?.losses).toEqual(none);
+  });
+
   it('round-trips a run, photos included', async () => {
     const store = new IndexedDbRunStore(new IDBFactory());
     await store.put(run());

@@ -9,6 +9,7 @@ import { abort, done, request, storageError } from '../storage/idb';
 import type { Database } from '../storage/database';
 import { libraryDb, RUNS } from './db';
 import { readCrops, type PhotoCrop } from './photo-crop';
+import { readLossCurve, type LossCurve } from './loss-curve';
 
 export const RUN_VERSION = 1;
 
@@ -34,6 +35,8 @@ export interface TrainingRun {
   updated: number;
   /** Why it failed (kept with state 'failed' only), so a reload tells it as it was told. */
   error?: SerializedError;
+  /** Its loss at each step up to `step` (absent in records made before the studio kept it). */
+  losses?: LossCurve;
 }
 
 /** A run as IndexedDB holds it. */
@@ -50,8 +53,8 @@ export interface RunListing {
   unreadable: UnreadableRun[];
 }
 
-export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated' | 'error'>>;
-const RUN_CHANGEABLE = ['state', 'step', 'updated', 'error'] as const satisfies readonly (keyof RunChange)[];
+export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated' | 'error' | 'losses'>>;
+const RUN_CHANGEABLE = ['state', 'step', 'updated', 'error', 'losses'] as const satisfies readonly (keyof RunChange)[];
 
 export interface RunStore {
   /** Inserts or replaces (by run id). */
@@ -108,7 +111,7 @@ export function restoreRun(raw: unknown): TrainingRun {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { runId, photos, crops, modelId, modelName, state, step, steps, updated, error } = r;
+      const { runId, photos, crops, modelId, modelName, state, step, steps, updated, error, losses } = r;
       if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
       const options = readOptions(r.options);
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
@@ -120,7 +123,11 @@ export function restoreRun(raw: unknown): TrainingRun {
       if (typeof updated !== 'number' || !Number.isFinite(updated)) throw unreadable('its last change date is missing');
       const failure = state === 'failed' && error !== undefined ? readError(error) : undefined;
       const cropped = readCrops(crops, photos.length, unreadable);
-      return { runId, options, photos: [...photos], ...(cropped && { crops: cropped }), modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated, ...(failure && { error: failure }) };
+      const curve = losses === undefined ? undefined : readLossCurve(losses, unreadable);
+      return {
+        runId, options, photos: [...photos], ...(cropped && { crops: cropped }), modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated,
+        ...(failure && { error: failure }), ...(curve && { losses: curve }),
+      };
     }
     default:
       throw unreadable(`unknown version ${JSON.stringify(r.version)} (made by a newer studio?)`);

@@ -48,6 +48,16 @@ async function studio() {
 }
 
 describe('finishing a training run', () => {
+  it("keeps the run's loss curve with its concept, at most 2,000 points of it", async () => {
+    const { concepts, finishing } = await studio();
+    const n = 5000;
+    const losses = { steps: Uint32Array.from({ length: n }, (_, i) => i + 1), loss: new Float32Array(n).fill(0.25), smoothed: new Float32Array(n).fill(0.5), lr: new Float32Array(n).fill(1e-3) };
+    const id = await finishRun({ ...run, losses }, conceptFromCheckpoint(checkpoint, run.runId), finishing);
+    const curve = (await concepts.get(id))!.lossCurve!;
+    expect(curve.steps.length).toBe(2000);
+    expect([curve.steps[0], curve.steps[1999], curve.loss[0]]).toEqual([1, n, 0.25]);
+  });
+
   it('puts its concept in the library with the photos, then forgets the run record and the checkpoints', async () => {
     const { concepts, runs, checkpoints, finishing } = await studio();
     const id = await finishRun(run, conceptFromCheckpoint(checkpoint, run.runId), finishing);

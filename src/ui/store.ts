@@ -14,6 +14,7 @@ import type { UnreadableConcept } from '../library/concept-store';
 import type { TrainingRun } from '../library/run-store';
 import type { ConceptUse, GenerationSettings } from '../library/generation-settings';
 import type { DraftCrop } from './draft-crops';
+import type { LossCurve } from '../library/loss-curve';
 import { announceImagesGenerated, type GeneratedImage } from './generated-images';
 import type {
   CachedModel,
@@ -127,6 +128,8 @@ interface StudioState {
   composerFill: { settings: GenerationSettings; at: number } | null;
   /** The folder last visit's model came from, when it cannot be reopened without the person. */
   lastFolder: string | null;
+  /** The current training run's loss at each step so far (`training-losses.ts`; the loss chart draws it). */
+  losses: LossCurve | null;
 }
 
 /** Training steps a new concept starts from, where the model recommends none. */
@@ -148,6 +151,7 @@ export const useStudio = create<StudioState>(() => ({
   promptInsert: null,
   composerFill: null,
   lastFolder: null,
+  losses: null,
 }));
 
 /** Any error as the page keeps it: a StudioError with its name and hint; anything else is a bug. */

@@ -18,6 +18,7 @@ import { cropsInOrder } from './draft-crops';
 import { CENTRE_CROP } from '../library/photo-crop';
 import { activeElsewhere, whileHoldingRun } from './run-lock';
 import { engineClient, refreshMemory, serialize, updateDraft, useStudio, type ConceptDraft } from './store';
+import { forgetLosses, lossesUntil, recordLoss, showLossesOf, showRecordedLosses } from './training-losses';
 
 const runs = new IndexedDbRunStore();
 
@@ -30,6 +31,7 @@ export async function restoreSession(): Promise<void> {
       const training = run.state === 'failed' && run.error ? { state: 'failed' as const, run, error: run.error } : { state: 'interrupted' as const, run };
       const photos = asFiles(run.photos);
       useStudio.setState({ training, draft: { photos, options: run.options, crops: photos.map((photo, i) => ({ photo, crop: run.crops?.[i] ?? CENTRE_CROP })) } });
+      showLossesOf(run);
     }
   } catch (e) {
     notify(noticeOf(e));
@@ -53,12 +55,14 @@ function runProgress(run: TrainingRun) {
   let written: Promise<unknown> = Promise.resolve();
   return {
     show(progress: Progress): void {
+      if (progress.training && !progress.sample) recordLoss(progress.training);
       const at = progress.training?.checkpointStep ?? null;
       if (at !== null && at > storedStep) {
         storedStep = at;
-        written = runs.update(run.runId, { step: at }).catch(() => undefined);
+        written = runs.update(run.runId, { step: at, losses: lossesUntil(at) }).catch(() => undefined);
       }
       void written.then(() => {
+        showRecordedLosses();
         if (progress.sample) useStudio.setState((s) => ({ samples: [...s.samples, progress.sample!] }));
         useStudio.setState({ training: { state: 'running', run, progress } });
       });
@@ -103,10 +107,11 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
   let stored = resume !== undefined;
   run = { ...run, state: 'running', updated: Date.now() };
   useStudio.setState({ training: { state: 'running', run, progress: null }, ...(!resume && { samples: [] }) });
+  showLossesOf(run);
   try {
     // Decoded before the run is stored: a photo that will not decode stores nothing.
     const images = await photosToTensorData(asFiles(run.photos), run.options.resolution, run.crops);
-    await runs.put(run);
+    await runs.put({ ...run, losses: lossesUntil(run.step) });
     stored = true;
     const progress = runProgress(run);
     const request = { runId: run.runId, options: run.options, images, resume: resume !== undefined && !(rates && run.step === 0), rates };
@@ -115,12 +120,12 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
     await progress.shown();
     run = { ...run, step: result.step };
     if (result.outcome === 'paused') {
-      await runs.update(run.runId, { state: 'paused', step: result.step });
+      await runs.update(run.runId, { state: 'paused', step: result.step, losses: lossesUntil(result.step) });
       useStudio.setState({ training: { state: 'paused', run, result } });
       return;
     }
     const { concept, ...reached } = result;
-    const conceptId = await finishRun(run, concept, { concepts: conceptStore, runs, dropCheckpoints: (runId) => client.request('deleteRun', { runId }) });
+    const conceptId = await finishRun({ ...run, losses: lossesUntil() }, concept, { concepts: conceptStore, runs, dropCheckpoints: (runId) => client.request('deleteRun', { runId }) });
     await refreshLibrary();
     useStudio.setState({ training: { state: 'done', run, result: reached, conceptId } });
   } catch (e) {
@@ -165,4 +170,5 @@ export function cancelTraining(): void {
 export function startNewConcept(): void {
   updateDraft({ photos: [] });
   useStudio.setState({ training: { state: 'idle' }, samples: [] });
+  forgetLosses();
 }

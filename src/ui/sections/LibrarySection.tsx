@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { BlobImage } from '../BlobImage';
 import { ConceptStrength } from '../ConceptStrength';
+import { LossCurve } from '../LossCurve';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
 import type { ModelInfo } from '../../engine/protocol';
@@ -94,6 +95,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
           {concept.photoCount > 0 && ` · ${concept.photoCount} photos`}
         </p>
         {concept.photoCount > 0 && <ConceptPhotos concept={concept} />}
+        {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
         {concept.embeddingVectors > 0 && (

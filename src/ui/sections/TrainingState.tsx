@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import type { TrainerOptions } from '../../train/config';
 import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
+import { LossChart } from '../LossChart';
 import { putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
@@ -65,6 +66,7 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
               {t.etaSeconds !== null && ` · ${formatSeconds(t.etaSeconds)} left`} · GPU {formatBytes(t.gpuBytes)}
             </p>
           )}
+          <LossChart method={training.run.options.method} />
           <TrainingPreviews />
         </div>
       );
@@ -87,6 +89,7 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
           </p>
           <ResumeOrDiscard run={training.run} model={model} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
+          <LossChart method={training.run.options.method} />
           <TrainingPreviews />
         </StatusCard>
       );
@@ -105,6 +108,7 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
             </button>
           </div>
           <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
+          <LossChart method={training.run.options.method} />
           <TrainingPreviews />
         </StatusCard>
       );
