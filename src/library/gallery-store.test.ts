@@ -156,6 +156,7 @@ describe('library database version 2', () => {
       created: 1000,
       steps: 10,
       embedding: { nVectors: 1, dim: 3, vectors: Float32Array.from([0.5, -1, 2]) },
+      lora: null,
       loraStrength: 1,
       photos: [new Blob([new Uint8Array([9, 8, 7])], { type: 'image/png' })],
     };

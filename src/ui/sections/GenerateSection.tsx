@@ -4,6 +4,7 @@ import { TEXT_TO_IMAGE_DEFAULTS as D, type SamplerName } from '../../model/text-
 import { conceptsInPrompt } from '../../library/concept';
 import { promptUsesToken } from '../../model/prompt-tokens';
 import { ConceptStrength } from '../ConceptStrength';
+import { GalleryNotice } from './GallerySection';
 import { generateWithConcepts } from '../library';
 import { ProgressBar } from '../Progress';
 import { RgbaCanvas, toPngDataUrl } from '../RgbaCanvas';
@@ -96,6 +97,7 @@ export function GenerateSection() {
   return (
     <section className="section" aria-labelledby="generate-title" data-testid="section-generate">
       <h1 id="generate-title">Generate</h1>
+      <GalleryNotice failuresOnly />
       <form className="card generate-form" onSubmit={submit}>
         <label>
           Prompt
