@@ -50,10 +50,10 @@ export function GalleryLightbox({ record, position, onMove, onClose, onDelete }:
   const image = useImage(record.id);
   const [told, setTold] = useState('');
   const s = record.settings;
+  // Opened once; not closed in a cleanup: StrictMode's extra unmount would fire its close event.
   useEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
   }, []);
   useEffect(() => setTold(''), [record.id]);
   const keys = (e: KeyboardEvent) => {
