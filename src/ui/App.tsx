@@ -1,11 +1,13 @@
 import { useEffect } from 'react';
 import { GpuPanel } from './GpuPanel';
 import { restoreSession } from './training-actions';
+import { GallerySection } from './sections/GallerySection';
 import { GenerateSection } from './sections/GenerateSection';
+import { keepGeneratedImages } from './gallery';
 import { LibrarySection } from './sections/LibrarySection';
 import { ModelsSection } from './sections/ModelsSection';
 import { NewConceptSection } from './sections/NewConceptSection';
-import { SECTION_TITLES, SectionView } from './sections/Sections';
+import { SECTION_TITLES } from './sections/Sections';
 import { SECTIONS, showSection, startEngine, useStudio } from './store';
 import { WebGpuUnavailable } from './WebGpuUnavailable';
 
@@ -19,6 +21,7 @@ export function App() {
     void startEngine();
     void restoreSession();
   }, []);
+  useEffect(keepGeneratedImages, []);
 
   if (engine.state === 'unavailable') return <WebGpuUnavailable error={engine.error} />;
 
@@ -47,7 +50,7 @@ export function App() {
         ) : section === 'library' ? (
           <LibrarySection />
         ) : (
-          <SectionView section={section} />
+          <GallerySection />
         )}
         <GpuPanel />
       </div>

@@ -13,6 +13,7 @@ import { PromptHistory } from '../composer/PromptHistory';
 import { planSeed, SEED_MODES, typedSeed } from '../composer/seed-plan';
 import { TokenCounter } from '../composer/TokenCounter';
 import { unknownTokens } from '../composer/token-autocomplete';
+import { GalleryNotice } from './GallerySection';
 import { generateWithConcepts } from '../library';
 import { SelectField } from '../SelectField';
 import { SizeNote, useSizeVerdict } from '../SizeNote';
@@ -99,6 +100,7 @@ export function GenerateSection() {
   return (
     <section className="section" aria-labelledby="generate-title" data-testid="section-generate">
       <h1 id="generate-title">Generate</h1>
+      <GalleryNotice failuresOnly />
       <form
         className={drop.dropping ? 'card generate-form dropping' : 'card generate-form'}
         aria-label="Prompt composer"
