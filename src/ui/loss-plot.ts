@@ -37,7 +37,7 @@ export function lossPlotOptions(el: HTMLElement, look: LossPlotLook): uPlot.Opti
   const axes: uPlot.Axis[] = [{ ...axis, incrs: STEP_TICKS, ...(!look.compact && { label: 'step' }) }, { ...axis, ...(!look.compact && { label: 'loss' }) }];
   if (!look.compact) {
     series.push({ label: look.rateLabel, stroke: '#c77d12', width: 1, dash: [6, 4], scale: 'lr', points: { show: false } });
-    axes.push({ ...axis, scale: 'lr', side: 1, label: 'learning rate', grid: { show: false }, values: (_u, ticks) => ticks.map((t) => t.toExponential(1)) });
+    axes.push({ ...axis, size: 64, scale: 'lr', side: 1, label: 'learning rate', grid: { show: false }, values: (_u, ticks) => ticks.map((t) => t.toExponential(1)) });
   }
   return {
     width: look.width,
