@@ -74,6 +74,9 @@ export class Studio {
     if (options.seed !== undefined) await section.getByLabel('Seed').fill(String(options.seed));
     await section.getByRole('button', { name: 'Generate' }).click();
     const result = this.page.getByTestId('result');
+    // Generate queues: wait for this generation's own result, not the last one's.
+    if (options.seed !== undefined) await expect(result).toContainText(`seed ${options.seed}`, { timeout: 180_000 });
+    await expect(this.page.getByTestId('generation-queue')).toHaveCount(0, { timeout: 180_000 });
     await expect(result.getByRole('img', { name: 'Generated image 1' })).toBeVisible({ timeout: 180_000 });
     return result;
   }
