@@ -53,7 +53,7 @@ export type PresetModel = Pick<ModelInfo, 'card' | 'imageSize'> | null;
 export function presetSettings(method: TrainingMethod, preset: PresetName, model: PresetModel): PresetSettings {
   const base = TABLE[method][preset];
   const standard = TABLE[method].standard;
-  const card = model ? modelTrainingDefaults(model) : {};
+  const card: Partial<TrainerOptions> = model ? modelTrainingDefaults(model) : {};
   const scaled = (value: number | undefined, standardValue: number | undefined, recommended: number | undefined) =>
     value === undefined || standardValue === undefined || recommended === undefined ? value : Number(((value * recommended) / standardValue).toPrecision(3));
   const steps = Math.min(TRAINER_LIMITS.maxSteps, Math.max(1, Math.round(scaled(base.steps, standard.steps, card.steps)!)));

@@ -22,6 +22,7 @@ export function NewConceptSection() {
   const [refused, setRefused] = useState<string[]>([]);
   // Each photo is decoded as Train will decode it; what fails is listed, and nothing of it is kept.
   const addPhotos = async (files: File[]) => {
+    if (busy) return; // a run keeps the photos it started with
     const decode = (file: File) => squarePhoto(file, o.resolution).then((bitmap) => bitmap.close());
     const { added, refused } = await admitPhotos(files, useStudio.getState().draft.photos.length, decode);
     if (added.length) updateDraft((d) => ({ photos: [...d.photos, ...added] }));
@@ -55,6 +56,7 @@ export function NewConceptSection() {
           type="file"
           accept="image/*"
           multiple
+          disabled={busy}
           aria-label="Add photos"
           onChange={(e) => {
             void addPhotos(Array.from(e.target.files ?? []));
