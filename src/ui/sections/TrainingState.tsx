@@ -51,7 +51,7 @@ function StatusCard({ children, cardRef }: { children: ReactNode; cardRef: Ref<H
   );
 }
 
-/** " loss 0.1234" where the loss is known (a run paused by an older studio kept none). */
+/** ", loss 0.1234" where the loss is known (a run paused by an older studio kept none). */
 function lossOf(result: { loss: number }): string {
   return Number.isFinite(result.loss) ? `, loss ${result.loss.toFixed(4)}` : '';
 }
