@@ -26,6 +26,14 @@ describe('Engine training job', () => {
     await expect(engine.train({ runId: 'none', options, images, resume: true }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest' });
   });
 
+  it('refuses a new run with steps 0 or 100000 in a plain sentence, before anything trains or is stored', async () => {
+    for (const steps of [0, 100_000]) {
+      const run = engine.train({ runId: `steps-${steps}`, options: { ...options, steps }, images }, jobContext());
+      await expect(run).rejects.toMatchObject({ name: 'InvalidRequest', message: `Steps must be a whole number from 1 to 10,000; it is ${steps}.` });
+      expect(await store.get(`steps-${steps}`)).toBeNull();
+    }
+  });
+
   it('trains with per-step progress, pauses into a checkpoint, resumes to the end, and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     const seen: number[] = [];

@@ -13,6 +13,7 @@ import { checkResumeModel } from '../train/resume-model';
 import { conceptFromCheckpoint } from './concept-files';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
 import { TrainingEta } from './training-eta';
+import { trainerOptionProblems } from '../train/option-limits';
 import { studioTrainerOptions, trainingCadence } from './training-policy';
 
 /** What the job needs of the engine. */
@@ -58,12 +59,19 @@ function refuseOtherModel({ runId }: TrainRequest, stored: Checkpoint, model: St
   }
 }
 
+/** A new run's out-of-range numbers (steps 0 or 100000), in the sentences the page shows, before anything is read or made. */
+function refuseOutOfRange({ options }: TrainRequest): void {
+  const problems = trainerOptionProblems(options);
+  if (problems.length) throw new StudioError('InvalidRequest', problems.join(' '), 'Change the setting and train again.');
+}
+
 export async function runTrainingJob(request: TrainRequest, ctx: JobContext, deps: TrainingJobDeps): Promise<TrainResult> {
   const { runId } = request;
   const stored = request.resume ? await deps.checkpoints.get(runId) : null;
   if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
   if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
   if (stored) refuseOtherModel(request, stored, deps.model, ctx);
+  else refuseOutOfRange(request);
   const { resolution, batchSize = 1 } = stored?.config ?? request.options;
   deps.refuseSize(resolution, batchSize);
   const trainer = startTrainer(request, stored, deps.model);

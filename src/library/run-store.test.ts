@@ -90,6 +90,23 @@ describe('IndexedDbRunStore', () => {
     expect(() => restoreRun({ ...run({ state: 'failed' }), error: { name: 'X' }, version: 1 })).toThrow('its failure is not an error');
   });
 
+  it('keeps what a paused run showed, its loss and previews (pixels included), so a reload tells it as paused', async () => {
+    const store = new IndexedDbRunStore(new IDBFactory());
+    await store.put(run());
+    const pixels = Uint8ClampedArray.from({ length: 2 * 2 * 4 }, (_, i) => i * 13);
+    const previews = [{ step: 100, prompt: 'a photo of a <my-dog>', image: { width: 2, height: 2, data: pixels } }];
+    await store.update('run-1', { state: 'paused', step: 120, loss: 0.125, previews });
+    const back = await store.latest();
+    expect(back).toMatchObject({ state: 'paused', step: 120, loss: 0.125 });
+    expect(back!.previews).toHaveLength(1);
+    expect(back!.previews![0]).toMatchObject({ step: 100, prompt: 'a photo of a <my-dog>', image: { width: 2, height: 2 } });
+    expect([...back!.previews![0].image.data]).toEqual([...pixels]);
+    // a run without them (older records) reads as before
+    await store.put(run({ runId: 'run-2' }));
+    expect(await store.get('run-2')).not.toHaveProperty('previews');
+    expect(await store.get('run-2')).not.toHaveProperty('loss');
+  });
+
   it('latest() is the most recently updated run that is not done', async () => {
     const store = new IndexedDbRunStore(new IDBFactory());
     expect(await store.latest()).toBeNull();
@@ -159,6 +176,10 @@ describe('restoreRun', () => {
       [{ version: 1, ...run(), step: 1.5 }, /step 1.5/],
       [{ version: 1, ...run(), photos: [new Uint8Array(3)] }, /photos/],
       [{ version: 1, ...run(), options: { ...run().options, resolution: 0 } }, /resolution = 0/],
+      [{ version: 1, ...run(), loss: '0.1' }, /its loss is not a number/],
+      [{ version: 1, ...run(), previews: {} }, /its previews are not a list/],
+      [{ version: 1, ...run(), previews: [{ step: 401, prompt: 'p', image: { width: 1, height: 1, data: new Uint8ClampedArray(4) } }] }, /a preview is not an image of a step/],
+      [{ version: 1, ...run(), previews: [{ step: 1, prompt: 'p', image: { width: 2, height: 1, data: new Uint8ClampedArray(4) } }] }, /a preview is not an image of a step/],
     ];
     for (const [value, reason] of cases) {
       expect(() => restoreRun(value)).toThrow(reason);

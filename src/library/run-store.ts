@@ -4,6 +4,7 @@
  * under the run id). Records read back go through `restoreRun`, which fails loudly (`RunUnreadable`).
  */
 import { resolveTrainerConfig, type TrainerOptions } from '../train/config';
+import type { TrainingPreview } from '../train/previews';
 import { StudioError, type SerializedError } from '../common/errors';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Database } from '../storage/database';
@@ -37,6 +38,10 @@ export interface TrainingRun {
   error?: SerializedError;
   /** Its loss at each step up to `step` (absent in records made before the studio kept it). */
   losses?: LossCurve;
+  /** The smoothed loss it paused at, so a reload tells it as it was told. */
+  loss?: number;
+  /** The previews it had made when it paused, oldest first. */
+  previews?: TrainingPreview[];
 }
 
 /** A run as IndexedDB holds it. */
@@ -53,8 +58,8 @@ export interface RunListing {
   unreadable: UnreadableRun[];
 }
 
-export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated' | 'error' | 'losses'>>;
-const RUN_CHANGEABLE = ['state', 'step', 'updated', 'error', 'losses'] as const satisfies readonly (keyof RunChange)[];
+export type RunChange = Partial<Pick<TrainingRun, 'state' | 'step' | 'updated' | 'error' | 'losses' | 'loss' | 'previews'>>;
+const RUN_CHANGEABLE = ['state', 'step', 'updated', 'error', 'losses', 'loss', 'previews'] as const satisfies readonly (keyof RunChange)[];
 
 export interface RunStore {
   /** Inserts or replaces (by run id). */
@@ -89,6 +94,17 @@ function readError(raw: unknown): SerializedError {
   return { name: e.name as SerializedError['name'], message: e.message, hint: e.hint };
 }
 
+/** Stored previews: each a step of the run, its prompt and an RGBA image of its size. */
+function readPreviews(raw: unknown, steps: number): TrainingPreview[] {
+  if (!Array.isArray(raw)) throw unreadable('its previews are not a list');
+  return raw.map((p: Partial<Record<keyof TrainingPreview, unknown>> | null) => {
+    const image = p?.image as Partial<Record<'width' | 'height' | 'data', unknown>> | undefined;
+    const fits = image && isCount(image.width, 1) && isCount(image.height, 1) && image.data instanceof Uint8ClampedArray && image.data.length === image.width * image.height * 4;
+    if (!p || !isCount(p.step) || p.step > steps || typeof p.prompt !== 'string' || !fits) throw unreadable('a preview is not an image of a step');
+    return { step: p.step, prompt: p.prompt, image: { width: image.width as number, height: image.height as number, data: image.data as Uint8ClampedArray } };
+  });
+}
+
 /** The run's options as stored, checked by the trainer's own validator. */
 function readOptions(raw: unknown): TrainerOptions {
   if (typeof raw !== 'object' || raw === null) throw unreadable('its training options are missing');
@@ -111,7 +127,7 @@ export function restoreRun(raw: unknown): TrainingRun {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { runId, photos, crops, modelId, modelName, state, step, steps, updated, error, losses } = r;
+      const { runId, photos, crops, modelId, modelName, state, step, steps, updated, error, losses, loss, previews } = r;
       if (typeof runId !== 'string' || runId === '') throw unreadable('it has no id');
       const options = readOptions(r.options);
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
@@ -124,9 +140,11 @@ export function restoreRun(raw: unknown): TrainingRun {
       const failure = state === 'failed' && error !== undefined ? readError(error) : undefined;
       const cropped = readCrops(crops, photos.length, unreadable);
       const curve = losses === undefined ? undefined : readLossCurve(losses, unreadable);
+      if (loss !== undefined && typeof loss !== 'number') throw unreadable('its loss is not a number');
+      const made = previews === undefined ? undefined : readPreviews(previews, steps);
       return {
         runId, options, photos: [...photos], ...(cropped && { crops: cropped }), modelId, ...(modelName !== undefined && { modelName }), state: state as RunState, step, steps, updated,
-        ...(failure && { error: failure }), ...(curve && { losses: curve }),
+        ...(failure && { error: failure }), ...(curve && { losses: curve }), ...(loss !== undefined && { loss }), ...(made && { previews: made }),
       };
     }
     default:

@@ -11,6 +11,7 @@ import type { EngineClient } from '../engine/client';
 import type { ModelInfo, Progress } from '../engine/protocol';
 import { checkResumeModel } from '../train/resume-model';
 import { finishRun } from './finish-run';
+import { hasCheckpoint, restoredTraining } from './restored-run';
 import { conceptStore, notify, refreshLibrary } from './library';
 import { noticeOf } from './notice';
 import { photosToTensorData } from './photos';
@@ -28,9 +29,8 @@ export async function restoreSession(): Promise<void> {
   try {
     const run = await runs.latest();
     if (run && useStudio.getState().training.state === 'idle') {
-      const training = run.state === 'failed' && run.error ? { state: 'failed' as const, run, error: run.error } : { state: 'interrupted' as const, run };
       const photos = asFiles(run.photos);
-      useStudio.setState({ training, draft: { photos, options: run.options, crops: photos.map((photo, i) => ({ photo, crop: run.crops?.[i] ?? CENTRE_CROP })) } });
+      useStudio.setState({ ...restoredTraining(run), draft: { photos, options: run.options, crops: photos.map((photo, i) => ({ photo, crop: run.crops?.[i] ?? CENTRE_CROP })) } });
       showLossesOf(run);
     }
   } catch (e) {
@@ -80,8 +80,10 @@ let training: AbortController | null = null;
  */
 export async function train(resume?: TrainingRun, rates?: LearningRateOptions): Promise<void> {
   const client = engineClient();
-  const { draft, model, library } = useStudio.getState();
+  const { draft, model, library, training: before } = useStudio.getState();
   if (!client || !model) return;
+  // a run that failed before its first checkpoint has nothing to go on with: a new one replaces it
+  if (!resume && before.state === 'failed' && before.run && !hasCheckpoint(before.run)) await runs.delete(before.run.runId).catch(() => undefined);
   if (!resume) {
     const taken = library.concepts.find((c) => c.token === draft.options.token);
     if (taken) {
@@ -120,14 +122,16 @@ async function trainHolding(client: EngineClient, run: TrainingRun, resume: Trai
     await progress.shown();
     run = { ...run, step: result.step };
     if (result.outcome === 'paused') {
-      await runs.update(run.runId, { state: 'paused', step: result.step, losses: lossesUntil(result.step) });
+      // its previews and loss kept with it, so a reload shows the run as it paused
+      await runs.update(run.runId, { state: 'paused', step: result.step, losses: lossesUntil(result.step), loss: result.loss, previews: useStudio.getState().samples });
       useStudio.setState({ training: { state: 'paused', run, result } });
       return;
     }
     const { concept, ...reached } = result;
     const conceptId = await finishRun({ ...run, losses: lossesUntil() }, concept, { concepts: conceptStore, runs, dropCheckpoints: (runId) => client.request('deleteRun', { runId }) });
     await refreshLibrary();
-    useStudio.setState({ training: { state: 'done', run, result: reached, conceptId } });
+    // its photos are the concept's now: the next concept starts from none
+    useStudio.setState((s) => ({ training: { state: 'done', run, result: reached, conceptId }, draft: { ...s.draft, photos: [] } }));
   } catch (e) {
     const error = serialize(e);
     if (error.name === 'Cancelled') {
@@ -165,6 +169,12 @@ export async function pauseTraining(): Promise<void> {
 /** Stops the run and forgets it. */
 export function cancelTraining(): void {
   training?.abort();
+}
+
+/** Back to the form from a run that never reached a checkpoint: the run is forgotten, its photos and settings stay in the form. */
+export async function changeSettings(run: TrainingRun | null): Promise<void> {
+  if (run) await discardRun(run);
+  else useStudio.setState({ training: { state: 'idle' } });
 }
 
 export function startNewConcept(): void {

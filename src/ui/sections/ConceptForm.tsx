@@ -11,6 +11,10 @@ import { SizeNote } from '../SizeNote';
 import type { SizeVerdict } from '../../model/size-cost';
 import { updateDraft, useStudio } from '../store';
 import { cancelTraining, pauseTraining, train } from '../training-actions';
+import { applyPreset, matchingPreset } from '../../engine/training-presets';
+import { trainerOptionProblems } from '../../train/option-limits';
+import { TrainingPresets } from './TrainingPresets';
+import { useFocusOnEntering } from '../useFocusOnEntering';
 
 const METHODS: [TrainerOptions['method'], string][] = [
   ['both', 'Token + LoRA (best identity)'],
@@ -105,8 +109,19 @@ function TextEncoderLora({ options: o, set }: { options: TrainerOptions; set: Se
 /** `size`: the resolution's verdict (`useSizeVerdict`), shown before training; a refusal turns Train off. */
 export function ConceptForm({ options: o, ready, running, busy, size }: { options: TrainerOptions; ready: boolean; running: boolean; busy: boolean; size: SizeVerdict | null }) {
   const set: SetOption = (key, value) => updateDraft((d) => ({ options: { ...d.options, [key]: value } }));
-  // textual inversion alone has no LoRA to put on the text encoder
-  const setMethod = (method: TrainerOptions['method']) => updateDraft((d) => ({ options: { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) } }));
+  const model = useStudio((s) => s.model);
+  // textual inversion alone has no LoRA to put on the text encoder; a chosen preset follows the method
+  const setMethod = (method: TrainerOptions['method']) =>
+    updateDraft((d) => {
+      const preset = matchingPreset(d.options, model);
+      const options = { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) };
+      return { options: preset ? applyPreset(options, preset, model) : options };
+    });
+  // out-of-range numbers turn Train off, each said in a sentence (the engine refuses them too)
+  const outOfRange = busy ? [] : trainerOptionProblems(o);
+  // back to the form (Cancel, Discard, Change settings, New concept): focus on its first field
+  const idle = useStudio((s) => s.training.state === 'idle');
+  const tokenField = useFocusOnEntering<HTMLInputElement>(idle);
   // the engine checks the model's vocabulary when training starts; the library's tokens are checked here
   const concepts = useStudio((s) => s.library.concepts);
   const problem = o.token && !busy ? tokenProblem(o.token, { otherTokens: concepts.map((c) => c.token) }) : null;
@@ -116,7 +131,7 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
         <div className="row">
           <label>
             Token
-            <input name="token" value={o.token} onChange={(e) => set('token', e.target.value.trim())} />
+            <input ref={tokenField} name="token" value={o.token} onChange={(e) => set('token', e.target.value.trim())} />
           </label>
           <label>
             What it is
@@ -140,11 +155,24 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
             <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
           </label>
         </div>
+        <TrainingPresets options={o} model={model} choose={(preset) => updateDraft((d) => ({ options: applyPreset(d.options, preset, model) }))} />
         <AdvancedSettings options={o} set={set} />
       </fieldset>
       {!busy && <SizeNote verdict={size} />}
+      {outOfRange.length > 0 && (
+        <ul className="error" role="alert" id="option-problems" data-testid="option-problems">
+          {outOfRange.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      )}
       <div className="row">
-        <button type="button" disabled={!ready || problem !== null || size?.kind === 'refuse'} onClick={() => void train()}>
+        <button
+          type="button"
+          disabled={!ready || problem !== null || size?.kind === 'refuse' || outOfRange.length > 0}
+          aria-describedby={outOfRange.length > 0 ? 'option-problems' : undefined}
+          onClick={() => void train()}
+        >
           Train
         </button>
         {running && (

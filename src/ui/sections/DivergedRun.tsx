@@ -1,5 +1,5 @@
 /** A run that diverged: what happened, and its rates to go on with, prefilled at a tenth of the run's. */
-import { useState } from 'react';
+import { useState, type Ref } from 'react';
 import type { SerializedError } from '../../common/errors';
 import type { TrainingRun } from '../../library/run-store';
 import { resolveTrainerConfig, tenthOfRates, type LearningRateOptions } from '../../train/config';
@@ -20,11 +20,11 @@ export function lowerRates(run: Pick<TrainingRun, 'options'>): LearningRateOptio
  * The error, the rates to edit, and Resume: from the run's last good checkpoint, or from the
  * start when none was kept (it diverged before its first). Resuming needs the run's model loaded.
  */
-export function DivergedRun({ run, error, model }: { run: TrainingRun; error: SerializedError; model: LoadedModel }) {
+export function DivergedRun({ run, error, model, cardRef }: { run: TrainingRun; error: SerializedError; model: LoadedModel; cardRef?: Ref<HTMLDivElement> }) {
   const [rates, setRates] = useState(() => lowerRates(run));
   const fromStart = run.step === 0;
   return (
-    <div className="card error" role="alert" data-testid="training">
+    <div className="card error training-state" role="alert" data-testid="training" ref={cardRef} tabIndex={-1}>
       <p>{error.message}</p>
       <p className="muted">{fromStart ? 'No checkpoint was kept: start again at a lower learning rate.' : `Resume from the last good checkpoint (step ${run.step}) at a lower learning rate.`}</p>
       <div className="row">

@@ -7,6 +7,7 @@ import { useSizeVerdict } from '../SizeNote';
 import { TRAINER_DEFAULTS } from '../../train/config';
 import { SampleConcepts } from './SampleConcepts';
 import { BUILTIN_MODEL_ID } from '../../model/sources/builtin';
+import { useFocusOnEntering } from '../useFocusOnEntering';
 
 export function NewConceptSection() {
   const model = useStudio((s) => s.model);
@@ -16,6 +17,8 @@ export function NewConceptSection() {
   const running = training.state === 'running';
   const busy = running || training.state === 'paused' || training.state === 'interrupted';
   const ready = draft.photos.length > 0 && o.token.trim() !== '' && o.classWord.trim() !== '' && !busy;
+  // with no model there is no form: a discarded run leaves focus on the way to one
+  const goToModels = useFocusOnEntering<HTMLButtonElement>(training.state === 'idle');
   const size = useSizeVerdict({ width: o.resolution, height: o.resolution, rows: o.batchSize ?? TRAINER_DEFAULTS.batchSize, images: 1, purpose: 'training' });
 
   if (!model) {
@@ -23,7 +26,7 @@ export function NewConceptSection() {
       <section className="section" aria-labelledby="new-concept-title" data-testid="section-new-concept">
         <h1 id="new-concept-title">New concept</h1>
         <p className="lead">Teach the model a new word from 3–5 photos. Load a model first.</p>
-        <button type="button" onClick={() => showSection('models')}>
+        <button ref={goToModels} type="button" onClick={() => showSection('models')}>
           Go to Models
         </button>
         <TrainingState training={training} model={null} />

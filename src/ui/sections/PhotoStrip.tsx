@@ -26,6 +26,7 @@ export function PhotoStrip({ resolution, busy }: { resolution: number; busy: boo
   const helpId = useId();
   // Each photo is decoded as Train will decode it; what fails is listed, and nothing of it is kept.
   const addPhotos = async (files: File[], notes: string[] = []) => {
+    if (busy) return; // a run keeps the photos it started with
     const decode = (file: File) => squarePhoto(file, resolution).then((bitmap) => bitmap.close());
     const { added, refused } = await admitPhotos(files, useStudio.getState().draft.photos.length, decode);
     if (added.length) updateDraft((d) => ({ photos: [...d.photos, ...added] }));
@@ -56,6 +57,7 @@ export function PhotoStrip({ resolution, busy }: { resolution: number; busy: boo
         type="file"
         accept="image/*"
         multiple
+        disabled={busy}
         aria-label="Add photos"
         onChange={(e) => {
           void addPhotos(Array.from(e.target.files ?? []));

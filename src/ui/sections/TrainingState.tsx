@@ -1,5 +1,5 @@
 /** Where the current training run stands: progress, paused, done, failed or interrupted, and what can be done next. */
-import type { ReactNode } from 'react';
+import type { ReactNode, Ref } from 'react';
 import type { TrainerOptions } from '../../train/config';
 import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
@@ -7,7 +7,9 @@ import { LossChart } from '../LossChart';
 import { putConceptInPrompt } from '../library';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
-import { startNewConcept } from '../training-actions';
+import { changeSettings, discardRun, startNewConcept } from '../training-actions';
+import { hasCheckpoint } from '../restored-run';
+import { useFocusOnEntering } from '../useFocusOnEntering';
 import { DivergedRun } from './DivergedRun';
 import { ResumeOrDiscard, type LoadedModel } from './ResumeOrDiscard';
 import { TrainingPreviews } from './TrainingPreviews';
@@ -41,23 +43,37 @@ function SaveButtons({ method, save }: { method: TrainerOptions['method']; save:
   );
 }
 
-/** The card a run's state is told in, announced to screen readers as it changes. */
-function StatusCard({ children }: { children: ReactNode }) {
+/** The card a run's state is told in, announced to screen readers as it changes; it takes focus when its state does. */
+function StatusCard({ children, cardRef }: { children: ReactNode; cardRef: Ref<HTMLDivElement> }) {
   return (
-    <div className="card" data-testid="training" role="status">
+    <div className="card training-state" data-testid="training" role="status" ref={cardRef} tabIndex={-1}>
       {children}
     </div>
   );
 }
 
+/** ", loss 0.1234" where the loss is known (a run paused by an older studio kept none). */
+function lossOf(result: { loss: number }): string {
+  return Number.isFinite(result.loss) ? `, loss ${result.loss.toFixed(4)}` : '';
+}
+
+/**
+ * The run's card. Focus moves to it whenever the state changes (Train, Pause, Resume and the end of
+ * a run replace the buttons pressed); back to the form when there is none (`ConceptForm`).
+ */
 export function TrainingState({ training, model }: { training: TrainingStatus; model: LoadedModel }) {
+  const cardRef = useFocusOnEntering<HTMLDivElement>(training.state !== 'idle', training.state);
+  return <TrainingCard training={training} model={model} cardRef={cardRef} />;
+}
+
+function TrainingCard({ training, model, cardRef }: { training: TrainingStatus; model: LoadedModel; cardRef: Ref<HTMLDivElement> }) {
   switch (training.state) {
     case 'idle':
       return null;
     case 'running': {
       const t = training.progress?.training;
       return (
-        <div className="card" data-testid="training">
+        <div className="card training-state" data-testid="training" ref={cardRef} tabIndex={-1} role="group" aria-label={`Training ${training.run.options.token}`}>
           <ProgressBar progress={training.progress} label="Training" />
           {t && (
             <p className="muted" data-testid="training-stats">
@@ -72,8 +88,22 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
       );
     }
     case 'interrupted':
+      if (!hasCheckpoint(training.run)) {
+        return (
+          <StatusCard cardRef={cardRef}>
+            <p>
+              Training {training.run.options.token} stopped before its first checkpoint, so there is nothing to resume. Its photos and settings are back in the form.
+            </p>
+            <div className="row">
+              <button type="button" onClick={() => void discardRun(training.run)}>
+                Discard
+              </button>
+            </div>
+          </StatusCard>
+        );
+      }
       return (
-        <StatusCard>
+        <StatusCard cardRef={cardRef}>
           <p>
             Training {training.run.options.token} stopped at about step {training.run.step} of {training.run.steps} before it finished. Its photos and last checkpoint are
             kept.
@@ -83,9 +113,10 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
       );
     case 'paused':
       return (
-        <StatusCard>
+        <StatusCard cardRef={cardRef}>
           <p>
-            Paused at step {training.result.step}, loss {training.result.loss.toFixed(4)}. A checkpoint is saved: resume any time, even after closing the tab.
+            Paused at step {training.result.step} of {training.run.steps}
+            {lossOf(training.result)}. A checkpoint is saved: resume any time, even after closing the tab.
           </p>
           <ResumeOrDiscard run={training.run} model={model} />
           <SaveButtons method={training.run.options.method} save={(what) => void downloadRun(training.run.runId, what)} />
@@ -95,7 +126,7 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
       );
     case 'done':
       return (
-        <StatusCard>
+        <StatusCard cardRef={cardRef}>
           <p>
             Trained at step {training.result.step}, loss {training.result.loss.toFixed(4)}. {training.run.options.token} is in your library.
           </p>
@@ -113,12 +144,21 @@ export function TrainingState({ training, model }: { training: TrainingStatus; m
         </StatusCard>
       );
     case 'failed':
-      if (training.error.name === 'TrainingDiverged' && training.run) return <DivergedRun run={training.run} error={training.error} model={model} />;
+      if (training.error.name === 'TrainingDiverged' && training.run) return <DivergedRun run={training.run} error={training.error} model={model} cardRef={cardRef} />;
       return (
-        <div className="card error" role="alert">
+        <div className="card error training-state" role="alert" data-testid="training" ref={cardRef} tabIndex={-1}>
           <p>{training.error.message}</p>
           {training.error.hint && <p className="muted">{training.error.hint}</p>}
-          {training.run && <ResumeOrDiscard run={training.run} model={model} />}
+          {training.run && hasCheckpoint(training.run) ? (
+            <ResumeOrDiscard run={training.run} model={model} />
+          ) : (
+            // it failed before its first checkpoint: nothing to resume, the form is where to go on
+            <div className="row">
+              <button type="button" onClick={() => void changeSettings(training.run)}>
+                Change settings
+              </button>
+            </div>
+          )}
         </div>
       );
   }

@@ -41,3 +41,36 @@ describe('New concept form: LoRA on the text encoder', () => {
     for (const name of ['token', 'steps', 'rank', 'textEncoderLora', 'textEncoderLearningRate']) expect(field(inside, name), name).not.toBeNull();
   });
 });
+
+describe('New concept form: presets and bounds', () => {
+  const radio = (html: string, preset: string) => new RegExp(`<input[^>]*name="preset"[^>]*value="${preset}"[^>]*>`).exec(html)?.[0] ?? null;
+  const trainButton = (html: string) => /<button[^>]*>Train<\/button>/.exec(html)?.[0] ?? '';
+
+  it('shows Quick, Standard and Best as radios with their steps; the draft defaults are Standard', () => {
+    const html = form(options({ method: 'both', steps: 500, resolution: 512 }));
+    expect(html).toMatch(/<legend>Preset<\/legend>/);
+    for (const [preset, steps] of [['quick', 250], ['standard', 500], ['best', 1500]] as const) {
+      expect(radio(html, preset)).toMatch(/type="radio"/);
+      expect(html).toContain(`${preset[0].toUpperCase()}${preset.slice(1)} (${steps} steps)`);
+    }
+    expect(radio(html, 'standard')).toMatch(/checked/);
+    expect(radio(html, 'quick')).not.toMatch(/checked/);
+    expect(html).not.toContain('data-testid="preset-custom"');
+  });
+
+  it('reads Custom, no radio checked, once a setting a preset sets is edited', () => {
+    const html = form(options({ method: 'both', steps: 500, resolution: 512, rank: 8 }));
+    expect(html).toContain('data-testid="preset-custom"');
+    for (const preset of ['quick', 'standard', 'best']) expect(radio(html, preset)).not.toMatch(/checked/);
+  });
+
+  it('turns Train off for steps 0 or 100000, saying why beside it', () => {
+    for (const steps of [0, 100_000]) {
+      const html = form(options({ steps }));
+      expect(html).toContain(`Steps must be a whole number from 1 to 10,000; it is ${steps}.`);
+      expect(trainButton(html)).toMatch(/disabled=""/);
+      expect(trainButton(html)).toMatch(/aria-describedby="option-problems"/);
+    }
+    expect(trainButton(form(options({ steps: 10 })))).not.toMatch(/disabled/);
+  });
+});
