@@ -227,9 +227,9 @@ export class Engine implements JobHandlers {
 
   /** Refusals are ImportRefused, or ImportPartial for a file with layers of kinds the studio does not apply. */
   async inspectConcept({ file, fileName, allowPartial }: PayloadOf<'inspectConcept'>): Promise<ResultOf<'inspectConcept'>> {
-    const { sd, tokenizer } = this.requireModel();
+    const { sd, tokenizer, info } = this.requireModel();
     const { text, unet } = sd;
-    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config, isVocabularyWord: (t: string) => tokenizer.isVocabularyWord(t) };
+    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config, modelName: info.name, isVocabularyWord: (t: string) => tokenizer.isVocabularyWord(t) };
     return importPersonalization(file, fileName, target, { allowPartial });
   }
 

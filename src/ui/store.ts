@@ -71,6 +71,8 @@ export interface Notice {
   tone: 'ok' | 'error';
   message: string;
   hint?: string;
+  /** One line each (refused files), shown as a list under the message. */
+  items?: string[];
 }
 
 export interface LibraryState {
