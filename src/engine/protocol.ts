@@ -122,6 +122,8 @@ export interface EngineApi {
   pauseTraining: (payload: { runId: string }) => null;
   /** Deletes a cached hub model (endpoint null: one kept before endpoints were part of the key). */
   deleteCachedModel: (payload: CachedModelId) => number;
+  /** Frees the loaded model's GPU memory (none loaded: nothing to do); refused while a job runs or waits. */
+  unloadModel: (payload: Record<string, never>) => null;
 }
 
 export type RequestKind = keyof EngineApi;
