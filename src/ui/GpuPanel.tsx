@@ -5,7 +5,7 @@ import { refreshMemory, releaseGpu, startEngine, useStudio } from './store';
 /** How often the panel reads the engine's memory while it is shown (one small message). */
 const MEMORY_EVERY_MS = 2000;
 
-/** Keeps "Memory held" current while the GPU is ready and the page is visible. */
+/** Keeps "Memory held" current while the GPU is ready, idle (a job refreshes it when it ends) and the page is visible. */
 function useMemoryWhileVisible(ready: boolean): void {
   useEffect(() => {
     if (!ready) return;
@@ -35,12 +35,14 @@ export function GpuPanel() {
   const engine = useStudio((s) => s.engine);
   const memory = useStudio((s) => s.memory);
   const modelTitle = useStudio((s) => s.model?.card.title ?? null);
+  const modelBytes = useStudio((s) => s.model?.bytes ?? null);
   const training = useStudio((s) => s.training.state === 'running');
   const [confirming, setConfirming] = useState(false);
   const releaseButton = useRef<HTMLButtonElement>(null);
   const reconnectButton = useRef<HTMLButtonElement>(null);
   const released = useRef(false);
-  useMemoryWhileVisible(engine.state === 'ready');
+  const idle = useStudio((s) => s.generation.state !== 'running' && s.training.state !== 'running' && s.modelLoad.state !== 'loading');
+  useMemoryWhileVisible(engine.state === 'ready' && idle);
   useEffect(() => {
     setConfirming(false);
     // after "Release the GPU", focus goes to Reconnect rather than to the page's body
@@ -71,13 +73,26 @@ export function GpuPanel() {
               <dt>Features</dt>
               <dd data-testid="gpu-features">{engine.capabilities.features.join(', ') || 'none'}</dd>
             </div>
+            {modelBytes !== null && (
+              <div>
+                <dt>Model weights</dt>
+                <dd>{formatBytes(modelBytes)}</dd>
+              </div>
+            )}
+            {memory && (
+              <div>
+                <dt>Memory in use</dt>
+                <dd data-testid="gpu-memory-in-use">{formatBytes(memory.bytesInUse)}</dd>
+              </div>
+            )}
             {memory && (
               <div>
                 <dt>Memory held</dt>
-                <dd>{formatBytes(memory.bytesAllocated)}</dd>
+                <dd data-testid="gpu-memory">{formatBytes(memory.bytesAllocated)}</dd>
               </div>
             )}
           </dl>
+          {memory && modelBytes !== null && memory.bytesInUse < modelBytes && <p className="muted gpu-note">The weights move to the GPU when first used (the first generation or training step).</p>}
           {confirming ? (
             <div role="group" aria-labelledby="release-question" className="confirm">
               <p id="release-question">{releaseConsequence(modelTitle, training)}</p>
