@@ -78,7 +78,7 @@ export function ModelsSection() {
         ) : lastFolder ? (
           <p className="muted">Last time you used the folder “{lastFolder}”: pick it again below (the browser does not keep access to it), or load another model.</p>
         ) : (
-          <p className="muted">No model yet: pick one below.</p>
+          <p className="muted">No model loaded: pick one below.</p>
         )}
         {load.state === 'loading' && (
           <div className="row">
