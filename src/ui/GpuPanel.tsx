@@ -43,6 +43,8 @@ export function GpuPanel() {
   const released = useRef(false);
   const idle = useStudio((s) => s.generation.state !== 'running' && s.training.state !== 'running' && s.modelLoad.state !== 'loading');
   useMemoryWhileVisible(engine.state === 'ready' && idle);
+  // weights reach the GPU on first use; once used, in-use is about their size (never exactly)
+  const weightsPending = memory !== null && modelBytes !== null && memory.bytesInUse < modelBytes / 2;
   useEffect(() => {
     setConfirming(false);
     // after "Release the GPU", focus goes to Reconnect rather than to the page's body
@@ -92,7 +94,7 @@ export function GpuPanel() {
               </div>
             )}
           </dl>
-          {memory && modelBytes !== null && memory.bytesInUse < modelBytes && <p className="muted gpu-note">The weights move to the GPU when first used (the first generation or training step).</p>}
+          {weightsPending && <p className="muted gpu-note">The weights move to the GPU when first used (the first generation or training step).</p>}
           {confirming ? (
             <div role="group" aria-labelledby="release-question" className="confirm">
               <p id="release-question">{releaseConsequence(modelTitle, training)}</p>
