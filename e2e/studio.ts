@@ -46,8 +46,10 @@ export class Studio {
     await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: section }).click();
   }
 
+  /** Release GPU, then its confirmation. */
   async releaseGpu(): Promise<void> {
     await this.gpuPanel.getByRole('button', { name: 'Release GPU' }).click();
+    await this.gpuPanel.getByRole('button', { name: 'Release the GPU' }).click();
   }
 
   async reconnectGpu(): Promise<void> {
@@ -120,6 +122,20 @@ export class Studio {
 
   async screenshot(name: string): Promise<void> {
     await this.page.screenshot({ path: this.testInfo.outputPath(`${name}.png`), fullPage: true });
+  }
+
+  /** axe-core's serious and critical violations on the page as it is now, as "rule: target" lines. */
+  async seriousAxeViolations(): Promise<string[]> {
+    const { default: AxeBuilder } = await import('@axe-core/playwright');
+    const { violations } = await new AxeBuilder({ page: this.page }).analyze();
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${n.failureSummary?.split('\n')[1]?.trim() ?? v.help})`));
+  }
+
+  /** How much wider than the viewport the page is (0 when nothing overflows sideways). */
+  horizontalOverflow(): Promise<number> {
+    return this.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   }
 
   expectNoErrors(): void {

@@ -41,6 +41,8 @@ export class Engine implements JobHandlers {
   private lost: Promise<EngineEvent> | null = null;
   private model: LoadedModel | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Jobs queued or running. */
+  private jobs = 0;
   private readonly pauses = new Set<string>();
 
   constructor(
@@ -105,11 +107,12 @@ export class Engine implements JobHandlers {
 
   /** Runs jobs that use the GPU and the model one after another. */
   private enqueue<T>(job: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    this.jobs++;
     const run = this.queue.then(() => {
       if (signal.aborted) throw cancelled();
       return job();
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined).finally(() => this.jobs--);
     return run.catch((error) => {
       throw error instanceof CancelledError || signal.aborted ? cancelled() : error;
     });
@@ -227,9 +230,9 @@ export class Engine implements JobHandlers {
 
   /** Refusals are ImportRefused, or ImportPartial for a file with layers of kinds the studio does not apply. */
   async inspectConcept({ file, fileName, allowPartial }: PayloadOf<'inspectConcept'>): Promise<ResultOf<'inspectConcept'>> {
-    const { sd, tokenizer } = this.requireModel();
+    const { sd, tokenizer, info } = this.requireModel();
     const { text, unet } = sd;
-    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config, isVocabularyWord: (t: string) => tokenizer.isVocabularyWord(t) };
+    const target = { textDim: text.config.hiddenSize, unet: unet.config, text: text.config, modelName: info.name, isVocabularyWord: (t: string) => tokenizer.isVocabularyWord(t) };
     return importPersonalization(file, fileName, target, { allowPartial });
   }
 
@@ -243,6 +246,15 @@ export class Engine implements JobHandlers {
 
   pauseTraining({ runId }: PayloadOf<'pauseTraining'>): ResultOf<'pauseTraining'> {
     this.pauses.add(runId);
+    return null;
+  }
+
+  /** Disposes the model now; a generation, training or load under way or waiting keeps it. */
+  unloadModel(): ResultOf<'unloadModel'> {
+    this.requireGpu();
+    if (this.jobs > 0) throw new StudioError('InvalidRequest', 'The model is in use: a generation, training run or model load is under way.', 'Cancel or pause it, then unload the model.');
+    this.model?.sd.dispose();
+    this.model = null;
     return null;
   }
 

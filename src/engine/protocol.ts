@@ -124,6 +124,8 @@ export interface EngineApi {
   deleteCachedModel: (payload: CachedModelId) => number;
   /** How much of a prompt the loaded model's text encoder reads, with the concepts' tokens added (nothing runs on the GPU). */
   countTokens: (payload: TokenCountRequest) => TokenCount;
+  /** Frees the loaded model's GPU memory (none loaded: nothing to do); refused while a job runs or waits. */
+  unloadModel: (payload: Record<string, never>) => null;
 }
 
 /** A prompt to count, with the library concepts it uses (their tokens are single tokens, N vectors each). */

@@ -7,6 +7,7 @@ import { conceptsInPrompt, conceptUse, conceptWeights, type Concept } from '../l
 import { IndexedDbConceptStore, type ConceptChange } from '../library/concept-store';
 import type { GenerateRequest } from '../engine/protocol';
 import { atPromptStrengths } from './composer/prompt-strengths';
+import { importNotice, type ImportOutcome } from './import-notice';
 import { noticeOf } from './notice';
 import { engineClient, generate, serialize, showSection, useStudio, type Notice, type PartialImport } from './store';
 
@@ -36,32 +37,26 @@ export async function importConceptFiles(files: readonly File[], allowPartial = 
   const client = engineClient();
   if (!client || files.length === 0) return;
   const done: string[] = [];
-  const notes: string[] = [];
-  const refused: string[] = [];
+  const notes: ImportOutcome['notes'] = [];
+  const refused: ImportOutcome['refused'] = [];
   const partial: PartialImport[] = [];
   for (const file of files) {
     try {
       const { tokenNote, ...data } = await client.request('importConcept', { file, fileName: file.name, allowPartial });
       await conceptStore.put({ ...data, id: crypto.randomUUID(), photos: [], loraStrength: 1 });
       done.push(data.token);
-      if (tokenNote) notes.push(`${file.name}: ${tokenNote}`);
+      // a token made from the file name is shown: keep it, or rename the concept in its card
+      if (tokenNote) notes.push({ fileName: file.name, note: tokenNote });
     } catch (e) {
       const error = serialize(e);
       if (error.name === 'ImportPartial') partial.push({ file, message: error.message });
-      else refused.push(`${file.name}: ${error.message}`);
+      else refused.push({ fileName: file.name, message: error.message });
     }
   }
   const settled = new Set(files);
   useStudio.setState((s) => ({ library: { ...s.library, partial: [...s.library.partial.filter((p) => !settled.has(p.file)), ...partial] } }));
   await refreshLibrary();
-  const noted = notes.map((n) => ` ${n}`).join('');
-  if (refused.length > 0) {
-    const added = done.length > 0 ? ` Imported ${done.join(', ')}.` : '';
-    notify({ tone: 'error', message: `Not imported: ${refused.join(' ')}${added}${noted}`, hint: 'The library is unchanged for the files that were refused.' });
-  } else {
-    // a token made from the file name is shown: keep it, or rename the concept in its card
-    notify({ tone: 'ok', message: `Imported ${done.join(', ')}.${noted}` });
-  }
+  notify(done.length > 0 || refused.length > 0 ? importNotice({ imported: done, notes, refused }) : null);
 }
 
 /** Forgets a file waiting in `library.partial`, importing nothing. */

@@ -16,6 +16,7 @@ import type { ConceptUse, GenerationSettings } from '../library/generation-setti
 import type { DraftCrop } from './draft-crops';
 import type { LossCurve } from '../library/loss-curve';
 import { announceImagesGenerated, type GeneratedImage } from './generated-images';
+import { DEFAULT_HUB_URL } from '../model/sources/model-id';
 import type {
   CachedModel,
   CachedModelId,
@@ -86,6 +87,8 @@ export interface Notice {
   tone: 'ok' | 'error';
   message: string;
   hint?: string;
+  /** One line each (refused files), shown as a list under the message. */
+  items?: string[];
 }
 
 export interface LibraryState {
@@ -130,6 +133,14 @@ interface StudioState {
   lastFolder: string | null;
   /** The current training run's loss at each step so far (`training-losses.ts`; the loss chart draws it). */
   losses: LossCurve | null;
+  /** The Models section's hub form, kept across section switches. */
+  hubForm: HubForm;
+}
+
+export interface HubForm {
+  repo: string;
+  revision: string;
+  endpoint: string;
 }
 
 /** Training steps a new concept starts from, where the model recommends none. */
@@ -152,6 +163,7 @@ export const useStudio = create<StudioState>(() => ({
   composerFill: null,
   lastFolder: null,
   losses: null,
+  hubForm: { repo: '', revision: 'main', endpoint: DEFAULT_HUB_URL },
 }));
 
 /** Any error as the page keeps it: a StudioError with its name and hint; anything else is a bug. */
@@ -186,7 +198,9 @@ export async function startEngine(): Promise<void> {
     if (client !== engine) return;
     useStudio.setState({ engine: { state: 'ready', capabilities } });
     await Promise.all([refreshMemory(), refreshCachedModels()]);
-    await openRememberedModel();
+    // A reconnect reloads the model of this visit (a picked folder too); a first start, last visit's.
+    if (sessionModel) await loadModel(sessionModel.spec, sessionModel.label);
+    else if (sessionModel === undefined) await openRememberedModel();
   } catch (e) {
     if (client !== engine) return;
     const error = serialize(e);
@@ -232,6 +246,7 @@ export async function loadModel(model: ModelSpec, label: string): Promise<void> 
       onProgress: (progress) => useStudio.setState({ modelLoad: { state: 'loading', label, progress } }),
     });
     useStudio.setState({ model: info, modelLoad: { state: 'idle' }, lastFolder: null });
+    sessionModel = { spec: model, label };
     rememberModelChoice(model, label);
     adoptTrainingDefaults(info);
   } catch (e) {
@@ -245,6 +260,9 @@ export async function loadModel(model: ModelSpec, label: string): Promise<void> 
 }
 
 let modelLoading: AbortController | null = null;
+
+/** The model loaded in this visit, for a reconnect; null once the person unloaded it; undefined before any. */
+let sessionModel: { spec: ModelSpec; label: string } | null | undefined;
 
 /** Stops the model load under way (its download too); the current model stays. */
 export function cancelModelLoad(): void {
@@ -357,3 +375,30 @@ export function updateDraft(change: Partial<ConceptDraft> | ((draft: ConceptDraf
   useStudio.setState((s) => ({ draft: { ...s.draft, ...(typeof change === 'function' ? change(s.draft) : change) } }));
 }
 
+
+export function updateHubForm(change: Partial<HubForm>): void {
+  useStudio.setState((s) => ({ hubForm: { ...s.hubForm, ...change } }));
+}
+
+/** Why the model cannot be unloaded now (a generation, training or load under way), or null. */
+export function unloadBlocked(state: Pick<StudioState, 'queue' | 'training' | 'modelLoad'>): string | null {
+  if (state.training.state === 'running') return 'Pause or cancel the training run first.';
+  if (state.queue.length > 0) return 'Wait for the generation or cancel it first.';
+  if (state.modelLoad.state === 'loading') return 'A model is loading.';
+  return null;
+}
+
+/** Frees the model's GPU memory; a reconnect then loads none. The engine refuses while it is in use (its error is returned). */
+export async function unloadModel(): Promise<SerializedError | null> {
+  if (!client || unloadBlocked(useStudio.getState())) return null;
+  let error: SerializedError | null = null;
+  try {
+    await client.request('unloadModel', {});
+    sessionModel = null;
+    useStudio.setState({ model: null, modelLoad: { state: 'idle' } });
+  } catch (e) {
+    error = serialize(e);
+  }
+  await refreshMemory();
+  return error;
+}

@@ -91,7 +91,17 @@ describe('embedding files', () => {
     const bytes = exportEmbedding(concept(1, 1024));
     const error = await refused(bytes, 'sd2.safetensors');
     expect(error.reason).toBe('dim-mismatch');
-    expect(error.message).toMatch(/1024 wide \(SD 2\.x\).*768 wide \(SD 1\.x\)/);
+    expect(error.message).toMatch(/1024 wide \(SD 2\.x, made for stable-diffusion-v1-5\/stable-diffusion-v1-5\).*this model's text encoder is 768 wide \(SD 1\.x\)/);
+  });
+
+  it('names the loaded model in a width refusal, and a width no family has as a model the file does not name', async () => {
+    const tiny: ImportTarget = { ...TARGET, textDim: 32, modelName: 'shapes-sd' };
+    const sd15 = exportEmbedding({ ...concept(1), baseModel: undefined });
+    expect((await refused(sd15, 'sd15-style.safetensors', tiny)).message).toBe(
+      "sd15-style.safetensors: the embedding's vectors are 768 wide (SD 1.x), but shapes-sd's text encoder is 32 wide. Use an embedding trained for this base model.",
+    );
+    const odd = exportEmbedding({ ...concept(1, 320), baseModel: undefined });
+    expect((await refused(odd, 'odd.safetensors', tiny)).message).toMatch(/320 wide \(a model the file does not name\), but shapes-sd's text encoder is 32 wide\./);
   });
 
   it('refuses NaN and infinite vectors (F32 and F16 bit patterns), naming the tensor', async () => {

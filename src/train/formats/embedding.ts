@@ -9,7 +9,7 @@
 import type { SafetensorsFile } from '../../model/safetensors-reader';
 import { writeSafetensors } from '../../model/safetensors-writer';
 import type { TextualInversion } from '../textual-inversion';
-import { FormatError, refuseNonFinite, textWidthFamily } from './errors';
+import { FormatError, modelTextWidth, refuseNonFinite, textWidthFamily } from './errors';
 import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './metadata';
 import { safetensorsByteSize } from './plan';
 
@@ -93,18 +93,18 @@ export function looksLikeSdxlEmbedding(file: SafetensorsFile): boolean {
   return names.length === 2 && names[0] === 'clip_g' && names[1] === 'clip_l';
 }
 
-/** Reads an embedding for a text encoder `expectedDim` wide; refuses other widths. */
-export async function readEmbedding(file: SafetensorsFile, expectedDim: number, fileName: string): Promise<ImportedEmbedding> {
-  if (looksLikeSdxlEmbedding(file)) throw sdxlEmbeddingRefusal(fileName, expectedDim);
+/** Reads an embedding for a text encoder `expectedDim` wide (of the model `modelName`, for messages); refuses other widths. */
+export async function readEmbedding(file: SafetensorsFile, expectedDim: number, fileName: string, modelName?: string): Promise<ImportedEmbedding> {
+  if (looksLikeSdxlEmbedding(file)) throw sdxlEmbeddingRefusal(fileName, expectedDim, modelName);
   if (!looksLikeEmbedding(file)) throw new FormatError('unknown-format', `${fileName}: not an embedding (expected exactly one [vectors, width] tensor).`);
   const [key] = file.names();
   const shape = file.info(key).shape;
   // A1111 accepts a bare [dim] vector as one vector.
   const [nVectors, dim] = shape.length === 1 ? [1, shape[0]] : shape;
-  if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
+  const meta = file.metadata;
+  if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim, { fileModel: readTrainingInfo(meta).baseModel, modelName });
   refuseVectorCount(fileName, nVectors);
   const layout: EmbeddingLayout = key === KOHYA_EMBEDDING_KEY ? 'emb_params' : 'single-key';
-  const meta = file.metadata;
   const token = layout === 'single-key' ? key : (meta[META.token] ?? fileStem(fileName));
   const vectors = Float32Array.from(await file.readFloat32(key)); // a copy: never a view of the caller's bytes
   refuseNonFinite(vectors, `${fileName}: '${key}'`, "an embedding's values must be finite");
@@ -119,14 +119,19 @@ export function refuseVectorCount(fileName: string, nVectors: number): void {
   }
 }
 
-export function sdxlEmbeddingRefusal(fileName: string, expectedDim: number): FormatError {
-  return new FormatError('dim-mismatch', `${fileName}: this is an SDXL embedding (clip_l + clip_g); this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}).`);
+export function sdxlEmbeddingRefusal(fileName: string, expectedDim: number, modelName?: string): FormatError {
+  return new FormatError('dim-mismatch', `${fileName}: this is an SDXL embedding (clip_l + clip_g); ${modelTextWidth(expectedDim, modelName)}.`);
 }
 
-export function widthRefusal(fileName: string, dim: number, expectedDim: number): FormatError {
+/**
+ * An embedding of another width: the file's model as the file names it (its base model), else
+ * the width's family, else "a model the file does not name"; the loaded model by its name.
+ */
+export function widthRefusal(fileName: string, dim: number, expectedDim: number, names: { fileModel?: string; modelName?: string } = {}): FormatError {
+  const madeFor = [textWidthFamily(dim), names.fileModel && `made for ${names.fileModel}`].filter(Boolean).join(', ') || 'a model the file does not name';
   return new FormatError(
     'dim-mismatch',
-    `${fileName}: the embedding's vectors are ${dim} wide (${textWidthFamily(dim)}), but this model's text encoder is ${expectedDim} wide (${textWidthFamily(expectedDim)}). Use an embedding trained for this base model.`,
+    `${fileName}: the embedding's vectors are ${dim} wide (${madeFor}), but ${modelTextWidth(expectedDim, names.modelName)}. Use an embedding trained for this base model.`,
   );
 }
 

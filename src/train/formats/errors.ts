@@ -26,12 +26,18 @@ export class FormatError extends StudioError {
   }
 }
 
-/** The model family a text width belongs to, for messages. */
-export function textWidthFamily(dim: number): string {
+/** The model family a text width belongs to, for messages; null for a width no family has. */
+export function textWidthFamily(dim: number): string | null {
   if (dim === 768) return 'SD 1.x';
   if (dim === 1024) return 'SD 2.x';
   if (dim === 1280) return 'SDXL (OpenCLIP bigG)';
-  return 'an unknown model';
+  return null;
+}
+
+/** "this model's text encoder is 32 wide", naming the model and its family where known. */
+export function modelTextWidth(dim: number, modelName?: string): string {
+  const family = textWidthFamily(dim);
+  return `${modelName ?? "this model"}'s text encoder is ${dim} wide${family ? ` (${family})` : ''}`;
 }
 
 /** Refuses values holding NaN or ±Infinity: "`where` holds NaN at index 3; `rule`." */

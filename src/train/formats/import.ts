@@ -23,6 +23,8 @@ export interface ImportTarget {
   unet: UNetConfig;
   /** The text encoder's config, for text-encoder LoRA layers (without it they are refused). */
   text?: ClipTextConfig;
+  /** What people call the model, for refusals ("shapes-sd's text encoder is 32 wide"). */
+  modelName?: string;
   /** The model's vocabulary: an embedding's token must be a new word (without it, not checked). */
   isVocabularyWord?: (token: string) => boolean;
 }
@@ -55,7 +57,7 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
   const lower = fileName.toLowerCase();
   const ext = PICKLE_EXTENSIONS.find((e) => lower.endsWith(e));
   const signature = pickleSignature(await head(source, 4));
-  if (ext === '.pt' || ext === '.bin' || (!ext && signature === ZIP_SIGNATURE)) return withToken(await readTorchEmbedding(source, fileName, target.textDim), fileName, target);
+  if (ext === '.pt' || ext === '.bin' || (!ext && signature === ZIP_SIGNATURE)) return withToken(await readTorchEmbedding(source, fileName, target.textDim, target.modelName), fileName, target);
   if (ext) throw pickleRefusal(fileName, `a PyTorch file (${ext})`);
   if (signature) throw pickleRefusal(fileName, signature);
 
@@ -84,7 +86,7 @@ function withToken(imported: ImportedPersonalization, fileName: string, target: 
 
 async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {
   if (looksLikeLora(file)) return readLora(file, target, fileName, options);
-  if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName);
+  if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName, target.modelName);
   const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');
   throw new FormatError(
     'unknown-format',

@@ -67,7 +67,7 @@ describe('A1111 .pt embeddings (torch.save zip)', () => {
   it('refuses a width of another model, naming both widths', async () => {
     const error = await refused(torchSave(a1111Embedding(Tensor.contiguous(Storage.f32(values(1024)), [1, 1024]))), 'sd2.pt');
     expect(error.reason).toBe('dim-mismatch');
-    expect(error.message).toMatch(/1024 wide \(SD 2\.x\).*768 wide \(SD 1\.x\)/);
+    expect(error.message).toMatch(/1024 wide \(SD 2\.x, made for v1-5-pruned-emaonly\).*768 wide \(SD 1\.x\)/); // A1111's sd_checkpoint_name
   });
 
   it('refuses more vectors than a prompt holds, with the count', async () => {

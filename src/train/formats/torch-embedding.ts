@@ -29,23 +29,23 @@ export function pickleRefusal(fileName: string, what: string): FormatError {
 /** A1111's keys kept as metadata. */
 const A1111_INFO_KEYS = ['name', 'step', 'sd_checkpoint', 'sd_checkpoint_name'];
 
-export async function readTorchEmbedding(source: SafetensorsSource, fileName: string, expectedDim: number): Promise<ImportedEmbedding> {
+export async function readTorchEmbedding(source: SafetensorsSource, fileName: string, expectedDim: number, modelName?: string): Promise<ImportedEmbedding> {
   const size = source instanceof Blob ? source.size : source.byteLength;
   if (size > MAX_TORCH_FILE_BYTES) {
     throw pickleRefusal(fileName, `${(size / 2 ** 20).toFixed(1)} MiB, more than the ${MAX_TORCH_FILE_BYTES / 2 ** 20} MiB read from a PyTorch file: a textual-inversion embedding is a few KB, so this is a pickled model or LoRA`);
   }
   const bytes = source instanceof Blob ? new Uint8Array(await source.arrayBuffer()) : source instanceof Uint8Array ? source : new Uint8Array(source);
   if (!isZip(bytes) && !isLegacyTorchFile(bytes)) throw pickleRefusal(fileName, 'a PyTorch file but not a torch.save zip archive');
-  return embeddingOf(readTorchFile(bytes, fileName), fileName, expectedDim);
+  return embeddingOf(readTorchFile(bytes, fileName), fileName, expectedDim, modelName);
 }
 
-function embeddingOf(file: TorchFile, fileName: string, expectedDim: number): ImportedEmbedding {
-  const found = findEmbedding(file.root, fileName, expectedDim);
+function embeddingOf(file: TorchFile, fileName: string, expectedDim: number, modelName?: string): ImportedEmbedding {
+  const found = findEmbedding(file.root, fileName, expectedDim, modelName);
   const { size } = found.tensor;
   if (size.length !== 1 && size.length !== 2) throw new FormatError('invalid', `${fileName}: ${found.what} is a [${size.join(', ')}] tensor; an embedding is [vectors, width].`);
   // A1111 accepts a bare [dim] vector as one vector.
   const [nVectors, dim] = size.length === 1 ? [1, size[0]] : size;
-  if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim);
+  if (dim !== expectedDim) throw widthRefusal(fileName, dim, expectedDim, { fileModel: found.info.baseModel ?? found.metadata.sd_checkpoint_name, modelName });
   refuseVectorCount(fileName, nVectors);
   const vectors = file.float32(found.tensor, found.what);
   refuseNonFinite(vectors, `${fileName}: ${found.what}`, "an embedding's values must be finite");
@@ -62,12 +62,12 @@ interface Found {
   metadata: Record<string, string>;
 }
 
-function findEmbedding(root: PickleValue, fileName: string, expectedDim: number): Found {
+function findEmbedding(root: PickleValue, fileName: string, expectedDim: number, modelName?: string): Found {
   if (!(root instanceof PyDict) || root.type === 'ParameterDict') throw pickleRefusal(fileName, `a PyTorch file holding ${describe(root)}, not a textual-inversion embedding`);
   const keys = [...root.entries.keys()];
   const params = root.get('string_to_param');
   if (params !== undefined) return a1111Embedding(root, params, fileName);
-  if (root.get('clip_g') instanceof TensorRef && root.get('clip_l') instanceof TensorRef) throw sdxlEmbeddingRefusal(fileName, expectedDim);
+  if (root.get('clip_g') instanceof TensorRef && root.get('clip_l') instanceof TensorRef) throw sdxlEmbeddingRefusal(fileName, expectedDim, modelName);
   const [key] = keys;
   const tensor = root.entries.get(key);
   if (keys.length === 1 && typeof key === 'string' && tensor instanceof TensorRef) {

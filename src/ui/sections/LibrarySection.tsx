@@ -170,6 +170,13 @@ export function LibrarySection() {
       {library.notice && (
         <div className={`card${library.notice.tone === 'error' ? ' error' : ''}`} role={library.notice.tone === 'error' ? 'alert' : 'status'} data-testid="library-notice">
           <p>{library.notice.message}</p>
+          {library.notice.items && (
+            <ul>
+              {library.notice.items.map((item) => (
+                <li key={item}>{item}</li>
+              ))}
+            </ul>
+          )}
           {library.notice.hint && <p className="muted">{library.notice.hint}</p>}
         </div>
       )}

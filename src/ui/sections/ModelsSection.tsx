@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import type { SerializedError } from '../../common/errors';
 import { errorMessage, StudioError } from '../../common/errors';
 import { HUB_CONNECT_SOURCES } from '../../common/content-security-policy';
 import { filesFromEntries } from '../../model/sources/local';
@@ -7,7 +8,7 @@ import { RECOMMENDED_MODELS } from '../../model/sources/recommended';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../Progress';
 import { useDropZone } from '../useDropZone';
-import { BUILTIN_LABEL, cancelModelLoad, deleteCachedModel, loadModel, useStudio } from '../store';
+import { BUILTIN_LABEL, cancelModelLoad, deleteCachedModel, loadModel, unloadBlocked, unloadModel, updateHubForm, useStudio } from '../store';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../../model/sources/builtin';
 
 async function droppedModel(entries: FileSystemEntry[]): Promise<void> {
@@ -26,9 +27,9 @@ export function ModelsSection() {
   const cached = useStudio((s) => s.cachedModels);
   const lastFolder = useStudio((s) => s.lastFolder);
   const ready = useStudio((s) => s.engine.state === 'ready');
-  const [repo, setRepo] = useState('');
-  const [revision, setRevision] = useState('main');
-  const [endpoint, setEndpoint] = useState(DEFAULT_HUB_URL);
+  const { repo, revision, endpoint } = useStudio((s) => s.hubForm);
+  const blocked = useStudio(unloadBlocked);
+  const [unloadError, setUnloadError] = useState<SerializedError | null>(null);
   const drop = useDropZone((data) => {
     if (busy) return;
     const entries = Array.from(data.items)
@@ -57,11 +58,27 @@ export function ModelsSection() {
               <strong>{model.card.title}</strong> <span className="muted">({model.id}) — {model.summary}, {formatBytes(model.bytes)} on the GPU, {model.imageSize}px images</span>
             </p>
             {model.card.about && <p>{model.card.about}</p>}
+            <div className="row">
+              <button type="button" disabled={blocked !== null} aria-describedby={blocked ? 'unload-blocked' : undefined} onClick={() => void unloadModel().then(setUnloadError)}>
+                Unload {model.card.title}
+              </button>
+              {blocked && (
+                <span id="unload-blocked" className="muted">
+                  {blocked}
+                </span>
+              )}
+            </div>
+            {unloadError && (
+              <div role="alert" className="error">
+                <p>{unloadError.message}</p>
+                <p className="muted">{unloadError.hint}</p>
+              </div>
+            )}
           </>
         ) : lastFolder ? (
           <p className="muted">Last time you used the folder “{lastFolder}”: pick it again below (the browser does not keep access to it), or load another model.</p>
         ) : (
-          <p className="muted">No model yet: pick one below.</p>
+          <p className="muted">No model loaded: pick one below.</p>
         )}
         {load.state === 'loading' && (
           <div className="row">
@@ -101,11 +118,11 @@ export function ModelsSection() {
         <form onSubmit={submit} className="row" aria-label="Load from the hub">
           <label>
             Repository
-            <input name="repo" placeholder="owner/name" value={repo} onChange={(e) => setRepo(e.target.value)} />
+            <input name="repo" placeholder="owner/name" value={repo} onChange={(e) => updateHubForm({ repo: e.target.value })} />
           </label>
           <label>
             Revision
-            <input name="revision" value={revision} onChange={(e) => setRevision(e.target.value)} size={8} />
+            <input name="revision" value={revision} onChange={(e) => updateHubForm({ revision: e.target.value })} size={8} />
           </label>
           <button type="submit" disabled={busy || !repo.trim()}>
             Load
@@ -115,7 +132,7 @@ export function ModelsSection() {
           <summary>Hub endpoint</summary>
           <label>
             Endpoint (a mirror with the same URL scheme)
-            <input name="endpoint" value={endpoint} onChange={(e) => setEndpoint(e.target.value)} />
+            <input name="endpoint" value={endpoint} onChange={(e) => updateHubForm({ endpoint: e.target.value })} />
           </label>
           <p className="muted">The page may reach {HUB_CONNECT_SOURCES.join(', ')} and nothing else (its Content-Security-Policy): another endpoint needs the studio served with a policy that allows it.</p>
         </details>

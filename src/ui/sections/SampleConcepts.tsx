@@ -24,8 +24,8 @@ export function SampleConcepts({ disabled }: { disabled: boolean }) {
               <strong>{c.title}</strong> <span className="muted">{c.token} · a kind of {c.classWord}</span>
               <p className="muted">{c.description}</p>
             </div>
-            <button type="button" disabled={blocked} onClick={() => trySample(c)} aria-label={`Try ${c.title}`}>
-              Try it
+            <button type="button" disabled={blocked} onClick={() => trySample(c)}>
+              Try<span className="visually-hidden"> {c.title}</span>
             </button>
           </li>
         ))}
