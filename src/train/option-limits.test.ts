@@ -21,7 +21,7 @@ describe('trainerOptionProblems', () => {
   it('names every other out-of-range number, in form order', () => {
     const problems = trainerOptionProblems(options({ resolution: 100, numVectors: 17, tiLearningRate: 0, rank: 0, alpha: -1, loraLearningRate: Infinity, warmupSteps: 501, seed: -1 }));
     expect(problems).toEqual([
-      'Resolution must be a multiple of 8 from 64 pixels; it is 100.',
+      'Resolution must be a multiple of 8 from 8 pixels; it is 100.',
       'Vectors per token must be a whole number from 1 to 16; it is 17.',
       'Token learning rate must be a number above 0; it is 0.',
       'LoRA rank must be a whole number from 1 to 128; it is 0.',
@@ -30,7 +30,8 @@ describe('trainerOptionProblems', () => {
       'Warmup steps must be a whole number from 0 to 500; it is 501.',
       'Seed must be a whole number from 0; it is -1.',
     ]);
-    expect(trainerOptionProblems(options({ resolution: 32 }))).toEqual(['Resolution must be a multiple of 8 from 64 pixels; it is 32.']);
+    expect(trainerOptionProblems(options({ resolution: 4 }))).toEqual(['Resolution must be a multiple of 8 from 8 pixels; it is 4.']);
+    expect(trainerOptionProblems(options({ resolution: 32 }))).toEqual([]);
   });
 
   it("checks only the settings the method uses", () => {

@@ -5,8 +5,8 @@
  */
 import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type TrainerOptions } from './config';
 
-/** The smallest resolution taken; a multiple of 8 (the VAE's factor). Too large for the GPU is the size check's (`size-cost.ts`). */
-export const MIN_RESOLUTION = 64;
+/** The smallest resolution taken: one latent pixel (the VAE's factor 8; tiny test models train at 16–32 px). Too large for the GPU is the size check's (`size-cost.ts`). */
+export const MIN_RESOLUTION = 8;
 
 const count = (n: number) => n.toLocaleString('en-US');
 
