@@ -19,12 +19,3 @@ export function RgbaCanvas({ image, label, scale = 1 }: { image: RgbaImage; labe
     />
   );
 }
-
-/** A PNG of the image as a data URL, for saving. */
-export function toPngDataUrl(image: RgbaImage): string {
-  const canvas = document.createElement('canvas');
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
-  return canvas.toDataURL('image/png');
-}
