@@ -1,6 +1,6 @@
 /**
  * Test-only access to the tiny-sd fixture and its goldens. Holds a minimal safetensors parser
- * (8-byte LE header length, JSON header, raw little-endian data; F32 and I64 only) so these tests
+ * (8-byte LE header length, JSON header, raw little-endian data; F32, F64 and I64) so these tests
  * do not depend on the project's reader.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ export function readFixtureJson<T = Record<string, unknown>>(relative: string): 
 
 export interface GoldenTensor {
   shape: number[];
-  /** F32 values, or I64 values converted to numbers (all golden integers are small). */
+  /** F32 values, or F64 / I64 values as numbers (all golden integers are small). */
   data: Float32Array | number[];
 }
 
@@ -41,6 +41,10 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, GoldenTensor> {
     if (entry.dtype === 'F32') {
       const data = new Float32Array((end - begin) / 4);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(start + 4 * i, true);
+      tensors.set(name, { shape: entry.shape, data });
+    } else if (entry.dtype === 'F64') {
+      const data: number[] = [];
+      for (let i = 0; i < (end - begin) / 8; i++) data.push(view.getFloat64(start + 8 * i, true));
       tensors.set(name, { shape: entry.shape, data });
     } else if (entry.dtype === 'I64') {
       const data: number[] = [];
