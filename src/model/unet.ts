@@ -19,8 +19,23 @@ export interface UNetInput {
   sample: tf.Tensor4D;
   /** One timestep per batch element (integer or fractional). */
   timesteps: ArrayLike<number>;
-  /** Text states [B, 77, cross_attention_dim]. */
+  /** Text states [B, 77, cross_attention_dim]: every attn2's context unless `crossAttention` says otherwise. */
   encoderHiddenStates: tf.Tensor3D;
+  /** Per-layer hooks on the cross-attention layers (P+ conditioning). */
+  crossAttention?: CrossAttentionHooks;
+}
+
+/**
+ * Hooks on each cross-attention layer, called with its forward-order index `l` and its module
+ * path (`cross-attention.ts`). `context` gives layer l its own text states [B, N,
+ * cross_attention_dim] (P+: one prompt encoding per layer); undefined keeps
+ * `encoderHiddenStates`. It is called once per layer per forward, outside any checkpointed
+ * segment, so the states it returns are the segment's inputs and their gradients flow with
+ * `checkpointing` too. (A later hook, `keysValues`, may replace how a layer computes K and V
+ * from its context, e.g. Perfusion's rank-1 edit; not part of this interface yet.)
+ */
+export interface CrossAttentionHooks {
+  context?(l: number, path: string): tf.Tensor3D | undefined;
 }
 
 const TRANSFORMER_NORM_EPS = 1e-6;
@@ -40,15 +55,15 @@ function transformerBlock(w: Weights, p: string, h: tf.Tensor3D, context: tf.Ten
   return tf.add(h, w.linear(`${p}.ff.net.2`, ff, dim)) as tf.Tensor3D;
 }
 
-/** diffusers Transformer2DModel (continuous input). */
-function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D, heads: number, layers: number, c: UNetConfig): tf.Tensor4D {
+/** diffusers Transformer2DModel (continuous input); `context` one for all its transformer blocks, or one each. */
+function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig): tf.Tensor4D {
   return tf.tidy(() => {
     const [B, H, W, C] = x.shape;
     const normed = groupNorm(w, `${p}.norm`, x, c.normNumGroups, TRANSFORMER_NORM_EPS) as tf.Tensor4D;
     let h: tf.Tensor3D = c.useLinearProjection
       ? (w.linear(`${p}.proj_in`, normed.reshape([B, H * W, C]), C) as tf.Tensor3D)
       : w.conv2d(`${p}.proj_in`, normed, C, 1).reshape([B, H * W, C]);
-    for (let i = 0; i < layers; i++) h = transformerBlock(w, `${p}.transformer_blocks.${i}`, h, context, heads);
+    for (let i = 0; i < layers; i++) h = transformerBlock(w, `${p}.transformer_blocks.${i}`, h, Array.isArray(context) ? context[i] : (context as tf.Tensor3D), heads);
     const out = c.useLinearProjection
       ? (w.linear(`${p}.proj_out`, h, C).reshape([B, H, W, C]) as tf.Tensor4D)
       : w.conv2d(`${p}.proj_out`, h.reshape([B, H, W, C]) as tf.Tensor4D, C, 1);
@@ -171,6 +186,22 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
   const ctx = input.encoderHiddenStates;
   if (ctx.shape[2] !== c.crossAttentionDim) throw new Error(`unet: text states have width ${ctx.shape[2]}, cross_attention_dim is ${c.crossAttentionDim}.`);
   if (input.timesteps.length !== input.sample.shape[0]) throw new Error('unet: one timestep per batch element is needed.');
+  let layerIndex = 0;
+  /** The contexts of the next `layers` attn2 layers (of `attention`), or [ctx] when no hook replaces any. */
+  const contexts = (attention: string, layers: number): tf.Tensor3D[] => {
+    const hook = input.crossAttention?.context;
+    if (!hook) return [ctx];
+    return Array.from({ length: layers }, (_, t) => {
+      const path = `${attention}.transformer_blocks.${t}.attn2`;
+      const e = hook.call(input.crossAttention, layerIndex++, path) ?? ctx;
+      if (e.rank !== 3 || e.shape[0] !== input.sample.shape[0] || e.shape[2] !== c.crossAttentionDim) {
+        throw new Error(`unet: ${path} got text states [${e.shape}], [${input.sample.shape[0]}, N, ${c.crossAttentionDim}] needed.`);
+      }
+      return e;
+    });
+  };
+  /** One context for all the attention's layers, or one each. */
+  const pick = (es: tf.Tensor[]): tf.Tensor3D | tf.Tensor3D[] => (es.length === 1 ? (es[0] as tf.Tensor3D) : (es as tf.Tensor3D[]));
 
   // 1. time
   const tProj = timestepEmbedding(input.timesteps, boc[0], c.flipSinToCos, c.freqShift);
@@ -190,9 +221,10 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
     const cross = c.downBlockTypes[i] === 'CrossAttnDownBlock2D';
     for (let j = 0; j < c.layersPerBlock[i]; j++) {
       const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
-      h = segment([resnet, attention], cross ? [h, temb, ctx] : [h, temb], (x, t, e) => {
+      const es = cross ? contexts(attention, c.transformerLayersPerBlock[i]) : [];
+      h = segment([resnet, attention], [h, temb, ...es], (x, t, ...e) => {
         const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
+        return cross ? transformer2d(w, attention, y, pick(e), c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
       });
       skips.push(h);
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
@@ -208,9 +240,10 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
   // 4. mid
   if (c.midBlock) {
     const last = boc[n - 1];
-    h = segment(['mid_block'], [h, temb, ctx], (x, t, e) => {
+    const es = contexts('mid_block.attentions.0', c.transformerLayersPerBlock[n - 1]);
+    h = segment(['mid_block'], [h, temb, ...es], (x, t, ...e) => {
       let y = resnetBlock(w, 'mid_block.resnets.0', x as tf.Tensor4D, last, t as tf.Tensor2D, groups, eps);
-      y = transformer2d(w, 'mid_block.attentions.0', y, e as tf.Tensor3D, c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
+      y = transformer2d(w, 'mid_block.attentions.0', y, pick(e), c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
       return resnetBlock(w, 'mid_block.resnets.1', y, last, t as tf.Tensor2D, groups, eps);
     });
     record('mid_block', h);
@@ -228,9 +261,10 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
     for (let j = 0; j < revLayers[i] + 1; j++) {
       const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
       const skip = skips.pop()!;
-      h = segment([resnet, attention], cross ? [h, skip, temb, ctx] : [h, skip, temb], (x, s, t, e) => {
+      const es = cross ? contexts(attention, revTransformerLayers[i]) : [];
+      h = segment([resnet, attention], [h, skip, temb, ...es], (x, s, t, ...e) => {
         const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, e as tf.Tensor3D, revHeads[i], revTransformerLayers[i], c) : y;
+        return cross ? transformer2d(w, attention, y, pick(e), revHeads[i], revTransformerLayers[i], c) : y;
       });
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
     }

@@ -50,6 +50,10 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, GoldenTensor> {
       const data: number[] = [];
       for (let i = 0; i < (end - begin) / 8; i++) data.push(Number(view.getBigInt64(start + 8 * i, true)));
       tensors.set(name, { shape: entry.shape, data });
+    } else if (entry.dtype === 'F64') {
+      const data: number[] = [];
+      for (let i = 0; i < (end - begin) / 8; i++) data.push(view.getFloat64(start + 8 * i, true));
+      tensors.set(name, { shape: entry.shape, data });
     } else {
       throw new Error(`golden ${name}: dtype ${entry.dtype} not handled by the test parser`);
     }
@@ -88,4 +92,22 @@ export interface GoldenJson {
 
 export function goldenJson(): GoldenJson {
   return readFixtureJson<GoldenJson>('tiny-sd-golden/golden.json');
+}
+
+let methodsCache: Map<string, GoldenTensor> | undefined;
+
+/** A tensor of tiny-sd-golden-methods/golden.safetensors (Perfusion, P+, DreamBooth) by name. */
+export function goldenMethods(name: string): GoldenTensor {
+  methodsCache ??= parseSafetensors(readFileSync(fixturePath('tiny-sd-golden-methods/golden.safetensors')));
+  const t = methodsCache.get(name);
+  if (!t) throw new Error(`methods golden tensor ${name} not found`);
+  return t;
+}
+
+/** A tensor's suggested tolerance in tiny-sd-golden-methods/golden.json (relative: max abs err / max |golden|). */
+export function goldenMethodsTolerance(name: string): number {
+  const tensors = readFixtureJson<{ tensors: Record<string, { suggested_tolerance: number | string }> }>('tiny-sd-golden-methods/golden.json').tensors;
+  const tol = tensors[name]?.suggested_tolerance;
+  if (typeof tol !== 'number') throw new Error(`methods golden tensor ${name} has no numeric tolerance`);
+  return tol;
 }

@@ -12,6 +12,9 @@ import { clipTextEncoder } from '../model/clip';
 import type { StableDiffusionModel } from '../model/load';
 import type { DdpmScheduler } from '../model/schedulers';
 import { unetForward } from '../model/unet';
+import { crossAttentionPaths } from '../model/cross-attention';
+import type { LayerTokenMap } from '../model/layer-tokens';
+import { idsPerLayer, layerContexts } from './per-layer-text';
 
 export interface TrainingBatch {
   /** Clean latents z0, already scaled by the VAE's scaling_factor: NCHW [B, 4, h, w]. */
@@ -29,6 +32,12 @@ export interface LossOptions {
   embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
   /** Recompute UNet blocks in the backward pass (activation checkpointing) to save memory. */
   checkpointing?: boolean;
+  /**
+   * P+: the prompt is encoded once per cross-attention layer (these ids replaced by their layer-l
+   * ids, `layer-tokens.ts`), all layers in one text-encoder call, and the l-th attn2 reads layer
+   * l's states; `encoderHiddenStates` is then [L·B, 77, D], layer-major.
+   */
+  layerTokens?: LayerTokenMap;
 }
 
 export interface LossParts {
@@ -48,9 +57,15 @@ export function diffusionLoss(model: Model, scheduler: DdpmScheduler, batch: Tra
     // 1. forward diffusion
     const noisy = scheduler.addNoise(latents, noise, timesteps) as tf.Tensor4D;
     // 2. text states
-    const text = clipTextEncoder(model.text.weights, model.text.config, inputIds, { embedTokens: options.embedTokens });
+    const layers = options.layerTokens ? crossAttentionPaths(model.unet.config).length : 0;
+    const ids = options.layerTokens ? idsPerLayer(inputIds, options.layerTokens, layers) : inputIds;
+    const text = clipTextEncoder(model.text.weights, model.text.config, ids, { embedTokens: options.embedTokens });
     // 3. noise prediction
-    const unetInput = { sample: noisy, timesteps, encoderHiddenStates: text.lastHiddenState };
+    const states = text.lastHiddenState;
+    const B = inputIds.shape[0];
+    const unetInput = options.layerTokens
+      ? { sample: noisy, timesteps, encoderHiddenStates: states.slice([0, 0, 0], [B, -1, -1]), crossAttention: layerContexts(states, B) }
+      : { sample: noisy, timesteps, encoderHiddenStates: states };
     const modelPred = unetForward(model.unet.weights, model.unet.config, unetInput, undefined, { checkpointing: options.checkpointing });
     // 4. mean squared error
     const target = scheduler.trainingTarget(latents, noise, timesteps);
