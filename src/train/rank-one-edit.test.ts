@@ -9,7 +9,7 @@ import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { ClipTokenizer } from '../model/tokenizer';
 import { expectClose, relativeError } from '../test/compare';
-import { methodsGolden, methodsJson, methodsTolerance } from '../test/methods-golden';
+import { goldenMethods as methodsGolden, goldenMethodsTolerance as methodsTolerance, readFixtureJson } from '../test/golden';
 import { symmetricPositiveInverse } from './float64-matrix';
 import { COVARIANCE_PROMPTS } from './perfusion-covariance-prompts';
 import { covarianceInverse, textCovariance } from './perfusion-covariance';
@@ -41,7 +41,7 @@ afterAll(() => model.dispose());
 
 describe('the covariance C', () => {
   it('of the shipped prompts is the golden C, and its float64 inverse the golden C⁻¹', async () => {
-    expect(COVARIANCE_PROMPTS).toEqual((methodsJson().perfusion as { covariance_prompts: string[] }).covariance_prompts);
+    expect(COVARIANCE_PROMPTS).toEqual(readFixtureJson<{ perfusion: { covariance_prompts: string[] } }>('tiny-sd-golden-methods/golden.json').perfusion.covariance_prompts);
     const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
     const before = tf.memory().numTensors;
     const c = await textCovariance(model, tokenizer, COVARIANCE_PROMPTS);
