@@ -53,17 +53,28 @@ export function upsample(w: Weights, prefix: string, x: tf.Tensor4D, size?: [num
   });
 }
 
+/** K and V from a context in place of to_k(ctx), to_v(ctx) (Perfusion's edit), given the layer's own projections; undefined: unchanged. */
+export type KeysValues = (
+  context: tf.Tensor3D,
+  project: { key: (e: tf.Tensor3D) => tf.Tensor3D; value: (e: tf.Tensor3D) => tf.Tensor3D },
+) => { keys: tf.Tensor3D; values: tf.Tensor3D } | undefined;
+
 /**
  * diffusers Attention (to_q/to_k/to_v, to_out.0) over tokens x [B, N, C], with context
  * [B, M, Cc] for cross-attention; through the fused attention kernel (no N×M buffer).
  */
-export function attentionLayer(w: Weights, prefix: string, x: tf.Tensor3D, context: tf.Tensor3D | null, heads: number): tf.Tensor3D {
+export function attentionLayer(w: Weights, prefix: string, x: tf.Tensor3D, context: tf.Tensor3D | null, heads: number, keysValues?: KeysValues): tf.Tensor3D {
   return tf.tidy(() => {
     const inner = x.shape[2];
     const ctx = context ?? x;
     const q = w.linear(`${prefix}.to_q`, x, inner);
-    const k = w.linear(`${prefix}.to_k`, ctx, inner);
-    const v = w.linear(`${prefix}.to_v`, ctx, inner);
+    const project = {
+      key: (e: tf.Tensor3D) => w.linear(`${prefix}.to_k`, e, inner) as tf.Tensor3D,
+      value: (e: tf.Tensor3D) => w.linear(`${prefix}.to_v`, e, inner) as tf.Tensor3D,
+    };
+    const edited = keysValues?.(ctx, project);
+    const k = edited?.keys ?? project.key(ctx);
+    const v = edited?.values ?? project.value(ctx);
     const o = attention(q, k, v, { numHeads: heads });
     return w.linear(`${prefix}.to_out.0`, o, inner) as tf.Tensor3D;
   });

@@ -8,7 +8,7 @@ import * as tf from '../gpu/tf';
 import { geglu } from '../kernels/activations';
 import { layerNorm } from '../kernels/layer-norm';
 import type { UNetConfig } from './config';
-import { attentionLayer, downsample, groupNorm, resnetBlock, timestepEmbedding, upsample } from './layers';
+import { attentionLayer, downsample, type KeysValues, groupNorm, resnetBlock, timestepEmbedding, upsample } from './layers';
 import type { Weights } from './weights';
 
 /** Intermediate outputs by diffusers module name (NCHW), for parity checks. */
@@ -31,11 +31,15 @@ export interface UNetInput {
  * cross_attention_dim] (P+: one prompt encoding per layer); undefined keeps
  * `encoderHiddenStates`. It is called once per layer per forward, outside any checkpointed
  * segment, so the states it returns are the segment's inputs and their gradients flow with
- * `checkpointing` too. (A later hook, `keysValues`, may replace how a layer computes K and V
- * from its context, e.g. Perfusion's rank-1 edit; not part of this interface yet.)
+ * `checkpointing` too. `keysValues` replaces how a layer computes K and V from its
+ * context (Perfusion); it runs inside the segment, so the tensors it trains are named by `variables`.
  */
 export interface CrossAttentionHooks {
   context?(l: number, path: string): tf.Tensor3D | undefined;
+  /** K and V of the attn2 at `path` from its context, in place of to_k / to_v (Perfusion's rank-1 edit); undefined: unchanged. */
+  keysValues?(path: string, context: tf.Tensor3D, project: Parameters<KeysValues>[1]): ReturnType<KeysValues>;
+  /** The trainable tensors `keysValues` reads under module `module` (activation checkpointing routes their gradients). */
+  variables?(module: string): tf.Variable[];
 }
 
 const TRANSFORMER_NORM_EPS = 1e-6;
@@ -47,23 +51,24 @@ function ln(w: Weights, prefix: string, x: tf.Tensor): tf.Tensor {
 }
 
 /** diffusers BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward. */
-function transformerBlock(w: Weights, p: string, h: tf.Tensor3D, context: tf.Tensor3D, heads: number): tf.Tensor3D {
+function transformerBlock(w: Weights, p: string, h: tf.Tensor3D, context: tf.Tensor3D, heads: number, hooks?: CrossAttentionHooks): tf.Tensor3D {
   const dim = h.shape[2];
+  const keysValues: KeysValues | undefined = hooks?.keysValues && ((ctx, project) => hooks.keysValues!(`${p}.attn2`, ctx, project));
   h = tf.add(h, attentionLayer(w, `${p}.attn1`, ln(w, `${p}.norm1`, h) as tf.Tensor3D, null, heads)) as tf.Tensor3D;
-  h = tf.add(h, attentionLayer(w, `${p}.attn2`, ln(w, `${p}.norm2`, h) as tf.Tensor3D, context, heads)) as tf.Tensor3D;
+  h = tf.add(h, attentionLayer(w, `${p}.attn2`, ln(w, `${p}.norm2`, h) as tf.Tensor3D, context, heads, keysValues)) as tf.Tensor3D;
   const ff = geglu(w.linear(`${p}.ff.net.0.proj`, ln(w, `${p}.norm3`, h), dim * 8));
   return tf.add(h, w.linear(`${p}.ff.net.2`, ff, dim)) as tf.Tensor3D;
 }
 
 /** diffusers Transformer2DModel (continuous input); `context` one for all its transformer blocks, or one each. */
-function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig): tf.Tensor4D {
+function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig, hooks?: CrossAttentionHooks): tf.Tensor4D {
   return tf.tidy(() => {
     const [B, H, W, C] = x.shape;
     const normed = groupNorm(w, `${p}.norm`, x, c.normNumGroups, TRANSFORMER_NORM_EPS) as tf.Tensor4D;
     let h: tf.Tensor3D = c.useLinearProjection
       ? (w.linear(`${p}.proj_in`, normed.reshape([B, H * W, C]), C) as tf.Tensor3D)
       : w.conv2d(`${p}.proj_in`, normed, C, 1).reshape([B, H * W, C]);
-    for (let i = 0; i < layers; i++) h = transformerBlock(w, `${p}.transformer_blocks.${i}`, h, Array.isArray(context) ? context[i] : (context as tf.Tensor3D), heads);
+    for (let i = 0; i < layers; i++) h = transformerBlock(w, `${p}.transformer_blocks.${i}`, h, Array.isArray(context) ? context[i] : (context as tf.Tensor3D), heads, hooks);
     const out = c.useLinearProjection
       ? (w.linear(`${p}.proj_out`, h, C).reshape([B, H, W, C]) as tf.Tensor4D)
       : w.conv2d(`${p}.proj_out`, h.reshape([B, H, W, C]) as tf.Tensor4D, C, 1);
@@ -179,7 +184,9 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
   };
   /** f(...inputs), checkpointed if asked; `modules` are the prefixes whose adapters f reads. */
   const segment = (modules: string[], inputs: tf.Tensor[], f: Segment): tf.Tensor4D =>
-    options.checkpointing ? checkpointed(f, inputs, modules.flatMap((m) => w.trainableAdapterTensors(m))) : f(...inputs);
+    options.checkpointing
+      ? checkpointed(f, inputs, modules.flatMap((m) => [...w.trainableAdapterTensors(m), ...(input.crossAttention?.variables?.(m) ?? [])]))
+      : f(...inputs);
   const boc = c.blockOutChannels;
   const n = boc.length;
   const { groups, eps } = { groups: c.normNumGroups, eps: c.normEps };
@@ -224,7 +231,7 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
       const es = cross ? contexts(attention, c.transformerLayersPerBlock[i]) : [];
       h = segment([resnet, attention], [h, temb, ...es], (x, t, ...e) => {
         const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, pick(e), c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c) : y;
+        return cross ? transformer2d(w, attention, y, pick(e), c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c, input.crossAttention) : y;
       });
       skips.push(h);
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
@@ -243,7 +250,7 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
     const es = contexts('mid_block.attentions.0', c.transformerLayersPerBlock[n - 1]);
     h = segment(['mid_block'], [h, temb, ...es], (x, t, ...e) => {
       let y = resnetBlock(w, 'mid_block.resnets.0', x as tf.Tensor4D, last, t as tf.Tensor2D, groups, eps);
-      y = transformer2d(w, 'mid_block.attentions.0', y, pick(e), c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c);
+      y = transformer2d(w, 'mid_block.attentions.0', y, pick(e), c.numAttentionHeads[n - 1], c.transformerLayersPerBlock[n - 1], c, input.crossAttention);
       return resnetBlock(w, 'mid_block.resnets.1', y, last, t as tf.Tensor2D, groups, eps);
     });
     record('mid_block', h);
@@ -264,7 +271,7 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
       const es = cross ? contexts(attention, revTransformerLayers[i]) : [];
       h = segment([resnet, attention], [h, skip, temb, ...es], (x, s, t, ...e) => {
         const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, pick(e), revHeads[i], revTransformerLayers[i], c) : y;
+        return cross ? transformer2d(w, attention, y, pick(e), revHeads[i], revTransformerLayers[i], c, input.crossAttention) : y;
       });
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
     }

@@ -11,7 +11,7 @@ import * as tf from '../gpu/tf';
 import { clipTextEncoder } from '../model/clip';
 import type { StableDiffusionModel } from '../model/load';
 import type { DdpmScheduler } from '../model/schedulers';
-import { unetForward } from '../model/unet';
+import { unetForward, type CrossAttentionHooks } from '../model/unet';
 import { crossAttentionPaths } from '../model/cross-attention';
 import type { LayerTokenMap } from '../model/layer-tokens';
 import { idsPerLayer, layerContexts } from './per-layer-text';
@@ -38,6 +38,8 @@ export interface LossOptions {
    * l's states; `encoderHiddenStates` is then [L·B, 77, D], layer-major.
    */
   layerTokens?: LayerTokenMap;
+  /** Hooks on every attn2 besides P+'s contexts: Perfusion's K/V edit (`perfusion-hooks.ts`). */
+  crossAttention?: CrossAttentionHooks;
 }
 
 export interface LossParts {
@@ -64,8 +66,8 @@ export function diffusionLoss(model: Model, scheduler: DdpmScheduler, batch: Tra
     const states = text.lastHiddenState;
     const B = inputIds.shape[0];
     const unetInput = options.layerTokens
-      ? { sample: noisy, timesteps, encoderHiddenStates: states.slice([0, 0, 0], [B, -1, -1]), crossAttention: layerContexts(states, B) }
-      : { sample: noisy, timesteps, encoderHiddenStates: states };
+      ? { sample: noisy, timesteps, encoderHiddenStates: states.slice([0, 0, 0], [B, -1, -1]), crossAttention: { ...options.crossAttention, ...layerContexts(states, B) } }
+      : { sample: noisy, timesteps, encoderHiddenStates: states, crossAttention: options.crossAttention };
     const modelPred = unetForward(model.unet.weights, model.unet.config, unetInput, undefined, { checkpointing: options.checkpointing });
     // 4. mean squared error
     const target = scheduler.trainingTarget(latents, noise, timesteps);
