@@ -5,7 +5,7 @@
  * which upgrades older versions and fails loudly on what it cannot read.
  */
 import { StudioError } from '../common/errors';
-import { readTrainerConfig, type TrainerConfig } from './config';
+import { readTrainerConfig, TRAINER_DEFAULTS, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -82,11 +82,14 @@ function readTensors(raw: unknown, field: string): StoredTensor[] {
 
 /**
  * Settings version 1 gained after its first checkpoints, as those were trained: no text-encoder
- * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping.
+ * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping; the
+ * DreamBooth settings at their defaults (no run before them was a DreamBooth one).
  */
 function withLaterSettings(config: Raw): Raw {
   const rate = typeof config.loraLearningRate === 'number' ? { textEncoderLearningRate: config.loraLearningRate / 2 } : {};
-  return { textEncoderLora: false, ...rate, maxGradNorm: null, ...config };
+  const d = TRAINER_DEFAULTS;
+  const dreambooth = { classImages: d.classImages, priorLossWeight: d.priorLossWeight, identifier: d.identifier, classImageSteps: d.classImageSteps };
+  return { textEncoderLora: false, ...rate, maxGradNorm: null, ...dreambooth, ...config };
 }
 
 /**
