@@ -5,6 +5,7 @@
  * which upgrades older versions and fails loudly on what it cannot read.
  */
 import { StudioError } from '../common/errors';
+import type { StoredClassLatents } from './class-images';
 import { readTrainerConfig, TRAINER_DEFAULTS, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
@@ -36,6 +37,8 @@ export interface Checkpoint {
   moments: StoredTensor[];
   /** Date.now() when taken. */
   created: number;
+  /** DreamBooth: the class images drawn so far, VAE-encoded (class-images.ts); absent before the first. */
+  classLatents?: StoredClassLatents;
 }
 
 /** What `list()` shows without reading tensors. */
@@ -51,7 +54,8 @@ export interface CheckpointSummary {
 }
 
 export function checkpointBytes(c: Checkpoint): number {
-  return [...c.tensors, ...c.moments].reduce((sum, t) => sum + t.data.byteLength, 0);
+  const classLatents = c.classLatents ? [c.classLatents.mean, c.classLatents.std] : [];
+  return [...c.tensors, ...c.moments, ...classLatents].reduce((sum, t) => sum + t.data.byteLength, 0);
 }
 
 export function summarize(id: string, c: Checkpoint): CheckpointSummary {
@@ -78,6 +82,15 @@ function readTensors(raw: unknown, field: string): StoredTensor[] {
     if (data === null || data.length !== size) throw unreadable(`${field}[${i}] ('${t.key}') holds ${data?.length ?? 'no'} values for shape [${shape}]`);
     return { key: t.key, shape: [...(shape as number[])], data };
   });
+}
+
+/** DreamBooth's stored class latents: means and stds of the same [n, 4, h, w], or none. */
+function readClassLatents(raw: unknown): StoredClassLatents | undefined {
+  if (raw === undefined) return undefined;
+  const r = raw as Raw;
+  const [mean, std] = readTensors([r?.mean, r?.std], 'classLatents');
+  if (mean.shape.length !== 4 || mean.shape.join() !== std.shape.join()) throw unreadable(`classLatents: means [${mean.shape}] and stds [${std.shape}] are not the same [n, 4, h, w]`);
+  return { mean, std };
 }
 
 /**
@@ -114,6 +127,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       const tensors = readTensors(r.tensors, 'tensors');
       const moments = readTensors(r.moments, 'moments');
       if (moments.length !== tensors.length || moments.some((m, i) => m.key !== tensors[i].key)) throw unreadable('moments do not match the tensors');
+      const classLatents = readClassLatents(r.classLatents);
       return {
         version: 1,
         model: typeof r.model === 'string' ? r.model : '',
@@ -125,6 +139,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
         tensors,
         moments,
         created: typeof r.created === 'number' ? r.created : 0,
+        ...(classLatents && { classLatents }),
       };
     }
     default:
