@@ -56,8 +56,8 @@ export interface TrainDeps {
 const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[] }[] = [
   { suffix: '.safetensors', what: { kind: 'embedding', layout: 'single-key' }, methods: ['ti', 'both'] },
   { suffix: '-emb_params.safetensors', what: { kind: 'embedding', layout: 'emb_params' }, methods: ['ti', 'both'] },
-  { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both'] },
-  { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both'] },
+  { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
+  { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
 ];
 
 /** The option behind each trainer setting, to name it when a value is refused. */

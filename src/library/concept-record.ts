@@ -5,6 +5,7 @@
  */
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
+import { TRAINING_METHODS, type TrainingMethod } from '../train/config';
 import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
@@ -41,6 +42,8 @@ export interface ConceptSummary {
   runId?: string;
   /** Its training loss curve, for the card (absent: none kept). */
   lossCurve?: LossCurve;
+  /** As `Concept.method` (absent: from the weights). */
+  method?: TrainingMethod;
 }
 
 type Raw = Record<string, unknown>;
@@ -108,7 +111,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve, method } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -124,6 +127,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
       if (fileName !== undefined && typeof fileName !== 'string') throw unreadable('its file name is not text');
       if (runId !== undefined && typeof runId !== 'string') throw unreadable('its training run id is not text');
+      if (method !== undefined && !TRAINING_METHODS.includes(method as TrainingMethod)) throw unreadable(`method ${JSON.stringify(method)} is unknown`);
       const embedding = readEmbedding(r.embedding ?? null);
       const lora = readLora(r.lora ?? null);
       if (embedding === null && lora === null) throw unreadable('it holds neither an embedding nor a LoRA');
@@ -134,6 +138,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (runId !== undefined) concept.runId = runId;
       if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;
       if (lossCurve !== undefined) concept.lossCurve = readLossCurve(lossCurve, unreadable);
+      if (method !== undefined) concept.method = method as TrainingMethod;
       return concept;
     }
     default:
@@ -178,6 +183,7 @@ export function summarizeConcept(c: Concept): ConceptSummary {
   if (c.runId !== undefined) s.runId = c.runId;
   if (c.textEncoderStrength !== undefined) s.textEncoderStrength = c.textEncoderStrength;
   if (c.lossCurve !== undefined) s.lossCurve = c.lossCurve;
+  if (c.method !== undefined) s.method = c.method;
   return s;
 }
 
@@ -199,7 +205,8 @@ export function readSummary(raw: unknown, id: string): ConceptSummary | null {
     CONCEPT_KINDS.includes(s.kind) && (s.origin === 'trained' || s.origin === 'imported') &&
     typeof s.classWord === 'string' && typeof s.baseModel === 'string' && typeof s.loraStrength === 'number' &&
     isCount(s.embeddingVectors) && isCount(s.loraLayers) && isCount(s.photoCount) && isCount(s.bytes) &&
-    (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve));
+    (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve)) &&
+    (s.method === undefined || TRAINING_METHODS.includes(s.method));
   if (!ok) return null;
   const { version: _, ...summary } = s;
   return summary;
