@@ -5,7 +5,6 @@
  * which upgrades older versions and fails loudly on what it cannot read.
  */
 import { StudioError } from '../common/errors';
-import type { StoredClassLatents } from './class-images';
 import { readTrainerConfig, TRAINER_DEFAULTS, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
@@ -16,6 +15,12 @@ export interface StoredTensor {
   key: string;
   shape: number[];
   data: Float32Array;
+}
+
+/** DreamBooth's class images as stored beside a checkpoint (class-images.ts): posterior means and stds, [n, 4, h, w] each. */
+export interface StoredClassLatents {
+  mean: StoredTensor;
+  std: StoredTensor;
 }
 
 export interface Checkpoint {

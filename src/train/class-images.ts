@@ -9,7 +9,7 @@ import * as tf from '../gpu/tf';
 import type { StableDiffusionModel } from '../model/load';
 import { textToImage, type PromptTokenizer, type RgbaImage } from '../model/pipeline';
 import type { CachedLatent } from './batch';
-import type { StoredTensor } from './checkpoint';
+import type { StoredClassLatents, StoredTensor } from './checkpoint';
 
 /** The sampler and guidance every class image is drawn with. */
 export const CLASS_IMAGE_SAMPLING = { sampler: 'ddim', guidanceScale: 7.5, negativePrompt: '' } as const;
@@ -54,12 +54,6 @@ export function imagePixels(image: RgbaImage): Float32Array {
   const out = new Float32Array(3 * width * height);
   for (let i = 0; i < width * height; i++) for (let ch = 0; ch < 3; ch++) out[ch * width * height + i] = data[i * 4 + ch] / 127.5 - 1;
   return out;
-}
-
-/** The class images' posteriors as stored beside a checkpoint: means and stds, [n, 4, h, w] each. */
-export interface StoredClassLatents {
-  mean: StoredTensor;
-  std: StoredTensor;
 }
 
 /** The cached posteriors as data (n may be 0 before the first is drawn: then null). */
