@@ -1,10 +1,11 @@
 /**
  * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed]]`: training steps on real WebGPU.
  * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA and both (plain and with activation
- * checkpointing), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
+ * checkpointing) and DreamBooth-LoRA (its class images drawn first, timed apart: each step is
+ * the photos' and as many class images'), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
  * of an SD1.5-shaped model (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16
  * latents), without and with checkpointing (or only the one named), and at 128 px also plain
- * LoRA. One JSON line per measurement.
+ * LoRA and DreamBooth-LoRA. One JSON line per measurement.
  */
 import { startNodeWebGpu } from '../gpu/node-webgpu';
 
@@ -22,10 +23,15 @@ export async function main(args: string[]): Promise<number> {
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
 
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
-  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both', resolution: number, steps: number, name: string, gradientCheckpointing = false) {
+  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both' | 'dreambooth', resolution: number, steps: number, name: string, gradientCheckpointing = false, classImageSteps = 25) {
     const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
-    const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing };
+    const classImages = 2;
+    const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing, classImages, classImageSteps };
     const trainer = Trainer.create(model, config, images);
+    const drawStart = performance.now();
+    await trainer.drawClassImages();
+    await flushGpu();
+    const classImage = method === 'dreambooth' ? { seconds_per_class_image: Number(((performance.now() - drawStart) / 1000 / classImages).toFixed(3)), class_image_steps: classImageSteps } : {};
     await trainer.step();
     await flushGpu();
     trimBufferPool();
@@ -44,7 +50,7 @@ export async function main(args: string[]): Promise<number> {
     }
     times.sort((a, b) => a - b);
     const s = times[Math.floor(times.length / 2)];
-    print({ name, method, resolution, checkpointing: gradientCheckpointing, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
+    print({ name, method, resolution, checkpointing: gradientCheckpointing, ...classImage, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
     trainer.dispose();
   }
 
@@ -67,11 +73,12 @@ export async function main(args: string[]): Promise<number> {
     if (only !== 'checkpointed') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
     if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
     if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
+    if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
-    for (const method of ['ti', 'lora', 'both'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
-    for (const method of ['ti', 'lora', 'both'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px-checkpointed`, true);
+    for (const method of ['ti', 'lora', 'both', 'dreambooth'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
+    for (const method of ['ti', 'lora', 'both', 'dreambooth'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px-checkpointed`, true);
     await measure(tiny, 'both', 64, 100, 'train/tiny-both-64px-100-steps');
   }
   tiny.dispose();

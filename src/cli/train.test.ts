@@ -62,6 +62,13 @@ describe('studio train options', () => {
     expect(refused(['--method', 'ti', '--token', '<my cat>'])).toBe('--token: training option token: "<my cat>" has a space in it: a token is one word.');
     expect(refused(['--method', 'lora', '--text-encoder-lora', '--lr-text-encoder', '0'])).toMatch(/^--lr-text-encoder: training option textEncoderLearningRate = 0 must be a positive number/);
   });
+
+  it("DreamBooth's flags become its options; a bad one is refused naming the flag", () => {
+    const { args } = parsed([...base, '--method', 'dreambooth', '--class-images', '8', '--prior-loss-weight', '0.5', '--identifier', 'rare', '--class-image-steps', '10']);
+    expect(trainerOptions(args, 64)).toMatchObject({ method: 'dreambooth', classImages: 8, priorLossWeight: 0.5, identifier: 'rare', classImageSteps: 10 });
+    expect(() => trainerOptions(parsed([...base, '--method', 'lora', '--identifier', 'rare']).args, 64)).toThrow(/^--identifier: training option identifier = "rare" must be 'added' unless the method is 'dreambooth'/);
+    expect(() => trainerOptions(parsed([...base, '--method', 'dreambooth', '--class-images', '0']).args, 64)).toThrow(/^--class-images: training option classImages = 0/);
+  });
 });
 
 describe('studio train (in process)', () => {

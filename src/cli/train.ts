@@ -16,7 +16,7 @@ import { photoRefusal } from '../engine/photo-rules';
 import type { ConceptExport } from '../engine/protocol';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import type { Checkpoint } from '../train/checkpoint';
-import { resolveTrainerConfig, tenthOfRates, TRAINING_METHODS, type LearningRateOptions, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
+import { IDENTIFIERS, resolveTrainerConfig, tenthOfRates, TRAINING_METHODS, type Identifier, type LearningRateOptions, type TrainerConfig, type TrainerOptions, type TrainingMethod } from '../train/config';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { createEngine, startWithModel } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
@@ -41,6 +41,10 @@ export interface TrainArgs {
   rank?: number;
   vectors?: number;
   seed?: number;
+  classImages?: number;
+  priorLossWeight?: number;
+  identifier?: Identifier;
+  classImageSteps?: number;
   out?: string;
   resume?: boolean;
   json?: boolean;
@@ -56,8 +60,8 @@ export interface TrainDeps {
 const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[] }[] = [
   { suffix: '.safetensors', what: { kind: 'embedding', layout: 'single-key' }, methods: ['ti', 'both'] },
   { suffix: '-emb_params.safetensors', what: { kind: 'embedding', layout: 'emb_params' }, methods: ['ti', 'both'] },
-  { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both'] },
-  { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both'] },
+  { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
+  { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
 ];
 
 /** The option behind each trainer setting, to name it when a value is refused. */
@@ -75,6 +79,10 @@ const FLAGS: Partial<Record<keyof TrainerConfig, [string, keyof TrainArgs]>> = {
   rank: ['--rank', 'rank'],
   numVectors: ['--vectors', 'vectors'],
   seed: ['--seed', 'seed'],
+  classImages: ['--class-images', 'classImages'],
+  priorLossWeight: ['--prior-loss-weight', 'priorLossWeight'],
+  identifier: ['--identifier', 'identifier'],
+  classImageSteps: ['--class-image-steps', 'classImageSteps'],
 };
 
 /** The rate flags, which a resumed run takes in place of its checkpoint's (a diverged run goes on lower). */
@@ -109,6 +117,10 @@ export function trainerOptions(a: TrainArgs, resolution: number): TrainerOptions
     ...(a.rank !== undefined && { rank: a.rank }),
     ...(a.vectors !== undefined && { numVectors: a.vectors }),
     ...(a.seed !== undefined && { seed: a.seed }),
+    ...(a.classImages !== undefined && { classImages: a.classImages }),
+    ...(a.priorLossWeight !== undefined && { priorLossWeight: a.priorLossWeight }),
+    ...(a.identifier !== undefined && { identifier: a.identifier }),
+    ...(a.classImageSteps !== undefined && { classImageSteps: a.classImageSteps }),
   };
   try {
     resolveTrainerConfig(options);
@@ -255,7 +267,7 @@ function fromCheckpoint(c: Checkpoint): Partial<TrainArgs> {
 }
 
 export const addTrainCommand: AddCommand = (program, run) => {
-  const command = program.command('train').description('train a concept (textual inversion, LoRA or both) from a folder of photos');
+  const command = program.command('train').description('train a concept (textual inversion, LoRA, both, or DreamBooth-LoRA) from a folder of photos');
   modelOptions(command, 'required')
     .requiredOption('--images <dir>', 'folder of PNG/JPEG photos of the concept (3–5 are enough)')
     .option('--token <token>', 'the new word prompts will use, e.g. "<my-dog>"')
@@ -271,6 +283,10 @@ export const addTrainCommand: AddCommand = (program, run) => {
     .option('--rank <r>', 'LoRA rank (default 4)', integer)
     .option('--vectors <n>', 'vectors per token (default 1)', integer)
     .option('--seed <n>', 'random seed (default 0)', integer)
+    .option('--class-images <n>', 'class images the model draws first (--method dreambooth; default 50)', integer)
+    .option('--prior-loss-weight <w>', "weight of the class images' loss (--method dreambooth; default 1)", decimal)
+    .addOption(new Option('--identifier <kind>', "the subject's word (--method dreambooth): added = --token, rare = a rare vocabulary word picked for you").choices(IDENTIFIERS))
+    .option('--class-image-steps <n>', 'DDIM steps per class image (--method dreambooth; default 25)', integer)
     .option('--out <prefix>', "where the files go: PREFIX.safetensors, … (default: the token's name, here; in a folder given with a trailing /)")
     .option('--resume', 'go on from PREFIX.checkpoint (its settings are kept, but for the --lr-* given: a diverged run goes on lower)')
     .option('--json', 'JSON lines on stdout')

@@ -53,6 +53,8 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
     embedding: t ? { nVectors: t.shape[0], dim: t.shape[1], vectors: t.data } : null,
     lora: layers.size ? { layers: [...layers.values()] as ConceptLoraLayer[] } : null,
     ...(runId !== undefined && { runId }),
+    // a DreamBooth LoRA holds what a plain one does: only the run can tell
+    ...(c.config.method === 'dreambooth' && { method: 'dreambooth' as const }),
   };
 }
 

@@ -9,6 +9,7 @@ import { CancelledError } from '../model/pipeline';
 import type { Checkpoint } from '../train/checkpoint';
 import type { CheckpointStore } from '../train/checkpoint-store';
 import { Trainer, type TrainingProgress } from '../train/trainer';
+import { classPrompt } from '../train/class-images';
 import { checkResumeModel } from '../train/resume-model';
 import { conceptFromCheckpoint } from './concept-files';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
@@ -65,6 +66,12 @@ function refuseOutOfRange({ options }: TrainRequest): void {
   if (problems.length) throw new StudioError('InvalidRequest', problems.join(' '), 'Change the setting and train again.');
 }
 
+/** DreamBooth's first phase, as progress says it: "Class images 3/50 (a dog)", and the rare word a run picked. */
+function classImagesLabel(done: number, total: number, config: Trainer['config']): string {
+  const rare = config.identifier === 'rare' ? `; identifier "${config.token}"` : '';
+  return `Class images ${done}/${total} (${classPrompt(config.classWord)}${rare})`;
+}
+
 export async function runTrainingJob(request: TrainRequest, ctx: JobContext, deps: TrainingJobDeps): Promise<TrainResult> {
   const { runId } = request;
   const stored = request.resume ? await deps.checkpoints.get(runId) : null;
@@ -72,8 +79,9 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
   if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
   if (stored) refuseOtherModel(request, stored, deps.model, ctx);
   else refuseOutOfRange(request);
-  const { resolution, batchSize = 1 } = stored?.config ?? request.options;
-  deps.refuseSize(resolution, batchSize);
+  const { resolution, batchSize = 1, method } = stored?.config ?? request.options;
+  // DreamBooth's steps run the photos and as many class images together
+  deps.refuseSize(resolution, method === 'dreambooth' ? 2 * batchSize : batchSize);
   const trainer = startTrainer(request, stored, deps.model);
   try {
     const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);
@@ -89,6 +97,7 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
     const outcome = await trainer.run({
       signal: ctx.signal,
       shouldPause: deps.pauseRequested,
+      onClassImages: (done, total) => ctx.progress({ label: classImagesLabel(done, total, trainer.config), fraction: done / total }),
       onProgress: (p) => {
         eta.stepDone(p.step, performance.now());
         report = toReport(p);

@@ -14,7 +14,7 @@ export const PRESET_LABELS: Record<PresetName, string> = { quick: 'Quick', stand
 
 /** The settings a preset sets; the rest of the form is left as it is. */
 export type PresetSettings = Pick<TrainerConfig, 'steps'> &
-  Partial<Pick<TrainerConfig, 'numVectors' | 'tiLearningRate' | 'rank' | 'loraLearningRate' | 'textEncoderLora' | 'textEncoderLearningRate'>>;
+  Partial<Pick<TrainerConfig, 'numVectors' | 'tiLearningRate' | 'rank' | 'loraLearningRate' | 'textEncoderLora' | 'textEncoderLearningRate' | 'classImages'>>;
 
 /** For SD 1.x at 512 px. */
 const TABLE: Record<TrainingMethod, Record<PresetName, PresetSettings>> = {
@@ -40,6 +40,14 @@ const TABLE: Record<TrainingMethod, Record<PresetName, PresetSettings>> = {
     standard: { steps: 500, numVectors: 1, tiLearningRate: 5e-3, rank: 4, loraLearningRate: 1e-4, textEncoderLora: false },
     // kohya's rank and rates (above) with two vectors (A1111).
     best: { steps: 1500, numVectors: 2, tiLearningRate: 5e-3, rank: 16, loraLearningRate: 1e-4, textEncoderLora: true, textEncoderLearningRate: 5e-5 },
+  },
+  dreambooth: {
+    // the LoRA's steps and rate with 25 class images: a first try.
+    quick: { steps: 250, rank: 4, loraLearningRate: 1e-4, textEncoderLora: false, classImages: 25 },
+    // diffusers train_dreambooth_lora.py README: 500 steps, lr 1e-4, rank 4; the issue's 50 class images.
+    standard: { steps: 500, rank: 4, loraLearningRate: 1e-4, textEncoderLora: false, classImages: 50 },
+    // diffusers' DreamBooth README with prior preservation: 800 steps; 100 class images (the paper generates 1000 for full fine-tuning).
+    best: { steps: 800, rank: 4, loraLearningRate: 1e-4, textEncoderLora: false, classImages: 100 },
   },
 };
 

@@ -5,6 +5,7 @@
  */
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
+import { TRAINING_METHODS, type TrainingMethod } from '../train/config';
 import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
@@ -46,6 +47,8 @@ export interface ConceptSummary {
   evaluation?: EvaluationSummary;
   /** How many evaluations it keeps (absent: none). */
   evaluationCount?: number;
+  /** As `Concept.method` (absent: from the weights). */
+  method?: TrainingMethod;
 }
 
 type Raw = Record<string, unknown>;
@@ -113,7 +116,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve, evaluations } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve, evaluations, method } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -129,6 +132,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (!Array.isArray(photos) || !photos.every((p) => p instanceof Blob)) throw unreadable('its photos are not images');
       if (fileName !== undefined && typeof fileName !== 'string') throw unreadable('its file name is not text');
       if (runId !== undefined && typeof runId !== 'string') throw unreadable('its training run id is not text');
+      if (method !== undefined && !TRAINING_METHODS.includes(method as TrainingMethod)) throw unreadable(`method ${JSON.stringify(method)} is unknown`);
       const embedding = readEmbedding(r.embedding ?? null);
       const lora = readLora(r.lora ?? null);
       if (embedding === null && lora === null) throw unreadable('it holds neither an embedding nor a LoRA');
@@ -140,6 +144,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;
       if (lossCurve !== undefined) concept.lossCurve = readLossCurve(lossCurve, unreadable);
       if (evaluations !== undefined) concept.evaluations = readEvaluations(evaluations, unreadable);
+      if (method !== undefined) concept.method = method as TrainingMethod;
       return concept;
     }
     default:
@@ -189,6 +194,7 @@ export function summarizeConcept(c: Concept): ConceptSummary {
     s.evaluation = summarizeEvaluation(latest);
     s.evaluationCount = c.evaluations!.length;
   }
+  if (c.method !== undefined) s.method = c.method;
   return s;
 }
 
@@ -220,7 +226,8 @@ export function readSummary(raw: unknown, id: string): ConceptSummary | null {
     typeof s.classWord === 'string' && typeof s.baseModel === 'string' && typeof s.loraStrength === 'number' &&
     isCount(s.embeddingVectors) && isCount(s.loraLayers) && isCount(s.photoCount) && isCount(s.bytes) &&
     (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve)) &&
-    (s.evaluation === undefined || readableEvaluationSummary(s.evaluation));
+    (s.evaluation === undefined || readableEvaluationSummary(s.evaluation)) &&
+    (s.method === undefined || TRAINING_METHODS.includes(s.method));
   if (!ok) return null;
   const { version: _, ...summary } = s;
   return summary;

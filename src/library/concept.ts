@@ -8,6 +8,7 @@ import type { ConceptUse } from './generation-settings';
 import type { LossCurve } from './loss-curve';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
+import type { TrainingMethod } from '../train/config';
 import type { PhotoCrop } from './photo-crop';
 import type { EvaluationRecord } from './evaluation';
 
@@ -77,6 +78,13 @@ export interface Concept {
   lossCurve?: LossCurve;
   /** Its DreamBench-style evaluations with their settings, oldest first (`evaluation.ts`; absent: never evaluated). */
   evaluations?: EvaluationRecord[];
+  /** How it was trained, where its weights do not tell ('dreambooth': a LoRA trained with prior preservation); absent: from the weights (`conceptMethod`). */
+  method?: TrainingMethod;
+}
+
+/** The concept's method: as stored, else what its weights hold (TI, LoRA or both). */
+export function conceptMethod(c: Pick<Concept, 'embedding' | 'lora' | 'method'>): TrainingMethod {
+  return c.method ?? (c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti');
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */
@@ -103,7 +111,7 @@ export function conceptWeights(c: Concept): ConceptWeights {
 
 /** How a generation applied the concept, at its stored strengths (the gallery's record of it). */
 export function conceptUse(c: Concept): ConceptUse {
-  const method = c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti';
+  const method = conceptMethod(c);
   return {
     id: c.id,
     token: c.token,

@@ -13,6 +13,7 @@ import { unetForward } from '../model/unet';
 import { vaeDecode, vaeEncode } from '../model/vae';
 import { Lora } from '../train/lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from '../train/loss';
+import { dreamboothGoldenCheck } from './dreambooth-check';
 import { TextualInversion } from '../train/textual-inversion';
 import { GRAD_PREFIX, type Golden, type GoldenTensor } from './golden';
 
@@ -281,4 +282,5 @@ export const CHECKS: ParityCheck[] = [
       return outputs;
     },
   },
+  dreamboothGoldenCheck,
 ];

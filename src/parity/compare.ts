@@ -17,7 +17,14 @@ export function toleranceFor(name: string, integer: boolean): number {
   return 1e-3;
 }
 
-export function compareTensor(name: string, ours: ArrayLike<number>, golden: ArrayLike<number>, integer: boolean): ParityLine {
+/** A golden.json's own tolerance for a tensor (`tensors.<name>.suggested_tolerance`, tiny-sd-golden-methods), when it gives a number. */
+export function suggestedTolerance(json: Record<string, unknown>, name: string): number | undefined {
+  const entry = (json.tensors as Record<string, { suggested_tolerance?: unknown }> | undefined)?.[name];
+  return typeof entry?.suggested_tolerance === 'number' ? entry.suggested_tolerance : undefined;
+}
+
+/** `tolerance`: the golden's own for this tensor; default by kind (`toleranceFor`). */
+export function compareTensor(name: string, ours: ArrayLike<number>, golden: ArrayLike<number>, integer: boolean, tolerance?: number): ParityLine {
   if (ours.length !== golden.length) return { name, maxAbsErr: Infinity, maxAbsGolden: NaN, relErr: Infinity, ok: false };
   let maxAbsErr = 0;
   let maxAbsGolden = 0;
@@ -27,7 +34,7 @@ export function compareTensor(name: string, ours: ArrayLike<number>, golden: Arr
     maxAbsGolden = Math.max(maxAbsGolden, Math.abs(golden[i]));
   }
   const relErr = maxAbsGolden === 0 ? maxAbsErr : maxAbsErr / maxAbsGolden;
-  const tol = toleranceFor(name, integer);
+  const tol = integer ? 0 : (tolerance ?? toleranceFor(name, integer));
   return { name, maxAbsErr, maxAbsGolden, relErr, ok: tol === 0 ? maxAbsErr === 0 : relErr <= tol };
 }
 

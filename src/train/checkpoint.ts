@@ -5,7 +5,7 @@
  * which upgrades older versions and fails loudly on what it cannot read.
  */
 import { StudioError } from '../common/errors';
-import { readTrainerConfig, type TrainerConfig } from './config';
+import { readTrainerConfig, TRAINER_DEFAULTS, type TrainerConfig } from './config';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -15,6 +15,12 @@ export interface StoredTensor {
   key: string;
   shape: number[];
   data: Float32Array;
+}
+
+/** DreamBooth's class images as stored beside a checkpoint (class-images.ts): posterior means and stds, [n, 4, h, w] each. */
+export interface StoredClassLatents {
+  mean: StoredTensor;
+  std: StoredTensor;
 }
 
 export interface Checkpoint {
@@ -36,6 +42,8 @@ export interface Checkpoint {
   moments: StoredTensor[];
   /** Date.now() when taken. */
   created: number;
+  /** DreamBooth: the class images drawn so far, VAE-encoded (class-images.ts); absent before the first. */
+  classLatents?: StoredClassLatents;
 }
 
 /** What `list()` shows without reading tensors. */
@@ -51,7 +59,8 @@ export interface CheckpointSummary {
 }
 
 export function checkpointBytes(c: Checkpoint): number {
-  return [...c.tensors, ...c.moments].reduce((sum, t) => sum + t.data.byteLength, 0);
+  const classLatents = c.classLatents ? [c.classLatents.mean, c.classLatents.std] : [];
+  return [...c.tensors, ...c.moments, ...classLatents].reduce((sum, t) => sum + t.data.byteLength, 0);
 }
 
 export function summarize(id: string, c: Checkpoint): CheckpointSummary {
@@ -80,13 +89,25 @@ function readTensors(raw: unknown, field: string): StoredTensor[] {
   });
 }
 
+/** DreamBooth's stored class latents: means and stds of the same [n, 4, h, w], or none. */
+function readClassLatents(raw: unknown): StoredClassLatents | undefined {
+  if (raw === undefined) return undefined;
+  const r = raw as Raw;
+  const [mean, std] = readTensors([r?.mean, r?.std], 'classLatents');
+  if (mean.shape.length !== 4 || mean.shape.join() !== std.shape.join()) throw unreadable(`classLatents: means [${mean.shape}] and stds [${std.shape}] are not the same [n, 4, h, w]`);
+  return { mean, std };
+}
+
 /**
  * Settings version 1 gained after its first checkpoints, as those were trained: no text-encoder
- * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping.
+ * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping; the
+ * DreamBooth settings at their defaults (no run before them was a DreamBooth one).
  */
 function withLaterSettings(config: Raw): Raw {
   const rate = typeof config.loraLearningRate === 'number' ? { textEncoderLearningRate: config.loraLearningRate / 2 } : {};
-  return { textEncoderLora: false, ...rate, maxGradNorm: null, ...config };
+  const d = TRAINER_DEFAULTS;
+  const dreambooth = { classImages: d.classImages, priorLossWeight: d.priorLossWeight, identifier: d.identifier, classImageSteps: d.classImageSteps };
+  return { textEncoderLora: false, ...rate, maxGradNorm: null, ...dreambooth, ...config };
 }
 
 /**
@@ -111,6 +132,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       const tensors = readTensors(r.tensors, 'tensors');
       const moments = readTensors(r.moments, 'moments');
       if (moments.length !== tensors.length || moments.some((m, i) => m.key !== tensors[i].key)) throw unreadable('moments do not match the tensors');
+      const classLatents = readClassLatents(r.classLatents);
       return {
         version: 1,
         model: typeof r.model === 'string' ? r.model : '',
@@ -122,6 +144,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
         tensors,
         moments,
         created: typeof r.created === 'number' ? r.created : 0,
+        ...(classLatents && { classLatents }),
       };
     }
     default:

@@ -7,8 +7,26 @@ import { StudioError } from '../common/errors';
 import { tokenProblem } from '../model/prompt-tokens';
 import { CONCEPT_KINDS, type ConceptKind } from './templates';
 
-export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
+export const TRAINING_METHODS = ['ti', 'lora', 'both', 'dreambooth'] as const;
 export type TrainingMethod = (typeof TRAINING_METHODS)[number];
+
+/** True when the method trains textual-inversion vectors for the token ('ti', 'both'). */
+export function trainsVectors(method: TrainingMethod): boolean {
+  return method === 'ti' || method === 'both';
+}
+
+/** True when the method trains a UNet LoRA ('lora', 'both', 'dreambooth'). */
+export function trainsLora(method: TrainingMethod): boolean {
+  return method !== 'ti';
+}
+
+/**
+ * How a DreamBooth run names its subject: 'added' prompts with the concept's own token
+ * (`<my-dog> dog`, as LoRA does); 'rare' with a short rare word the trainer picks from the
+ * model's vocabulary (`rare-token.ts`, DreamBooth's "sks"), which becomes the run's token.
+ */
+export const IDENTIFIERS = ['added', 'rare'] as const;
+export type Identifier = (typeof IDENTIFIERS)[number];
 
 export const LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
@@ -48,6 +66,14 @@ export interface TrainerConfig {
   gradientCheckpointing: boolean;
   /** Clip the global L2 norm of all trained gradients to this (torch's `clip_grad_norm_`); null: no clipping. */
   maxGradNorm: number | null;
+  /** DreamBooth: class images the frozen model draws once from "a <classWord>" (prior preservation). */
+  classImages: number;
+  /** DreamBooth: λ in loss = MSE(instance) + λ · MSE(class) (diffusers' `--prior_loss_weight`). */
+  priorLossWeight: number;
+  /** DreamBooth: the subject's identifier in prompts. */
+  identifier: Identifier;
+  /** DreamBooth: DDIM steps per class image (guidance 7.5, seed `seed + i` for image i). */
+  classImageSteps: number;
 }
 
 export type TrainerOptions = Pick<TrainerConfig, 'method' | 'token' | 'classWord' | 'steps' | 'resolution'> & Partial<TrainerConfig>;
@@ -71,12 +97,16 @@ export const TRAINER_DEFAULTS = {
   batchSize: 1,
   seed: 0,
   gradientCheckpointing: false,
+  classImages: 50,
+  priorLossWeight: 1,
+  identifier: 'added',
+  classImageSteps: 25,
 } as const satisfies Partial<Record<keyof TrainerConfig, unknown>>;
 
 /**
  * The clipping a run gets unless told: diffusers' LoRA scripts (train_text_to_image_lora.py,
  * train_dreambooth_lora.py) clip at `max_grad_norm=1.0`, so a run that trains a LoRA ('lora',
- * 'both') does, over all its trained tensors; its textual_inversion.py does not clip, nor does TI alone here.
+ * 'both', 'dreambooth') does, over all its trained tensors; its textual_inversion.py does not clip, nor does TI alone here.
  */
 export function defaultMaxGradNorm(method: TrainingMethod): number | null {
   return method === 'ti' ? null : 1;
@@ -89,14 +119,14 @@ export type LearningRateOptions = Partial<Pick<TrainerConfig, 'tiLearningRate' |
 export function tenthOfRates(c: TrainerConfig): LearningRateOptions {
   const tenth = (rate: number) => Number((rate / 10).toPrecision(3));
   return {
-    ...(c.method !== 'lora' && { tiLearningRate: tenth(c.tiLearningRate) }),
-    ...(c.method !== 'ti' && { loraLearningRate: tenth(c.loraLearningRate) }),
+    ...(trainsVectors(c.method) && { tiLearningRate: tenth(c.tiLearningRate) }),
+    ...(trainsLora(c.method) && { loraLearningRate: tenth(c.loraLearningRate) }),
     ...(c.textEncoderLora && { textEncoderLearningRate: tenth(c.textEncoderLearningRate) }),
   };
 }
 
 /** Bounds the New concept form offers. */
-export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128 } as const;
+export const TRAINER_LIMITS = { maxSteps: 10_000, maxVectors: 16, maxRank: 128, maxClassImages: 1000, maxClassImageSteps: 200 } as const;
 
 /**
  * The full config: defaults filled in, every value checked (a bad one fails naming its key; a bad
@@ -130,6 +160,10 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
     seed: options.seed ?? d.seed,
     gradientCheckpointing: options.gradientCheckpointing ?? d.gradientCheckpointing,
     maxGradNorm: options.maxGradNorm === undefined ? defaultMaxGradNorm(options.method) : options.maxGradNorm,
+    classImages: options.classImages ?? d.classImages,
+    priorLossWeight: options.priorLossWeight ?? d.priorLossWeight,
+    identifier: options.identifier ?? d.identifier,
+    classImageSteps: options.classImageSteps ?? d.classImageSteps,
   };
   const fail = (key: keyof TrainerConfig, wanted: string) => {
     const value = c[key];
@@ -145,7 +179,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (c.templates !== undefined && (!Array.isArray(c.templates) || c.templates.length === 0 || c.templates.some((t) => typeof t !== 'string' || !t.includes('{}')))) {
     fail('templates', "a list of prompts, each with {} where the concept goes");
   }
-  (['numVectors', 'rank', 'steps', 'batchSize', 'resolution'] as const).forEach(positiveInt);
+  (['numVectors', 'rank', 'steps', 'batchSize', 'resolution', 'classImages', 'classImageSteps'] as const).forEach(positiveInt);
   if (c.resolution % 8 !== 0) fail('resolution', 'a multiple of 8');
   if (!(c.alpha > 0)) fail('alpha', 'positive');
   if (!Array.isArray(c.targets) || c.targets.length === 0 || c.targets.some((t) => !LORA_TARGETS.includes(t))) fail('targets', `some of ${LORA_TARGETS.join(', ')}`);
@@ -157,6 +191,9 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (typeof c.textEncoderLora !== 'boolean') fail('textEncoderLora', 'true or false');
   if (c.maxGradNorm !== null && !(c.maxGradNorm > 0 && Number.isFinite(c.maxGradNorm))) fail('maxGradNorm', 'a positive number, or null for no clipping');
   if (c.textEncoderLora && c.method === 'ti') fail('textEncoderLora', "false with method 'ti' (it adapts a LoRA: method 'lora' or 'both')");
+  if (!(c.priorLossWeight >= 0 && Number.isFinite(c.priorLossWeight))) fail('priorLossWeight', 'a number ≥ 0');
+  if (!IDENTIFIERS.includes(c.identifier)) fail('identifier', `one of ${IDENTIFIERS.join(', ')}`);
+  if (c.identifier === 'rare' && c.method !== 'dreambooth') fail('identifier', "'added' unless the method is 'dreambooth'");
   return c;
 }
 
@@ -164,6 +201,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
 const FULL_CONFIG_KEYS = [
   'method', 'token', 'classWord', 'kind', 'numVectors', 'rank', 'alpha', 'targets', 'steps', 'tiLearningRate', 'loraLearningRate',
   'textEncoderLora', 'textEncoderLearningRate', 'warmupSteps', 'weightDecay', 'batchSize', 'resolution', 'seed', 'gradientCheckpointing', 'maxGradNorm',
+  'classImages', 'priorLossWeight', 'identifier', 'classImageSteps',
 ] as const satisfies readonly (keyof TrainerConfig)[];
 // a new TrainerConfig key fails to compile here until it is listed above
 const _everyKey: Exclude<keyof TrainerConfig, (typeof FULL_CONFIG_KEYS)[number] | 'templates'> extends never ? true : never = true;

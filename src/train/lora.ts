@@ -133,6 +133,13 @@ export class Lora {
     return this.layers.flatMap((l) => [loraKey(l.prefix, 'down', this.component), loraKey(l.prefix, 'up', this.component)]);
   }
 
+  /** Puts detached adapters back on the model. */
+  attach(): void {
+    if (this.attached) return;
+    for (const l of this.layers) this.weights.setAdapter(l.prefix, { down: l.down, up: l.up, scale: this.scale });
+    this.attached = true;
+  }
+
   /** Takes the adapters off the model (the variables stay). */
   detach(): void {
     if (!this.attached) return;

@@ -5,6 +5,8 @@
  *   2. text states c = CLIP(ids), with a textual-inversion token lookup when one is given;
  *   3. pred = unet(noisy, t, c);
  *   4. loss = mean((pred − target)²) over all elements; target = ε for epsilon prediction.
+ * With prior preservation (DreamBooth, diffusers' train_dreambooth_lora.py) the batch is the
+ * instance half then the class half, and loss = MSE(instance half) + λ · MSE(class half).
  * Every frozen weight stays frozen: gradients are taken for the given variables only.
  */
 import * as tf from '../gpu/tf';
@@ -40,6 +42,8 @@ export interface LossOptions {
   layerTokens?: LayerTokenMap;
   /** Hooks on every attn2 besides P+'s contexts: Perfusion's K/V edit (`perfusion-hooks.ts`). */
   crossAttention?: CrossAttentionHooks;
+  /** Prior preservation's λ: the batch's second half is class images (DreamBooth). */
+  priorLossWeight?: number;
 }
 
 export interface LossParts {
@@ -47,6 +51,9 @@ export interface LossParts {
   encoderHiddenStates: tf.Tensor3D;
   modelPred: tf.Tensor4D;
   loss: tf.Scalar;
+  /** With `priorLossWeight`: the two halves' MSEs (loss = instanceLoss + λ · priorLoss). */
+  instanceLoss?: tf.Scalar;
+  priorLoss?: tf.Scalar;
 }
 
 type Model = Pick<StableDiffusionModel, 'text' | 'unet'>;
@@ -71,8 +78,19 @@ export function diffusionLoss(model: Model, scheduler: DdpmScheduler, batch: Tra
     const modelPred = unetForward(model.unet.weights, model.unet.config, unetInput, undefined, { checkpointing: options.checkpointing });
     // 4. mean squared error
     const target = scheduler.trainingTarget(latents, noise, timesteps);
-    const loss = tf.mean(tf.squaredDifference(modelPred, target)) as tf.Scalar;
-    return { noisy, encoderHiddenStates: text.lastHiddenState, modelPred, loss };
+    if (options.priorLossWeight === undefined) {
+      const loss = tf.mean(tf.squaredDifference(modelPred, target)) as tf.Scalar;
+      return { noisy, encoderHiddenStates: text.lastHiddenState, modelPred, loss };
+    }
+    // torch.chunk(…, 2, dim=0) of prediction and target: instance half, class half
+    const half = latents.shape[0] / 2;
+    if (!Number.isInteger(half) || half < 1) throw new Error(`loss: prior preservation needs an even batch, got ${latents.shape[0]}.`);
+    const [pred, predPrior] = tf.split(modelPred, 2, 0);
+    const [tgt, tgtPrior] = tf.split(target, 2, 0);
+    const instanceLoss = tf.mean(tf.squaredDifference(pred, tgt)) as tf.Scalar;
+    const priorLoss = tf.mean(tf.squaredDifference(predPrior, tgtPrior)) as tf.Scalar;
+    const loss = tf.add(instanceLoss, tf.mul(priorLoss, options.priorLossWeight)) as tf.Scalar;
+    return { noisy, encoderHiddenStates: text.lastHiddenState, modelPred, loss, instanceLoss, priorLoss };
   });
 }
 

@@ -41,3 +41,16 @@ describe('trainerOptionProblems', () => {
     expect(trainerOptionProblems(options({ method: 'lora', textEncoderLearningRate: 0 }))).toEqual([]);
   });
 });
+
+describe('DreamBooth bounds', () => {
+  it('class images 1 to 1,000, class-image steps 1 to 200, a prior weight from 0; only for DreamBooth', () => {
+    const base = { method: 'dreambooth' as const, token: '<x>', classWord: 'dog', steps: 10, resolution: 64 };
+    expect(trainerOptionProblems(base)).toEqual([]);
+    expect(trainerOptionProblems({ ...base, classImages: 0, classImageSteps: 201, priorLossWeight: -1 })).toEqual([
+      'Class images must be a whole number from 1 to 1,000; it is 0.',
+      'Class image steps must be a whole number from 1 to 200; it is 201.',
+      'Prior loss weight must be a number from 0; it is -1.',
+    ]);
+    expect(trainerOptionProblems({ ...base, method: 'lora', classImages: 0 })).toEqual([]);
+  });
+});

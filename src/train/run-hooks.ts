@@ -30,6 +30,8 @@ export type RunOutcome = 'done' | 'paused' | 'aborted';
 
 export interface RunHooks {
   onProgress?: (progress: TrainingProgress) => void;
+  /** DreamBooth, before the first step: after each class image drawn (`done` of `total`). */
+  onClassImages?: (done: number, total: number) => void;
   signal?: AbortSignal;
   /** Checked before each step: true stops the loop (the trainer can `run` again later). */
   shouldPause?: () => boolean;

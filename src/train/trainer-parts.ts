@@ -14,7 +14,9 @@ import { ClipTokenizer } from '../model/tokenizer';
 import { vaeEncode, type Posterior } from '../model/vae';
 import { disposeLatents, encodeImages, type CachedLatent } from './batch';
 import type { Checkpoint } from './checkpoint';
-import type { TrainerConfig } from './config';
+import { restoreClassLatents, type ClassImageSampler } from './class-images';
+import { trainsLora, trainsVectors, type TrainerConfig } from './config';
+import { pickRareToken } from './rare-token';
 import type { LearningRates } from './run-hooks';
 import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
@@ -25,6 +27,8 @@ export const TI_KEY = 'ti.vectors';
 export interface TrainerDeps {
   /** The VAE encoder (default `vaeEncode` on the model's VAE); a seam for tests. */
   encode?: (image: tf.Tensor4D) => Posterior;
+  /** DreamBooth's class-image sampler (default the frozen model's DDIM, class-images.ts); a seam for tests. */
+  sampleClassImage?: ClassImageSampler;
 }
 
 export interface TrainerParts {
@@ -33,6 +37,10 @@ export interface TrainerParts {
   scheduler: DdpmScheduler;
   tokenizer: ClipTokenizer;
   latents: CachedLatent[];
+  /** DreamBooth: the class images drawn so far (all `config.classImages` before the first step). */
+  classLatents: CachedLatent[];
+  /** How images become latents (photos and class images). */
+  encode: (image: tf.Tensor4D) => Posterior;
   rng: SeededRng;
   ti: TextualInversion | null;
   lora: Lora | null;
@@ -57,20 +65,23 @@ function textEncoderSeed(seed: number): number {
  * Step 0 and the trainable state. With `from`, its tensor values and generator state (the
  * optimizer moments are the trainer's to restore); on failure everything made is freed.
  */
-export function buildTrainerParts(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): TrainerParts {
-  const { method } = config;
+export function buildTrainerParts(model: StableDiffusionModel, requested: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): TrainerParts {
   const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
+  // a fresh rare-token run names its subject with a word of the vocabulary from here on
+  const config = requested.identifier === 'rare' && !from ? { ...requested, token: pickRareToken(tokenizer, requested.seed) } : requested;
+  const { method } = config;
   // a token that gets vectors must be a new word (before the photos are encoded)
-  if (method !== 'lora') validateToken(config.token, { isVocabularyWord: (t) => tokenizer.isVocabularyWord(t) });
+  if (trainsVectors(method)) validateToken(config.token, { isVocabularyWord: (t) => tokenizer.isVocabularyWord(t) });
   const encode = deps.encode ?? ((image: tf.Tensor4D) => vaeEncode(model.vae.weights, model.vae.config, image));
   const latents = encodeImages(images, config.resolution, encode);
-  const owned: { dispose(): void }[] = [{ dispose: () => disposeLatents(latents) }];
+  const classLatents = restoreClassLatents(from?.classLatents);
+  const owned: { dispose(): void }[] = [{ dispose: () => disposeLatents(latents) }, { dispose: () => disposeLatents(classLatents) }];
   try {
     const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
     const stored = new Map((from?.tensors ?? []).map((t) => [t.key, t]));
     let ti: TextualInversion | null = null;
     let lora: Lora | null = null;
-    if (method !== 'lora') {
+    if (trainsVectors(method)) {
       const tokenIds = tokenizer.addConcept(config.token, config.numVectors);
       const values = stored.get(TI_KEY)?.data;
       const initIds = tokenizer.tokenize(config.classWord);
@@ -79,7 +90,7 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     }
     const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY));
     const scale = config.alpha / config.rank;
-    if (method !== 'ti') {
+    if (trainsLora(method)) {
       lora = from
         ? Lora.fromValues(model.unet.weights, values, scale)
         : Lora.create(model.unet.weights, model.unet.config, { rank: config.rank, alpha: config.alpha, targets: config.targets, seed: config.seed });
@@ -102,7 +113,7 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     const loraOptimizer = lora ? adamw(lora.variables()) : null;
     const textEncoderOptimizer = textEncoderLora ? adamw(textEncoderLora.variables()) : null;
     const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
-    return { model, config, scheduler, tokenizer, latents, rng, ti, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
+    return { model, config, scheduler, tokenizer, latents, classLatents, encode, rng, ti, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
   } catch (error) {
     owned.reverse().forEach((o) => o.dispose());
     throw error;
@@ -116,6 +127,7 @@ export function disposeTrainerParts(parts: TrainerParts): void {
   parts.lora?.dispose();
   parts.textEncoderLora?.dispose();
   disposeLatents(parts.latents);
+  disposeLatents(parts.classLatents);
 }
 
 /** An optimizer of the run: its rate, and where its variables are in `trainableVariables`' order. */

@@ -9,6 +9,10 @@
  *   5. one read back of the loss and the gradients' squared norm: a non-finite one stops the run
  *      (`TrainingDiverged`) before the step is applied; the gradients clipped to `maxGradNorm`;
  *   6. AdamW with the warmed-up learning rate (one optimizer per rate: TI, UNet LoRA, text-encoder LoRA).
+ * DreamBooth ('dreambooth'): before the first step the frozen model draws the class images
+ * (class-images.ts; kept in the checkpoints), and each step's batch is `batchSize` photos with
+ * the instance prompt, then `batchSize` class images with the class prompt, the loss
+ * MSE(instance) + priorLossWeight · MSE(class) (loss.ts).
  * Every random draw comes from one seeded generator whose state is in the checkpoint, so a
  * resumed run takes the very steps the uninterrupted one would have.
  */
@@ -17,12 +21,13 @@ import { StudioError } from '../common/errors';
 import { SeededRng } from '../common/random';
 import type { StableDiffusionModel } from '../model/load';
 import type { RgbaImage } from '../model/pipeline';
-import { disposeBatch, sampleBatch, type BatchSource } from './batch';
+import { disposeBatch, encodeImages, sampleBatch, type BatchSource } from './batch';
+import { classImageSeed, classPrompt, frozenModelSampler, imagePixels, INSTANCE_TEMPLATES, storeClassLatents, type ClassImageSampler } from './class-images';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
-import { resolveTrainerConfig, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
+import { resolveTrainerConfig, trainsLora, trainsVectors, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
 import { clipFactor, clipGradients, lossAndSquaredNorm } from './gradient-clipping';
 import type { Lora } from './lora';
-import { diffusionLoss, lossAndGrads } from './loss';
+import { diffusionLoss, lossAndGrads, type TrainingBatch } from './loss';
 import { samplePrompt, sampleConcept, type SampleOptions } from './previews';
 import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
@@ -46,7 +51,10 @@ export class Trainer {
   private lastLr: LearningRates = {};
   private readonly clock = { steps: 0, ms: 0 };
 
-  private constructor(private readonly parts: TrainerParts) {}
+  private constructor(
+    private readonly parts: TrainerParts,
+    private readonly sampleClassImage: ClassImageSampler,
+  ) {}
 
   get config(): TrainerConfig {
     return this.parts.config;
@@ -82,7 +90,8 @@ export class Trainer {
   }
 
   private static build(model: StableDiffusionModel, config: TrainerConfig, images: Float32Array, deps: TrainerDeps, from: Checkpoint | null): Trainer {
-    const trainer = new Trainer(buildTrainerParts(model, config, images, deps, from));
+    const parts = buildTrainerParts(model, config, images, deps, from);
+    const trainer = new Trainer(parts, deps.sampleClassImage ?? frozenModelSampler(model, parts.tokenizer));
     try {
       if (from) trainer.restore(from);
       return trainer;
@@ -122,6 +131,41 @@ export class Trainer {
     return this.parts.latents.length;
   }
 
+  /** DreamBooth: how many class images are drawn and encoded so far. */
+  get classImageCount(): number {
+    return this.parts.classLatents.length;
+  }
+
+  /** DreamBooth: true once every class image is drawn (always true for the other methods). */
+  get classImagesReady(): boolean {
+    return this.config.method !== 'dreambooth' || this.classImageCount >= this.config.classImages;
+  }
+
+  /**
+   * DreamBooth: draws the class images not drawn yet, with the adapters off the model (the
+   * frozen model), each encoded at once; `paused` and `aborted` keep the ones done.
+   */
+  async drawClassImages(hooks: Pick<RunHooks, 'signal' | 'shouldPause' | 'onClassImages'> = {}): Promise<RunOutcome> {
+    const { classLatents, encode } = this.parts;
+    const { classImages, classWord, seed, classImageSteps, resolution } = this.config;
+    const adapters = [this.parts.lora, this.parts.textEncoderLora].filter((l): l is Lora => l !== null);
+    while (!this.classImagesReady) {
+      if (hooks.signal?.aborted) return 'aborted';
+      if (hooks.shouldPause?.()) return 'paused';
+      const i = classLatents.length;
+      adapters.forEach((l) => l.detach());
+      let image;
+      try {
+        image = await this.sampleClassImage({ prompt: classPrompt(classWord), seed: classImageSeed(seed, i), steps: classImageSteps, size: resolution }, hooks.signal);
+      } finally {
+        adapters.forEach((l) => l.attach());
+      }
+      classLatents.push(...encodeImages(imagePixels(image), resolution, encode));
+      hooks.onClassImages?.(classLatents.length, classImages);
+    }
+    return 'done';
+  }
+
   /** Token ids of the concept (TI), one per vector. */
   get tokenIds(): readonly number[] {
     return this.ti?.tokenIds ?? [];
@@ -132,8 +176,8 @@ export class Trainer {
     const { warmupSteps, method, textEncoderLora } = this.config;
     const f = warmupSteps > 0 ? Math.min(1, (s + 1) / warmupSteps) : 1;
     return {
-      ...(method !== 'lora' && { ti: this.config.tiLearningRate * f }),
-      ...(method !== 'ti' && { lora: this.config.loraLearningRate * f }),
+      ...(trainsVectors(method) && { ti: this.config.tiLearningRate * f }),
+      ...(trainsLora(method) && { lora: this.config.loraLearningRate * f }),
       ...(textEncoderLora && { textEncoder: this.config.textEncoderLearningRate * f }),
     };
   }
@@ -152,11 +196,16 @@ export class Trainer {
     const variables = this.variables();
     const lr = this.learningRates();
     const rngBefore = this.parts.rng.state;
-    const batch = sampleBatch(this.batchSource(), this.parts.rng, this.config.batchSize);
+    if (!this.classImagesReady) throw new Error(`DreamBooth: ${this.classImageCount} of ${this.config.classImages} class images drawn; drawClassImages() (or run()) first.`);
+    const batch = this.trainingBatch();
     let loss: tf.Scalar | null = null;
     let grads: tf.Tensor[] = [];
     try {
-      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing }));
+      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, {
+        embedTokens: this.ti?.embedTokens,
+        checkpointing: this.config.gradientCheckpointing,
+        ...(this.config.method === 'dreambooth' && { priorLossWeight: this.config.priorLossWeight }),
+      }));
       const read = lossAndSquaredNorm(loss, grads);
       const [value, squaredNorm] = await read.data();
       read.dispose();
@@ -202,6 +251,9 @@ export class Trainer {
     const { signal, checkpoints, previews } = hooks;
     const save = async () => checkpoints?.save(await this.checkpoint());
     let proving: Checkpoint | null = null;
+    const drawn = await this.drawClassImages(hooks);
+    if (drawn === 'paused') await save();
+    if (drawn !== 'done') return drawn;
     while (!this.done) {
       if (signal?.aborted) return 'aborted';
       if (hooks.shouldPause?.()) {
@@ -222,6 +274,7 @@ export class Trainer {
   /**
    * The loss on a fixed batch (no update; the trainer's generator is not touched): image
    * i mod N at `timesteps[i]`, latent sample, noise and templates from `seed`. For validation.
+   * DreamBooth: the photos' loss alone (no class half).
    */
   async evaluate(timesteps: readonly number[], seed = 0): Promise<number> {
     const batch = sampleBatch(this.batchSource(), new SeededRng(seed), timesteps.length, timesteps);
@@ -255,6 +308,7 @@ export class Trainer {
     const tensors = await Promise.all(variables.map((v, i) => read(v, keys[i])));
     const moments = await Promise.all(optimizerMoments.map((m, i) => read(m, keys[i])));
     if (![...tensors, ...moments].every((t) => t.data.every(Number.isFinite))) throw trainingDiverged(this.stepsDone);
+    const classLatents = await storeClassLatents(this.parts.classLatents);
     return {
       version: CHECKPOINT_VERSION,
       model: this.parts.model.source,
@@ -266,6 +320,7 @@ export class Trainer {
       tensors,
       moments,
       created: Date.now(),
+      ...(classLatents && { classLatents }),
     };
   }
 
@@ -276,8 +331,26 @@ export class Trainer {
 
   private batchSource(): BatchSource {
     const { model, tokenizer, latents, scheduler } = this.parts;
-    const templates = templatesFor(this.config.kind, this.config.templates);
+    const dreambooth = this.config.method === 'dreambooth';
+    const templates = dreambooth && !this.config.templates ? INSTANCE_TEMPLATES : templatesFor(this.config.kind, this.config.templates);
     return { model, tokenizer, latents, templates, placeholder: this.placeholder, numTimesteps: scheduler.alphasCumprod.length };
+  }
+
+  /** A step's batch from the generator: the photos; for DreamBooth the class half after them. */
+  private trainingBatch(): TrainingBatch {
+    const { batchSize, method, classWord } = this.config;
+    const instance = sampleBatch(this.batchSource(), this.parts.rng, batchSize);
+    if (method !== 'dreambooth') return instance;
+    const classSource = { ...this.batchSource(), latents: this.parts.classLatents, templates: INSTANCE_TEMPLATES, placeholder: classWord };
+    const prior = sampleBatch(classSource, this.parts.rng, batchSize);
+    const both = tf.tidy(() => ({
+      latents: tf.concat([instance.latents, prior.latents]),
+      noise: tf.concat([instance.noise, prior.noise]),
+      inputIds: tf.concat([instance.inputIds, prior.inputIds]),
+    }));
+    disposeBatch(instance);
+    disposeBatch(prior);
+    return { ...both, timesteps: [...instance.timesteps, ...prior.timesteps] };
   }
 
   private variables(): tf.Variable[] {
