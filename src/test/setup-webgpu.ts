@@ -2,10 +2,14 @@
  * Vitest setup: every test file gets the studio's own WebGPU backend (same device request and
  * backend construction as the engine worker) on Dawn, plus the tfjs CPU backend for references.
  * A WebGPU validation error (a shader that does not compile, a bad binding) fails the test that
- * caused it instead of scrolling past as a log line.
+ * caused it instead of scrolling past as a log line. Each test runs in a scope of its own, and a
+ * failed (or timed-out) test's leftover work is stopped and kept out of the next tests' leak
+ * checks (abandoned-work.ts).
  */
-import { afterEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { startNodeWebGpu } from '../gpu/node-webgpu';
+import { isolateAbandonedWork } from './abandoned-work';
+import { enterScope, leaveScope, newScope } from './test-scope';
 
 const { device, capabilities } = await startNodeWebGpu();
 await import('@tensorflow/tfjs-backend-cpu');
@@ -18,3 +22,13 @@ afterEach(async () => {
   const errors = gpuErrors.splice(0);
   expect(errors, 'WebGPU validation errors').toEqual([]);
 });
+
+isolateAbandonedWork();
+beforeEach((context) => {
+  const scope = newScope(context.task.name);
+  enterScope(scope);
+  context.onTestFailed(() => {
+    scope.abandoned = true;
+  });
+});
+afterEach(() => leaveScope());

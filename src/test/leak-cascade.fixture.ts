@@ -1,0 +1,34 @@
+/**
+ * Not part of the suite: abandoned-work.test.ts runs this file in a Vitest of its own. The first
+ * test times out while its body goes on making (and keeping) tensors; the second checks for
+ * leaks around its own work and that the first one's work stopped.
+ */
+import { describe, expect, it } from 'vitest';
+import * as tf from '../gpu/tf';
+import { expectNoLeaks } from './compare';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let made = 0;
+
+describe('a timed-out test beside the next one', () => {
+  it('times out, its body still making tensors', async () => {
+    const kept: tf.Tensor[] = [];
+    for (;;) {
+      kept.push(tf.zeros([4]));
+      made++;
+      await sleep(10);
+    }
+  }, 300);
+
+  it('sees only its own tensors in its leak check', async () => {
+    const madeBefore = made;
+    expect(madeBefore, 'tensors the first test made before it timed out').toBeGreaterThan(0);
+    await expectNoLeaks(async () => {
+      for (let i = 0; i < 20; i++) {
+        tf.dispose(tf.tidy(() => tf.ones([2]).add(1)));
+        await sleep(10);
+      }
+    });
+    expect(made, 'tensors the timed-out test made meanwhile').toBe(madeBefore);
+  });
+});
