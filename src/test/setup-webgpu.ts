@@ -27,8 +27,9 @@ isolateAbandonedWork();
 beforeEach((context) => {
   const scope = newScope(context.task.name);
   enterScope(scope);
-  context.onTestFailed(() => {
-    scope.abandoned = true;
+  // After its afterEach hooks, so a failed test's own cleanup still runs.
+  context.onTestFinished(({ task }) => {
+    scope.abandoned = task.result?.state === 'fail';
   });
 });
 afterEach(() => leaveScope());
