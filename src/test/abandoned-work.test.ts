@@ -11,7 +11,7 @@ interface JsonReport {
   testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }>;
 }
 
-/** Runs leak-cascade.fixture.ts in a Vitest of its own (this repository's config, that file only). */
+/** Runs leak-cascade.fixture.ts in a Vitest of its own (this repository's config, that file only, on the CPU backend). */
 function runFixture(): { output: string; results: JsonReport['testResults'][number]['assertionResults'] } {
   const root = resolve(import.meta.dirname, '../..');
   const dir = mkdtempSync(join(tmpdir(), 'leak-cascade-'));
@@ -20,7 +20,7 @@ function runFixture(): { output: string; results: JsonReport['testResults'][numb
     writeFileSync(
       config,
       `import base from ${JSON.stringify(join(root, 'vite.config.ts'))};\n` +
-        `export default { ...base, root: ${JSON.stringify(root)}, test: { ...base.test, include: ['src/test/leak-cascade.fixture.ts'] } };\n`,
+        `export default { ...base, root: ${JSON.stringify(root)}, test: { ...base.test, include: ['src/test/leak-cascade.fixture.ts'], setupFiles: ['src/test/setup-scopes.ts'] } };\n`,
     );
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
     const report = join(dir, 'report.json');

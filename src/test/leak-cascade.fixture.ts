@@ -2,8 +2,10 @@
  * Not part of the suite: abandoned-work.test.ts runs this file in a Vitest of its own. The first
  * test times out while its body goes on making (and keeping) tensors; the second checks for
  * leaks around its own work, that the first one's work stopped, and that its cleanup still ran.
+ * It runs with setup-scopes.ts alone, on the CPU backend (the scopes do not depend on the GPU).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '../gpu/tf';
 import { expectNoLeaks } from './compare';
 

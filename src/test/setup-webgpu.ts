@@ -2,14 +2,12 @@
  * Vitest setup: every test file gets the studio's own WebGPU backend (same device request and
  * backend construction as the engine worker) on Dawn, plus the tfjs CPU backend for references.
  * A WebGPU validation error (a shader that does not compile, a bad binding) fails the test that
- * caused it instead of scrolling past as a log line. Each test runs in a scope of its own, and a
- * failed (or timed-out) test's leftover work is stopped and kept out of the next tests' leak
- * checks (abandoned-work.ts).
+ * caused it instead of scrolling past as a log line. Each test runs in a scope of its own
+ * (setup-scopes.ts).
  */
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { startNodeWebGpu } from '../gpu/node-webgpu';
-import { isolateAbandonedWork } from './abandoned-work';
-import { enterScope, leaveScope, newScope } from './test-scope';
+import './setup-scopes';
 
 const { device, capabilities } = await startNodeWebGpu();
 await import('@tensorflow/tfjs-backend-cpu');
@@ -22,14 +20,3 @@ afterEach(async () => {
   const errors = gpuErrors.splice(0);
   expect(errors, 'WebGPU validation errors').toEqual([]);
 });
-
-isolateAbandonedWork();
-beforeEach((context) => {
-  const scope = newScope(context.task.name);
-  enterScope(scope);
-  // After its afterEach hooks, so a failed test's own cleanup still runs.
-  context.onTestFinished(({ task }) => {
-    scope.abandoned = task.result?.state === 'fail';
-  });
-});
-afterEach(() => leaveScope());
