@@ -31,9 +31,6 @@ const CASES: Case[] = [
   { what: 'd=160, Nk=77', batch: 1, heads: 1, headDim: 160, nq: 33, nk: 77 },
 ];
 
-// Each new (d, causal) compiles fresh pipelines, which takes seconds on a software adapter.
-const SLOW = 300_000;
-
 describe('fused attention kernel', () => {
   it.each(CASES)('matches the composed formula, values and gradients: $what', async (c) => {
     const options: AttentionOptions = { numHeads: c.heads, causal: c.causal, scale: c.scale };
@@ -48,11 +45,13 @@ describe('fused attention kernel', () => {
       reference: (q, k, v) => attentionComposed(q, k, v, options),
       rtol: 1e-4, // measured errors are ~1e-6 (exp2 on the GPU vs exp on the CPU)
     });
-  }, SLOW);
+  });
 
   it('at Nq = Nk = 4096 allocates far less than one Nq×Nk buffer, forward and backward', async () => {
+    // The allocations do not depend on the head width (the tiles stay O(N)); the work does (N²·d),
+    // so a narrow head keeps this cheap. Values at SD's widths are checked at small N above.
     const n = 4096;
-    const d = 40;
+    const d = 8;
     const q = tf.tensor(randomNormal(n * d, 1), [1, n, d]);
     const k = tf.tensor(randomNormal(n * d, 2), [1, n, d]);
     const v = tf.tensor(randomNormal(n * d, 3), [1, n, d]);
@@ -79,7 +78,7 @@ describe('fused attention kernel', () => {
       tf.dispose(result);
     });
     tf.dispose([q, k, v, dy]);
-  }, SLOW);
+  });
 
   it('leaks nothing through tf.grads', async () => {
     const q = tf.tensor(randomNormal(2 * 9 * 16, 5), [2, 9, 16]);
