@@ -7,8 +7,22 @@ import { StudioError } from '../common/errors';
 import { tokenProblem } from '../model/prompt-tokens';
 import { CONCEPT_KINDS, type ConceptKind } from './templates';
 
-export const TRAINING_METHODS = ['ti', 'lora', 'both'] as const;
+/**
+ * 'pplus': P+ / Extended Textual Inversion (Voynov et al. 2023): one token with its own vector
+ * at each cross-attention layer (16 for SD 1.x, `model/cross-attention.ts`), TI's settings.
+ */
+export const TRAINING_METHODS = ['ti', 'lora', 'both', 'pplus'] as const;
 export type TrainingMethod = (typeof TRAINING_METHODS)[number];
+
+/** Whether a method trains token vectors (TI's, or P+'s one per layer). */
+export function trainsVectors(method: TrainingMethod): boolean {
+  return method !== 'lora';
+}
+
+/** Whether a method trains a LoRA. */
+export function trainsLora(method: TrainingMethod): boolean {
+  return method === 'lora' || method === 'both';
+}
 
 export const LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
@@ -79,7 +93,7 @@ export const TRAINER_DEFAULTS = {
  * 'both') does, over all its trained tensors; its textual_inversion.py does not clip, nor does TI alone here.
  */
 export function defaultMaxGradNorm(method: TrainingMethod): number | null {
-  return method === 'ti' ? null : 1;
+  return trainsLora(method) ? 1 : null;
 }
 
 /** The peak rates, which a diverged run may resume with lowered. */
@@ -89,8 +103,8 @@ export type LearningRateOptions = Partial<Pick<TrainerConfig, 'tiLearningRate' |
 export function tenthOfRates(c: TrainerConfig): LearningRateOptions {
   const tenth = (rate: number) => Number((rate / 10).toPrecision(3));
   return {
-    ...(c.method !== 'lora' && { tiLearningRate: tenth(c.tiLearningRate) }),
-    ...(c.method !== 'ti' && { loraLearningRate: tenth(c.loraLearningRate) }),
+    ...(trainsVectors(c.method) && { tiLearningRate: tenth(c.tiLearningRate) }),
+    ...(trainsLora(c.method) && { loraLearningRate: tenth(c.loraLearningRate) }),
     ...(c.textEncoderLora && { textEncoderLearningRate: tenth(c.textEncoderLearningRate) }),
   };
 }
@@ -156,7 +170,8 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
   if (typeof c.textEncoderLora !== 'boolean') fail('textEncoderLora', 'true or false');
   if (c.maxGradNorm !== null && !(c.maxGradNorm > 0 && Number.isFinite(c.maxGradNorm))) fail('maxGradNorm', 'a positive number, or null for no clipping');
-  if (c.textEncoderLora && c.method === 'ti') fail('textEncoderLora', "false with method 'ti' (it adapts a LoRA: method 'lora' or 'both')");
+  if (c.textEncoderLora && !trainsLora(c.method)) fail('textEncoderLora', `false with method '${c.method}' (it adapts a LoRA: method 'lora' or 'both')`);
+  if (c.method === 'pplus' && c.numVectors !== 1) fail('numVectors', "1 with method 'pplus' (one vector per cross-attention layer)");
   return c;
 }
 

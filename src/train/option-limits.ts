@@ -3,7 +3,7 @@
  * problem: the page shows it beside a disabled Train button, the engine refuses a new run with it
  * (InvalidRequest). `resolveTrainerConfig` still checks the rest (types, tokens, targets).
  */
-import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type TrainerOptions } from './config';
+import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, trainsLora, trainsVectors, type TrainerOptions } from './config';
 
 /** The smallest resolution taken: one latent pixel (the VAE's factor 8; tiny test models train at 16–32 px). Too large for the GPU is the size check's (`size-cost.ts`). */
 export const MIN_RESOLUTION = 8;
@@ -21,8 +21,8 @@ function positiveRate(label: string, value: number): string | null {
 
 /** Every out-of-range number in the options (only the settings its method uses), in form order. */
 export function trainerOptionProblems(o: TrainerOptions): string[] {
-  const ti = o.method !== 'lora';
-  const lora = o.method !== 'ti';
+  const ti = trainsVectors(o.method);
+  const lora = trainsLora(o.method);
   const rank = o.rank ?? D.rank;
   const loraRate = o.loraLearningRate ?? D.loraLearningRate;
   const problems = [
@@ -30,7 +30,7 @@ export function trainerOptionProblems(o: TrainerOptions): string[] {
     Number.isInteger(o.resolution) && o.resolution >= MIN_RESOLUTION && o.resolution % 8 === 0
       ? null
       : `Resolution must be a multiple of 8 from ${MIN_RESOLUTION} pixels; it is ${Number.isNaN(o.resolution) ? 'empty' : String(o.resolution)}.`,
-    ti ? wholeIn('Vectors per token', o.numVectors ?? D.numVectors, 1, TRAINER_LIMITS.maxVectors) : null,
+    ti && o.method !== 'pplus' ? wholeIn('Vectors per token', o.numVectors ?? D.numVectors, 1, TRAINER_LIMITS.maxVectors) : null,
     ti ? positiveRate('Token learning rate', o.tiLearningRate ?? D.tiLearningRate) : null,
     lora ? wholeIn('LoRA rank', rank, 1, TRAINER_LIMITS.maxRank) : null,
     lora && !((o.alpha ?? rank) > 0) ? `LoRA alpha must be above 0; it is ${String(o.alpha)}.` : null,

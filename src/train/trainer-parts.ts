@@ -14,7 +14,9 @@ import { ClipTokenizer } from '../model/tokenizer';
 import { vaeEncode, type Posterior } from '../model/vae';
 import { disposeLatents, encodeImages, type CachedLatent } from './batch';
 import type { Checkpoint } from './checkpoint';
-import type { TrainerConfig } from './config';
+import { trainsLora, trainsVectors, type TrainerConfig } from './config';
+import { crossAttentionPaths } from '../model/cross-attention';
+import type { LayerTokenMap } from '../model/layer-tokens';
 import type { LearningRates } from './run-hooks';
 import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
@@ -35,6 +37,8 @@ export interface TrainerParts {
   latents: CachedLatent[];
   rng: SeededRng;
   ti: TextualInversion | null;
+  /** P+: the concept token's id → its id at each cross-attention layer (the TI vectors' ids, one per layer). */
+  layerTokens: LayerTokenMap | null;
   lora: Lora | null;
   /** The text encoder's LoRA (`textEncoderLora`). */
   textEncoderLora: Lora | null;
@@ -61,7 +65,7 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
   const { method } = config;
   const tokenizer = ClipTokenizer.fromFiles(model.tokenizerFiles);
   // a token that gets vectors must be a new word (before the photos are encoded)
-  if (method !== 'lora') validateToken(config.token, { isVocabularyWord: (t) => tokenizer.isVocabularyWord(t) });
+  if (trainsVectors(method)) validateToken(config.token, { isVocabularyWord: (t) => tokenizer.isVocabularyWord(t) });
   const encode = deps.encode ?? ((image: tf.Tensor4D) => vaeEncode(model.vae.weights, model.vae.config, image));
   const latents = encodeImages(images, config.resolution, encode);
   const owned: { dispose(): void }[] = [{ dispose: () => disposeLatents(latents) }];
@@ -70,7 +74,13 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     const stored = new Map((from?.tensors ?? []).map((t) => [t.key, t]));
     let ti: TextualInversion | null = null;
     let lora: Lora | null = null;
-    if (method !== 'lora') {
+    let layerTokens: LayerTokenMap | null = null;
+    if (method === 'pplus') {
+      const { tokenIds, initIds } = pplusTokens(tokenizer, config, crossAttentionPaths(model.unet.config).length);
+      ti = TextualInversion.create(model.text.weights, { numVectors: tokenIds.length, tokenIds, initIds, values: stored.get(TI_KEY)?.data });
+      owned.push(ti);
+      layerTokens = new Map([[tokenIds[0], tokenIds]]);
+    } else if (trainsVectors(method)) {
       const tokenIds = tokenizer.addConcept(config.token, config.numVectors);
       const values = stored.get(TI_KEY)?.data;
       const initIds = tokenizer.tokenize(config.classWord);
@@ -79,7 +89,7 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     }
     const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY));
     const scale = config.alpha / config.rank;
-    if (method !== 'ti') {
+    if (trainsLora(method)) {
       lora = from
         ? Lora.fromValues(model.unet.weights, values, scale)
         : Lora.create(model.unet.weights, model.unet.config, { rank: config.rank, alpha: config.alpha, targets: config.targets, seed: config.seed });
@@ -102,11 +112,21 @@ export function buildTrainerParts(model: StableDiffusionModel, config: TrainerCo
     const loraOptimizer = lora ? adamw(lora.variables()) : null;
     const textEncoderOptimizer = textEncoderLora ? adamw(textEncoderLora.variables()) : null;
     const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
-    return { model, config, scheduler, tokenizer, latents, rng, ti, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
+    return { model, config, scheduler, tokenizer, latents, rng, ti, layerTokens, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
   } catch (error) {
     owned.reverse().forEach((o) => o.dispose());
     throw error;
   }
+}
+
+/**
+ * P+ tokens (mkshing's prompt-plus naming): `<tok>` is layer 0's token and `<tok>-l` layer l's
+ * (l ≥ 1, added so their ids are the next ones); every layer's vector starts as the class word's
+ * first token, as mkshing's single initializer token.
+ */
+function pplusTokens(tokenizer: ClipTokenizer, config: TrainerConfig, layers: number): { tokenIds: number[]; initIds: number[] } {
+  const tokenIds = [...tokenizer.addConcept(config.token, 1), ...tokenizer.addTokens(Array.from({ length: layers - 1 }, (_, l) => `${config.token}-${l + 1}`))];
+  return { tokenIds, initIds: tokenizer.tokenize(config.classWord).slice(0, 1) };
 }
 
 /** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRAs. */

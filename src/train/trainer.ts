@@ -19,7 +19,7 @@ import type { StableDiffusionModel } from '../model/load';
 import type { RgbaImage } from '../model/pipeline';
 import { disposeBatch, sampleBatch, type BatchSource } from './batch';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
-import { resolveTrainerConfig, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
+import { resolveTrainerConfig, trainsLora, trainsVectors, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
 import { clipFactor, clipGradients, lossAndSquaredNorm } from './gradient-clipping';
 import type { Lora } from './lora';
 import { diffusionLoss, lossAndGrads } from './loss';
@@ -132,8 +132,8 @@ export class Trainer {
     const { warmupSteps, method, textEncoderLora } = this.config;
     const f = warmupSteps > 0 ? Math.min(1, (s + 1) / warmupSteps) : 1;
     return {
-      ...(method !== 'lora' && { ti: this.config.tiLearningRate * f }),
-      ...(method !== 'ti' && { lora: this.config.loraLearningRate * f }),
+      ...(trainsVectors(method) && { ti: this.config.tiLearningRate * f }),
+      ...(trainsLora(method) && { lora: this.config.loraLearningRate * f }),
       ...(textEncoderLora && { textEncoder: this.config.textEncoderLearningRate * f }),
     };
   }
@@ -156,7 +156,7 @@ export class Trainer {
     let loss: tf.Scalar | null = null;
     let grads: tf.Tensor[] = [];
     try {
-      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing }));
+      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, { embedTokens: this.ti?.embedTokens, checkpointing: this.config.gradientCheckpointing, layerTokens: this.parts.layerTokens ?? undefined }));
       const read = lossAndSquaredNorm(loss, grads);
       const [value, squaredNorm] = await read.data();
       read.dispose();
@@ -225,7 +225,7 @@ export class Trainer {
    */
   async evaluate(timesteps: readonly number[], seed = 0): Promise<number> {
     const batch = sampleBatch(this.batchSource(), new SeededRng(seed), timesteps.length, timesteps);
-    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { embedTokens: this.ti?.embedTokens });
+    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined });
     try {
       return (await parts.loss.data())[0];
     } finally {
@@ -243,7 +243,7 @@ export class Trainer {
   async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
     const { model, tokenizer } = this.parts;
     const { kind, templates, resolution } = this.config;
-    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
+    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
   /** Everything needed to go on later, as plain data (no tensors); `TrainingDiverged` when a value is not finite. */
