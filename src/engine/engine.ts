@@ -178,6 +178,7 @@ export class Engine implements JobHandlers {
           signal: ctx.signal,
           previewEvery: 1,
           embedTokens: active?.embedTokens,
+          layerTokens: active?.layerTokens,
           onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
         });
       } catch (error) {
