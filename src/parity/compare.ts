@@ -17,7 +17,8 @@ export function toleranceFor(name: string, integer: boolean): number {
   return 1e-3;
 }
 
-export function compareTensor(name: string, ours: ArrayLike<number>, golden: ArrayLike<number>, integer: boolean): ParityLine {
+/** `tolerance`: the golden's own for this tensor (golden.json `tensors.<name>.suggested_tolerance`), else by kind. */
+export function compareTensor(name: string, ours: ArrayLike<number>, golden: ArrayLike<number>, integer: boolean, tolerance?: number): ParityLine {
   if (ours.length !== golden.length) return { name, maxAbsErr: Infinity, maxAbsGolden: NaN, relErr: Infinity, ok: false };
   let maxAbsErr = 0;
   let maxAbsGolden = 0;
@@ -27,11 +28,17 @@ export function compareTensor(name: string, ours: ArrayLike<number>, golden: Arr
     maxAbsGolden = Math.max(maxAbsGolden, Math.abs(golden[i]));
   }
   const relErr = maxAbsGolden === 0 ? maxAbsErr : maxAbsErr / maxAbsGolden;
-  const tol = toleranceFor(name, integer);
+  const tol = integer ? 0 : (tolerance ?? toleranceFor(name, integer));
   return { name, maxAbsErr, maxAbsGolden, relErr, ok: tol === 0 ? maxAbsErr === 0 : relErr <= tol };
 }
 
 export function formatLine(l: ParityLine): string {
   const e = (x: number) => (Number.isFinite(x) ? x.toExponential(3) : String(x));
   return `${l.name} ${e(l.maxAbsErr)} ${e(l.maxAbsGolden)} ${e(l.relErr)} ${l.ok ? 'ok' : 'FAIL'}`;
+}
+
+/** A golden's numeric suggested tolerance for a tensor (golden.json `tensors`, as the methods golden has), if any. */
+export function suggestedTolerance(json: Record<string, unknown>, name: string): number | undefined {
+  const tol = (json.tensors as Record<string, { suggested_tolerance?: unknown }> | undefined)?.[name]?.suggested_tolerance;
+  return typeof tol === 'number' && tol > 0 ? tol : undefined;
 }

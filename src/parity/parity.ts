@@ -1,7 +1,7 @@
 /** Runs every parity check a golden supports and reports one line per golden tensor. */
 import type { StableDiffusionModel } from '../model/load';
 import { CHECKS } from './checks';
-import { compareTensor, formatLine, type ParityLine } from './compare';
+import { compareTensor, formatLine, suggestedTolerance, type ParityLine } from './compare';
 import type { Golden } from './golden';
 
 export async function runParity(model: StableDiffusionModel, golden: Golden, print: (line: string) => void): Promise<ParityLine[]> {
@@ -12,7 +12,7 @@ export async function runParity(model: StableDiffusionModel, golden: Golden, pri
     for (const [name, ours] of outputs) {
       if (!golden.has(name)) continue;
       const g = await golden.get(name);
-      const line = compareTensor(name, ours, g.data, g.data instanceof Int32Array);
+      const line = compareTensor(name, ours, g.data, g.data instanceof Int32Array, suggestedTolerance(golden.json, name));
       lines.push(line);
       print(formatLine(line));
     }
