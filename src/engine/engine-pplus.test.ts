@@ -59,4 +59,24 @@ describe('Engine: P+ concepts at generation time', () => {
     expect(error.name).toBe('InvalidRequest');
     expect(error.message).toMatch(/other cross-attention layers/);
   });
+
+  it("trains method 'pplus' through the engine: the run is a concept with a vector per layer, which exports, imports and draws", async () => {
+    const RES = 64;
+    const images = randomNormal(3 * RES * RES, 5, 0.5).map((v) => Math.max(-1, Math.min(1, v)));
+    const result = await engine.train({ runId: 'run-pplus', options: { method: 'pplus', token: '<my-toy>', classWord: 'toy', steps: 2, resolution: RES }, images }, jobContext());
+    expect(result).toMatchObject({ outcome: 'done', step: 2 });
+    const concept = await engine.runConcept({ runId: 'run-pplus' });
+    expect(concept).toMatchObject({ token: '<my-toy>', classWord: 'toy', embedding: null, lora: null, steps: 2 });
+    expect(concept.layerEmbeddings!.layers).toEqual(paths);
+    expect(concept.layerEmbeddings!.vectors).toHaveLength(LAYERS * D);
+    const file = engine.exportConcept({ concept, what: { kind: 'layer-embeddings' } });
+    const imported = await engine.importConcept({ file: new Blob([file.bytes as Uint8Array<ArrayBuffer>]), fileName: file.fileName });
+    expect(imported.layerEmbeddings!.vectors).toEqual(concept.layerEmbeddings!.vectors);
+    const weights = { token: concept.token, classWord: concept.classWord, embedding: null, lora: null, loraStrength: 1, layerEmbeddings: concept.layerEmbeddings };
+    const before = tf.memory().numTensors;
+    const drawn = await engine.generate({ ...GEN, prompt: 'a photo of a <my-toy>', concepts: [weights] }, jobContext());
+    expect(drawn.images[0].width).toBe(64);
+    expect(tf.memory().numTensors).toBe(before);
+    await engine.deleteRun({ runId: 'run-pplus' });
+  });
 });
