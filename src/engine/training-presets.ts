@@ -42,7 +42,7 @@ const TABLE: Record<TrainingMethod, Record<PresetName, PresetSettings>> = {
     best: { steps: 1500, numVectors: 2, tiLearningRate: 5e-3, rank: 16, loraLearningRate: 1e-4, textEncoderLora: true, textEncoderLearningRate: 5e-5 },
   },
   pplus: {
-    // mkshing prompt-plus-pytorch README: 500 steps at TI's 5e-3, one vector per cross-attention layer; half and twice that.
+    // issue 13 / the methods golden's README: the P+ reference trains 500 steps with TI's other settings (5e-3); half and twice that.
     quick: { steps: 250, numVectors: 1, tiLearningRate: 5e-3 },
     standard: { steps: 500, numVectors: 1, tiLearningRate: 5e-3 },
     best: { steps: 1000, numVectors: 1, tiLearningRate: 5e-3 },
