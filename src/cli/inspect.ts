@@ -37,6 +37,12 @@ export interface Inspection {
 }
 
 export function inspection(imported: ImportedPersonalization): Inspection {
+  if (imported.kind === 'layer-embeddings') {
+    // a P+ file: one vector per cross-attention layer, in the model's forward order
+    const { token, layers, dim, vectors } = imported;
+    const rows = layers.map((_, l) => Array.from(vectors.subarray(l * dim, (l + 1) * dim)));
+    return { kind: 'embedding', format: 'pplus per-layer', tokens: [token], vectors: rows, layers: [], left_out: [] };
+  }
   if (imported.kind === 'embedding') {
     const { token, nVectors, dim, vectors, layout } = imported;
     const rows = Array.from({ length: nVectors }, (_, i) => Array.from(vectors.subarray(i * dim, (i + 1) * dim)));

@@ -62,6 +62,7 @@ const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[] 
   { suffix: '-emb_params.safetensors', what: { kind: 'embedding', layout: 'emb_params' }, methods: ['ti', 'both'] },
   { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
   { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
+  { suffix: '-pplus.safetensors', what: { kind: 'layer-embeddings' }, methods: ['pplus'] },
 ];
 
 /** The option behind each trainer setting, to name it when a value is refused. */

@@ -3,6 +3,7 @@
  * becomes a library `Concept`'s data, and a concept exports as the files other tools read
  * (the embedding, and the LoRA in kohya or diffusers/PEFT layout; see formats/).
  */
+import { StudioError } from '../common/errors';
 import { conceptFileStem } from '../library/concept-file-names';
 import type { Concept, ConceptLoraLayer } from '../library/concept';
 import { nameOfId } from '../model/sources/model-id';
@@ -12,10 +13,12 @@ import { FormatError } from '../train/formats/errors';
 import type { ImportedPersonalization } from '../train/formats/import';
 import { loraFileToken } from '../train/formats/import-token';
 import { exportLora } from '../train/formats/lora-export';
+import { exportLayerEmbeddings } from '../train/formats/layer-embeddings';
 import type { LoraDtype, LoraLayout, LoraModuleLayer } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
 
-export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype };
+/** `layer-embeddings`: a P+ concept's vectors, one per cross-attention layer (formats/layer-embeddings.ts). */
+export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype } | { kind: 'layer-embeddings' };
 
 /** What the engine makes of a run or a file: a concept without the page's bookkeeping. */
 export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
@@ -26,10 +29,17 @@ export type ImportedConceptData = ConceptData & { tokenNote?: string };
 const TI_KEY = 'ti.vectors';
 const LORA_KEY = /^(unet|text_encoder)\.(.+)\.lora\.(down|up)\.weight$/;
 
-/** The concept a training run has learned so far (its last checkpoint). */
-export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptData {
+/**
+ * The concept a training run has learned so far (its last checkpoint). A P+ run's vectors (one
+ * per cross-attention layer) need the model's attn2 paths in forward order (`layerPaths`).
+ */
+export function conceptFromCheckpoint(c: Checkpoint, runId?: string, layerPaths?: readonly string[]): ConceptData {
   const { token, classWord, kind, alpha } = c.config;
   const t = c.tensors.find((x) => x.key === TI_KEY);
+  const pplus = c.config.method === 'pplus';
+  if (pplus && (!t || !layerPaths || layerPaths.length !== t.shape[0])) {
+    throw new StudioError('InvalidRequest', `This P+ run's ${t?.shape[0] ?? 0} layer vectors need the model it was trained on.`, 'Load that model, then save the concept.');
+  }
   const layers = new Map<string, Partial<ConceptLoraLayer>>();
   for (const x of c.tensors) {
     const m = LORA_KEY.exec(x.key);
@@ -50,8 +60,9 @@ export function conceptFromCheckpoint(c: Checkpoint, runId?: string): ConceptDat
     baseModel: c.modelName ?? nameOfId(c.model), // by name: what concepts are matched on and files say
     created: c.created,
     steps: c.step,
-    embedding: t ? { nVectors: t.shape[0], dim: t.shape[1], vectors: t.data } : null,
+    embedding: t && !pplus ? { nVectors: t.shape[0], dim: t.shape[1], vectors: t.data } : null,
     lora: layers.size ? { layers: [...layers.values()] as ConceptLoraLayer[] } : null,
+    ...(pplus && { layerEmbeddings: { layers: [...layerPaths!], dim: t!.shape[1], vectors: t!.data } }),
     ...(runId !== undefined && { runId }),
     // a DreamBooth LoRA holds what a plain one does: only the run can tell
     ...(c.config.method === 'dreambooth' && { method: 'dreambooth' as const }),
@@ -71,6 +82,10 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
     fileName,
     ...(imported.tokenNote !== undefined && { tokenNote: imported.tokenNote }),
   };
+  if (imported.kind === 'layer-embeddings') {
+    const { token, classWord = '', layers, dim, vectors } = imported;
+    return { ...common, token, classWord, embedding: null, lora: null, layerEmbeddings: { layers, dim, vectors } };
+  }
   if (imported.kind === 'embedding') {
     const { token, classWord = '', nVectors, dim, vectors } = imported;
     return { ...common, token, classWord, embedding: { nVectors, dim, vectors }, lora: null };
@@ -89,11 +104,16 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
 }
 
 
-type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora'>;
+type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora' | 'layerEmbeddings'>;
 
 export function exportConcept(c: Exportable, what: ConceptExport): { fileName: string; bytes: Uint8Array } {
   const info = { baseModel: c.baseModel.replace(/^hf:/, ''), steps: c.steps ?? undefined, created: new Date(c.created).toISOString() };
   const name = conceptFileStem(c.token);
+  if (what.kind === 'layer-embeddings') {
+    if (!c.layerEmbeddings) throw new FormatError('invalid', `${c.token} has no per-layer (P+) vectors.`);
+    const bytes = exportLayerEmbeddings({ ...info, token: c.token, classWord: c.classWord || undefined, ...c.layerEmbeddings });
+    return { fileName: `${name}-pplus.safetensors`, bytes };
+  }
   if (what.kind === 'embedding') {
     if (!c.embedding) throw new FormatError('invalid', `${c.token} has no token embedding (it is a LoRA only).`);
     const { vectors, nVectors, dim } = c.embedding;

@@ -24,6 +24,7 @@ import { StaticFolderSource } from '../model/sources/static-folder';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
+import { crossAttentionPaths } from '../model/cross-attention';
 import { importPersonalization } from '../train/formats/import';
 import { runTrainingJob } from './training-job';
 import { evaluationSettings, runEvaluation } from './evaluation-job';
@@ -185,6 +186,7 @@ export class Engine implements JobHandlers {
           signal: ctx.signal,
           previewEvery: 1,
           embedTokens: active?.embedTokens,
+          layerTokens: active?.layerTokens,
           onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
         });
       } catch (error) {
@@ -223,7 +225,8 @@ export class Engine implements JobHandlers {
   async runConcept({ runId }: PayloadOf<'runConcept'>): Promise<ResultOf<'runConcept'>> {
     const checkpoint = await this.checkpoints.get(runId);
     if (!checkpoint) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
-    return conceptFromCheckpoint(checkpoint, runId);
+    // a P+ run's layers are the loaded model's (the run was trained on it: runs are per model)
+    return conceptFromCheckpoint(checkpoint, runId, this.model ? crossAttentionPaths(this.model.sd.unet.config) : undefined);
   }
 
   async deleteRun({ runId }: PayloadOf<'deleteRun'>): Promise<ResultOf<'deleteRun'>> {

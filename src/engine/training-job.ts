@@ -12,6 +12,7 @@ import { Trainer, type TrainingProgress } from '../train/trainer';
 import { classPrompt } from '../train/class-images';
 import { checkResumeModel } from '../train/resume-model';
 import { conceptFromCheckpoint } from './concept-files';
+import { crossAttentionPaths } from '../model/cross-attention';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
 import { TrainingEta } from './training-eta';
 import { trainerOptionProblems } from '../train/option-limits';
@@ -32,8 +33,8 @@ export interface TrainingJobDeps {
 }
 
 /** A done run's answer, from its last checkpoint. */
-function finished(checkpoint: Checkpoint, runId: string, loss: number): TrainResult {
-  return { outcome: 'done', step: checkpoint.step, loss, concept: conceptFromCheckpoint(checkpoint, runId) };
+function finished(checkpoint: Checkpoint, runId: string, loss: number, model: StableDiffusionModel): TrainResult {
+  return { outcome: 'done', step: checkpoint.step, loss, concept: conceptFromCheckpoint(checkpoint, runId, crossAttentionPaths(model.unet.config)) };
 }
 
 function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: StableDiffusionModel): Trainer {
@@ -76,7 +77,7 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
   const { runId } = request;
   const stored = request.resume ? await deps.checkpoints.get(runId) : null;
   if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
-  if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN);
+  if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN, deps.model);
   if (stored) refuseOtherModel(request, stored, deps.model, ctx);
   else refuseOutOfRange(request);
   const { resolution, batchSize = 1, method } = stored?.config ?? request.options;
@@ -124,7 +125,7 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
     });
     if (outcome === 'aborted') throw new CancelledError();
     const { loss } = trainer.progress();
-    return outcome === 'paused' ? { outcome, step: trainer.stepsDone, loss } : finished(last!, runId, loss);
+    return outcome === 'paused' ? { outcome, step: trainer.stepsDone, loss } : finished(last!, runId, loss, deps.model);
   } catch (error) {
     if (deps.modelLost() && !ctx.signal.aborted) {
       throw new StudioError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');

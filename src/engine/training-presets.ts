@@ -49,6 +49,12 @@ const TABLE: Record<TrainingMethod, Record<PresetName, PresetSettings>> = {
     // diffusers' DreamBooth README with prior preservation: 800 steps; 100 class images (the paper generates 1000 for full fine-tuning).
     best: { steps: 800, rank: 4, loraLearningRate: 1e-4, textEncoderLora: false, classImages: 100 },
   },
+  pplus: {
+    // issue 13 / the methods golden's README: the P+ reference trains 500 steps with TI's other settings (5e-3); half and twice that.
+    quick: { steps: 250, numVectors: 1, tiLearningRate: 5e-3 },
+    standard: { steps: 500, numVectors: 1, tiLearningRate: 5e-3 },
+    best: { steps: 1000, numVectors: 1, tiLearningRate: 5e-3 },
+  },
 };
 
 /** The model's side of it: the card's steps and rates, as modelTrainingDefaults reads them. */

@@ -6,7 +6,7 @@
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { TRAINING_METHODS, type TrainingMethod } from '../train/config';
-import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
+import type { Concept, ConceptEmbedding, ConceptLayerEmbeddings, ConceptLora, ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
 import { readEvaluations, summarizeEvaluation, type EvaluationSummary } from './evaluation';
@@ -81,6 +81,19 @@ function readEmbedding(raw: unknown): ConceptEmbedding | null {
   return { nVectors: e.nVectors, dim: e.dim, vectors: e.vectors };
 }
 
+function readLayerEmbeddings(raw: unknown): ConceptLayerEmbeddings | undefined {
+  if (raw === undefined) return undefined;
+  const e = raw as Raw;
+  if (typeof e !== 'object' || e === null || !Array.isArray(e.layers) || e.layers.length === 0 || !isCount(e.dim, 1) || !(e.vectors instanceof Float32Array)) {
+    throw unreadable('its per-layer embeddings have no vectors');
+  }
+  const layers = e.layers as unknown[];
+  if (!layers.every((l) => typeof l === 'string' && l !== '') || new Set(layers).size !== layers.length) throw unreadable('its per-layer embeddings name a layer twice or not at all');
+  if (e.vectors.length !== layers.length * e.dim) throw unreadable(`its per-layer embeddings hold ${e.vectors.length} values for ${layers.length} layers of ${e.dim}`);
+  if (!allFinite(e.vectors)) throw unreadable('its per-layer embeddings hold a value that is not a finite number');
+  return { layers: [...(layers as string[])], dim: e.dim, vectors: e.vectors };
+}
+
 function readLoraLayer(raw: unknown, i: number): ConceptLoraLayer {
   const l = raw as Raw;
   if (typeof l !== 'object' || l === null || typeof l.prefix !== 'string' || l.prefix === '') throw unreadable(`LoRA layer ${i} has no name`);
@@ -135,7 +148,9 @@ export function restoreConcept(raw: unknown): Concept {
       if (method !== undefined && !TRAINING_METHODS.includes(method as TrainingMethod)) throw unreadable(`method ${JSON.stringify(method)} is unknown`);
       const embedding = readEmbedding(r.embedding ?? null);
       const lora = readLora(r.lora ?? null);
-      if (embedding === null && lora === null) throw unreadable('it holds neither an embedding nor a LoRA');
+      const layerEmbeddings = readLayerEmbeddings(r.layerEmbeddings);
+      if (embedding === null && lora === null && layerEmbeddings === undefined) throw unreadable('it holds neither an embedding nor a LoRA');
+      if (embedding !== null && layerEmbeddings !== undefined) throw unreadable('it holds both an embedding and per-layer embeddings for one token');
       const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
       const cropped = readCrops(crops, photos.length, unreadable);
       if (cropped) concept.crops = cropped;
@@ -145,6 +160,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (lossCurve !== undefined) concept.lossCurve = readLossCurve(lossCurve, unreadable);
       if (evaluations !== undefined) concept.evaluations = readEvaluations(evaluations, unreadable);
       if (method !== undefined) concept.method = method as TrainingMethod;
+      if (layerEmbeddings !== undefined) concept.layerEmbeddings = layerEmbeddings;
       return concept;
     }
     default:
@@ -163,7 +179,7 @@ export function storedConcept(c: Concept): StoredConcept {
 }
 
 export function conceptBytes(c: Concept): number {
-  const weights = (c.embedding?.vectors.byteLength ?? 0) + (c.lora?.layers ?? []).reduce((sum, l) => sum + l.down.byteLength + l.up.byteLength, 0);
+  const weights = (c.embedding?.vectors.byteLength ?? 0) + (c.layerEmbeddings?.vectors.byteLength ?? 0) + (c.lora?.layers ?? []).reduce((sum, l) => sum + l.down.byteLength + l.up.byteLength, 0);
   return weights + c.photos.reduce((sum, p) => sum + p.size, 0);
 }
 
@@ -178,7 +194,7 @@ export function summarizeConcept(c: Concept): ConceptSummary {
     created: c.created,
     steps: c.steps,
     loraStrength: c.loraStrength,
-    embeddingVectors: c.embedding?.nVectors ?? 0,
+    embeddingVectors: c.embedding?.nVectors ?? c.layerEmbeddings?.layers.length ?? 0,
     loraLayers: c.lora?.layers.length ?? 0,
     textEncoderLayers: c.lora?.layers.filter((l) => l.component === 'text_encoder').length ?? 0,
     photoCount: c.photos.length,

@@ -42,6 +42,16 @@ export interface ConceptLora {
   layers: ConceptLoraLayer[];
 }
 
+/**
+ * P+ (Extended Textual Inversion): the token's vector at each cross-attention layer, `layers[l]`
+ * the attn2 module path of row l (forward order, `model/cross-attention.ts`); [layers, dim] row-major.
+ */
+export interface ConceptLayerEmbeddings {
+  layers: string[];
+  dim: number;
+  vectors: Float32Array;
+}
+
 export interface Concept {
   id: string;
   /** As prompts write it, e.g. `<my-dog>`. */
@@ -62,6 +72,8 @@ export interface Concept {
   steps: number | null;
   embedding: ConceptEmbedding | null;
   lora: ConceptLora | null;
+  /** P+ concepts: a vector per cross-attention layer (then `embedding` is null). Absent: none. */
+  layerEmbeddings?: ConceptLayerEmbeddings;
   /** The LoRA's strength at generation time (1 = as trained). */
   loraStrength: number;
   /** Its text-encoder layers' strength (A1111's `<lora:name:te:unet>`); absent: `loraStrength`. */
@@ -83,12 +95,12 @@ export interface Concept {
 }
 
 /** The concept's method: as stored, else what its weights hold (TI, LoRA or both). */
-export function conceptMethod(c: Pick<Concept, 'embedding' | 'lora' | 'method'>): TrainingMethod {
-  return c.method ?? (c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti');
+export function conceptMethod(c: Pick<Concept, 'embedding' | 'lora' | 'method' | 'layerEmbeddings'>): TrainingMethod {
+  return c.method ?? (c.layerEmbeddings ? 'pplus' : c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti');
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */
-export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength' | 'textEncoderStrength'> & {
+export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength' | 'textEncoderStrength' | 'layerEmbeddings'> & {
   /** LoRA-only concepts: prompts write `token classWord`; the LoRA is what carries the concept. */
   classWord: string;
 };
@@ -106,6 +118,7 @@ export function conceptWeights(c: Concept): ConceptWeights {
     lora: c.lora,
     loraStrength: c.loraStrength,
     ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }),
+    ...(c.layerEmbeddings !== undefined && { layerEmbeddings: c.layerEmbeddings }),
   };
 }
 

@@ -19,7 +19,7 @@ export function infotextOfSettings(s: GenerationSettings): string {
     height: s.height,
     model: s.modelName,
     loras: s.concepts
-      .filter((c) => c.method !== 'ti')
+      .filter((c) => c.method === 'lora' || c.method === 'both')
       .map((c) => ({ name: kohyaLoraName(c.token), strength: c.strength, ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }) })),
   });
 }

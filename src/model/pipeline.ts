@@ -14,7 +14,9 @@ import { randomNormal } from '../common/random';
 import type { EncodedPrompt } from './tokenizer';
 import { makeSampler, type Sampler } from './schedulers';
 import { TEXT_TO_IMAGE_DEFAULTS, type RgbaImage, type TextToImageOptions, type TextToImageResult } from './text-to-image-options';
-import { unetForward, unetForwardByBlocks, type BetweenBlocks } from './unet';
+import { unetForward, unetForwardByBlocks, type BetweenBlocks, type CrossAttentionHooks } from './unet';
+import { crossAttentionPaths } from './cross-attention';
+import { layerRows, usesLayerTokens, type LayerTokenMap } from './layer-tokens';
 import { gpuPacer } from '../gpu/pace';
 import { vaeDecode } from './vae';
 
@@ -36,6 +38,8 @@ export interface GenerationHooks {
   /** A latent preview every this many steps. */
   previewEvery?: number;
   embedTokens?: EmbedTokens;
+  /** P+ concepts' tokens: a prompt using one is encoded per cross-attention layer (`layer-tokens.ts`). */
+  layerTokens?: LayerTokenMap;
 }
 
 export interface StepReport {
@@ -68,6 +72,34 @@ export function encodePromptRows(model: StableDiffusionModel, rows: number[][], 
   });
 }
 
+/** Text states for the UNet: one for every layer, or (`layers`) one per cross-attention layer in forward order. */
+export interface PromptStates {
+  embeddings: tf.Tensor3D;
+  layers: tf.Tensor3D[] | null;
+}
+
+/**
+ * `encodePromptRows` per cross-attention layer when a row uses a P+ token: each distinct row of
+ * every layer is encoded once, all in one text-encoder call, and layer l's states gathered from
+ * them (the negative rows, the same at every layer unless they use the token, are encoded once).
+ */
+export function encodePromptLayers(model: StableDiffusionModel, rows: number[][], negativeIds: number[], embedTokens?: EmbedTokens, layerTokens?: LayerTokenMap): PromptStates {
+  const all = [...Array(rows.length).fill(negativeIds), ...rows] as number[][];
+  if (!layerTokens || !usesLayerTokens(all, layerTokens)) return { embeddings: encodePromptRows(model, rows, negativeIds, embedTokens), layers: null };
+  const { unique, index } = layerRows(all, layerTokens, crossAttentionPaths(model.unet.config).length);
+  const layers = tf.tidy(() => {
+    const ids = tf.tensor2d(unique.flat(), [unique.length, negativeIds.length], 'int32');
+    const out = clipTextEncoder(model.text.weights, model.text.config, ids, { embedTokens });
+    return index.map((rowsOfLayer) => tf.gather(out.lastHiddenState, tf.tensor1d(rowsOfLayer, 'int32')) as tf.Tensor3D);
+  });
+  return { embeddings: layers[0], layers };
+}
+
+/** The UNet hooks feeding layer l its own states. */
+function layerHooks(layers: tf.Tensor3D[] | null): CrossAttentionHooks | undefined {
+  return layers ? { context: (l) => layers[l] } : undefined;
+}
+
 type GuidedStep = {
   latents: tf.Tensor4D;
   uncond: tf.Tensor4D;
@@ -89,11 +121,20 @@ export function denoiseStep(model: StableDiffusionModel, sampler: Sampler, laten
 }
 
 /** `denoiseStep` with the UNet run layer by layer, `between` after each (`unetForwardByBlocks`). */
-export async function denoiseStepByBlocks(model: StableDiffusionModel, sampler: Sampler, latents: tf.Tensor4D, t: number, embeddings: tf.Tensor3D, guidanceScale: number, between: BetweenBlocks): Promise<GuidedStep> {
+export async function denoiseStepByBlocks(
+  model: StableDiffusionModel,
+  sampler: Sampler,
+  latents: tf.Tensor4D,
+  t: number,
+  embeddings: tf.Tensor3D,
+  guidanceScale: number,
+  between: BetweenBlocks,
+  crossAttention?: CrossAttentionHooks,
+): Promise<GuidedStep> {
   const input = modelInput(sampler, latents, t);
   let eps: tf.Tensor4D;
   try {
-    eps = await unetForwardByBlocks(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(input.shape[0]).fill(t), encoderHiddenStates: embeddings }, between);
+    eps = await unetForwardByBlocks(model.unet.weights, model.unet.config, { sample: input, timesteps: Array(input.shape[0]).fill(t), encoderHiddenStates: embeddings, crossAttention }, between);
   } finally {
     input.dispose();
   }
@@ -178,7 +219,9 @@ export async function textToImage(
   const prompts = (options.prompts ?? [o.prompt]).map((p) => tokenizer.encode(p));
   if (prompts.length === 0) throw new RangeError('No prompt to draw.');
   const negative = tokenizer.encode(o.negativePrompt);
-  const embeddings = encodePromptRows(model, prompts.flatMap((p) => Array(o.batch).fill(p.ids)), negative.ids, hooks.embedTokens);
+  const states = encodePromptLayers(model, prompts.flatMap((p) => Array(o.batch).fill(p.ids)), negative.ids, hooks.embedTokens, hooks.layerTokens);
+  const { embeddings } = states;
+  const crossAttention = layerHooks(states.layers);
   const dropped = prompts.find((p) => p.droppedTokenCount > 0) ?? prompts[0];
 
   // 2. timesteps
@@ -205,7 +248,7 @@ export async function textToImage(
     // 4. denoise
     for (let i = 0; i < timesteps.length; i++) {
       if (hooks.signal?.aborted) throw new CancelledError();
-      const next = await denoiseStepByBlocks(model, sampler, latents, timesteps[i], embeddings, o.guidanceScale, between);
+      const next = await denoiseStepByBlocks(model, sampler, latents, timesteps[i], embeddings, o.guidanceScale, between, crossAttention);
       next.uncond.dispose();
       next.cond.dispose();
       latents.dispose();
@@ -222,6 +265,6 @@ export async function textToImage(
     return { images: rgba, seed, droppedText: dropped.droppedText, droppedTokenCount: dropped.droppedTokenCount };
   } finally {
     latents.dispose();
-    embeddings.dispose();
+    tf.dispose(states.layers ?? embeddings);
   }
 }

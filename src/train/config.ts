@@ -7,17 +7,22 @@ import { StudioError } from '../common/errors';
 import { tokenProblem } from '../model/prompt-tokens';
 import { CONCEPT_KINDS, type ConceptKind } from './templates';
 
-export const TRAINING_METHODS = ['ti', 'lora', 'both', 'dreambooth'] as const;
+/**
+ * 'dreambooth': a LoRA trained with prior preservation (diffusers' train_dreambooth_lora.py).
+ * 'pplus': P+ / Extended Textual Inversion (Voynov et al. 2023): one token with its own vector
+ * at each cross-attention layer (16 for SD 1.x, `model/cross-attention.ts`), TI's settings.
+ */
+export const TRAINING_METHODS = ['ti', 'lora', 'both', 'dreambooth', 'pplus'] as const;
 export type TrainingMethod = (typeof TRAINING_METHODS)[number];
 
-/** True when the method trains textual-inversion vectors for the token ('ti', 'both'). */
+/** Whether a method trains token vectors (TI's, or P+'s one per layer): 'ti', 'both', 'pplus'. */
 export function trainsVectors(method: TrainingMethod): boolean {
-  return method === 'ti' || method === 'both';
+  return method === 'ti' || method === 'both' || method === 'pplus';
 }
 
-/** True when the method trains a UNet LoRA ('lora', 'both', 'dreambooth'). */
+/** Whether a method trains a UNet LoRA: 'lora', 'both', 'dreambooth'. */
 export function trainsLora(method: TrainingMethod): boolean {
-  return method !== 'ti';
+  return method === 'lora' || method === 'both' || method === 'dreambooth';
 }
 
 /**
@@ -109,7 +114,7 @@ export const TRAINER_DEFAULTS = {
  * 'both', 'dreambooth') does, over all its trained tensors; its textual_inversion.py does not clip, nor does TI alone here.
  */
 export function defaultMaxGradNorm(method: TrainingMethod): number | null {
-  return method === 'ti' ? null : 1;
+  return trainsLora(method) ? 1 : null;
 }
 
 /** The peak rates, which a diverged run may resume with lowered. */
@@ -190,7 +195,8 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (typeof c.gradientCheckpointing !== 'boolean') fail('gradientCheckpointing', 'true or false');
   if (typeof c.textEncoderLora !== 'boolean') fail('textEncoderLora', 'true or false');
   if (c.maxGradNorm !== null && !(c.maxGradNorm > 0 && Number.isFinite(c.maxGradNorm))) fail('maxGradNorm', 'a positive number, or null for no clipping');
-  if (c.textEncoderLora && c.method === 'ti') fail('textEncoderLora', "false with method 'ti' (it adapts a LoRA: method 'lora' or 'both')");
+  if (c.textEncoderLora && !trainsLora(c.method)) fail('textEncoderLora', `false with method '${c.method}' (it adapts a LoRA: method 'lora', 'both' or 'dreambooth')`);
+  if (c.method === 'pplus' && c.numVectors !== 1) fail('numVectors', "1 with method 'pplus' (one vector per cross-attention layer)");
   if (!(c.priorLossWeight >= 0 && Number.isFinite(c.priorLossWeight))) fail('priorLossWeight', 'a number ≥ 0');
   if (!IDENTIFIERS.includes(c.identifier)) fail('identifier', `one of ${IDENTIFIERS.join(', ')}`);
   if (c.identifier === 'rare' && c.method !== 'dreambooth') fail('identifier', "'added' unless the method is 'dreambooth'");

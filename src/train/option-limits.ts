@@ -32,7 +32,7 @@ export function trainerOptionProblems(o: TrainerOptions): string[] {
     Number.isInteger(o.resolution) && o.resolution >= MIN_RESOLUTION && o.resolution % 8 === 0
       ? null
       : `Resolution must be a multiple of 8 from ${MIN_RESOLUTION} pixels; it is ${Number.isNaN(o.resolution) ? 'empty' : String(o.resolution)}.`,
-    ti ? wholeIn('Vectors per token', o.numVectors ?? D.numVectors, 1, TRAINER_LIMITS.maxVectors) : null,
+    ti && o.method !== 'pplus' ? wholeIn('Vectors per token', o.numVectors ?? D.numVectors, 1, TRAINER_LIMITS.maxVectors) : null,
     ti ? positiveRate('Token learning rate', o.tiLearningRate ?? D.tiLearningRate) : null,
     lora ? wholeIn('LoRA rank', rank, 1, TRAINER_LIMITS.maxRank) : null,
     lora && !((o.alpha ?? rank) > 0) ? `LoRA alpha must be above 0; it is ${String(o.alpha)}.` : null,

@@ -17,6 +17,8 @@ import type { Checkpoint } from './checkpoint';
 import { restoreClassLatents, type ClassImageSampler } from './class-images';
 import { trainsLora, trainsVectors, type TrainerConfig } from './config';
 import { pickRareToken } from './rare-token';
+import { crossAttentionPaths } from '../model/cross-attention';
+import type { LayerTokenMap } from '../model/layer-tokens';
 import type { LearningRates } from './run-hooks';
 import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
@@ -43,6 +45,8 @@ export interface TrainerParts {
   encode: (image: tf.Tensor4D) => Posterior;
   rng: SeededRng;
   ti: TextualInversion | null;
+  /** P+: the concept token's id → its id at each cross-attention layer (the TI vectors' ids, one per layer). */
+  layerTokens: LayerTokenMap | null;
   lora: Lora | null;
   /** The text encoder's LoRA (`textEncoderLora`). */
   textEncoderLora: Lora | null;
@@ -81,7 +85,13 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
     const stored = new Map((from?.tensors ?? []).map((t) => [t.key, t]));
     let ti: TextualInversion | null = null;
     let lora: Lora | null = null;
-    if (trainsVectors(method)) {
+    let layerTokens: LayerTokenMap | null = null;
+    if (method === 'pplus') {
+      const { tokenIds, initIds } = pplusTokens(tokenizer, config, crossAttentionPaths(model.unet.config).length);
+      ti = TextualInversion.create(model.text.weights, { numVectors: tokenIds.length, tokenIds, initIds, values: stored.get(TI_KEY)?.data });
+      owned.push(ti);
+      layerTokens = new Map([[tokenIds[0], tokenIds]]);
+    } else if (trainsVectors(method)) {
       const tokenIds = tokenizer.addConcept(config.token, config.numVectors);
       const values = stored.get(TI_KEY)?.data;
       const initIds = tokenizer.tokenize(config.classWord);
@@ -113,11 +123,21 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
     const loraOptimizer = lora ? adamw(lora.variables()) : null;
     const textEncoderOptimizer = textEncoderLora ? adamw(textEncoderLora.variables()) : null;
     const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
-    return { model, config, scheduler, tokenizer, latents, classLatents, encode, rng, ti, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
+    return { model, config, scheduler, tokenizer, latents, classLatents, encode, rng, ti, layerTokens, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
   } catch (error) {
     owned.reverse().forEach((o) => o.dispose());
     throw error;
   }
+}
+
+/**
+ * P+ tokens (mkshing's prompt-plus naming): `<tok>` is layer 0's token and `<tok>-l` layer l's
+ * (l ≥ 1, added so their ids are the next ones); every layer's vector starts as the class word's
+ * first token, as mkshing's single initializer token.
+ */
+function pplusTokens(tokenizer: ClipTokenizer, config: TrainerConfig, layers: number): { tokenIds: number[]; initIds: number[] } {
+  const tokenIds = [...tokenizer.addConcept(config.token, 1), ...tokenizer.addTokens(Array.from({ length: layers - 1 }, (_, l) => `${config.token}-${l + 1}`))];
+  return { tokenIds, initIds: tokenizer.tokenize(config.classWord).slice(0, 1) };
 }
 
 /** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRAs. */

@@ -204,6 +204,7 @@ export class Trainer {
       ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, {
         embedTokens: this.ti?.embedTokens,
         checkpointing: this.config.gradientCheckpointing,
+        layerTokens: this.parts.layerTokens ?? undefined,
         ...(this.config.method === 'dreambooth' && { priorLossWeight: this.config.priorLossWeight }),
       }));
       const read = lossAndSquaredNorm(loss, grads);
@@ -278,7 +279,7 @@ export class Trainer {
    */
   async evaluate(timesteps: readonly number[], seed = 0): Promise<number> {
     const batch = sampleBatch(this.batchSource(), new SeededRng(seed), timesteps.length, timesteps);
-    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { embedTokens: this.ti?.embedTokens });
+    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined });
     try {
       return (await parts.loss.data())[0];
     } finally {
@@ -296,7 +297,7 @@ export class Trainer {
   async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
     const { model, tokenizer } = this.parts;
     const { kind, templates, resolution } = this.config;
-    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
+    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
   /** Everything needed to go on later, as plain data (no tensors); `TrainingDiverged` when a value is not finite. */

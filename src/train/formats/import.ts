@@ -13,8 +13,9 @@ import { FormatError } from './errors';
 import { importedToken, loraFileToken } from './import-token';
 import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
 import { pickleRefusal, readTorchEmbedding } from './torch-embedding';
+import { looksLikeLayerEmbeddings, readLayerEmbeddings, type ImportedLayerEmbeddings } from './layer-embeddings';
 
-export type ImportedPersonalization = ImportedEmbedding | ImportedLora;
+export type ImportedPersonalization = ImportedEmbedding | ImportedLora | ImportedLayerEmbeddings;
 
 /** What the current model accepts. */
 export interface ImportTarget {
@@ -80,12 +81,13 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
 
 /** The file's token, or one from its file name where the file's is not a valid token (import-token.ts). */
 function withToken(imported: ImportedPersonalization, fileName: string, target: ImportTarget): ImportedPersonalization {
-  if (imported.kind === 'embedding') return { ...imported, ...importedToken(imported.token, fileName, { isVocabularyWord: target.isVocabularyWord }) };
+  if (imported.kind === 'embedding' || imported.kind === 'layer-embeddings') return { ...imported, ...importedToken(imported.token, fileName, { isVocabularyWord: target.isVocabularyWord }) };
   return { ...imported, ...importedToken(loraFileToken(imported.metadata, fileName), fileName) };
 }
 
 async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {
   if (looksLikeLora(file)) return readLora(file, target, fileName, options);
+  if (looksLikeLayerEmbeddings(file)) return readLayerEmbeddings(file, target);
   if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName, target.modelName);
   const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');
   throw new FormatError(

@@ -3,7 +3,7 @@
  * safetensors requires). Neutral names under `studio.`; other tools ignore unknown keys.
  *
  *   studio.tool        "diffusion-studio" (who wrote the file)
- *   studio.kind        "textual-inversion" | "lora"
+ *   studio.kind        "textual-inversion" | "lora" | "pplus"
  *   studio.layout      "single-key" | "emb_params" | "kohya" | "peft"
  *   studio.base_model  base model id, e.g. "stable-diffusion-v1-5/stable-diffusion-v1-5"
  *   studio.steps       training steps (integer)
@@ -51,7 +51,7 @@ export interface TrainingInfo {
 }
 
 /** Common keys; undefined values are left out. */
-export function commonMetadata(kind: 'textual-inversion' | 'lora', layout: string, info: TrainingInfo): Record<string, string> {
+export function commonMetadata(kind: 'textual-inversion' | 'lora' | 'pplus', layout: string, info: TrainingInfo): Record<string, string> {
   const out: Record<string, string> = { format: 'pt', [META.tool]: TOOL, [META.kind]: kind, [META.layout]: layout };
   if (info.baseModel !== undefined) out[META.baseModel] = info.baseModel;
   if (info.steps !== undefined) out[META.steps] = String(info.steps);

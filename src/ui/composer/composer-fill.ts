@@ -29,7 +29,7 @@ export interface ComposerFill {
 
 /** A gallery image's settings, exactly. */
 export function fillOfSettings(s: GenerationSettings): ComposerFill {
-  const strengths = Object.fromEntries(s.concepts.filter((c) => c.method !== 'ti').map((c) => [c.id, c.strength]));
+  const strengths = Object.fromEntries(s.concepts.filter((c) => c.method === 'lora' || c.method === 'both').map((c) => [c.id, c.strength]));
   return { prompt: s.prompt, negativePrompt: s.negativePrompt, steps: s.steps, guidanceScale: s.guidanceScale, sampler: s.sampler, seed: s.seed, size: s.width, strengths, notes: [] };
 }
 

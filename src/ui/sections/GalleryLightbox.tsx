@@ -9,7 +9,7 @@ import { galleryStore } from '../gallery';
 import { fillComposer } from '../store';
 import { imageLabel } from './GalleryGrid';
 
-const METHODS = { ti: 'embedding', lora: 'LoRA', both: 'embedding + LoRA', dreambooth: 'DreamBooth LoRA' } as const;
+const METHODS = { ti: 'embedding', lora: 'LoRA', both: 'embedding + LoRA', dreambooth: 'DreamBooth LoRA', pplus: 'per-layer embedding (P+)' } as const;
 
 export function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
@@ -107,7 +107,7 @@ export function GalleryLightbox({ record, position, onMove, onClose, onDelete }:
           <dt>Model</dt>
           <dd>{s.modelName}</dd>
           <dt>Concepts</dt>
-          <dd>{s.concepts.length === 0 ? 'none' : s.concepts.map((c) => `${c.token} (${METHODS[c.method]}${c.method === 'ti' ? '' : `, strength ${c.strength}`})`).join(', ')}</dd>
+          <dd>{s.concepts.length === 0 ? 'none' : s.concepts.map((c) => `${c.token} (${METHODS[c.method]}${c.method === 'ti' || c.method === 'pplus' ? '' : `, strength ${c.strength}`})`).join(', ')}</dd>
           <dt>Made</dt>
           <dd>
             {new Date(record.createdAt).toLocaleString()} in {(record.durationMs / 1000).toFixed(1)} s
