@@ -18,7 +18,10 @@ import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport, ImportedConceptData } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
+import type { EvaluationRecord } from '../library/evaluation';
+import type { ClassSuggestion, EvaluationScores, FeatureModelSource, FeatureModelStatus } from '../features/types';
 
+export type { ClassSuggestion, EvaluationRecord, EvaluationScores, FeatureModelSource, FeatureModelStatus };
 export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, CachedModelId, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights, ImportedConceptData };
 
 /** A generation, with the library concepts its prompts use. */
@@ -126,6 +129,40 @@ export interface EngineApi {
   countTokens: (payload: TokenCountRequest) => TokenCount;
   /** Frees the loaded model's GPU memory (none loaded: nothing to do); refused while a job runs or waits. */
   unloadModel: (payload: Record<string, never>) => null;
+  /** The feature models' sizes and whether they are cached, asked before any download (HEAD requests / file sizes only). */
+  featureModels: (payload: { source?: FeatureModelSource }) => FeatureModelStatus[];
+  /** Removes the downloaded feature models; answers the bytes freed. */
+  deleteFeatureModels: (payload: Record<string, never>) => number;
+  /** Generates the evaluation set and scores it (queued like generate/train; progress; cancel; GPU and ort sessions released after). */
+  evaluateConcept: (payload: EvaluateRequest) => ConceptEvaluation;
+  /** Zero-shot class words for training photos, and whether they look like several subjects. */
+  suggestClassWords: (payload: { photos: RgbaImage[]; source?: FeatureModelSource }) => ClassSuggestion;
+}
+
+/** An evaluation of a concept on the loaded model against its training photos. */
+export interface EvaluateRequest {
+  concept: ConceptWeights;
+  /** The training photos (any size; the feature models resize them). */
+  photos: RgbaImage[];
+  source?: FeatureModelSource;
+  /** Defaults: 2 seeds (1, 2), the model's native size (at most 512), few steps. */
+  seeds?: number[];
+  steps?: number;
+  size?: number;
+}
+
+/** One generated image of the evaluation set. */
+export interface EvaluationImage {
+  prompt: string;
+  seed: number;
+  /** Made with the class word in place of the token. */
+  baseline: boolean;
+  image: RgbaImage;
+}
+
+/** What the library keeps (`library/evaluation.ts`), and the images the page shows. */
+export interface ConceptEvaluation extends EvaluationRecord {
+  images: EvaluationImage[];
 }
 
 /** A prompt to count, with the library concepts it uses (their tokens are single tokens, N vectors each). */

@@ -10,7 +10,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['common'], // the error type: imports nothing of the studio
   ['gpu', 'storage', 'world'], // the tensor runtime (tfjs on our device, memory probes); IndexedDB helpers (tf-free); the shapes world (tf-free)
   ['kernels'], // differentiable WGSL ops and their benchmark plumbing
-  ['model'], // Stable Diffusion 1.x: configs, weights, text encoder, UNet, VAE, schedulers, sources
+  ['model', 'features'], // Stable Diffusion 1.x: configs, weights, text encoder, UNet, VAE, schedulers, sources; the feature models (CLIP, DINOv2 via transformers.js) and their scores
   ['train'], // personalization: trainer config and loop, checkpoints, interop files
   ['library'], // the concept library and training runs in IndexedDB (tf-free)
   ['engine'], // the worker's engine, its protocol and the page's client
