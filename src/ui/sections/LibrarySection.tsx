@@ -11,6 +11,11 @@ import { errorMessage } from '../../common/errors';
 import { conceptStore, deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
+import { ConceptEvaluation } from './ConceptEvaluation';
+import { SelectField } from '../SelectField';
+import { LIBRARY_ORDERS, orderConcepts } from '../evaluation-view';
+import { evaluationsOf } from '../concept-evaluations';
+import { setLibraryOrder, useEvaluations } from '../evaluations';
 
 function methodOf(c: ConceptSummary): string {
   const parts: string[] = [];
@@ -98,6 +103,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
         {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
+        <ConceptEvaluation concept={concept} {...evaluationsOf(concept)} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
         {concept.embeddingVectors > 0 && (
           <p className="muted">
             A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.
@@ -151,6 +157,8 @@ export function LibrarySection() {
   const library = useStudio((s) => s.library);
   const model = useStudio((s) => s.model);
   const drop = useDropZone((data) => void importConceptFiles(Array.from(data.files)));
+  const order = useEvaluations((s) => s.order);
+  const concepts = orderConcepts(library.concepts, order, (c) => evaluationsOf(c).latest);
 
   return (
     <section className="section" aria-labelledby="library-title" data-testid="section-library">
@@ -203,8 +211,13 @@ export function LibrarySection() {
           </button>
         </div>
       )}
+      {library.concepts.length > 1 && (
+        <div className="row">
+          <SelectField label="Order" name="library-order" value={order} choices={LIBRARY_ORDERS} onChange={setLibraryOrder} />
+        </div>
+      )}
       <ul className="concept-list" data-testid="concepts">
-        {library.concepts.map((c) => (
+        {concepts.map((c) => (
           <ConceptCard key={c.id} concept={c} model={model} />
         ))}
       </ul>
