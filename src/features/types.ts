@@ -48,3 +48,10 @@ export interface ClassSuggestion {
   /** The photos look like several different subjects. */
   mixed: boolean;
 }
+
+/** An image as the studio passes them around: RGBA, 8 bits per channel, row-major. */
+export interface FeatureImage {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray | Uint8Array;
+}
