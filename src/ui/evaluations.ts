@@ -11,7 +11,7 @@ import { conceptWeights } from '../library/concept';
 import { conceptStore, refreshLibrary } from './library';
 import { downloadQuestion, type DownloadQuestion } from './feature-download';
 import type { LibraryOrder } from './evaluation-view';
-import { DEFAULT_FEATURE_SOURCE, featureSource, forgetCached, rememberedCached, rememberStatus, type FeatureSourceForm } from './feature-source';
+import { featureSource, loadFeatureSource, saveFeatureSource, forgetCached, rememberedCached, rememberStatus, type FeatureSourceForm } from './feature-source';
 import { photoPixels } from './photo-pixels';
 import type { PhotoCrop } from '../library/photo-crop';
 import { engineClient, refreshMemory, serialize, showSection } from './store';
@@ -37,7 +37,7 @@ interface EvaluationsState {
 }
 
 export const useEvaluations = create<EvaluationsState>(() => ({
-  source: DEFAULT_FEATURE_SOURCE,
+  source: loadFeatureSource(),
   statuses: null,
   check: { state: 'idle' },
   jobs: {},
@@ -62,6 +62,7 @@ function setJob(id: string, job: EvaluationJob | null): void {
 
 export function updateFeatureSource(change: Partial<FeatureSourceForm>): void {
   useEvaluations.setState((s) => ({ source: { ...s.source, ...change }, statuses: null }));
+  saveFeatureSource(useEvaluations.getState().source);
 }
 
 /** Asks the engine about the feature models (sizes; the hub is asked for those not downloaded). */

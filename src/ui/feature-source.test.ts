@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURE_SOURCE, featureSource, forgetCached, rememberedCached, rememberStatus } from './feature-source';
+import { DEFAULT_FEATURE_SOURCE, featureSource, forgetCached, loadFeatureSource, rememberedCached, rememberStatus, saveFeatureSource } from './feature-source';
 
 function memory(): Pick<Storage, 'getItem' | 'setItem'> {
   const m = new Map<string, string>();
@@ -46,5 +46,17 @@ describe('rememberedCached', () => {
     const storage = memory();
     storage.setItem('diffusion-studio:feature-models-cached', '{not json');
     expect(rememberedCached(DEFAULT_FEATURE_SOURCE, storage)).toBe(false);
+  });
+});
+
+describe('loadFeatureSource', () => {
+  it('gives the hub defaults first, then the source saved last', () => {
+    const storage = memory();
+    expect(loadFeatureSource(storage)).toEqual(DEFAULT_FEATURE_SOURCE);
+    const mirror = { endpoint: 'http://127.0.0.1:4473', clip: 'fixtures/clip-tiny', dino: 'fixtures/dinov2-tiny' };
+    saveFeatureSource(mirror, storage);
+    expect(loadFeatureSource(storage)).toEqual(mirror);
+    storage.setItem('diffusion-studio:feature-source', '{"endpoint": 3}');
+    expect(loadFeatureSource(storage)).toEqual(DEFAULT_FEATURE_SOURCE);
   });
 });

@@ -22,6 +22,7 @@ export function featureSource(form: FeatureSourceForm): FeatureModelSource {
 }
 
 const KEY = 'diffusion-studio:feature-models-cached';
+const SOURCE_KEY = 'diffusion-studio:feature-source';
 
 function sourceKey(form: FeatureSourceForm): string {
   return [form.endpoint.trim().replace(/\/+$/, ''), form.clip.trim(), form.dino.trim()].join(' ');
@@ -57,5 +58,25 @@ export function forgetCached(storage: Store | undefined = globalThis.localStorag
     storage?.setItem(KEY, '[]');
   } catch {
     // as above
+  }
+}
+
+/** The source chosen last time (a mirror is kept), else the hub's defaults. */
+export function loadFeatureSource(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): FeatureSourceForm {
+  try {
+    const raw: unknown = JSON.parse(storage?.getItem(SOURCE_KEY) ?? 'null');
+    const r = raw as Partial<FeatureSourceForm> | null;
+    if (r && typeof r.endpoint === 'string' && typeof r.clip === 'string' && typeof r.dino === 'string') return { endpoint: r.endpoint, clip: r.clip, dino: r.dino };
+  } catch {
+    // unreadable: the defaults
+  }
+  return DEFAULT_FEATURE_SOURCE;
+}
+
+export function saveFeatureSource(form: FeatureSourceForm, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try {
+    storage?.setItem(SOURCE_KEY, JSON.stringify(form));
+  } catch {
+    // kept for this visit only
   }
 }
