@@ -11,7 +11,7 @@ import { conceptWeights } from '../library/concept';
 import { conceptStore, refreshLibrary } from './library';
 import { downloadQuestion, type DownloadQuestion } from './feature-download';
 import type { LibraryOrder } from './evaluation-view';
-import { featureSource, loadFeatureSource, saveFeatureSource, forgetCached, rememberedCached, rememberStatus, type FeatureSourceForm } from './feature-source';
+import { featureSource, loadFeatureSource, saveFeatureSource, rememberedCached, rememberStatus, type FeatureSourceForm } from './feature-source';
 import { photoPixels } from './photo-pixels';
 import type { PhotoCrop } from '../library/photo-crop';
 import { engineClient, refreshMemory, serialize, showSection } from './store';
@@ -93,8 +93,9 @@ export async function removeFeatureModels(): Promise<void> {
   const client = engineClient();
   if (!client) return;
   try {
-    await client.request('deleteFeatureModels', {});
-    forgetCached();
+    const { source } = useEvaluations.getState();
+    await client.request('deleteFeatureModels', { source: featureSource(source) });
+    rememberStatus(source, []);
     useEvaluations.setState((s) => ({ statuses: s.statuses?.map((m) => ({ ...m, cached: false })) ?? null, check: { state: 'idle' } }));
   } catch (e) {
     useEvaluations.setState({ check: { state: 'failed', error: serialize(e) } });
@@ -106,6 +107,8 @@ export interface EvaluationInput {
   classWord: string;
   /** null: the concept's own training photos. */
   photos: readonly File[] | null;
+  /** Denoising steps of each image; absent: the engine's default. */
+  steps?: number;
 }
 
 const inputs = new Map<string, EvaluationInput>();
@@ -164,7 +167,7 @@ async function runEvaluation(conceptId: string): Promise<void> {
     const { source } = useEvaluations.getState();
     const evaluation: ConceptEvaluation = await client.request(
       'evaluateConcept',
-      { concept: { ...conceptWeights(concept), classWord }, photos, source: featureSource(source) },
+      { concept: { ...conceptWeights(concept), classWord }, photos, source: featureSource(source), ...(input.steps !== undefined && { steps: input.steps }) },
       { signal: controller.signal, onProgress: (progress) => setJob(conceptId, { state: 'running', progress }) },
     );
     const { images, ...record } = evaluation;
@@ -241,14 +244,15 @@ export function declineSuggestions(): void {
   setSuggestion({ state: 'none' });
 }
 
-export async function suggestClassWords(photos: readonly File[], crops: readonly (PhotoCrop | undefined)[]): Promise<void> {
+/** `download`: the person agreed to fetch the CLIP model if it is not in the browser. */
+export async function suggestClassWords(photos: readonly File[], crops: readonly (PhotoCrop | undefined)[], download = false): Promise<void> {
   const client = engineClient();
   if (!client) return;
   setSuggestion({ state: 'suggesting' });
   try {
     const pixels = await Promise.all(photos.map((p, i) => photoPixels(p, undefined, crops[i])));
     const { source } = useEvaluations.getState();
-    const suggestion = await client.request('suggestClassWords', { photos: pixels, source: featureSource(source) });
+    const suggestion = await client.request('suggestClassWords', { photos: pixels, source: featureSource(source), download });
     setSuggestion({ state: 'done', suggestion, photos });
     // what the download left in the browser (the person asked already: the hub may be asked)
     if (useEvaluations.getState().statuses !== null) await checkFeatureModels();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURE_SOURCE, featureSource, forgetCached, loadFeatureSource, rememberedCached, rememberStatus, saveFeatureSource } from './feature-source';
+import { DEFAULT_FEATURE_SOURCE, featureSource, loadFeatureSource, rememberedCached, rememberStatus, saveFeatureSource } from './feature-source';
 
 function memory(): Pick<Storage, 'getItem' | 'setItem'> {
   const m = new Map<string, string>();
@@ -30,7 +30,7 @@ describe('rememberedCached', () => {
     expect(rememberedCached({ ...DEFAULT_FEATURE_SOURCE, clip: 'other/clip' }, storage)).toBe(false);
   });
 
-  it('forgets a source once one of its models is missing, and every source after Remove', () => {
+  it('forgets a source once one of its models is missing (or removed), and only that one', () => {
     const storage = memory();
     const mirror = { ...DEFAULT_FEATURE_SOURCE, endpoint: 'http://127.0.0.1:1' };
     rememberStatus(DEFAULT_FEATURE_SOURCE, status(true), storage);
@@ -38,7 +38,7 @@ describe('rememberedCached', () => {
     rememberStatus(DEFAULT_FEATURE_SOURCE, [status(true)[0], status(false)[1]], storage);
     expect(rememberedCached(DEFAULT_FEATURE_SOURCE, storage)).toBe(false);
     expect(rememberedCached(mirror, storage)).toBe(true);
-    forgetCached(storage);
+    rememberStatus(mirror, [], storage);
     expect(rememberedCached(mirror, storage)).toBe(false);
   });
 

@@ -52,15 +52,6 @@ export function rememberStatus(form: FeatureSourceForm, statuses: readonly Featu
   }
 }
 
-/** After "Remove": no models of any source are in the browser. */
-export function forgetCached(storage: Store | undefined = globalThis.localStorage): void {
-  try {
-    storage?.setItem(KEY, '[]');
-  } catch {
-    // as above
-  }
-}
-
 /** The source chosen last time (a mirror is kept), else the hub's defaults. */
 export function loadFeatureSource(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): FeatureSourceForm {
   try {

@@ -44,7 +44,7 @@ export function ClassWordChips({ disabled }: { disabled: boolean }) {
       return (
         <div className="class-chips" data-testid="class-words">
           <span>{suggestion.question.question}</span>
-          <button type="button" onClick={() => void suggestClassWords(photos, inOrder)}>
+          <button type="button" onClick={() => void suggestClassWords(photos, inOrder, true)}>
             Download and suggest
           </button>
           <button type="button" onClick={declineSuggestions}>

@@ -55,9 +55,10 @@ export function ConceptEvaluation({ concept, latest, previous, blocked }: { conc
   const images = useEvaluations((s) => s.images[concept.id]);
   const [classWord, setClassWord] = useState(concept.classWord);
   const [photos, setPhotos] = useState<File[]>([]);
+  const [steps, setSteps] = useState('');
   const ownPhotos = concept.photoCount > 0;
   const missing = !classWord.trim() ? 'Say what it is (the class word) to compare with.' : !ownPhotos && photos.length === 0 ? 'Pick photos of the subject to compare with.' : null;
-  const input = { classWord, photos: ownPhotos ? null : photos };
+  const input = { classWord, photos: ownPhotos ? null : photos, ...(Number(steps) >= 1 && { steps: Math.round(Number(steps)) }) };
   const busy = job !== undefined && job.state !== 'failed';
   const reason = blocked ?? missing;
   const id = `evaluate-${concept.id}`;
@@ -77,6 +78,10 @@ export function ConceptEvaluation({ concept, latest, previous, blocked }: { conc
             <input type="file" accept="image/*" multiple disabled={busy} aria-label={`Photos to compare ${concept.token} with`} onChange={(e) => setPhotos(Array.from(e.target.files ?? []))} />
           </label>
         )}
+        <label>
+          Steps
+          <input type="number" min={1} max={100} value={steps} placeholder="default" disabled={busy} onChange={(e) => setSteps(e.target.value)} aria-label={`Evaluation steps for ${concept.token}`} />
+        </label>
         {!busy && (
           <button type="button" disabled={reason !== null} aria-describedby={reason ? id : undefined} onClick={() => void evaluateConcept(concept.id, input)}>
             {latest ? 'Evaluate again' : 'Evaluate'}
