@@ -26,6 +26,11 @@ import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore }
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
 import { importPersonalization } from '../train/formats/import';
 import { runTrainingJob } from './training-job';
+import { runEvaluation } from './evaluation-job';
+import { DEFAULT_FEATURE_SOURCE, deleteFeatureModels, featureFiles, featureModelStatus, type FeatureRole, type FeatureSourceDeps } from './feature-sources';
+import { FeatureModels } from '../features/feature-models';
+import { classPrompt, classSuggestion, CLASS_WORDS } from '../features/class-words';
+import type { FeatureModelSource } from '../features/types';
 
 interface LoadedModel {
   sd: StableDiffusionModel;
@@ -56,6 +61,8 @@ export class Engine implements JobHandlers {
     private readonly builtin: (signal: AbortSignal) => Promise<ModelSource> = (signal) => StaticFolderSource.open(BUILTIN_MODEL_ID, new URL(`/${BUILTIN_MODEL_FOLDER}`, globalThis.location.href).href, { signal }),
     /** Hub download deadlines and retries; default `download`'s (30 s, 2 retries). */
     private readonly downloads: Timeouts = {},
+    /** Node (CLI, tests): feature models from a folder; the browser has none. */
+    private readonly featureFolder?: (root: string) => ModelSource,
   ) {}
 
   init(): Promise<ResultOf<'init'>> {
@@ -277,6 +284,61 @@ export class Engine implements JobHandlers {
     const tokenizer = concepts.length > 0 ? model.conceptTokenizers.get(concepts).tokenizer : model.tokenizer;
     const encoded = tokenizer.encode(prompt);
     return { count: encoded.tokenCount, window: tokenizer.maxLength, droppedText: encoded.droppedText };
+  }
+
+  async featureModels({ source = DEFAULT_FEATURE_SOURCE }: PayloadOf<'featureModels'>, ctx: JobContext): Promise<ResultOf<'featureModels'>> {
+    return featureModelStatus(source, await this.featureDeps(), ctx.signal);
+  }
+
+  async deleteFeatureModels({ source = DEFAULT_FEATURE_SOURCE }: PayloadOf<'deleteFeatureModels'>): Promise<ResultOf<'deleteFeatureModels'>> {
+    return deleteFeatureModels(source, await this.cache());
+  }
+
+  /** Queued like generate and train: downloads the feature models if need be, generates the set, scores it, releases the sessions. */
+  evaluateConcept(request: PayloadOf<'evaluateConcept'>, ctx: JobContext): Promise<ResultOf<'evaluateConcept'>> {
+    return this.enqueue(async () => {
+      const model = this.requireModel();
+      const size = request.size ?? Math.min(model.info.imageSize, 512);
+      refuseOversize(model.info.sizes, { width: size, height: size, rows: 2, images: 1, purpose: 'generating' }, this.requireGpu().capabilities);
+      const features = await this.openFeatures(request.source ?? DEFAULT_FEATURE_SOURCE, true, ['clip', 'dino'], ctx);
+      try {
+        return await runEvaluation(request, ctx, model, features);
+      } finally {
+        await features.release();
+      }
+    }, ctx.signal);
+  }
+
+  /** CLIP zero-shot over the built-in classes; reads only cached (or folder) models unless `download`. Not queued: no GPU. */
+  async suggestClassWords({ photos, source = DEFAULT_FEATURE_SOURCE, download = false }: PayloadOf<'suggestClassWords'>, ctx: JobContext): Promise<ResultOf<'suggestClassWords'>> {
+    if (photos.length === 0) throw new StudioError('InvalidRequest', 'Add photos first.');
+    const features = await this.openFeatures(source, download, ['clip'], ctx);
+    try {
+      const images = await features.clipImages(photos);
+      const words = await features.clipTexts(CLASS_WORDS.map((w) => classPrompt(w)));
+      return classSuggestion(images, words);
+    } finally {
+      await features.release();
+    }
+  }
+
+  /** The feature models' files, downloaded first (so a failure names its file), then the models over them. */
+  private async openFeatures(source: FeatureModelSource, download: boolean, roles: readonly FeatureRole[], ctx: JobContext): Promise<FeatureModels> {
+    const { files, prefetch } = await featureFiles(source, await this.featureDeps(), {
+      signal: ctx.signal,
+      download,
+      roles,
+      onEvent: (role, path, e) => {
+        if (e.status === 'progress') ctx.progress({ label: `Downloading ${role === 'clip' ? 'CLIP' : 'DINOv2'} ${path}`, fraction: e.total ? e.loaded / e.total : null });
+      },
+    });
+    await prefetch();
+    if (ctx.signal.aborted) throw cancelled();
+    return new FeatureModels(files, source.kind === 'hub' ? source.wasmPaths : undefined);
+  }
+
+  private async featureDeps(): Promise<FeatureSourceDeps> {
+    return { cache: await this.cache(), downloads: this.downloads, folder: this.featureFolder };
   }
 
   private async source(spec: ModelSpec, signal: AbortSignal): Promise<ModelSource> {

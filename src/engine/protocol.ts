@@ -131,12 +131,15 @@ export interface EngineApi {
   unloadModel: (payload: Record<string, never>) => null;
   /** The feature models' sizes and whether they are cached, asked before any download (HEAD requests / file sizes only). */
   featureModels: (payload: { source?: FeatureModelSource }) => FeatureModelStatus[];
-  /** Removes the downloaded feature models; answers the bytes freed. */
-  deleteFeatureModels: (payload: Record<string, never>) => number;
+  /** Removes the source's downloaded feature models (default: the hub's defaults) from the cache; answers the bytes freed. */
+  deleteFeatureModels: (payload: { source?: FeatureModelSource }) => number;
   /** Generates the evaluation set and scores it (queued like generate/train; progress; cancel; GPU and ort sessions released after). */
   evaluateConcept: (payload: EvaluateRequest) => ConceptEvaluation;
-  /** Zero-shot class words for training photos, and whether they look like several subjects. */
-  suggestClassWords: (payload: { photos: RgbaImage[]; source?: FeatureModelSource }) => ClassSuggestion;
+  /**
+   * Zero-shot class words for training photos, and whether they look like several subjects. Reads
+   * the CLIP model only when cached (or a folder), else InvalidRequest, unless `download` (ask first).
+   */
+  suggestClassWords: (payload: { photos: RgbaImage[]; source?: FeatureModelSource; download?: boolean }) => ClassSuggestion;
 }
 
 /** An evaluation of a concept on the loaded model against its training photos. */

@@ -6,7 +6,7 @@
  * Embeddings come back as the models give them (not normalised).
  */
 import type { FeatureImage, OrtWasmPaths } from './types';
-import { route, transformers, unroute, type FeatureFiles } from './transformers-runtime';
+import { route, takeReadError, transformers, unroute, type FeatureFiles } from './transformers-runtime';
 
 type Transformers = Awaited<ReturnType<typeof transformers>>;
 type Model = { dispose(): Promise<unknown>; (inputs: Record<string, unknown>): Promise<Record<string, TensorLike>> };
@@ -102,7 +102,10 @@ export class FeatureModels {
 
   private load<T>(make: (t: Transformers) => Promise<T>): Promise<T> {
     if (this.released) throw new Error('these feature models were released');
-    return transformers(this.wasmPaths).then(make);
+    takeReadError();
+    return transformers(this.wasmPaths).then(make).catch((error: unknown) => {
+      throw takeReadError() ?? error;
+    });
   }
 
   private async session(make: () => Promise<unknown>): Promise<Model> {

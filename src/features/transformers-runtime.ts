@@ -26,6 +26,8 @@ const routes = new Map<string, FeatureFiles>();
 let nextId = 1;
 let runtime: Promise<Transformers> | null = null;
 let refusedFetches = 0;
+/** transformers.js swallows its cache's errors: the last read that failed, told in their place. */
+let readError: unknown = null;
 /** Whether onnxruntime-web has been pointed at the app's own files. */
 let wasmServed = false;
 
@@ -40,7 +42,13 @@ const filesAsCache = {
     const m = ID.exec(String(key));
     const files = m && routes.get(PREFIX + m[1]);
     if (!files) return undefined;
-    const bytes = await files.read(decodeURIComponent(m[2]));
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await files.read(decodeURIComponent(m[2]));
+    } catch (error) {
+      readError = error;
+      throw error;
+    }
     return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }) : undefined;
   },
   async put(): Promise<void> {}, // the files are the studio's already
@@ -75,6 +83,13 @@ export async function transformers(wasmPaths?: OrtWasmPaths): Promise<Transforme
   }
   if (inBrowser && !wasmServed) throw new StudioError('InternalError', "The feature models need onnxruntime-web's files served by the studio (wasmPaths); none were given, and the CDN is never used.");
   return t;
+}
+
+/** The error of a file read that failed since the last call (transformers.js reports those as missing files). */
+export function takeReadError(): unknown {
+  const error = readError;
+  readError = null;
+  return error;
 }
 
 /** A fresh model id routed to `files` until `unroute`. */

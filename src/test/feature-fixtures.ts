@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decode } from 'fast-png';
+import { startHubServer, type RequestRecord } from './hub-server';
 import type { FeatureFiles } from '../features/transformers-runtime';
 import type { FeatureImage } from '../features/types';
 
@@ -41,7 +44,7 @@ export function folderFiles(root: string): FeatureFiles & { reads: string[] } {
 }
 
 /** The golden images (red_square, blue_circle, noise) as RGBA. */
-export function goldenImages(): FeatureImage[] {
+export function goldenImages(): (FeatureImage & { data: Uint8ClampedArray })[] {
   return featureGolden().clip.images.map((p) => {
     const png = decode(readFileSync(join(FEATURE_MODELS, p)));
     const { width, height, channels } = png;
@@ -52,4 +55,30 @@ export function goldenImages(): FeatureImage[] {
     }
     return { width, height, data: rgba };
   });
+}
+
+/** Both tiny feature models on one hub stand-in (`fx/clip-tiny`, `fx/dinov2-tiny` at revision main), with every request it got. */
+export async function startFeatureHub(): Promise<{ endpoint: string; clip: string; dino: string; requests: () => RequestRecord[]; close: () => Promise<void> }> {
+  const repos = { clip: 'fx/clip-tiny', dino: 'fx/dinov2-tiny' };
+  const hubs = [await startHubServer(CLIP_TINY, repos.clip, 'main'), await startHubServer(DINO_TINY, repos.dino, 'main')];
+  const front = createServer((req, res) => {
+    const hub = req.url?.startsWith(`/${repos.clip}/`) ? hubs[0] : hubs[1];
+    const upstream = request(new URL(req.url ?? '/', hub.baseUrl), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const { port } = front.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    ...repos,
+    requests: () => hubs.flatMap((h) => h.requests),
+    close: async () => {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await Promise.all(hubs.map((h) => h.close()));
+    },
+  };
 }
