@@ -57,9 +57,9 @@ test('Evaluate asks before the feature models download, shows the scores beside 
   const features = page.getByTestId('feature-models');
   await expect(features).toContainText('only when you press Check sizes or Evaluate');
   await features.getByText('Where they come from').click();
-  await features.getByLabel('Feature model endpoint').fill(FIXTURE_HUB);
-  await features.getByLabel('CLIP repository').fill('fixtures/clip-tiny');
-  await features.getByLabel('DINOv2 repository').fill('fixtures/dinov2-tiny');
+  await features.getByLabel('Hub address (or a mirror)').fill(FIXTURE_HUB);
+  await features.getByLabel('CLIP model id').fill('fixtures/clip-tiny');
+  await features.getByLabel('DINOv2 model id').fill('fixtures/dinov2-tiny');
 
   await studio.goTo('Library');
   const library = page.getByTestId('section-library');

@@ -3,7 +3,7 @@
  * its progress and Cancel, then the three scores beside the class-word baseline with the change
  * from last time, the one-line reading and this visit's evaluation images.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ConceptSummary } from '../../library/concept-record';
 import type { EvaluationRecord } from '../../engine/protocol';
 import { ProgressBar } from '../Progress';
@@ -63,8 +63,14 @@ export function ConceptEvaluation({ concept, latest, previous, blocked }: { conc
   const reason = blocked ?? missing;
   const id = `evaluate-${concept.id}`;
   const download = useFocusOnEntering<HTMLButtonElement>(job?.state === 'asking');
+  // open with scores to show, and when an evaluation starts (from the done card too); the person may close it
+  const [open, setOpen] = useState(latest !== null);
+  const started = job !== undefined;
+  useEffect(() => {
+    if (started) setOpen(true);
+  }, [started]);
   return (
-    <details className="evaluation" data-testid="evaluation" open={latest !== null || job !== undefined || undefined}>
+    <details className="evaluation" data-testid="evaluation" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Evaluation{latest && ` — ${latest.reading}`}</summary>
       {latest && <Scores token={concept.token} latest={latest} previous={previous} />}
       <div className="row">
@@ -95,7 +101,7 @@ export function ConceptEvaluation({ concept, latest, previous, blocked }: { conc
       </div>
       {job?.state === 'checking' && <p className="muted">Looking for the feature models…</p>}
       {job?.state === 'asking' && (
-        <div className="card warning" role="group" aria-labelledby={`${id}-question`} data-testid="download-question">
+        <div className="card" role="group" aria-labelledby={`${id}-question`} data-testid="download-question">
           <p id={`${id}-question`}>
             <strong>{job.question.question}</strong> The scores need them once; they stay in this browser (Models lists them, and removes them).
           </p>

@@ -60,15 +60,15 @@ export function FeatureModels({ ready }: { ready: boolean }) {
         <summary>Where they come from</summary>
         <div className="row">
           <label>
-            Feature model endpoint
+            Hub address (or a mirror)
             <input name="feature-endpoint" value={source.endpoint} onChange={(e) => updateFeatureSource({ endpoint: e.target.value })} />
           </label>
           <label>
-            CLIP repository
+            CLIP model id
             <input name="feature-clip" value={source.clip} onChange={(e) => updateFeatureSource({ clip: e.target.value })} />
           </label>
           <label>
-            DINOv2 repository
+            DINOv2 model id
             <input name="feature-dino" value={source.dino} onChange={(e) => updateFeatureSource({ dino: e.target.value })} />
           </label>
         </div>

@@ -103,7 +103,6 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
         {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
-        <ConceptEvaluation concept={concept} {...evaluationsOf(concept)} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
         {concept.embeddingVectors > 0 && (
           <p className="muted">
             A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.
@@ -148,6 +147,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
             </button>
           )}
         </div>
+        <ConceptEvaluation concept={concept} {...evaluationsOf(concept)} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
       </div>
     </li>
   );
