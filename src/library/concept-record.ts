@@ -8,6 +8,7 @@ import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import type { Concept, ConceptEmbedding, ConceptLora, ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
+import { readEvaluations, summarizeEvaluation, type EvaluationSummary } from './evaluation';
 
 export const CONCEPT_VERSION = 1;
 
@@ -41,6 +42,10 @@ export interface ConceptSummary {
   runId?: string;
   /** Its training loss curve, for the card (absent: none kept). */
   lossCurve?: LossCurve;
+  /** Its latest evaluation's scores and baseline (absent: never evaluated). */
+  evaluation?: EvaluationSummary;
+  /** How many evaluations it keeps (absent: none). */
+  evaluationCount?: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -108,7 +113,7 @@ export function restoreConcept(raw: unknown): Concept {
   const r = raw as Raw;
   switch (r.version) {
     case 1: {
-      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve } = r;
+      const { id, token, classWord, kind, origin, baseModel, created, steps, loraStrength, textEncoderStrength, photos, crops, fileName, runId, lossCurve, evaluations } = r;
       if (typeof id !== 'string' || id === '') throw unreadable('it has no id');
       if (typeof token !== 'string' || token.trim() === '') throw unreadable('its token is empty');
       if (typeof classWord !== 'string') throw unreadable('its class word is missing');
@@ -134,6 +139,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (runId !== undefined) concept.runId = runId;
       if (textEncoderStrength !== undefined) concept.textEncoderStrength = textEncoderStrength;
       if (lossCurve !== undefined) concept.lossCurve = readLossCurve(lossCurve, unreadable);
+      if (evaluations !== undefined) concept.evaluations = readEvaluations(evaluations, unreadable);
       return concept;
     }
     default:
@@ -178,6 +184,11 @@ export function summarizeConcept(c: Concept): ConceptSummary {
   if (c.runId !== undefined) s.runId = c.runId;
   if (c.textEncoderStrength !== undefined) s.textEncoderStrength = c.textEncoderStrength;
   if (c.lossCurve !== undefined) s.lossCurve = c.lossCurve;
+  const latest = c.evaluations?.at(-1);
+  if (latest) {
+    s.evaluation = summarizeEvaluation(latest);
+    s.evaluationCount = c.evaluations!.length;
+  }
   return s;
 }
 
@@ -190,6 +201,15 @@ function readableCurve(raw: unknown): boolean {
   }
 }
 
+function readableEvaluationSummary(raw: unknown): boolean {
+  const e = raw as Partial<EvaluationSummary> | null;
+  const scores = (x: unknown) => {
+    const v = x as Record<string, unknown> | null;
+    return typeof v === 'object' && v !== null && [v.clipI, v.clipT, v.dino].every((n) => typeof n === 'number' && Number.isFinite(n));
+  };
+  return typeof e === 'object' && e !== null && scores(e.scores) && scores(e.baseline) && typeof e.reading === 'string' && typeof e.evaluatedAt === 'number';
+}
+
 /** A stored summary, or null when it does not look like one (the full record is read instead). */
 export function readSummary(raw: unknown, id: string): ConceptSummary | null {
   const s = raw as (ConceptSummary & { version?: unknown }) | undefined;
@@ -199,7 +219,8 @@ export function readSummary(raw: unknown, id: string): ConceptSummary | null {
     CONCEPT_KINDS.includes(s.kind) && (s.origin === 'trained' || s.origin === 'imported') &&
     typeof s.classWord === 'string' && typeof s.baseModel === 'string' && typeof s.loraStrength === 'number' &&
     isCount(s.embeddingVectors) && isCount(s.loraLayers) && isCount(s.photoCount) && isCount(s.bytes) &&
-    (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve));
+    (s.cover === null || s.cover instanceof Blob) && (s.lossCurve === undefined || readableCurve(s.lossCurve)) &&
+    (s.evaluation === undefined || readableEvaluationSummary(s.evaluation));
   if (!ok) return null;
   const { version: _, ...summary } = s;
   return summary;

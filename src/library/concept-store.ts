@@ -9,6 +9,7 @@ import { StudioError } from '../common/errors';
 import { validateToken } from '../model/prompt-tokens';
 import { abort, done, request, storageError } from '../storage/idb';
 import type { Concept } from './concept';
+import { withEvaluation, type EvaluationRecord } from './evaluation';
 import { CONCEPT_VERSION, readSummary, restoreConcept, storedConcept, summarizeConcept, type ConceptSummary, type StoredConcept } from './concept-record';
 import type { Database } from '../storage/database';
 import { CONCEPT_SUMMARIES, CONCEPTS, libraryDb, TOKEN_INDEX } from './db';
@@ -39,6 +40,8 @@ export interface ConceptStore {
   delete(id: string): Promise<void>;
   /** Applies `change` in one transaction and returns the concept as saved, or null when there is none under `id`. */
   update(id: string, change: ConceptChange): Promise<Concept | null>;
+  /** Keeps an evaluation with the concept (its latest, and in its history), in one transaction; null when there is none under `id`. */
+  addEvaluation(id: string, evaluation: EvaluationRecord): Promise<Concept | null>;
 }
 
 function tokenTaken(token: string | null): StudioError {
@@ -122,6 +125,18 @@ export class IndexedDbConceptStore implements ConceptStore {
       const record = storedConcept(next);
       if (record.token !== current.token) await claimToken(tx, record.token, id);
       save(tx, record);
+      return next;
+    });
+  }
+
+  async addEvaluation(id: string, evaluation: EvaluationRecord): Promise<Concept | null> {
+    return this.write(`keep the evaluation of concept '${id}'`, async (tx) => {
+      const raw = await request(tx.objectStore(CONCEPTS).get(id));
+      if (raw === undefined) return null;
+      const current = restoreConcept(raw);
+      const { scores, baseline, reading, settings, evaluatedAt, durationMs } = evaluation; // not the images, if a ConceptEvaluation is given
+      const next: Concept = { ...current, evaluations: withEvaluation(current.evaluations, { scores, baseline, reading, settings, evaluatedAt, durationMs }) };
+      save(tx, storedConcept(next));
       return next;
     });
   }

@@ -9,6 +9,7 @@ import type { LossCurve } from './loss-curve';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 import type { PhotoCrop } from './photo-crop';
+import type { EvaluationRecord } from './evaluation';
 
 /** Textual-inversion vectors: [nVectors, dim] row-major. */
 export interface ConceptEmbedding {
@@ -74,6 +75,8 @@ export interface Concept {
   runId?: string;
   /** Its training loss against step, at most 2,000 points (trained concepts; absent in older ones). */
   lossCurve?: LossCurve;
+  /** Its DreamBench-style evaluations with their settings, oldest first (`evaluation.ts`; absent: never evaluated). */
+  evaluations?: EvaluationRecord[];
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */

@@ -27,3 +27,60 @@ export interface EvaluationRecord {
   evaluatedAt: number;
   durationMs: number;
 }
+
+/** How many evaluations a concept keeps, the newest (older ones drop off the front). */
+export const MAX_EVALUATIONS = 20;
+
+/** What the library list shows of the latest evaluation, so it can sort and compare concepts. */
+export type EvaluationSummary = Pick<EvaluationRecord, 'scores' | 'baseline' | 'reading' | 'evaluatedAt'>;
+
+type Raw = Record<string, unknown>;
+
+function finite(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n);
+}
+
+function readScores(raw: unknown, what: string, unreadable: (why: string) => Error): EvaluationScores {
+  const s = raw as Raw | null;
+  if (typeof s !== 'object' || s === null || !finite(s.clipI) || !finite(s.clipT) || !finite(s.dino)) throw unreadable(`its evaluation ${what} are not three finite numbers`);
+  return { clipI: s.clipI, clipT: s.clipT, dino: s.dino };
+}
+
+function readEvaluation(raw: unknown, unreadable: (why: string) => Error): EvaluationRecord {
+  const e = raw as Raw | null;
+  if (typeof e !== 'object' || e === null) throw unreadable('an evaluation is not an object');
+  const { reading, settings, evaluatedAt, durationMs } = e;
+  if (typeof reading !== 'string') throw unreadable('an evaluation has no reading');
+  if (!finite(evaluatedAt) || !finite(durationMs) || durationMs < 0) throw unreadable('an evaluation has no date or duration');
+  const s = settings as Raw | null;
+  const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((x) => typeof x === 'string');
+  if (
+    typeof s !== 'object' || s === null || typeof s.model !== 'string' || !finite(s.steps) || !finite(s.size) ||
+    !Array.isArray(s.seeds) || !s.seeds.every(finite) || !strings(s.prompts) || !strings(s.featureModels)
+  ) {
+    throw unreadable('an evaluation\'s settings are incomplete');
+  }
+  return {
+    scores: readScores(e.scores, 'scores', unreadable),
+    baseline: readScores(e.baseline, 'baseline', unreadable),
+    reading,
+    settings: { model: s.model, steps: s.steps, size: s.size, seeds: [...s.seeds], prompts: [...s.prompts], featureModels: [...s.featureModels] },
+    evaluatedAt,
+    durationMs,
+  };
+}
+
+/** A stored concept's evaluations, oldest first; throws `unreadable`'s error on anything but finite numbers where numbers go. */
+export function readEvaluations(raw: unknown, unreadable: (why: string) => Error): EvaluationRecord[] {
+  if (!Array.isArray(raw)) throw unreadable('its evaluations are not a list');
+  return raw.map((e) => readEvaluation(e, unreadable));
+}
+
+/** The history with `evaluation` added last, at most `MAX_EVALUATIONS`. */
+export function withEvaluation(history: readonly EvaluationRecord[] | undefined, evaluation: EvaluationRecord): EvaluationRecord[] {
+  return [...(history ?? []), evaluation].slice(-MAX_EVALUATIONS);
+}
+
+export function summarizeEvaluation(e: EvaluationRecord): EvaluationSummary {
+  return { scores: { ...e.scores }, baseline: { ...e.baseline }, reading: e.reading, evaluatedAt: e.evaluatedAt };
+}

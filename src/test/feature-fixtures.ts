@@ -58,7 +58,7 @@ export function goldenImages(): (FeatureImage & { data: Uint8ClampedArray })[] {
 }
 
 /** Both tiny feature models on one hub stand-in (`fx/clip-tiny`, `fx/dinov2-tiny` at revision main), with every request it got. */
-export async function startFeatureHub(): Promise<{ endpoint: string; clip: string; dino: string; requests: () => RequestRecord[]; close: () => Promise<void> }> {
+export async function startFeatureHub(): Promise<{ endpoint: string; clip: string; dino: string; requests: () => RequestRecord[]; clipRequests: () => RequestRecord[]; close: () => Promise<void> }> {
   const repos = { clip: 'fx/clip-tiny', dino: 'fx/dinov2-tiny' };
   const hubs = [await startHubServer(CLIP_TINY, repos.clip, 'main'), await startHubServer(DINO_TINY, repos.dino, 'main')];
   const front = createServer((req, res) => {
@@ -76,6 +76,7 @@ export async function startFeatureHub(): Promise<{ endpoint: string; clip: strin
     endpoint: `http://127.0.0.1:${port}`,
     ...repos,
     requests: () => hubs.flatMap((h) => h.requests),
+    clipRequests: () => hubs[0].requests,
     close: async () => {
       await new Promise<void>((resolve) => front.close(() => resolve()));
       await Promise.all(hubs.map((h) => h.close()));
