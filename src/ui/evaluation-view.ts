@@ -2,7 +2,10 @@
  * A concept's scores as its card shows them: each of the three beside the class-word baseline,
  * and the change from the evaluation before; and the library's order by them.
  */
-import type { EvaluationRecord, EvaluationScores } from '../engine/protocol';
+import type { EvaluationScores } from '../engine/protocol';
+
+/** What the rows need of an evaluation (the library's summary of the latest has it). */
+type Scored = { scores: EvaluationScores; baseline: EvaluationScores };
 
 export interface ScoreRow {
   key: keyof EvaluationScores;
@@ -22,7 +25,7 @@ const SCORES: [keyof EvaluationScores, string, string][] = [
   ['clipT', 'CLIP-T', 'editability: follows the prompt'],
 ];
 
-export function scoreRows(latest: EvaluationRecord, previous: EvaluationRecord | null = null): ScoreRow[] {
+export function scoreRows(latest: Scored, previous: Pick<Scored, 'scores'> | null = null): ScoreRow[] {
   return SCORES.map(([key, label, means]) => ({
     key,
     label,
@@ -57,7 +60,7 @@ export const LIBRARY_ORDERS: [LibraryOrder, string][] = [
  * The concepts in `order`: newest keeps theirs (the library lists newest first); by a score,
  * the best first, concepts never evaluated after the rest in their own order.
  */
-export function orderConcepts<T>(concepts: readonly T[], order: LibraryOrder, latest: (c: T) => EvaluationRecord | null | undefined): T[] {
+export function orderConcepts<T>(concepts: readonly T[], order: LibraryOrder, latest: (c: T) => Pick<Scored, 'scores'> | null | undefined): T[] {
   if (order === 'newest') return [...concepts];
   const score = (c: T) => {
     const e = latest(c);

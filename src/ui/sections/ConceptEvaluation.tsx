@@ -5,14 +5,18 @@
  */
 import { useEffect, useState } from 'react';
 import type { ConceptSummary } from '../../library/concept-record';
-import type { EvaluationRecord } from '../../engine/protocol';
+import type { EvaluationSummary } from '../../library/evaluation';
+import { useEvaluationHistory, type EvaluationHistory } from '../concept-evaluations';
 import { ProgressBar } from '../Progress';
 import { useFocusOnEntering } from '../useFocusOnEntering';
 import { RgbaCanvas } from '../RgbaCanvas';
 import { cancelEvaluation, confirmDownload, evaluateConcept, useEvaluations } from '../evaluations';
 import { formatChange, formatScore, scoreRows } from '../evaluation-view';
 
-function Scores({ token, latest, previous }: { token: string; latest: EvaluationRecord; previous: EvaluationRecord | null }) {
+function Scores({ token, latest, history }: { token: string; latest: EvaluationSummary; history: EvaluationHistory }) {
+  // the stored history, once read, of this very evaluation
+  const full = history.latest?.evaluatedAt === latest.evaluatedAt ? history.latest : null;
+  const previous = full ? history.previous : null;
   const rows = scoreRows(latest, previous);
   return (
     <>
@@ -25,7 +29,7 @@ function Scores({ token, latest, previous }: { token: string; latest: Evaluation
             <th scope="col">Score</th>
             <th scope="col">{token}</th>
             <th scope="col">Class word</th>
-            {previous && <th scope="col">Change</th>}
+            {previous && <th scope="col">Change since {new Date(previous.evaluatedAt).toLocaleDateString()}</th>}
           </tr>
         </thead>
         <tbody>
@@ -42,15 +46,18 @@ function Scores({ token, latest, previous }: { token: string; latest: Evaluation
         </tbody>
       </table>
       <p data-testid="evaluation-reading">{latest.reading}</p>
-      <p className="muted">
-        {latest.settings.prompts.length} prompts × {latest.settings.seeds.length} seeds, {latest.settings.steps} steps at {latest.settings.size}px on {latest.settings.model}; feature models{' '}
-        {latest.settings.featureModels.join(', ')}.
-      </p>
+      {full && (
+        <p className="muted">
+          {full.settings.prompts.length} prompts × {full.settings.seeds.length} seeds, {full.settings.steps} steps at {full.settings.size}px on {full.settings.model}; feature models{' '}
+          {full.settings.featureModels.join(', ')}; {(full.durationMs / 1000).toFixed(1)} s.
+        </p>
+      )}
     </>
   );
 }
 
-export function ConceptEvaluation({ concept, latest, previous, blocked }: { concept: ConceptSummary; latest: EvaluationRecord | null; previous: EvaluationRecord | null; blocked: string | null }) {
+export function ConceptEvaluation({ concept, blocked }: { concept: ConceptSummary; blocked: string | null }) {
+  const latest = concept.evaluation ?? null;
   const job = useEvaluations((s) => s.jobs[concept.id]);
   const images = useEvaluations((s) => s.images[concept.id]);
   const [classWord, setClassWord] = useState(concept.classWord);
@@ -69,10 +76,11 @@ export function ConceptEvaluation({ concept, latest, previous, blocked }: { conc
   useEffect(() => {
     if (started) setOpen(true);
   }, [started]);
+  const history = useEvaluationHistory(concept, open);
   return (
     <details className="evaluation" data-testid="evaluation" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Evaluation{latest && ` — ${latest.reading}`}</summary>
-      {latest && <Scores token={concept.token} latest={latest} previous={previous} />}
+      {latest && <Scores token={concept.token} latest={latest} history={history} />}
       <div className="row">
         <label>
           Class word

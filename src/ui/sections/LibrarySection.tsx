@@ -14,7 +14,6 @@ import { showSection, useStudio } from '../store';
 import { ConceptEvaluation } from './ConceptEvaluation';
 import { SelectField } from '../SelectField';
 import { LIBRARY_ORDERS, orderConcepts } from '../evaluation-view';
-import { evaluationsOf } from '../concept-evaluations';
 import { setLibraryOrder, useEvaluations } from '../evaluations';
 
 function methodOf(c: ConceptSummary): string {
@@ -147,7 +146,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
             </button>
           )}
         </div>
-        <ConceptEvaluation concept={concept} {...evaluationsOf(concept)} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
+        <ConceptEvaluation concept={concept} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
       </div>
     </li>
   );
@@ -158,7 +157,7 @@ export function LibrarySection() {
   const model = useStudio((s) => s.model);
   const drop = useDropZone((data) => void importConceptFiles(Array.from(data.files)));
   const order = useEvaluations((s) => s.order);
-  const concepts = orderConcepts(library.concepts, order, (c) => evaluationsOf(c).latest);
+  const concepts = orderConcepts(library.concepts, order, (c) => c.evaluation);
 
   return (
     <section className="section" aria-labelledby="library-title" data-testid="section-library">
