@@ -41,7 +41,7 @@ function photo(hue: number): Buffer {
 const LOCAL = new Set(['127.0.0.1', 'localhost']);
 
 test('Evaluate asks before the feature models download, shows the scores beside the baseline, keeps them over a reload, and stays on this machine', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(480_000); // 8 images of the tiny model on SwiftShader, and the reload
   const studio = new Studio(page, testInfo);
   const urls: string[] = [];
   page.context().on('request', (r) => urls.push(r.url()));
@@ -75,6 +75,8 @@ test('Evaluate asks before the feature models download, shows the scores beside 
     { name: 'b.png', mimeType: 'image/png', buffer: photo(200) },
   ]);
   await card.getByLabel('Evaluation steps for <cube>').fill('1');
+  await card.getByLabel('Evaluation image size for <cube>').fill('32');
+  await card.getByLabel('Seeds per prompt for <cube>').fill('1');
   await evaluate.click();
 
   // Asked first, with the size; Cancel leaves it undone.
@@ -88,7 +90,7 @@ test('Evaluate asks before the feature models download, shows the scores beside 
   await card.getByRole('button', { name: 'Download and evaluate' }).click();
 
   const scores = card.getByTestId('evaluation-scores');
-  await expect(scores).toBeVisible({ timeout: 180_000 });
+  await expect(scores).toBeVisible({ timeout: 360_000 });
   for (const key of ['clipI', 'dino', 'clipT']) await expect(scores.getByTestId(`score-${key}`)).toContainText(/-?\d\.\d{3}\s+-?\d\.\d{3}/);
   await expect(card.getByTestId('evaluation-reading')).not.toBeEmpty();
   await expect(card.getByTestId('evaluation-images').getByRole('img')).not.toHaveCount(0);

@@ -109,6 +109,10 @@ export interface EvaluationInput {
   photos: readonly File[] | null;
   /** Denoising steps of each image; absent: the engine's default. */
   steps?: number;
+  /** Image side in pixels; absent: the model's own size. */
+  size?: number;
+  /** Seeds of each prompt; absent: the engine's two. */
+  seeds?: number[];
 }
 
 const inputs = new Map<string, EvaluationInput>();
@@ -167,7 +171,7 @@ async function runEvaluation(conceptId: string): Promise<void> {
     const { source } = useEvaluations.getState();
     const evaluation: ConceptEvaluation = await client.request(
       'evaluateConcept',
-      { concept: { ...conceptWeights(concept), classWord }, photos, source: featureSource(source), ...(input.steps !== undefined && { steps: input.steps }) },
+      { concept: { ...conceptWeights(concept), classWord }, photos, source: featureSource(source), ...(input.steps !== undefined && { steps: input.steps }), ...(input.size !== undefined && { size: input.size }), ...(input.seeds !== undefined && { seeds: input.seeds }) },
       { signal: controller.signal, onProgress: (progress) => setJob(conceptId, { state: 'running', progress }) },
     );
     const { images, ...record } = evaluation;

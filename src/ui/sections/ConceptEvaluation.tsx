@@ -63,9 +63,11 @@ export function ConceptEvaluation({ concept, blocked }: { concept: ConceptSummar
   const [classWord, setClassWord] = useState(concept.classWord);
   const [photos, setPhotos] = useState<File[]>([]);
   const [steps, setSteps] = useState('');
+  const [size, setSize] = useState('');
+  const [seeds, setSeeds] = useState('');
   const ownPhotos = concept.photoCount > 0;
   const missing = !classWord.trim() ? 'Say what it is (the class word) to compare with.' : !ownPhotos && photos.length === 0 ? 'Pick photos of the subject to compare with.' : null;
-  const input = { classWord, photos: ownPhotos ? null : photos, ...(Number(steps) >= 1 && { steps: Math.round(Number(steps)) }) };
+  const input = { classWord, photos: ownPhotos ? null : photos, ...(Number(steps) >= 1 && { steps: Math.round(Number(steps)) }), ...(Number(size) >= 8 && { size: Math.round(Number(size) / 8) * 8 }), ...(Number(seeds) >= 1 && { seeds: Array.from({ length: Math.min(8, Math.round(Number(seeds))) }, (_, i) => i + 1) }) };
   const busy = job !== undefined && job.state !== 'failed';
   const reason = blocked ?? missing;
   const id = `evaluate-${concept.id}`;
@@ -95,6 +97,14 @@ export function ConceptEvaluation({ concept, blocked }: { concept: ConceptSummar
         <label>
           Steps
           <input type="number" min={1} max={100} value={steps} placeholder="default" disabled={busy} onChange={(e) => setSteps(e.target.value)} aria-label={`Evaluation steps for ${concept.token}`} />
+        </label>
+        <label>
+          Size
+          <input type="number" min={8} max={1024} step={8} value={size} placeholder="model's" disabled={busy} onChange={(e) => setSize(e.target.value)} aria-label={`Evaluation image size for ${concept.token}`} />
+        </label>
+        <label>
+          Seeds
+          <input type="number" min={1} max={8} value={seeds} placeholder="2" disabled={busy} onChange={(e) => setSeeds(e.target.value)} aria-label={`Seeds per prompt for ${concept.token}`} />
         </label>
         {!busy && (
           <button type="button" disabled={reason !== null} aria-describedby={reason ? id : undefined} onClick={() => void evaluateConcept(concept.id, input)}>
