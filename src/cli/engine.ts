@@ -27,7 +27,7 @@ export async function createEngine(checkpoints: CheckpointStore = new MemoryChec
   const gpu = navigatorGpu() ?? installNodeWebGpu();
   const { Engine } = await import('../engine/engine');
   const cache = new FolderCache(defaultCacheDir());
-  return new Engine(gpu, () => {}, async () => cache, checkpoints, async () => nodeBuiltinSource());
+  return new Engine(gpu, () => {}, async () => cache, checkpoints, async () => nodeBuiltinSource(), {}, (root) => nodeFolderSource(root));
 }
 
 /** The WebGPU already installed in this process (tests start Dawn themselves), if any. */

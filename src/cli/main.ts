@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { StudioError } from '../common/errors';
 import { addBenchCommand } from './bench';
+import { addEvaluateCommand } from './evaluate';
 import { addGenerateCommand } from './generate';
 import { addInfoCommand } from './info';
 import { addInspectCommand } from './inspect';
@@ -14,7 +15,7 @@ import { createOutput, type Output } from './progress';
 import { addTrainCommand } from './train';
 import { EXIT, UsageError, type AddCommand, type Run } from './usage';
 
-const COMMANDS: AddCommand[] = [addTrainCommand, addGenerateCommand, addInfoCommand, addInspectCommand, addBenchCommand];
+const COMMANDS: AddCommand[] = [addTrainCommand, addGenerateCommand, addInfoCommand, addInspectCommand, addBenchCommand, addEvaluateCommand];
 
 /** What a thrown error means for the user: a message on stderr (and a JSON line with --json) and the exit code. */
 export function report(error: unknown, out: Output, stderr: NodeJS.WritableStream = process.stderr): number {

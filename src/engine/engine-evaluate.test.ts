@@ -11,6 +11,8 @@ import { openSessions } from '../features/feature-models';
 import { refusedFetchCount } from '../features/transformers-runtime';
 import { CLIP_TINY, DINO_TINY, goldenImages } from '../test/feature-fixtures';
 import { EVALUATION_TEMPLATES } from '../features/evaluation-set';
+import { IDBFactory } from 'fake-indexeddb';
+import { IndexedDbConceptStore } from '../library/concept-store';
 
 const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
 const FOLDERS: FeatureModelSource = { kind: 'folder', clip: CLIP_TINY, dino: DINO_TINY };
@@ -68,6 +70,14 @@ describe('Engine: evaluating a concept with the tiny feature models', () => {
     expect(openSessions()).toBe(0);
     expect(fetches).toEqual([]);
     expect(refusedFetchCount()).toBe(refused);
+
+    // kept with the concept in the library, as the page does with the result
+    const store = new IndexedDbConceptStore(new IDBFactory());
+    await store.put({ id: 'c1', token: concept.token, classWord: 'cat', kind: 'object', origin: 'trained', baseModel: 'tiny-sd', created: 1, steps: 10, embedding: concept.embedding, lora: null, loraStrength: 1, photos: [] });
+    await store.addEvaluation('c1', result);
+    const [summary] = (await store.list()).concepts;
+    expect(summary.evaluation).toEqual({ scores: result.scores, baseline: result.baseline, reading: result.reading, evaluatedAt: result.evaluatedAt });
+    expect((await store.get('c1'))!.evaluations![0].settings).toEqual(result.settings);
   });
 
   it('suggests class words from the photos and tells whether they look like one subject', async () => {

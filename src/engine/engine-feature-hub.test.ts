@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from './engine';
-import { jobContext } from '../test/engine';
+import { jobContext, loadTinyModel } from '../test/engine';
 import type { FeatureModelSource } from './protocol';
 import { MemoryCache } from '../model/sources/cache';
 import { MemoryCheckpointStore } from '../train/checkpoint-store';
@@ -62,6 +62,14 @@ describe('Engine: feature models from the hub, kept in the model cache', () => {
     await engine.suggestClassWords({ photos: goldenImages(), source }, jobContext());
     expect(hub.clipRequests().slice(before)).toEqual([]);
     expect((await engine.cachedModels()).map((m) => m.repo)).toContain(hub.clip);
+  });
+
+  it('refuses an evaluation it cannot run before downloading anything', async () => {
+    const before = hub.requests().length;
+    const concept = { token: '<x>', classWord: '', embedding: { nVectors: 1, dim: 32, vectors: new Float32Array(32) }, lora: null, loraStrength: 1 };
+    await loadTinyModel(engine);
+    await expect(engine.evaluateConcept({ concept, photos: goldenImages(), source }, jobContext())).rejects.toMatchObject({ name: 'InvalidRequest' });
+    expect(hub.requests().slice(before)).toEqual([]);
   });
 
   it('deletes them, answering the bytes freed', async () => {

@@ -26,7 +26,7 @@ import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore }
 import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
 import { importPersonalization } from '../train/formats/import';
 import { runTrainingJob } from './training-job';
-import { runEvaluation } from './evaluation-job';
+import { evaluationSettings, runEvaluation } from './evaluation-job';
 import { DEFAULT_FEATURE_SOURCE, deleteFeatureModels, featureFiles, featureModelStatus, type FeatureRole, type FeatureSourceDeps } from './feature-sources';
 import { FeatureModels } from '../features/feature-models';
 import { classPrompt, classSuggestion, CLASS_WORDS } from '../features/class-words';
@@ -298,7 +298,7 @@ export class Engine implements JobHandlers {
   evaluateConcept(request: PayloadOf<'evaluateConcept'>, ctx: JobContext): Promise<ResultOf<'evaluateConcept'>> {
     return this.enqueue(async () => {
       const model = this.requireModel();
-      const size = request.size ?? Math.min(model.info.imageSize, 512);
+      const { size } = evaluationSettings(request, model.info.imageSize);
       refuseOversize(model.info.sizes, { width: size, height: size, rows: 2, images: 1, purpose: 'generating' }, this.requireGpu().capabilities);
       const features = await this.openFeatures(request.source ?? DEFAULT_FEATURE_SOURCE, true, ['clip', 'dino'], ctx);
       try {

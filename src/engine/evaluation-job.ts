@@ -34,7 +34,10 @@ export interface EvaluationSettingsChosen {
   size: number;
 }
 
+/** The request's settings with the defaults filled in; InvalidRequest (before anything downloads or runs) for what cannot be evaluated. */
 export function evaluationSettings(request: EvaluateRequest, nativeSize: number): EvaluationSettingsChosen {
+  if (request.photos.length === 0) throw new StudioError('InvalidRequest', "The evaluation needs the concept's training photos.", 'Evaluate a trained concept that keeps its photos.');
+  if (!request.concept.classWord.trim()) throw new StudioError('InvalidRequest', "The evaluation needs the concept's class word (what it is: dog, mug, painting).", 'Give the concept a class word in the library, then evaluate it.');
   const seeds = request.seeds ?? [...EVALUATION_SEEDS];
   const steps = request.steps ?? EVALUATION_STEPS;
   const size = request.size ?? Math.min(nativeSize, MAX_DEFAULT_SIZE);
@@ -47,8 +50,6 @@ export function evaluationSettings(request: EvaluateRequest, nativeSize: number)
 export async function runEvaluation(request: EvaluateRequest, ctx: JobContext, model: EvaluationModel, features: FeatureModels): Promise<ConceptEvaluation> {
   const started = Date.now();
   const { concept, photos } = request;
-  if (photos.length === 0) throw new StudioError('InvalidRequest', 'The evaluation needs the concept\'s training photos.', 'Evaluate a trained concept that keeps its photos.');
-  if (!concept.classWord.trim()) throw new StudioError('InvalidRequest', 'The evaluation needs the concept\'s class word (what it is: dog, mug, painting).', 'Give the concept a class word in the library, then evaluate it.');
   const { seeds, steps, size } = evaluationSettings(request, model.info.imageSize);
   const prompts = evaluationPrompts(concept.token, concept.classWord.trim(), concept.embedding !== null);
   const total = 2 * prompts.length * seeds.length;
