@@ -3,7 +3,7 @@
  * to dev: hot reload runs inline scripts), and the header `vite preview` sends, which is what holds
  * the engine worker (a worker keeps the policy its own script is served with; a host of the build
  * should send this header too). Scripts and workers come from the studio's
- * own origin only; the page connects to itself, the Hugging Face hub (and its download hosts),
+ * own origin only (onnxruntime-web's wasm too, which may compile); the page connects to itself, the Hugging Face hub (and its download hosts),
  * and hubs on this machine. A meta policy cannot change at run time, so a hub endpoint typed in
  * Models elsewhere is refused by the browser: serve the studio with a policy that names it.
  */
@@ -11,7 +11,8 @@ export const HUB_CONNECT_SOURCES = ['https://huggingface.co', 'https://*.hugging
 
 const DIRECTIVES: Record<string, readonly string[]> = {
   'default-src': ["'self'"],
-  'script-src': ["'self'"],
+  // onnxruntime-web (the feature models) compiles its WebAssembly: wasm only, never eval
+  'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'worker-src': ["'self'"],
   'connect-src': ["'self'", ...HUB_CONNECT_SOURCES],
   'img-src': ["'self'", 'blob:', 'data:'],

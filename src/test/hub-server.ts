@@ -59,8 +59,9 @@ const HTML_PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body
 /** The commit a test hub says its files come from, unless told otherwise. */
 export const TEST_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
-export async function startHubServer(root: string, repo: string, revision: string, port = 0): Promise<HubServer> {
-  const prefix = `/${repo}/resolve/${encodeURIComponent(revision)}/`;
+/** `more`: other repos served beside `repo` (same revision), each from its folder. */
+export async function startHubServer(root: string, repo: string, revision: string, port = 0, more: { repo: string; root: string }[] = []): Promise<HubServer> {
+  const repos = [{ repo, root }, ...more].map((r) => ({ prefix: `/${r.repo}/resolve/${encodeURIComponent(revision)}/`, root: r.root }));
   const drops = new Map<string, { times: number; afterBytes?: number; thenServe?: Uint8Array }>();
   const stalls = new Map<string, { when: 'headers' | 'body'; times: number; afterBytes: number }>();
   const shorts = new Map<string, number>();
@@ -89,7 +90,9 @@ export async function startHubServer(root: string, repo: string, revision: strin
       return void res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, If-Range, Authorization', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!url.pathname.startsWith(prefix)) return void res.writeHead(404).end('no such repo/revision');
+    const served = repos.find((r) => url.pathname.startsWith(r.prefix));
+    if (!served) return void res.writeHead(404).end('no such repo/revision');
+    const { prefix, root } = served;
     const path = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
     const ifRange = req.headers['if-range'];
     server.requests.push({ method: req.method ?? 'GET', path, range: req.headers.range, ifRange: typeof ifRange === 'string' ? ifRange : undefined });

@@ -15,6 +15,7 @@ import { applyPreset, matchingPreset } from '../../engine/training-presets';
 import { trainerOptionProblems } from '../../train/option-limits';
 import { TrainingPresets } from './TrainingPresets';
 import { useFocusOnEntering } from '../useFocusOnEntering';
+import { ClassWordChips } from './ClassWordChips';
 
 const METHODS: [TrainerOptions['method'], string][] = [
   ['both', 'Token + LoRA (best identity)'],
@@ -139,6 +140,7 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
           </label>
           <SelectField label="Kind" name="kind" value={o.kind ?? D.kind} choices={KINDS} onChange={(v) => set('kind', v)} />
         </div>
+        <ClassWordChips disabled={busy} />
         {problem && (
           <p className="error" role="alert" data-testid="token-problem">
             {problem[0].toUpperCase() + problem.slice(1)}.

@@ -11,6 +11,10 @@ import { errorMessage } from '../../common/errors';
 import { conceptStore, deleteConcept, importConceptFiles, leaveOutPartial, putConceptInPrompt, updateConcept } from '../library';
 import { useDropZone } from '../useDropZone';
 import { showSection, useStudio } from '../store';
+import { ConceptEvaluation } from './ConceptEvaluation';
+import { SelectField } from '../SelectField';
+import { LIBRARY_ORDERS, orderConcepts } from '../evaluation-view';
+import { setLibraryOrder, useEvaluations } from '../evaluations';
 
 function methodOf(c: ConceptSummary): string {
   const parts: string[] = [];
@@ -142,6 +146,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
             </button>
           )}
         </div>
+        <ConceptEvaluation concept={concept} blocked={!model ? 'Load a model first.' : otherModel ? `Load ${madeFor} to evaluate it.` : null} />
       </div>
     </li>
   );
@@ -151,6 +156,8 @@ export function LibrarySection() {
   const library = useStudio((s) => s.library);
   const model = useStudio((s) => s.model);
   const drop = useDropZone((data) => void importConceptFiles(Array.from(data.files)));
+  const order = useEvaluations((s) => s.order);
+  const concepts = orderConcepts(library.concepts, order, (c) => c.evaluation);
 
   return (
     <section className="section" aria-labelledby="library-title" data-testid="section-library">
@@ -203,8 +210,13 @@ export function LibrarySection() {
           </button>
         </div>
       )}
+      {library.concepts.length > 1 && (
+        <div className="row">
+          <SelectField label="Order" name="library-order" value={order} choices={LIBRARY_ORDERS} onChange={setLibraryOrder} />
+        </div>
+      )}
       <ul className="concept-list" data-testid="concepts">
-        {library.concepts.map((c) => (
+        {concepts.map((c) => (
           <ConceptCard key={c.id} concept={c} model={model} />
         ))}
       </ul>

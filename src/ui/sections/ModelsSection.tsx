@@ -10,6 +10,9 @@ import { ProgressBar } from '../Progress';
 import { useDropZone } from '../useDropZone';
 import { BUILTIN_LABEL, cancelModelLoad, deleteCachedModel, loadModel, unloadBlocked, unloadModel, updateHubForm, useStudio } from '../store';
 import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_ID } from '../../model/sources/builtin';
+import { FeatureModels } from './FeatureModels';
+import { useEvaluations } from '../evaluations';
+import { cachedFeatureBytes } from '../feature-download';
 
 async function droppedModel(entries: FileSystemEntry[]): Promise<void> {
   const label = entries[0]?.name ?? 'folder';
@@ -29,6 +32,7 @@ export function ModelsSection() {
   const ready = useStudio((s) => s.engine.state === 'ready');
   const { repo, revision, endpoint } = useStudio((s) => s.hubForm);
   const blocked = useStudio(unloadBlocked);
+  const featureBytes = useEvaluations((s) => cachedFeatureBytes(s.statuses ?? []));
   const [unloadError, setUnloadError] = useState<SerializedError | null>(null);
   const drop = useDropZone((data) => {
     if (busy) return;
@@ -170,6 +174,12 @@ export function ModelsSection() {
 
       <div className="card" data-testid="cached-models">
         <h2>Kept in this browser</h2>
+        {(cached.length > 0 || featureBytes > 0) && (
+          <p data-testid="models-storage">
+            {formatBytes(cached.reduce((sum, m) => sum + m.bytes, 0) + featureBytes)} in all
+            {featureBytes > 0 && <span className="muted"> (feature models {formatBytes(featureBytes)})</span>}.
+          </p>
+        )}
         {cached.length === 0 ? (
           <p className="muted">Nothing yet: models you load from the hub stay here for offline use.</p>
         ) : (
@@ -199,6 +209,8 @@ export function ModelsSection() {
           </ul>
         )}
       </div>
+
+      <FeatureModels ready={ready} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
 import { LossChart } from '../LossChart';
 import { putConceptInPrompt } from '../library';
+import { evaluateTrained } from '../evaluations';
 import { ProgressBar } from '../Progress';
 import type { TrainingStatus } from '../store';
 import { changeSettings, discardRun, startNewConcept } from '../training-actions';
@@ -136,6 +137,9 @@ function TrainingCard({ training, model, cardRef }: { training: TrainingStatus; 
             </button>
             <button type="button" onClick={startNewConcept}>
               New concept
+            </button>
+            <button type="button" onClick={() => evaluateTrained(training.conceptId, training.run.options.classWord)}>
+              Evaluate this concept
             </button>
           </div>
           <SaveButtons method={training.run.options.method} save={(what) => void downloadConcept(training.conceptId, what)} />
