@@ -6,7 +6,7 @@
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { TRAINING_METHODS, type TrainingMethod } from '../train/config';
-import type { Concept, ConceptEmbedding, ConceptLayerEmbeddings, ConceptLora, ConceptLoraLayer } from './concept';
+import { conceptMethod, type Concept, type ConceptEmbedding, type ConceptLayerEmbeddings, type ConceptLora, type ConceptLoraLayer } from './concept';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
 import { readEvaluations, summarizeEvaluation, type EvaluationSummary } from './evaluation';
@@ -210,7 +210,7 @@ export function summarizeConcept(c: Concept): ConceptSummary {
     s.evaluation = summarizeEvaluation(latest);
     s.evaluationCount = c.evaluations!.length;
   }
-  if (c.method !== undefined) s.method = c.method;
+  s.method = conceptMethod(c);
   return s;
 }
 

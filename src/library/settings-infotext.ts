@@ -6,6 +6,7 @@
 import type { GenerationSettings } from './generation-settings';
 import { kohyaLoraName } from './concept-file-names';
 import { a1111Sampler, encodePngWithParameters, formatParameters, type PngPixels } from './png-parameters';
+import { trainsLora } from '../train/config';
 
 export function infotextOfSettings(s: GenerationSettings): string {
   return formatParameters({
@@ -19,7 +20,7 @@ export function infotextOfSettings(s: GenerationSettings): string {
     height: s.height,
     model: s.modelName,
     loras: s.concepts
-      .filter((c) => c.method === 'lora' || c.method === 'both')
+      .filter((c) => trainsLora(c.method))
       .map((c) => ({ name: kohyaLoraName(c.token), strength: c.strength, ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }) })),
   });
 }

@@ -6,7 +6,7 @@
 import { memo, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { TrainerOptions } from '../train/config';
+import { trainsLora, type TrainerOptions } from '../train/config';
 import { lossPlotData, lossPlotOptions } from './loss-plot';
 import { lossSummary } from './loss-summary';
 import { useStudio } from './store';
@@ -20,7 +20,7 @@ export const LossChart = memo(function LossChart({ method }: { method: TrainerOp
 
   useEffect(() => {
     const el = host.current!;
-    const rateLabel = method === 'ti' ? 'learning rate (embedding)' : 'learning rate (LoRA)';
+    const rateLabel = trainsLora(method) ? 'learning rate (LoRA)' : 'learning rate (embedding)';
     const plot = new uPlot(lossPlotOptions(el, { width: Math.max(240, el.clientWidth), height: HEIGHT, compact: false, rateLabel }), lossPlotData(null, false), el);
     let frame = 0;
     const draw = () => {

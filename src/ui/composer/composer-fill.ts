@@ -10,6 +10,7 @@ import { parseParameters, studioSampler } from '../../library/png-parameters';
 import { promptUsesToken } from '../../model/prompt-tokens';
 import type { SamplerName } from '../../model/text-to-image-options';
 import { unknownTokens } from './token-autocomplete';
+import { trainsLora } from '../../train/config';
 
 /** Form values to set; a field left out keeps the form's. */
 export interface ComposerFill {
@@ -29,7 +30,7 @@ export interface ComposerFill {
 
 /** A gallery image's settings, exactly. */
 export function fillOfSettings(s: GenerationSettings): ComposerFill {
-  const strengths = Object.fromEntries(s.concepts.filter((c) => c.method === 'lora' || c.method === 'both').map((c) => [c.id, c.strength]));
+  const strengths = Object.fromEntries(s.concepts.filter((c) => trainsLora(c.method)).map((c) => [c.id, c.strength]));
   return { prompt: s.prompt, negativePrompt: s.negativePrompt, steps: s.steps, guidanceScale: s.guidanceScale, sampler: s.sampler, seed: s.seed, size: s.width, strengths, notes: [] };
 }
 

@@ -3,7 +3,7 @@
  * the Train, Pause and Cancel buttons. Its settings are fixed while a run is under way (running,
  * paused or interrupted): a resumed run keeps its own.
  */
-import { TRAINER_DEFAULTS as D, TRAINER_LIMITS, type LoraTarget, type TrainerOptions } from '../../train/config';
+import { IDENTIFIERS, TRAINER_DEFAULTS as D, TRAINER_LIMITS, trainsLora, trainsVectors, type Identifier, type LoraTarget, type TrainerOptions } from '../../train/config';
 import type { ConceptKind } from '../../train/templates';
 import { tokenProblem } from '../../model/prompt-tokens';
 import { SelectField } from '../SelectField';
@@ -15,13 +15,12 @@ import { applyPreset, matchingPreset } from '../../engine/training-presets';
 import { trainerOptionProblems } from '../../train/option-limits';
 import { TrainingPresets } from './TrainingPresets';
 import { useFocusOnEntering } from '../useFocusOnEntering';
+import { METHOD_CHOICES, methodChoice } from '../training-methods';
 import { ClassWordChips } from './ClassWordChips';
 
-const METHODS: [TrainerOptions['method'], string][] = [
-  ['both', 'Token + LoRA (best identity)'],
-  ['ti', 'Textual Inversion (a few KB)'],
-  ['lora', 'LoRA only'],
-];
+const METHODS: [TrainerOptions['method'], string][] = METHOD_CHOICES.map((m) => [m.method, m.label]);
+
+const IDENTIFIER_LABELS: Record<Identifier, string> = { added: 'the token (a new word)', rare: 'a rare word the trainer picks ("sks")' };
 
 const KINDS: [ConceptKind, string][] = [
   ['object', 'Object or pet'],
@@ -50,16 +49,31 @@ function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: S
     <details>
       <summary>Advanced settings</summary>
       <div className="row">
-        {o.method !== 'lora' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
-        {o.method !== 'lora' && number('tiLearningRate', 'Token learning rate', D.tiLearningRate, { min: 0, step: 1e-4 })}
-        {o.method !== 'ti' && number('rank', 'LoRA rank', D.rank, { min: 1, max: TRAINER_LIMITS.maxRank })}
-        {o.method !== 'ti' && number('alpha', 'LoRA alpha', o.rank ?? D.rank, { min: 0.5, step: 0.5 })}
-        {o.method !== 'ti' && number('loraLearningRate', 'LoRA learning rate', D.loraLearningRate, { min: 0, step: 1e-5 })}
+        {trainsVectors(o.method) && o.method !== 'pplus' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
+        {trainsVectors(o.method) && number('tiLearningRate', 'Token learning rate', D.tiLearningRate, { min: 0, step: 1e-4 })}
+        {trainsLora(o.method) && number('rank', 'LoRA rank', D.rank, { min: 1, max: TRAINER_LIMITS.maxRank })}
+        {trainsLora(o.method) && number('alpha', 'LoRA alpha', o.rank ?? D.rank, { min: 0.5, step: 0.5 })}
+        {trainsLora(o.method) && number('loraLearningRate', 'LoRA learning rate', D.loraLearningRate, { min: 0, step: 1e-5 })}
         {number('warmupSteps', 'Warmup steps', D.warmupSteps, { min: 0 })}
         {number('seed', 'Seed', D.seed, { min: 0 })}
       </div>
-      {o.method !== 'ti' && <TextEncoderLora options={o} set={set} />}
-      {o.method !== 'ti' && (
+      {o.method === 'dreambooth' && (
+        <fieldset className="row">
+          <legend>Prior preservation</legend>
+          {number('classImages', 'Class images', D.classImages, { min: 1, max: TRAINER_LIMITS.maxClassImages })}
+          {number('classImageSteps', 'Steps per class image', D.classImageSteps, { min: 1, max: TRAINER_LIMITS.maxClassImageSteps })}
+          {number('priorLossWeight', 'Weight of the class images (λ)', D.priorLossWeight, { min: 0, step: 0.1 })}
+          <SelectField<Identifier>
+            label="The subject is called"
+            name="identifier"
+            value={o.identifier ?? D.identifier}
+            choices={IDENTIFIERS.map((id) => [id, IDENTIFIER_LABELS[id]] as const)}
+            onChange={(v) => set('identifier', v)}
+          />
+        </fieldset>
+      )}
+      {trainsLora(o.method) && <TextEncoderLora options={o} set={set} />}
+      {trainsLora(o.method) && (
         <fieldset className="row">
           <legend>LoRA on cross-attention</legend>
           {TARGETS.map(([target, label]) => (
@@ -115,7 +129,7 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
   const setMethod = (method: TrainerOptions['method']) =>
     updateDraft((d) => {
       const preset = matchingPreset(d.options, model);
-      const options = { ...d.options, method, ...(method === 'ti' && { textEncoderLora: false }) };
+      const options = { ...d.options, method, ...(!trainsLora(method) && { textEncoderLora: false }), ...(method === 'pplus' && { numVectors: 1 }), ...(method !== 'dreambooth' && { identifier: undefined }) };
       return { options: preset ? applyPreset(options, preset, model) : options };
     });
   // out-of-range numbers turn Train off, each said in a sentence (the engine refuses them too)
@@ -147,7 +161,7 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
           </p>
         )}
         <div className="row">
-          <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={setMethod} />
+          <SelectField label="Method" name="method" value={o.method} choices={METHODS} onChange={setMethod} describedBy="method-trade" />
           <label>
             Steps
             <input name="steps" type="number" min={1} max={TRAINER_LIMITS.maxSteps} value={o.steps} onChange={(e) => set('steps', Number(e.target.value))} />
@@ -157,6 +171,9 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
             <input name="resolution" type="number" min={64} max={1024} step={64} value={o.resolution} onChange={(e) => set('resolution', Number(e.target.value))} />
           </label>
         </div>
+        <p className="muted" id="method-trade" data-testid="method-trade">
+          {methodChoice(o.method).trade}
+        </p>
         <TrainingPresets options={o} model={model} choose={(preset) => updateDraft((d) => ({ options: applyPreset(d.options, preset, model) }))} />
         <AdvancedSettings options={o} set={set} />
       </fieldset>

@@ -15,9 +15,18 @@ import { ConceptEvaluation } from './ConceptEvaluation';
 import { SelectField } from '../SelectField';
 import { LIBRARY_ORDERS, orderConcepts } from '../evaluation-view';
 import { setLibraryOrder, useEvaluations } from '../evaluations';
+import type { TrainingMethod } from '../../train/config';
+
+/** The summary's method; summaries stored before it was kept say it through their weights. */
+function summaryMethod(c: ConceptSummary): TrainingMethod {
+  return c.method ?? (c.embeddingVectors > 0 && c.loraLayers > 0 ? 'both' : c.loraLayers > 0 ? 'lora' : 'ti');
+}
 
 function methodOf(c: ConceptSummary): string {
+  const method = summaryMethod(c);
+  if (method === 'pplus') return `P+ embedding, a vector at each of ${c.embeddingVectors} layers`;
   const parts: string[] = [];
+  if (method === 'dreambooth') parts.push('DreamBooth');
   if (c.embeddingVectors > 0) parts.push(`token embedding, ${c.embeddingVectors} vector${c.embeddingVectors > 1 ? 's' : ''}`);
   const te = c.textEncoderLayers ?? 0;
   if (c.loraLayers > 0) parts.push(`LoRA on ${c.loraLayers} layers${te > 0 ? ` (${te} of the text encoder)` : ''}`);
@@ -102,7 +111,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
         {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
-        {concept.embeddingVectors > 0 && (
+        {concept.embeddingVectors > 0 && summaryMethod(concept) !== 'pplus' && (
           <p className="muted">
             A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.
           </p>
@@ -111,7 +120,12 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
           <button type="button" onClick={() => putConceptInPrompt(concept.token)}>
             Use in a prompt
           </button>
-          {concept.embeddingVectors > 0 && (
+          {summaryMethod(concept) === 'pplus' && (
+            <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'layer-embeddings' })}>
+              Save P+ embedding
+            </button>
+          )}
+          {concept.embeddingVectors > 0 && summaryMethod(concept) !== 'pplus' && (
             <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'embedding', layout: 'single-key' })}>
               Save embedding
             </button>

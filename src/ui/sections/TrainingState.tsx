@@ -1,6 +1,6 @@
 /** Where the current training run stands: progress, paused, done, failed or interrupted, and what can be done next. */
 import type { ReactNode, Ref } from 'react';
-import type { TrainerOptions } from '../../train/config';
+import { trainsLora, trainsVectors, type TrainerOptions } from '../../train/config';
 import { downloadConcept, downloadRun } from '../downloads';
 import { formatBytes } from '../format';
 import { LossChart } from '../LossChart';
@@ -25,12 +25,17 @@ function formatSeconds(s: number): string {
 function SaveButtons({ method, save }: { method: TrainerOptions['method']; save: (what: Parameters<typeof downloadConcept>[1]) => void }) {
   return (
     <div className="row">
-      {method !== 'lora' && (
+      {method === 'pplus' && (
+        <button type="button" onClick={() => save({ kind: 'layer-embeddings' })}>
+          Save P+ embedding
+        </button>
+      )}
+      {trainsVectors(method) && method !== 'pplus' && (
         <button type="button" onClick={() => save({ kind: 'embedding', layout: 'single-key' })}>
           Save embedding
         </button>
       )}
-      {method !== 'ti' && (
+      {trainsLora(method) && (
         <>
           <button type="button" onClick={() => save({ kind: 'lora', layout: 'kohya', dtype: 'F16' })}>
             Save LoRA (kohya / A1111 / ComfyUI)
