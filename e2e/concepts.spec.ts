@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { Studio } from './studio';
 import { FIXTURE_HUB } from './fixture-hub';
+import { safetensors } from './safetensors-files';
 
 test('teach a concept from three photos, find it in the library, use it in a prompt, export and import it', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
@@ -92,22 +93,6 @@ test('teach a concept from three photos, find it in the library, use it in a pro
   await expect(mixed.getByLabel('Text-encoder strength of <mixed>')).toBeVisible();
   studio.expectNoErrors();
 });
-
-/** A safetensors file of F32 tensors (values 0.01) with these shapes. */
-function safetensors(shapes: Record<string, number[]>): Buffer {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const json = Buffer.from(JSON.stringify(header).padEnd(Math.ceil(JSON.stringify(header).length / 8) * 8, ' '));
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(json.length));
-  const data = Buffer.from(new Float32Array(offset / 4).fill(0.01).buffer);
-  return Buffer.concat([size, json, data]);
-}
 
 test('a training run survives closing the tab: reload, the model comes back by itself, resume to the end', async ({ page }, testInfo) => {
   test.setTimeout(420_000);

@@ -8,24 +8,7 @@ import { encode } from 'fast-png';
 import { expect, test } from '@playwright/test';
 import { Studio } from './studio';
 import { FIXTURE_HUB } from './fixture-hub';
-
-/** A one-layer LoRA for the tiny model, as a kohya safetensors file (as in gallery.spec.ts). */
-function tinyLora(value: number): Buffer {
-  const prefix = 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k';
-  const shapes: Record<string, number[]> = { [`${prefix}.lora_down.weight`]: [1, 32], [`${prefix}.lora_up.weight`]: [32, 1] };
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const text = JSON.stringify(header);
-  const json = Buffer.from(text.padEnd(Math.ceil(text.length / 8) * 8, ' '));
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([size, json, Buffer.from(new Float32Array(offset / 4).fill(value).buffer)]);
-}
+import { tinyLora } from './safetensors-files';
 
 /** A 64 × 64 photo: a coloured square on white. */
 function photo(hue: number): Buffer {
