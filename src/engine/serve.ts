@@ -5,6 +5,7 @@
  */
 import { StudioError } from '../common/errors';
 import type { EngineHandlers, FromEngine, JobContext, RequestKind, RequestMessage, ResultOf, ToEngine } from './protocol';
+import { transferables } from './transferables';
 
 export type Post = (message: FromEngine, transfer?: Transferable[]) => void;
 
@@ -43,10 +44,3 @@ async function run<K extends JobKind>(jobs: JobHandlers, request: RequestMessage
   return jobs[request.kind](request.payload, ctx);
 }
 
-/** Image pixels and file bytes move to the page instead of being copied. */
-function transferables(result: unknown): Transferable[] {
-  if (typeof result !== 'object' || result === null) return [];
-  if ('images' in result && Array.isArray(result.images)) return result.images.map((i: { data: Uint8ClampedArray }) => i.data.buffer as ArrayBuffer);
-  if ('bytes' in result && result.bytes instanceof Uint8Array) return [result.bytes.buffer as ArrayBuffer];
-  return [];
-}
