@@ -74,7 +74,7 @@ test('Evaluate asks before the feature models download, shows the scores beside 
 
   const scores = card.getByTestId('evaluation-scores');
   await expect(scores).toBeVisible({ timeout: 360_000 });
-  for (const key of ['clipI', 'dino', 'clipT']) await expect(scores.getByTestId(`score-${key}`)).toContainText(/-?\d\.\d{3}\s+-?\d\.\d{3}/);
+  for (const key of ['clipI', 'dino', 'clipT']) await expect(scores.getByTestId(`score-${key}`)).toContainText(/-?\d\.\d{3}\s*-?\d\.\d{3}/);
   await expect(card.getByTestId('evaluation-reading')).not.toBeEmpty();
   await expect(card.getByTestId('evaluation-images').getByRole('img')).not.toHaveCount(0);
   await studio.screenshot('evaluate-scores');
