@@ -42,6 +42,8 @@ function parseKey(key: string): (CachedModelId & { path: string }) | undefined {
 export interface CachedModel extends CachedModelId {
   files: number;
   bytes: number;
+  /** An ONNX feature model (CLIP, DINOv2: what Evaluate scores with), not a diffusion model to load. */
+  feature?: true;
 }
 
 /** Models with at least one cached file, with their total sizes, largest first. */
@@ -56,6 +58,7 @@ export async function listCachedModels(cache: ModelCache): Promise<CachedModel[]
     const model = models.get(id) ?? { endpoint: parsed.endpoint, repo: parsed.repo, revision: parsed.revision, files: 0, bytes: 0 };
     model.files++;
     model.bytes += blob.size;
+    if (parsed.path.startsWith('onnx/')) model.feature = true;
     models.set(id, model);
   }
   return [...models.values()].sort((a, b) => b.bytes - a.bytes);

@@ -260,6 +260,13 @@ describe('HubSource + loadPipelineFiles', () => {
     expect(await deleteCachedModel(cache, { endpoint, repo: REPO, revision: 'main' })).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
     expect(await deleteCachedModel(cache, { endpoint: null, repo: REPO, revision: 'main' })).toBe(1);
     expect(await listCachedModels(cache)).toEqual([{ endpoint: 'https://mirror.example', repo: 'other/model', revision: 'v1', files: 1, bytes: 2 }]);
+    // an ONNX feature model (Evaluate's CLIP / DINOv2) is told apart from the diffusion models
+    await cache.put(cacheKey('https://mirror.example', 'Xenova/dinov2-small', 'main', 'onnx/model.onnx'), new Blob(['onnx']));
+    await cache.put(cacheKey('https://mirror.example', 'Xenova/dinov2-small', 'main', 'config.json'), new Blob(['{}']));
+    expect(await listCachedModels(cache)).toEqual([
+      { endpoint: 'https://mirror.example', repo: 'Xenova/dinov2-small', revision: 'main', files: 2, bytes: 6, feature: true },
+      { endpoint: 'https://mirror.example', repo: 'other/model', revision: 'v1', files: 1, bytes: 2 },
+    ]);
   });
 
   it('its id names the endpoint and the commit the hub said, also when read back from the cache', async () => {

@@ -32,7 +32,11 @@ export function ModelsSection() {
   const ready = useStudio((s) => s.engine.state === 'ready');
   const { repo, revision, endpoint } = useStudio((s) => s.hubForm);
   const blocked = useStudio(unloadBlocked);
-  const featureBytes = useEvaluations((s) => cachedFeatureBytes(s.statuses ?? []));
+  // feature models are kept in the same cache: once listed there, counted in its total and not a second time
+  const featureListed = cached.filter((m) => m.feature).reduce((sum, m) => sum + m.bytes, 0);
+  const featureKnown = useEvaluations((s) => cachedFeatureBytes(s.statuses ?? []));
+  const featureBytes = featureListed > 0 ? featureListed : featureKnown;
+  const storedBytes = cached.reduce((sum, m) => sum + m.bytes, 0) + (featureListed > 0 ? 0 : featureKnown);
   const [unloadError, setUnloadError] = useState<SerializedError | null>(null);
   const drop = useDropZone((data) => {
     if (busy) return;
@@ -176,7 +180,7 @@ export function ModelsSection() {
         <h2>Kept in this browser</h2>
         {(cached.length > 0 || featureBytes > 0) && (
           <p data-testid="models-storage">
-            {formatBytes(cached.reduce((sum, m) => sum + m.bytes, 0) + featureBytes)} in all
+            {formatBytes(storedBytes)} in all
             {featureBytes > 0 && <span className="muted"> (feature models {formatBytes(featureBytes)})</span>}.
           </p>
         )}
@@ -188,6 +192,7 @@ export function ModelsSection() {
               <li key={`${m.endpoint} ${m.repo}@${m.revision}`}>
                 <div>
                   <strong>{m.repo}</strong> <span className="muted">@{m.revision} — {formatBytes(m.bytes)} in {m.files} files</span>
+                  {m.feature && <p className="muted">A feature model for Evaluate (Feature models below), not a model to draw with.</p>}
                   {m.endpoint === null ? (
                     <p className="muted">Kept by an older version of the studio, from an endpoint it did not record: it is not used; delete it to free the space.</p>
                   ) : (
@@ -195,7 +200,7 @@ export function ModelsSection() {
                   )}
                 </div>
                 <span className="row">
-                  {m.endpoint !== null && (
+                  {m.endpoint !== null && !m.feature && (
                     <button type="button" disabled={busy} onClick={() => loadHub(m.repo, m.revision, m.endpoint!)}>
                       Load
                     </button>
