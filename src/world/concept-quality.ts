@@ -78,3 +78,9 @@ export function composition(images: readonly WorldImage[], left: SampleConcept, 
   }
   return hits / (2 * images.length);
 }
+
+/** Fidelity and editability of one set of images: what an evaluation on the built-in model adds. */
+export interface ConceptQuality {
+  fidelity: FidelityScores;
+  editability: AttributeAccuracy;
+}
