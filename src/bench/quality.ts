@@ -11,8 +11,10 @@ import type { ConceptWeights } from '../library/concept';
 import { modelTrainingDefaults } from '../engine/training-policy';
 import { conceptPhotos, SAMPLE_CONCEPTS, type SampleConcept } from '../world/sample-concepts';
 import type { WorldImage } from '../world/render';
-import { COMPOSITION_PROMPT, editPrompts, FIDELITY_PROMPT, fill, QUALITY_METHODS, type QualityMethod } from './quality-plan';
-import { composition, editability, fidelity, type QualityRecord } from './quality-scores';
+import { COMPOSITION_PROMPT, editPrompts, FIDELITY_PROMPT, fill } from '../world/quality-prompts';
+import { composition, editability, fidelity } from '../world/concept-quality';
+import { QUALITY_METHODS, type QualityMethod } from './quality-plan';
+import type { QualityRecord } from './quality-scores';
 
 export type { QualityRecord };
 import { qualityTable } from './quality-table';

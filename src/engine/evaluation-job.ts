@@ -1,11 +1,13 @@
 /**
  * Evaluating a concept, DreamBench's way: the fixed evaluation set (`features/evaluation-set.ts`)
  * generated with the concept and, as the baseline, with its class word alone (the concept off),
- * then scored by the feature models against the training photos. Progress per image and per
- * scoring phase; cancel between images and phases (and within each image's steps).
+ * then scored by the feature models against the training photos; on the built-in model with a
+ * sample concept, the shapes world's prompts too, scored by its analyzer (`world-evaluation.ts`).
+ * Progress per image and per scoring phase; cancel between images and phases (and within each
+ * image's steps).
  */
 import { StudioError } from '../common/errors';
-import { evaluationPrompts, EVALUATION_SEEDS } from '../features/evaluation-set';
+import { conceptPhrase, evaluationPrompts, EVALUATION_SEEDS } from '../features/evaluation-set';
 import type { FeatureModels } from '../features/feature-models';
 import { readScores } from '../features/reading';
 import { evaluationScores, type EmbeddedImage } from '../features/scores';
@@ -13,6 +15,8 @@ import type { StableDiffusionModel } from '../model/load';
 import { CancelledError, textToImage, type PromptTokenizer } from '../model/pipeline';
 import { activateConcepts, type ConceptTokenizers } from './active-concepts';
 import type { ConceptEvaluation, EvaluateRequest, EvaluationImage, JobContext, ModelInfo, RgbaImage } from './protocol';
+import { WORLD_SIZE } from '../world/render';
+import { evaluationSample, worldEvaluation, worldPrompts } from './world-evaluation';
 
 export interface EvaluationModel {
   sd: StableDiffusionModel;
@@ -51,35 +55,45 @@ export async function runEvaluation(request: EvaluateRequest, ctx: JobContext, m
   const started = Date.now();
   const { concept, photos } = request;
   const { seeds, steps, size } = evaluationSettings(request, model.info.imageSize);
-  const prompts = evaluationPrompts(concept.token, concept.classWord.trim(), concept.embedding !== null);
-  const total = 2 * prompts.length * seeds.length;
+  const classWord = concept.classWord.trim();
+  const prompts = evaluationPrompts(concept.token, classWord, concept.embedding !== null);
+  const sample = evaluationSample(model.info.id, concept.token);
+  const shapes = sample ? worldPrompts(sample, conceptPhrase(concept.token, classWord, concept.embedding !== null), classWord) : [];
+  const total = 2 * (prompts.length + shapes.length) * seeds.length;
   const images: EvaluationImage[] = [];
+  const worldImages: EvaluationImage[] = [];
   const check = () => {
     if (ctx.signal.aborted) throw new CancelledError();
   };
 
-  const generate = async (baseline: boolean) => {
+  /** Each prompt × seed, with the concept or (baseline) its class word alone; the shapes world's at its own 64 px. */
+  const generate = async (baseline: boolean, list: readonly { prompt: string; classPrompt: string }[], into: EvaluationImage[], world: boolean) => {
     const active = baseline ? null : activateConcepts(model.sd, model.conceptTokenizers, [concept]);
+    const side = world ? WORLD_SIZE : size;
     try {
-      for (const { prompt, classPrompt } of prompts) {
+      for (const { prompt, classPrompt } of list) {
         for (const seed of seeds) {
           check();
-          const n = images.length + 1;
+          const n = images.length + worldImages.length + 1;
           const text = baseline ? classPrompt : prompt;
-          const result = await textToImage(model.sd, active?.tokenizer ?? model.tokenizer, { prompt: active ? active.rewrite(text) : text, seed, steps, width: size, height: size, batch: 1 }, {
+          const result = await textToImage(model.sd, active?.tokenizer ?? model.tokenizer, { prompt: active ? active.rewrite(text) : text, seed, steps, width: side, height: side, batch: 1 }, {
             signal: ctx.signal,
             embedTokens: active?.embedTokens,
             onStep: ({ step }) => ctx.progress({ label: `Evaluation image ${n}/${total}, step ${step}/${steps}`, fraction: (GENERATION_SHARE * (n - 1 + step / steps)) / total }),
           });
-          images.push({ prompt: text, seed, baseline, image: result.images[0] });
+          into.push({ prompt: text, seed, baseline, image: result.images[0], ...(world && { world }) });
         }
       }
     } finally {
       active?.dispose();
     }
   };
-  await generate(true);
-  await generate(false);
+  await generate(true, prompts, images, false);
+  await generate(false, prompts, images, false);
+  if (sample) {
+    await generate(true, shapes, worldImages, true);
+    await generate(false, shapes, worldImages, true);
+  }
 
   const phase = (label: string, fraction: number) => {
     check();
@@ -92,6 +106,8 @@ export async function runEvaluation(request: EvaluateRequest, ctx: JobContext, m
   const text = await features.clipTexts(classPrompts);
   phase('Scoring: DINO', 0.5);
   const dino = await features.dinoImages(all);
+  if (sample) phase('Scoring: shapes analyzer', 0.9);
+  const world = sample && worldEvaluation(sample, shapes, worldImages, seeds.length);
   phase('Scoring: done', 1);
 
   const photoEmbeds = { clip: clip.slice(0, photos.length), dino: dino.slice(0, photos.length) };
@@ -103,9 +119,11 @@ export async function runEvaluation(request: EvaluateRequest, ctx: JobContext, m
     scores,
     baseline,
     reading: readScores(scores, baseline),
-    images,
+    images: [...images, ...worldImages],
     settings: { model: model.info.name, steps, size, seeds, prompts: prompts.map((p) => p.prompt), featureModels: [features.files.clip.name, features.files.dino.name] },
     evaluatedAt: Date.now(),
     durationMs: Date.now() - started,
+    ...(world && { world }),
   };
 }
+

@@ -18,10 +18,11 @@ import type { SampleOptions, TrainingPreview } from '../train/previews';
 import type { TrainingProgress } from '../train/run-hooks';
 import type { ConceptData, ConceptExport, ImportedConceptData } from './concept-files';
 import type { ConceptWeights } from '../library/concept';
-import type { EvaluationRecord } from '../library/evaluation';
+import type { EvaluationRecord, WorldEvaluation } from '../library/evaluation';
 import type { ClassSuggestion, EvaluationScores, FeatureModelSource, FeatureModelStatus } from '../features/types';
 
 export type { ClassSuggestion, EvaluationRecord, EvaluationScores, FeatureModelSource, FeatureModelStatus };
+export type { WorldEvaluation };
 export type { ModelCard, RgbaImage, TextToImageOptions, TextToImageResult, CachedModel, CachedModelId, TrainerOptions, TrainingProgress, ConceptData, ConceptExport, ConceptWeights, ImportedConceptData };
 
 /** A generation, with the library concepts its prompts use. */
@@ -161,6 +162,8 @@ export interface EvaluationImage {
   /** Made with the class word in place of the token. */
   baseline: boolean;
   image: RgbaImage;
+  /** One of the shapes world's prompts (built-in model, sample concept): scored by its analyzer, not the feature models. */
+  world?: true;
 }
 
 /** What the library keeps (`library/evaluation.ts`), and the images the page shows. */

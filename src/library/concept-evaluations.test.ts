@@ -25,6 +25,13 @@ function evaluation(dino: number, evaluatedAt = 2000): EvaluationRecord {
   };
 }
 
+/** The shapes analyzer's part, as an evaluation on the built-in model with a two-colour sample concept gives it. */
+const world: NonNullable<EvaluationRecord['world']> = {
+  sample: 'striped-ball',
+  concept: { fidelity: { fgColorDist: 21.9, maskIou: 0.81, nearestPhotoL1: 6.2, bgDist: 3.5, twoColorBalance: 0.7 }, editability: { position: 0.5, background: 1, size: 0 } },
+  baseline: { fidelity: { fgColorDist: 140.2, maskIou: 0.6, nearestPhotoL1: 30.1, bgDist: 90, twoColorBalance: 0 }, editability: { position: 1, background: 1, size: 0.5 } },
+};
+
 describe("a concept's evaluations", () => {
   it('are kept with the concept, the latest in its summary for sorting, through other updates', async () => {
     const store = new IndexedDbConceptStore(new IDBFactory());
@@ -78,5 +85,32 @@ describe("a concept's evaluations", () => {
     await store.put(concept());
     await expect(store.addEvaluation('c1', bad)).rejects.toThrow(TypeError);
     expect((await store.get('c1'))!.evaluations).toBeUndefined();
+  });
+
+  it("keep the shapes analyzer's scores when the evaluation has them, and only finite accuracies in 0..1", async () => {
+    const store = new IndexedDbConceptStore(new IDBFactory());
+    await store.put(concept());
+    await store.addEvaluation('c1', { ...evaluation(0.5), world });
+    await store.addEvaluation('c1', evaluation(0.6, 3000)); // one without (e.g. on another model), after it
+    const [withWorld, without] = (await store.get('c1'))!.evaluations!;
+    expect(withWorld.world).toEqual(world);
+    expect('world' in without).toBe(false);
+
+    const read = (w: unknown) => () => restoreConcept({ version: 1, ...concept(), evaluations: [{ ...evaluation(0.5), world: w }] });
+    expect(read({ ...world, concept: { ...world.concept, fidelity: { ...world.concept.fidelity, maskIou: Number.NaN } } })).toThrow('fidelity scores are not finite numbers');
+    expect(read({ ...world, baseline: { ...world.baseline, fidelity: { ...world.baseline.fidelity, twoColorBalance: Infinity } } })).toThrow('fidelity');
+    expect(read({ ...world, concept: { ...world.concept, editability: { position: Number.NaN } } })).toThrow('editability is not finite accuracies');
+    expect(read({ ...world, concept: { ...world.concept, editability: { position: 2 } } })).toThrow('editability');
+    expect(read({ ...world, concept: { ...world.concept, editability: { shape: 1 } } })).toThrow('editability');
+    expect(read({ concept: world.concept, baseline: world.baseline })).toThrow('name no sample concept');
+    const bad = { ...evaluation(0.5), world: { ...world, concept: { ...world.concept, fidelity: { ...world.concept.fidelity, fgColorDist: Number.NaN } } } };
+    await expect(store.addEvaluation('c1', bad)).rejects.toThrow(TypeError);
+    expect((await store.get('c1'))!.evaluations).toHaveLength(2);
+  });
+
+  it('stored before the shapes scores existed, read without them', () => {
+    const old = restoreConcept({ version: 1, ...concept(), evaluations: [evaluation(0.5)] });
+    expect(old.evaluations).toEqual([evaluation(0.5)]);
+    expect('world' in old.evaluations![0]).toBe(false);
   });
 });

@@ -134,8 +134,8 @@ export class IndexedDbConceptStore implements ConceptStore {
       const raw = await request(tx.objectStore(CONCEPTS).get(id));
       if (raw === undefined) return null;
       const current = restoreConcept(raw);
-      const { scores, baseline, reading, settings, evaluatedAt, durationMs } = evaluation; // not the images, if a ConceptEvaluation is given
-      const next: Concept = { ...current, evaluations: withEvaluation(current.evaluations, { scores, baseline, reading, settings, evaluatedAt, durationMs }) };
+      const { scores, baseline, reading, settings, evaluatedAt, durationMs, world } = evaluation; // not the images, if a ConceptEvaluation is given
+      const next: Concept = { ...current, evaluations: withEvaluation(current.evaluations, { scores, baseline, reading, settings, evaluatedAt, durationMs, ...(world && { world }) }) };
       save(tx, storedConcept(next));
       return next;
     });

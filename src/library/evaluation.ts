@@ -3,6 +3,7 @@
  * baseline and the settings they were measured with (the images themselves are not kept).
  */
 import type { EvaluationScores } from '../features/types';
+import type { AttributeAccuracy, ConceptQuality, FidelityScores } from '../world/concept-quality';
 
 export interface EvaluationSettings {
   /** The SD model's name. */
@@ -16,6 +17,14 @@ export interface EvaluationSettings {
   featureModels: string[];
 }
 
+/** On the built-in shapes model with a sample concept: the world analyzer's scores of the concept and of its class word. */
+export interface WorldEvaluation {
+  /** The sample concept's id (world/sample-concepts.ts). */
+  sample: string;
+  concept: ConceptQuality;
+  baseline: ConceptQuality;
+}
+
 export interface EvaluationRecord {
   scores: EvaluationScores;
   /** The same prompts with the class word in place of the token. */
@@ -26,6 +35,8 @@ export interface EvaluationRecord {
   /** Date.now() when it finished. */
   evaluatedAt: number;
   durationMs: number;
+  /** Absent: not the built-in model, not a sample concept, or evaluated before the studio scored them. */
+  world?: WorldEvaluation;
 }
 
 /** How many evaluations a concept keeps, the newest (older ones drop off the front). */
@@ -44,6 +55,28 @@ function readScores(raw: unknown, what: string, unreadable: (why: string) => Err
   const s = raw as Raw | null;
   if (typeof s !== 'object' || s === null || !finite(s.clipI) || !finite(s.clipT) || !finite(s.dino)) throw unreadable(`its evaluation ${what} are not three finite numbers`);
   return { clipI: s.clipI, clipT: s.clipT, dino: s.dino };
+}
+
+const FIDELITY_KEYS = ['fgColorDist', 'maskIou', 'nearestPhotoL1', 'bgDist'] as const;
+const ATTRIBUTE_KEYS: readonly string[] = ['background', 'color', 'position', 'size'] satisfies (keyof AttributeAccuracy)[];
+
+function readQuality(raw: unknown, unreadable: (why: string) => Error): ConceptQuality {
+  const q = raw as Raw | null;
+  const f = (typeof q === 'object' && q !== null ? q.fidelity : null) as Raw | null;
+  const e = (typeof q === 'object' && q !== null ? q.editability : null) as Raw | null;
+  if (typeof f !== 'object' || f === null || !FIDELITY_KEYS.every((k) => finite(f[k])) || !(f.twoColorBalance === undefined || finite(f.twoColorBalance))) {
+    throw unreadable("its shapes-world fidelity scores are not finite numbers");
+  }
+  if (typeof e !== 'object' || e === null || !Object.entries(e).every(([k, v]) => ATTRIBUTE_KEYS.includes(k) && finite(v) && v >= 0 && v <= 1)) throw unreadable("its shapes-world editability is not finite accuracies");
+  const fidelity: FidelityScores = { fgColorDist: f.fgColorDist as number, maskIou: f.maskIou as number, nearestPhotoL1: f.nearestPhotoL1 as number, bgDist: f.bgDist as number };
+  if (f.twoColorBalance !== undefined) fidelity.twoColorBalance = f.twoColorBalance as number;
+  return { fidelity, editability: { ...(e as AttributeAccuracy) } };
+}
+
+function readWorld(raw: unknown, unreadable: (why: string) => Error): WorldEvaluation {
+  const w = raw as Raw | null;
+  if (typeof w !== 'object' || w === null || typeof w.sample !== 'string') throw unreadable("its shapes-world scores name no sample concept");
+  return { sample: w.sample, concept: readQuality(w.concept, unreadable), baseline: readQuality(w.baseline, unreadable) };
 }
 
 function readEvaluation(raw: unknown, unreadable: (why: string) => Error): EvaluationRecord {
@@ -67,6 +100,7 @@ function readEvaluation(raw: unknown, unreadable: (why: string) => Error): Evalu
     settings: { model: s.model, steps: s.steps, size: s.size, seeds: [...s.seeds], prompts: [...s.prompts], featureModels: [...s.featureModels] },
     evaluatedAt,
     durationMs,
+    ...(e.world !== undefined && { world: readWorld(e.world, unreadable) }),
   };
 }
 

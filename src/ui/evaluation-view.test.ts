@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluationRecord } from '../engine/protocol';
-import { formatChange, formatScore, orderConcepts, scoreRows } from './evaluation-view';
+import { formatChange, formatScore, orderConcepts, scoreRows, worldRows } from './evaluation-view';
 
 function record(clipI: number, clipT: number, dino: number): EvaluationRecord {
   return {
@@ -54,5 +54,28 @@ describe('orderConcepts', () => {
   it('sorts by DINO for identity and by CLIP-T for editability, unevaluated last', () => {
     expect(ids('identity')).toEqual(['d', 'c', 'a', 'b']);
     expect(ids('editability')).toEqual(['c', 'd', 'a', 'b']);
+  });
+});
+
+describe('worldRows', () => {
+  it("puts the shapes analyzer's scores beside the class word's, lower-is-better marked, only those measured", () => {
+    const world = {
+      sample: 'teal-heart',
+      concept: { fidelity: { fgColorDist: 12.34, maskIou: 0.8123, nearestPhotoL1: 5, bgDist: 2 }, editability: { position: 0.5, background: 1, size: 0 } },
+      baseline: { fidelity: { fgColorDist: 140, maskIou: 0.6, nearestPhotoL1: 30, bgDist: 80 }, editability: { position: 1, background: 1, size: 0.5 } },
+    };
+    expect(worldRows({ ...record(0.8, 0.25, 0.7), world }.world).map((r) => [r.label, r.value, r.baseline])).toEqual([
+      ['Foreground colour distance ↓', '12.3', '140.0'],
+      ['Mask IoU ↑', '0.812', '0.600'],
+      ['Background accuracy ↑', '100%', '100%'],
+      ['Position accuracy ↑', '50%', '100%'],
+      ['Size accuracy ↑', '0%', '50%'],
+    ]);
+    const two = { ...world, concept: { ...world.concept, fidelity: { ...world.concept.fidelity, twoColorBalance: 0.75 } }, baseline: { ...world.baseline, fidelity: { ...world.baseline.fidelity, twoColorBalance: 0 } } };
+    expect(worldRows(two).find((r) => r.key === 'twoColorBalance')).toMatchObject({ value: '0.750', baseline: '0.000' });
+  });
+
+  it('is empty for an evaluation without them (another model, or before they were scored)', () => {
+    expect(worldRows(record(0.8, 0.25, 0.7).world)).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A concept's scores as its card shows them: each of the three beside the class-word baseline,
- * and the change from the evaluation before; and the library's order by them.
+ * and the change from the evaluation before; the shapes analyzer's beside its baseline where the
+ * evaluation has them; and the library's order by them.
  */
-import type { EvaluationScores } from '../engine/protocol';
+import type { EvaluationScores, WorldEvaluation } from '../engine/protocol';
 
 /** What the rows need of an evaluation (the library's summary of the latest has it). */
 type Scored = { scores: EvaluationScores; baseline: EvaluationScores };
@@ -70,4 +71,37 @@ export function orderConcepts<T>(concepts: readonly T[], order: LibraryOrder, la
     .map((c, i) => ({ c, i, s: score(c) }))
     .sort((a, b) => (a.s === null ? (b.s === null ? a.i - b.i : 1) : b.s === null ? -1 : b.s - a.s || a.i - b.i))
     .map((x) => x.c);
+}
+
+export interface WorldRow {
+  key: string;
+  /** "Mask IoU ↑": the arrow says which way is better. */
+  label: string;
+  value: string;
+  baseline: string;
+}
+
+type Quality = WorldEvaluation['concept'];
+
+const WORLD_ROWS: [string, string, (q: Quality) => number | undefined, (x: number) => string][] = [
+  ['fgColorDist', 'Foreground colour distance ↓', (q) => q.fidelity.fgColorDist, (x) => x.toFixed(1)],
+  ['maskIou', 'Mask IoU ↑', (q) => q.fidelity.maskIou, formatScore],
+  ['twoColorBalance', 'Two-colour balance ↑', (q) => q.fidelity.twoColorBalance, formatScore],
+  ['background', 'Background accuracy ↑', (q) => q.editability.background, percent],
+  ['position', 'Position accuracy ↑', (q) => q.editability.position, percent],
+  ['size', 'Size accuracy ↑', (q) => q.editability.size, percent],
+  ['color', 'Colour accuracy ↑', (q) => q.editability.color, percent],
+];
+
+function percent(x: number): string {
+  return `${Math.round(100 * x)}%`;
+}
+
+/** The shapes analyzer's rows (those the evaluation measured), each beside the class word's; none without them. */
+export function worldRows(world: WorldEvaluation | undefined): WorldRow[] {
+  if (!world) return [];
+  return WORLD_ROWS.flatMap(([key, label, read, format]) => {
+    const [value, baseline] = [read(world.concept), read(world.baseline)];
+    return value === undefined || baseline === undefined ? [] : [{ key, label, value: format(value), baseline: format(baseline) }];
+  });
 }

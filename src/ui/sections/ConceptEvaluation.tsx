@@ -1,17 +1,18 @@
 /**
  * A library card's evaluation: Evaluate (asking first when the feature models must download),
  * its progress and Cancel, then the three scores beside the class-word baseline with the change
- * from last time, the one-line reading and this visit's evaluation images.
+ * from last time (and the shapes analyzer's, where the evaluation has them), the one-line
+ * reading and this visit's evaluation images.
  */
 import { useEffect, useState } from 'react';
 import type { ConceptSummary } from '../../library/concept-record';
-import type { EvaluationSummary } from '../../library/evaluation';
+import type { EvaluationSummary, WorldEvaluation } from '../../library/evaluation';
 import { useEvaluationHistory, type EvaluationHistory } from '../concept-evaluations';
 import { ProgressBar } from '../Progress';
 import { useFocusOnEntering } from '../useFocusOnEntering';
 import { RgbaCanvas } from '../RgbaCanvas';
 import { cancelEvaluation, confirmDownload, evaluateConcept, useEvaluations } from '../evaluations';
-import { formatChange, formatScore, scoreRows } from '../evaluation-view';
+import { formatChange, formatScore, scoreRows, worldRows } from '../evaluation-view';
 
 function Scores({ token, latest, history }: { token: string; latest: EvaluationSummary; history: EvaluationHistory }) {
   // the stored history, once read, of this very evaluation
@@ -45,6 +46,7 @@ function Scores({ token, latest, history }: { token: string; latest: EvaluationS
           ))}
         </tbody>
       </table>
+      {full?.world && <WorldScores token={token} world={full.world} />}
       <p data-testid="evaluation-reading">{latest.reading}</p>
       {full && (
         <p className="muted">
@@ -53,6 +55,33 @@ function Scores({ token, latest, history }: { token: string; latest: EvaluationS
         </p>
       )}
     </>
+  );
+}
+
+/** The shapes analyzer's scores (built-in model, sample concept), each beside the class word's. */
+function WorldScores({ token, world }: { token: string; world: WorldEvaluation }) {
+  return (
+    <table className="scores" data-testid="evaluation-world">
+      <caption>
+        Shapes analyzer <span className="muted">(the {world.sample} sample's photos; fidelity and edit prompts at 64 px)</span>
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Score</th>
+          <th scope="col">{token}</th>
+          <th scope="col">Class word</th>
+        </tr>
+      </thead>
+      <tbody>
+        {worldRows(world).map((r) => (
+          <tr key={r.key} data-testid={`world-${r.key}`}>
+            <th scope="row">{r.label}</th>
+            <td>{r.value}</td>
+            <td className="muted">{r.baseline}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -157,7 +186,10 @@ export function ConceptEvaluation({ concept, blocked }: { concept: ConceptSummar
           {images.map((image, i) => (
             <figure key={i}>
               <RgbaCanvas image={image.image} label={`${image.baseline ? 'Baseline' : 'Evaluation'} image: ${image.prompt}, seed ${image.seed}`} scale={Math.max(1, Math.floor(96 / image.image.width))} />
-              <figcaption className="muted">{image.baseline ? 'class word' : concept.token}</figcaption>
+              <figcaption className="muted">
+                {image.baseline ? 'class word' : concept.token}
+                {image.world && ' · shapes'}
+              </figcaption>
             </figure>
           ))}
         </div>
