@@ -5,7 +5,7 @@
  * (concept, method) on stdout, then a Markdown table. It reports; it never fails on numbers.
  */
 import type { Engine } from '../engine/engine';
-import { trainingInput } from '../engine/training-input';
+import { trainingInput } from '../train/training-input';
 import type { ConceptData, ModelInfo, TrainerOptions } from '../engine/protocol';
 import type { ConceptWeights } from '../library/concept';
 import { modelTrainingDefaults } from '../engine/training-policy';

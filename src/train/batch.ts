@@ -93,3 +93,15 @@ export function sampleBatch(source: BatchSource, rng: SeededRng, batchSize: numb
 export function disposeBatch(batch: TrainingBatch): void {
   tf.dispose([batch.latents, batch.noise, batch.inputIds]);
 }
+
+/** One batch of `first`'s rows then `second`'s (DreamBooth: the photos, then the class images); both are disposed. */
+export function concatBatches(first: TrainingBatch, second: TrainingBatch): TrainingBatch {
+  const both = tf.tidy(() => ({
+    latents: tf.concat([first.latents, second.latents]),
+    noise: tf.concat([first.noise, second.noise]),
+    inputIds: tf.concat([first.inputIds, second.inputIds]),
+  }));
+  disposeBatch(first);
+  disposeBatch(second);
+  return { ...both, timesteps: [...first.timesteps, ...second.timesteps] };
+}

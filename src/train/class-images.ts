@@ -8,7 +8,12 @@
 import * as tf from '../gpu/tf';
 import type { StableDiffusionModel } from '../model/load';
 import { textToImage, type PromptTokenizer, type RgbaImage } from '../model/pipeline';
-import type { CachedLatent } from './batch';
+import { encodeImages, type CachedLatent } from './batch';
+import type { TrainerConfig } from './config';
+import type { Lora } from './lora';
+import type { RunHooks, RunOutcome } from './run-hooks';
+import { trainingInput } from './training-input';
+import type { Posterior } from '../model/vae';
 import type { StoredClassLatents, StoredTensor } from './checkpoint';
 
 /** The sampler and guidance every class image is drawn with. */
@@ -48,14 +53,6 @@ export function frozenModelSampler(model: StableDiffusionModel, tokenizer: Promp
   };
 }
 
-/** RGBA bytes → [3, H, W] in [-1, 1] (row-major CHW), as training photos are given. */
-export function imagePixels(image: RgbaImage): Float32Array {
-  const { width, height, data } = image;
-  const out = new Float32Array(3 * width * height);
-  for (let i = 0; i < width * height; i++) for (let ch = 0; ch < 3; ch++) out[ch * width * height + i] = data[i * 4 + ch] / 127.5 - 1;
-  return out;
-}
-
 /** The cached posteriors as data (n may be 0 before the first is drawn: then null). */
 export async function storeClassLatents(latents: readonly CachedLatent[]): Promise<StoredClassLatents | null> {
   if (latents.length === 0) return null;
@@ -75,4 +72,36 @@ export function restoreClassLatents(stored: StoredClassLatents | undefined): Cac
   const size = C * h * w;
   const at = (t: StoredTensor, i: number) => tf.tensor4d(t.data.slice(i * size, (i + 1) * size), [1, C, h, w]);
   return Array.from({ length: n }, (_, i) => ({ mean: at(stored.mean, i), std: at(stored.std, i) }));
+}
+
+/** What drawing reads and fills: the run's settings, its class latents so far (appended to), the VAE's encoding, the adapters to take off while drawing. */
+export interface ClassImageDraw {
+  config: Pick<TrainerConfig, 'classImages' | 'classWord' | 'seed' | 'classImageSteps' | 'resolution'>;
+  latents: CachedLatent[];
+  encode: (image: tf.Tensor4D) => Posterior;
+  adapters: readonly Lora[];
+  sample: ClassImageSampler;
+}
+
+/**
+ * Draws the class images not drawn yet, with the adapters off the model (the frozen model), each
+ * encoded at once; `paused` and `aborted` keep the ones done.
+ */
+export async function drawClassImages(d: ClassImageDraw, hooks: Pick<RunHooks, 'signal' | 'shouldPause' | 'onClassImages'> = {}): Promise<RunOutcome> {
+  const { classImages, classWord, seed, classImageSteps, resolution } = d.config;
+  while (d.latents.length < classImages) {
+    if (hooks.signal?.aborted) return 'aborted';
+    if (hooks.shouldPause?.()) return 'paused';
+    const i = d.latents.length;
+    d.adapters.forEach((l) => l.detach());
+    let image;
+    try {
+      image = await d.sample({ prompt: classPrompt(classWord), seed: classImageSeed(seed, i), steps: classImageSteps, size: resolution }, hooks.signal);
+    } finally {
+      d.adapters.forEach((l) => l.attach());
+    }
+    d.latents.push(...encodeImages(trainingInput([image]), resolution, d.encode));
+    hooks.onClassImages?.(d.latents.length, classImages);
+  }
+  return 'done';
 }

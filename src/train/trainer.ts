@@ -21,8 +21,8 @@ import { StudioError } from '../common/errors';
 import { SeededRng } from '../common/random';
 import type { StableDiffusionModel } from '../model/load';
 import type { RgbaImage } from '../model/pipeline';
-import { disposeBatch, encodeImages, sampleBatch, type BatchSource } from './batch';
-import { classImageSeed, classPrompt, frozenModelSampler, imagePixels, INSTANCE_TEMPLATES, storeClassLatents, type ClassImageSampler } from './class-images';
+import { concatBatches, disposeBatch, sampleBatch, type BatchSource } from './batch';
+import { drawClassImages, frozenModelSampler, INSTANCE_TEMPLATES, storeClassLatents, type ClassImageSampler } from './class-images';
 import { CHECKPOINT_VERSION, restoreCheckpoint, type Checkpoint, type StoredTensor } from './checkpoint';
 import { resolveTrainerConfig, trainsLora, trainsVectors, type LearningRateOptions, type TrainerConfig, type TrainerOptions } from './config';
 import { clipFactor, clipGradients, lossAndSquaredNorm } from './gradient-clipping';
@@ -32,6 +32,7 @@ import { samplePrompt, sampleConcept, type SampleOptions } from './previews';
 import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
 import type { TextualInversion } from './textual-inversion';
+import type { LayerTokenMap } from '../model/layer-tokens';
 import { buildTrainerParts, disposeTrainerParts, optimizerSlices, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
 import { checkResumeModel } from './resume-model';
 
@@ -141,29 +142,12 @@ export class Trainer {
     return this.config.method !== 'dreambooth' || this.classImageCount >= this.config.classImages;
   }
 
-  /**
-   * DreamBooth: draws the class images not drawn yet, with the adapters off the model (the
-   * frozen model), each encoded at once; `paused` and `aborted` keep the ones done.
-   */
-  async drawClassImages(hooks: Pick<RunHooks, 'signal' | 'shouldPause' | 'onClassImages'> = {}): Promise<RunOutcome> {
-    const { classLatents, encode } = this.parts;
-    const { classImages, classWord, seed, classImageSteps, resolution } = this.config;
-    const adapters = [this.parts.lora, this.parts.textEncoderLora].filter((l): l is Lora => l !== null);
-    while (!this.classImagesReady) {
-      if (hooks.signal?.aborted) return 'aborted';
-      if (hooks.shouldPause?.()) return 'paused';
-      const i = classLatents.length;
-      adapters.forEach((l) => l.detach());
-      let image;
-      try {
-        image = await this.sampleClassImage({ prompt: classPrompt(classWord), seed: classImageSeed(seed, i), steps: classImageSteps, size: resolution }, hooks.signal);
-      } finally {
-        adapters.forEach((l) => l.attach());
-      }
-      classLatents.push(...encodeImages(imagePixels(image), resolution, encode));
-      hooks.onClassImages?.(classLatents.length, classImages);
-    }
-    return 'done';
+  /** DreamBooth: draws the class images not drawn yet (`class-images.ts`); other methods have none to draw. */
+  drawClassImages(hooks: Pick<RunHooks, 'signal' | 'shouldPause' | 'onClassImages'> = {}): Promise<RunOutcome> {
+    if (this.config.method !== 'dreambooth') return Promise.resolve('done');
+    const { classLatents: latents, encode, lora, textEncoderLora } = this.parts;
+    const adapters = [lora, textEncoderLora].filter((l): l is Lora => l !== null);
+    return drawClassImages({ config: this.config, latents, encode, adapters, sample: this.sampleClassImage }, hooks);
   }
 
   /** Token ids of the concept (TI), one per vector. */
@@ -202,9 +186,8 @@ export class Trainer {
     let grads: tf.Tensor[] = [];
     try {
       ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, {
-        embedTokens: this.ti?.embedTokens,
+        ...this.textOptions(),
         checkpointing: this.config.gradientCheckpointing,
-        layerTokens: this.parts.layerTokens ?? undefined,
         ...(this.config.method === 'dreambooth' && { priorLossWeight: this.config.priorLossWeight }),
       }));
       const read = lossAndSquaredNorm(loss, grads);
@@ -279,7 +262,7 @@ export class Trainer {
    */
   async evaluate(timesteps: readonly number[], seed = 0): Promise<number> {
     const batch = sampleBatch(this.batchSource(), new SeededRng(seed), timesteps.length, timesteps);
-    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined });
+    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, this.textOptions());
     try {
       return (await parts.loss.data())[0];
     } finally {
@@ -297,7 +280,7 @@ export class Trainer {
   async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
     const { model, tokenizer } = this.parts;
     const { kind, templates, resolution } = this.config;
-    return sampleConcept({ model, tokenizer, embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined, kind, templates, placeholder: this.placeholder, resolution }, o, signal);
+    return sampleConcept({ model, tokenizer, ...this.textOptions(), kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
   /** Everything needed to go on later, as plain data (no tensors); `TrainingDiverged` when a value is not finite. */
@@ -343,15 +326,12 @@ export class Trainer {
     const instance = sampleBatch(this.batchSource(), this.parts.rng, batchSize);
     if (method !== 'dreambooth') return instance;
     const classSource = { ...this.batchSource(), latents: this.parts.classLatents, templates: INSTANCE_TEMPLATES, placeholder: classWord };
-    const prior = sampleBatch(classSource, this.parts.rng, batchSize);
-    const both = tf.tidy(() => ({
-      latents: tf.concat([instance.latents, prior.latents]),
-      noise: tf.concat([instance.noise, prior.noise]),
-      inputIds: tf.concat([instance.inputIds, prior.inputIds]),
-    }));
-    disposeBatch(instance);
-    disposeBatch(prior);
-    return { ...both, timesteps: [...instance.timesteps, ...prior.timesteps] };
+    return concatBatches(instance, sampleBatch(classSource, this.parts.rng, batchSize));
+  }
+
+  /** How the text encoder reads the concept: its token rows (TI, P+) and, for P+, one prompt per layer. */
+  private textOptions(): { embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D; layerTokens?: LayerTokenMap } {
+    return { embedTokens: this.ti?.embedTokens, layerTokens: this.parts.layerTokens ?? undefined };
   }
 
   private variables(): tf.Variable[] {

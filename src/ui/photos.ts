@@ -7,7 +7,7 @@
  */
 import { headerBytes, MIN_PHOTO_SIDE, photoRefusal, photosRefused, pixelRefusal, screenPhoto } from '../engine/photo-rules';
 import { shownSize } from '../engine/image-header';
-import { putTrainingImage } from '../engine/training-input';
+import { putTrainingImage } from '../train/training-input';
 import { CENTRE_CROP, cropRect, type PhotoCrop } from '../library/photo-crop';
 
 const refused = (message: string) => photosRefused([message]);

@@ -1,7 +1,7 @@
 /**
  * Training photos as `TrainRequest.images` wants them: [N, 3, size, size], NCHW, values in
  * [-1, 1], from RGBA pixels already at the training size. No tfjs: the page fills it photo by
- * photo from its canvas, the benchmark from the shapes world's images.
+ * photo from its canvas, the benchmark from the shapes world's images, DreamBooth from its class images.
  */
 
 /** Writes photo `n` (RGBA, size × size, row-major) into `out`. */
