@@ -28,10 +28,9 @@ import { crossAttentionPaths } from '../model/cross-attention';
 import { importPersonalization } from '../train/formats/import';
 import { runTrainingJob } from './training-job';
 import { evaluationSettings, runEvaluation } from './evaluation-job';
-import { DEFAULT_FEATURE_SOURCE, deleteFeatureModels, featureFiles, featureModelStatus, type FeatureRole, type FeatureSourceDeps } from './feature-sources';
-import { FeatureModels } from '../features/feature-models';
+import { cancelled } from './cancelled';
+import { DEFAULT_FEATURE_SOURCE, deleteFeatureModels, featureModelStatus, openFeatureModels, type FeatureSourceDeps } from './feature-sources';
 import { classPrompt, classSuggestion, CLASS_WORDS } from '../features/class-words';
-import type { FeatureModelSource } from '../features/types';
 
 interface LoadedModel {
   sd: StableDiffusionModel;
@@ -303,7 +302,7 @@ export class Engine implements JobHandlers {
       const model = this.requireModel();
       const { size } = evaluationSettings(request, model.info.imageSize);
       refuseOversize(model.info.sizes, { width: size, height: size, rows: 2, images: 1, purpose: 'generating' }, this.requireGpu().capabilities);
-      const features = await this.openFeatures(request.source ?? DEFAULT_FEATURE_SOURCE, true, ['clip', 'dino'], ctx);
+      const features = await openFeatureModels(request.source ?? DEFAULT_FEATURE_SOURCE, await this.featureDeps(), true, ['clip', 'dino'], ctx);
       try {
         return await runEvaluation(request, ctx, model, features);
       } finally {
@@ -315,7 +314,7 @@ export class Engine implements JobHandlers {
   /** CLIP zero-shot over the built-in classes; reads only cached (or folder) models unless `download`. Not queued: no GPU. */
   async suggestClassWords({ photos, source = DEFAULT_FEATURE_SOURCE, download = false }: PayloadOf<'suggestClassWords'>, ctx: JobContext): Promise<ResultOf<'suggestClassWords'>> {
     if (photos.length === 0) throw new StudioError('InvalidRequest', 'Add photos first.');
-    const features = await this.openFeatures(source, download, ['clip'], ctx);
+    const features = await openFeatureModels(source, await this.featureDeps(), download, ['clip'], ctx);
     try {
       const images = await features.clipImages(photos);
       const words = await features.clipTexts(CLASS_WORDS.map((w) => classPrompt(w)));
@@ -323,21 +322,6 @@ export class Engine implements JobHandlers {
     } finally {
       await features.release();
     }
-  }
-
-  /** The feature models' files, downloaded first (so a failure names its file), then the models over them. */
-  private async openFeatures(source: FeatureModelSource, download: boolean, roles: readonly FeatureRole[], ctx: JobContext): Promise<FeatureModels> {
-    const { files, prefetch } = await featureFiles(source, await this.featureDeps(), {
-      signal: ctx.signal,
-      download,
-      roles,
-      onEvent: (role, path, e) => {
-        if (e.status === 'progress') ctx.progress({ label: `Downloading ${role === 'clip' ? 'CLIP' : 'DINOv2'} ${path}`, fraction: e.total ? e.loaded / e.total : null });
-      },
-    });
-    await prefetch();
-    if (ctx.signal.aborted) throw cancelled();
-    return new FeatureModels(files, source.kind === 'hub' ? source.wasmPaths : undefined);
   }
 
   private async featureDeps(): Promise<FeatureSourceDeps> {
@@ -367,8 +351,4 @@ export class Engine implements JobHandlers {
     if (!this.gpu) throw new StudioError('EngineNotReady', 'The GPU is not connected.', 'Reconnect the GPU from the GPU panel.');
     return this.gpu;
   }
-}
-
-function cancelled(): StudioError {
-  return new StudioError('Cancelled', 'Cancelled.');
 }

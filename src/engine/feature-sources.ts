@@ -6,7 +6,9 @@
 import { errorMessage, StudioError } from '../common/errors';
 import { DEFAULT_CLIP_REPO, DEFAULT_DINO_REPO, DEFAULT_HUB_ENDPOINT, type FeatureModelSource, type FeatureModelStatus } from '../features/types';
 import type { FeatureFiles } from '../features/transformers-runtime';
-import type { FeatureModelFiles } from '../features/feature-models';
+import { FeatureModels, type FeatureModelFiles } from '../features/feature-models';
+import type { JobContext } from './protocol';
+import { cancelled } from './cancelled';
 import { cacheKey, deleteCachedModel, listCachedModels, type ModelCache } from '../model/sources/cache';
 import { HubSource } from '../model/sources/hub';
 import type { Timeouts } from '../model/sources/http';
@@ -144,4 +146,19 @@ export async function featureFiles(spec: FeatureModelSource, deps: FeatureSource
     }
   };
   return { files: { clip: files(resolved[0]), dino: files(resolved[1]) }, prefetch };
+}
+
+/** The feature models of `roles`: their files downloaded first (so a failure names its file, and progress shows), then the models over them. */
+export async function openFeatureModels(source: FeatureModelSource, deps: FeatureSourceDeps, download: boolean, roles: readonly FeatureRole[], ctx: JobContext): Promise<FeatureModels> {
+  const { files, prefetch } = await featureFiles(source, deps, {
+    signal: ctx.signal,
+    download,
+    roles,
+    onEvent: (role, path, e) => {
+      if (e.status === 'progress') ctx.progress({ label: `Downloading ${role === 'clip' ? 'CLIP' : 'DINOv2'} ${path}`, fraction: e.total ? e.loaded / e.total : null });
+    },
+  });
+  await prefetch();
+  if (ctx.signal.aborted) throw cancelled();
+  return new FeatureModels(files, source.kind === 'hub' ? source.wasmPaths : undefined);
 }
