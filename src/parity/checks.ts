@@ -14,26 +14,11 @@ import { vaeDecode, vaeEncode } from '../model/vae';
 import { Lora } from '../train/lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from '../train/loss';
 import { dreamboothGoldenCheck } from './dreambooth-check';
+import { pplusGoldenCheck } from './pplus-check';
+import { read, t3, t4, type Outputs, type ParityCheck } from './check-tools';
+import { disposeBatch } from '../train/batch';
 import { TextualInversion } from '../train/textual-inversion';
-import { idsPerLayer } from '../train/per-layer-text';
 import { GRAD_PREFIX, type Golden, type GoldenTensor } from './golden';
-
-export type Outputs = Map<string, ArrayLike<number>>;
-
-export interface ParityCheck {
-  /** Golden tensors this check needs as inputs. */
-  needs: string[];
-  run: (model: StableDiffusionModel, golden: Golden) => Promise<Outputs>;
-}
-
-const t4 = (g: GoldenTensor) => tf.tensor4d(g.data as Float32Array, g.shape as [number, number, number, number]);
-const t3 = (g: GoldenTensor) => tf.tensor3d(g.data as Float32Array, g.shape as [number, number, number]);
-
-async function read(outputs: Outputs, entries: [string, tf.Tensor][]): Promise<Outputs> {
-  for (const [name, t] of entries) outputs.set(name, (await t.data()) as Float32Array);
-  tf.dispose(entries.map(([, t]) => t));
-  return outputs;
-}
 
 async function encodeText(model: StableDiffusionModel, ids: GoldenTensor, prefix: string, outputs: Outputs): Promise<void> {
   const idsT = tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32');
@@ -57,7 +42,6 @@ async function trainingBatch(golden: Golden, ids: string): Promise<TrainingBatch
   };
 }
 
-const disposeBatch = (b: TrainingBatch) => tf.dispose([b.latents, b.noise, b.inputIds]);
 
 export const CHECKS: ParityCheck[] = [
   {
@@ -284,60 +268,5 @@ export const CHECKS: ParityCheck[] = [
     },
   },
   dreamboothGoldenCheck,
-  {
-    // P+ (methods golden): layer l's prompt is row l of pplus.input_ids; the concept's id is
-    // where the rows differ, row l's id there is layer l's. Rows of pplus.embedding_rows are its vectors.
-    needs: ['pplus.input_ids', 'pplus.embedding_rows', 'pplus.z0', 'pplus.noise', 'pplus.timestep'],
-    run: async (model, golden) => {
-      const outputs: Outputs = new Map();
-      const ids = await golden.get('pplus.input_ids');
-      const [L, N] = ids.shape;
-      const row = (l: number) => Array.from(ids.data.subarray(l * N, (l + 1) * N));
-      const at = row(0).findIndex((id, n) => row(1)[n] !== id);
-      const layerIds = Array.from({ length: L }, (_, l) => row(l)[at]);
-      const z0 = await golden.get('pplus.z0');
-      const batch: TrainingBatch = {
-        latents: t4(z0),
-        noise: t4(await golden.get('pplus.noise')),
-        timesteps: Array.from((await golden.get('pplus.timestep')).data),
-        inputIds: tf.tensor2d(row(0), [1, N], 'int32'),
-      };
-      const rows = await golden.get('pplus.embedding_rows');
-      const ti = TextualInversion.create(model.text.weights, { numVectors: L, values: rows.data as Float32Array, tokenIds: layerIds });
-      const options = { embedTokens: ti.embedTokens, layerTokens: new Map([[layerIds[0], layerIds]]) };
-      const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
-      try {
-        await read(outputs, [['pplus.input_ids', idsPerLayer(batch.inputIds, options.layerTokens, L)]]);
-        const parts = diffusionLoss(model, scheduler, batch, options);
-        await read(outputs, [
-          ['pplus.noisy_latents', parts.noisy],
-          ['pplus.encoder_hidden_states', parts.encoderHiddenStates],
-          ['pplus.model_pred', parts.modelPred],
-          ['pplus.loss', parts.loss],
-        ]);
-        const { loss, grads } = lossAndGrads(model, scheduler, batch, [ti.vectors], options);
-        loss.dispose();
-        await read(outputs, [['pplus.grad_embedding_rows', grads[0]]]);
-        // mkshing's per-block variant: every attn2 of block b reads layer b's states
-        const blocks = (golden.json.pplus as { mkshing_blocks?: string[] } | undefined)?.mkshing_blocks;
-        if (blocks && golden.has('pplus.encoder_hidden_states')) {
-          const states = t3(await golden.get('pplus.encoder_hidden_states').then((g) => ({ ...g, shape: [L, N, g.shape[g.shape.length - 1]] })));
-          const noisy = scheduler.addNoise(batch.latents, batch.noise, batch.timesteps) as tf.Tensor4D;
-          const first = states.slice([0, 0, 0], [1, -1, -1]);
-          const out = unetForward(model.unet.weights, model.unet.config, {
-            sample: noisy,
-            timesteps: batch.timesteps,
-            encoderHiddenStates: first,
-            crossAttention: { context: (_, path) => states.slice([blocks.findIndex((b) => path.startsWith(`${b}.`)), 0, 0], [1, -1, -1]) },
-          });
-          tf.dispose([states, noisy, first]);
-          await read(outputs, [['pplus.alt_mkshing_per_block.model_pred', out]]);
-        }
-      } finally {
-        ti.dispose();
-        disposeBatch(batch);
-      }
-      return outputs;
-    },
-  },
+  pplusGoldenCheck,
 ];

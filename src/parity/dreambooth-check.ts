@@ -8,16 +8,13 @@ import { DdpmScheduler } from '../model/schedulers';
 import { ClipTokenizer } from '../model/tokenizer';
 import { Lora } from '../train/lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from '../train/loss';
-import type { StableDiffusionModel } from '../model/load';
-import type { Golden } from './golden';
-
-/** Our tensors under the golden's names (checks.ts's `Outputs`; checks.ts lists this check). */
-type Outputs = Map<string, ArrayLike<number>>;
+import { disposeBatch } from '../train/batch';
+import { read, t4, type Outputs, type ParityCheck } from './check-tools';
 
 const WEIGHT_PREFIX = 'dreambooth.lora.';
 const GRAD_PREFIX = 'dreambooth.lora_grad.';
 
-export const dreamboothGoldenCheck: { needs: string[]; run: (model: StableDiffusionModel, golden: Golden) => Promise<Outputs> } = {
+export const dreamboothGoldenCheck: ParityCheck = {
   needs: ['dreambooth.input_ids', 'dreambooth.model_input', 'dreambooth.noise', 'dreambooth.timesteps'],
   run: async (model, golden) => {
     const outputs: Outputs = new Map();
@@ -32,21 +29,17 @@ export const dreamboothGoldenCheck: { needs: string[]; run: (model: StableDiffus
     }
     const [input, noise, ids] = await Promise.all(['dreambooth.model_input', 'dreambooth.noise', 'dreambooth.input_ids'].map((n) => golden.get(n)));
     const batch: TrainingBatch = {
-      latents: tf.tensor4d(input.data as Float32Array, input.shape as [number, number, number, number]),
-      noise: tf.tensor4d(noise.data as Float32Array, noise.shape as [number, number, number, number]),
+      latents: t4(input),
+      noise: t4(noise),
       timesteps: Array.from((await golden.get('dreambooth.timesteps')).data),
       inputIds: tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32'),
     };
     const options = { priorLossWeight: settings.prior_loss_weight ?? 1 };
     const scheduler = DdpmScheduler.fromConfig(model.schedulerConfig);
     const lora = Lora.fromValues(model.unet.weights, values, settings.scale ?? 1);
-    const read = async (entries: [string, tf.Tensor][]) => {
-      for (const [name, t] of entries) outputs.set(name, (await t.data()) as Float32Array);
-      tf.dispose(entries.map(([, t]) => t));
-    };
     try {
       const parts = diffusionLoss(model, scheduler, batch, options);
-      await read([
+      await read(outputs, [
         ['dreambooth.noisy_latents', parts.noisy],
         ['dreambooth.encoder_hidden_states', parts.encoderHiddenStates],
         ['dreambooth.model_pred', parts.modelPred],
@@ -56,10 +49,10 @@ export const dreamboothGoldenCheck: { needs: string[]; run: (model: StableDiffus
       ]);
       const { loss, grads } = lossAndGrads(model, scheduler, batch, lora.variables(), options);
       loss.dispose();
-      await read(lora.keys().map((k, i) => [GRAD_PREFIX + k, grads[i]] as [string, tf.Tensor]));
+      await read(outputs, lora.keys().map((k, i) => [GRAD_PREFIX + k, grads[i]] as [string, tf.Tensor]));
     } finally {
       lora.dispose();
-      tf.dispose([batch.latents, batch.noise, batch.inputIds]);
+      disposeBatch(batch);
     }
     return outputs;
   },
