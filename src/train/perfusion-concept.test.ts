@@ -16,9 +16,9 @@ import { changedWeights, snapshotWeights, TINY_SD } from '../test/model-fixtures
 import { lossAndGrads } from './loss';
 import { encodingAt, INPUT_EMA, PerfusionConcept } from './perfusion-concept';
 import { TextualInversion } from './textual-inversion';
+import { methodsF32 as f32 } from '../test/methods-golden';
 
 const TOKEN = readFixtureJson<{ perfusion: { concept_token_id: number } }>('tiny-sd-golden-methods/golden.json').perfusion.concept_token_id;
-const f32 = (name: string) => Float32Array.from(goldenMethods(name).data);
 const ids2d = (name: string) => {
   const g = goldenMethods(name);
   const flat = g.data as number[];

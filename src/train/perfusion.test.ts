@@ -11,7 +11,6 @@ import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
 import { DdpmScheduler } from '../model/schedulers';
 import { nodeFolderSource } from '../model/sources/node-folder';
 import { unetForward } from '../model/unet';
-import { expectClose } from '../test/compare';
 import { goldenMethods, goldenMethodsTolerance, readFixtureJson } from '../test/golden';
 import { TINY_SD } from '../test/model-fixtures';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from './loss';
@@ -19,6 +18,7 @@ import { perfusionHooks, type PerfusionTargets } from './perfusion-hooks';
 import { disposeEditInputs, editInputs } from './perfusion-inputs';
 import { INFERENCE_GATE, TRAINING_GATE, type Gate } from './rank-one-edit';
 import { TextualInversion } from './textual-inversion';
+import { expectMethodsGolden, methodsF32 as f32 } from '../test/methods-golden';
 
 const J = readFixtureJson<{ perfusion: { concept_token_id: number; second_concept_token_id: number; train_loss: number } }>('tiny-sd-golden-methods/golden.json').perfusion;
 
@@ -27,14 +27,8 @@ let scheduler: DdpmScheduler;
 let paths: string[];
 let channels: Map<string, number>;
 
-const f32 = (name: string) => Float32Array.from(goldenMethods(name).data);
 const t4 = (name: string) => tf.tensor4d(f32(name), goldenMethods(name).shape as [number, number, number, number]);
 const ids = (name: string) => tf.tensor2d(goldenMethods(name).data as number[], goldenMethods(name).shape as [number, number], 'int32');
-
-async function expectGolden(actual: tf.Tensor, name: string): Promise<void> {
-  expect(actual.shape).toEqual(goldenMethods(name).shape);
-  expectClose(await actual.data(), goldenMethods(name).data, goldenMethodsTolerance(name), name);
-}
 
 /** o_K = W_k i_super at every layer, and v* (variables: trainable) from the golden's inputs. */
 function targets(iSuper: string, vStar: (path: string) => string, gate: Gate): PerfusionTargets & { variables: tf.Variable[] } {
@@ -73,7 +67,7 @@ afterAll(() => model?.dispose());
 describe('Perfusion on every attn2 of tiny-sd', () => {
   it('the locked key targets are W_k i_super at all 16 layers', async () => {
     const t = targets('perfusion.i_super', (p) => `perfusion.v_star.${p}`, TRAINING_GATE);
-    for (const p of paths) await expectGolden(t.keys.get(p)!, `perfusion.k_target.${p}`);
+    for (const p of paths) await expectMethodsGolden(t.keys.get(p)!, `perfusion.k_target.${p}`);
     disposeTargets(t);
   });
 
@@ -85,8 +79,8 @@ describe('Perfusion on every attn2 of tiny-sd', () => {
     const b = batch();
     const options = { embedTokens: ti.embedTokens, crossAttention: perfusionHooks(inputs, [t]) };
     const parts = diffusionLoss(model, scheduler, b, options);
-    await expectGolden(parts.encoderHiddenStates, 'perfusion.encoder_hidden_states');
-    await expectGolden(parts.modelPred, 'perfusion.train.model_pred');
+    await expectMethodsGolden(parts.encoderHiddenStates, 'perfusion.encoder_hidden_states');
+    await expectMethodsGolden(parts.modelPred, 'perfusion.train.model_pred');
     const loss = (await parts.loss.data())[0];
     expect(Math.abs(loss - J.train_loss) / J.train_loss).toBeLessThanOrEqual(goldenMethodsTolerance('perfusion.train.loss'));
     tf.dispose(Object.values(parts));
@@ -94,9 +88,9 @@ describe('Perfusion on every attn2 of tiny-sd', () => {
       const { loss: l, grads } = lossAndGrads(model, scheduler, b, [ti.vectors, ...t.variables], { ...options, checkpointing });
       const [row, ...vStars] = grads;
       const flat = row.reshape([-1]);
-      await expectGolden(flat, 'perfusion.train.grad_embedding_row');
+      await expectMethodsGolden(flat, 'perfusion.train.grad_embedding_row');
       flat.dispose();
-      for (const [i, p] of paths.entries()) await expectGolden(vStars[i], `perfusion.train.grad_v_star.${p}`);
+      for (const [i, p] of paths.entries()) await expectMethodsGolden(vStars[i], `perfusion.train.grad_v_star.${p}`);
       tf.dispose([l, ...grads]);
     }
     tf.dispose([b.latents, b.noise, b.inputIds]);
@@ -116,8 +110,8 @@ describe('Perfusion on every attn2 of tiny-sd', () => {
       tf.tidy(() => unetForward(model.unet.weights, model.unet.config, { sample, timesteps: [500, 500], encoderHiddenStates: states, ...(edit && { crossAttention: perfusionHooks(inputs, [t]) }) }));
     const edited = run(true);
     const plain = run(false);
-    await expectGolden(edited, 'perfusion.infer.model_pred');
-    await expectGolden(plain, 'perfusion.unedited.model_pred');
+    await expectMethodsGolden(edited, 'perfusion.infer.model_pred');
+    await expectMethodsGolden(plain, 'perfusion.unedited.model_pred');
     tf.dispose([edited, plain, sample, states]);
     disposeTargets(t);
     disposeEditInputs(inputs);
@@ -137,8 +131,8 @@ describe('Perfusion on every attn2 of tiny-sd', () => {
       const states = clipTextEncoder(model.text.weights, model.text.config, promptIds, { embedTokens: ti.embedTokens }).lastHiddenState;
       return [states, unetForward(model.unet.weights, model.unet.config, { sample, timesteps: [500], encoderHiddenStates: states, crossAttention: perfusionHooks(inputs, [first, second]) })];
     });
-    await expectGolden(out[0], 'perfusion.multi.encoder_hidden_states');
-    await expectGolden(out[1], 'perfusion.multi.model_pred');
+    await expectMethodsGolden(out[0], 'perfusion.multi.encoder_hidden_states');
+    await expectMethodsGolden(out[1], 'perfusion.multi.model_pred');
     tf.dispose([...out, sample, promptIds]);
     [first, second].forEach(disposeTargets);
     disposeEditInputs(inputs);

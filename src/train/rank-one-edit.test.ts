@@ -15,6 +15,7 @@ import { COVARIANCE_PROMPTS } from './perfusion-covariance-prompts';
 import { covarianceInverse, textCovariance } from './perfusion-covariance';
 import { disposeEditInputs, editInputs } from './perfusion-inputs';
 import { conceptSimilarity, editedProjection, gateOf, INFERENCE_GATE, projectOut, TRAINING_GATE } from './rank-one-edit';
+import { expectMethodsGolden, methodsF32 as f32 } from '../test/methods-golden';
 
 const FIXTURE = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
 const LAYER = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2';
@@ -22,14 +23,7 @@ const LAYER = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2';
 let model: StableDiffusionModel;
 
 const g = (name: string) => methodsGolden(name);
-const f32 = (name: string) => Float32Array.from(g(name).data);
 const tensor3d = (name: string) => tf.tensor3d(f32(name), g(name).shape as [number, number, number]);
-
-/** `actual` within the golden's suggested tolerance. */
-async function expectGolden(actual: tf.Tensor, name: string): Promise<void> {
-  expect(actual.shape).toEqual(g(name).shape);
-  expectClose(await actual.data(), g(name).data, methodsTolerance(name), name);
-}
 
 const linear = (which: 'to_k' | 'to_v') => (x: tf.Tensor3D) => model.unet.weights.linear(`${LAYER}.${which}`, x, x.shape[2]) as tf.Tensor3D;
 
@@ -80,10 +74,10 @@ describe('one concept at one attn2 layer', () => {
     const at = (x: tf.Tensor3D) => tf.tidy(() => tf.stack(indices.map((n, b) => x.slice([b, n, 0], [1, 1, -1]).reshape([-1]))).mean(0));
     const iStar = at(e);
     const iSuper = at(s);
-    await expectGolden(iStar, 'perfusion.i_star');
-    await expectGolden(iSuper, 'perfusion.i_super');
+    await expectMethodsGolden(iStar, 'perfusion.i_star');
+    await expectMethodsGolden(iSuper, 'perfusion.i_super');
     const oK = tf.tidy(() => linear('to_k')(iSuper.reshape([1, 1, -1])).reshape([-1]));
-    await expectGolden(oK, `perfusion.k_target.${LAYER}`);
+    await expectMethodsGolden(oK, `perfusion.k_target.${LAYER}`);
     tf.dispose([e, s, iStar, iSuper, oK]);
   });
 
@@ -96,16 +90,16 @@ describe('one concept at one attn2 layer', () => {
     const vStar = tf.tensor1d(f32(`perfusion.v_star.${LAYER}`));
     const sim = conceptSimilarity(e, inputs.concepts[0]);
     const simRaw = sim.mul(inputs.concepts[0].energy);
-    await expectGolden(simRaw, 'perfusion.layer.sim_raw');
-    await expectGolden(sim, 'perfusion.layer.sim');
+    await expectMethodsGolden(simRaw, 'perfusion.layer.sim_raw');
+    await expectMethodsGolden(sim, 'perfusion.layer.sim');
     const ePerp = projectOut(e, inputs.basis);
     for (const [gate, mode] of [[TRAINING_GATE, 'train'], [INFERENCE_GATE, 'infer']] as const) {
       const sigma = gateOf(sim, gate);
-      await expectGolden(sigma, mode === 'train' ? 'perfusion.layer.sigma_train' : 'perfusion.layer.sigma_infer');
+      await expectMethodsGolden(sigma, mode === 'train' ? 'perfusion.layer.sigma_train' : 'perfusion.layer.sigma_infer');
       const k = editedProjection(linear('to_k'), ePerp, [sigma], [oK]);
       const v = editedProjection(linear('to_v'), ePerp, [sigma], [vStar]);
-      await expectGolden(k, `perfusion.layer.K_${mode}`);
-      await expectGolden(v, `perfusion.layer.V_${mode}`);
+      await expectMethodsGolden(k, `perfusion.layer.K_${mode}`);
+      await expectMethodsGolden(v, `perfusion.layer.V_${mode}`);
       tf.dispose([sigma, k, v]);
     }
     tf.dispose([e, oK, vStar, sim, simRaw, ePerp]);
@@ -130,17 +124,17 @@ describe('two concepts at one attn2 layer', () => {
     const e = tensor3d('perfusion.multi.encoder_hidden_states');
     const sims = inputs.concepts.map((c) => conceptSimilarity(e, c));
     const sim = tf.stack(sims);
-    await expectGolden(sim, 'perfusion.multi.layer.sim');
+    await expectMethodsGolden(sim, 'perfusion.multi.layer.sim');
     const gates = sims.map((s) => gateOf(s, INFERENCE_GATE));
     const sigma = tf.stack(gates);
-    await expectGolden(sigma, 'perfusion.multi.layer.sigma');
+    await expectMethodsGolden(sigma, 'perfusion.multi.layer.sigma');
     const ePerp = projectOut(e, inputs.basis);
     const keys = [tf.tensor1d(f32(`perfusion.k_target.${LAYER}`)), tf.tensor1d(f32(`perfusion.multi.k_target_2.${LAYER}`))];
     const values = [tf.tensor1d(f32(`perfusion.v_star.${LAYER}`)), tf.tensor1d(f32(`perfusion.multi.v_star_2.${LAYER}`))];
     const k = editedProjection(linear('to_k'), ePerp, gates, keys);
     const v = editedProjection(linear('to_v'), ePerp, gates, values);
-    await expectGolden(k, 'perfusion.multi.layer.K');
-    await expectGolden(v, 'perfusion.multi.layer.V');
+    await expectMethodsGolden(k, 'perfusion.multi.layer.K');
+    await expectMethodsGolden(v, 'perfusion.multi.layer.V');
     tf.dispose([e, ...sims, sim, ...gates, sigma, ePerp, ...keys, ...values, k, v]);
     disposeEditInputs(inputs);
     expect(tf.memory().numTensors).toBe(before);
