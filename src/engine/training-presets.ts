@@ -55,6 +55,12 @@ const TABLE: Record<TrainingMethod, Record<PresetName, PresetSettings>> = {
     standard: { steps: 500, numVectors: 1, tiLearningRate: 5e-3 },
     best: { steps: 1000, numVectors: 1, tiLearningRate: 5e-3 },
   },
+  perfusion: {
+    // our choice (no reference's numbers were checked here): TI's rate for the token and the value targets, P+'s step counts.
+    quick: { steps: 250, numVectors: 1, tiLearningRate: 5e-3 },
+    standard: { steps: 500, numVectors: 1, tiLearningRate: 5e-3 },
+    best: { steps: 1000, numVectors: 1, tiLearningRate: 5e-3 },
+  },
 };
 
 /** The model's side of it: the card's steps and rates, as modelTrainingDefaults reads them. */

@@ -52,6 +52,27 @@ export interface ConceptLayerEmbeddings {
   vectors: Float32Array;
 }
 
+/**
+ * Perfusion (key-locked rank-1 editing, Tewel et al. 2023): per cross-attention layer `layers[l]`
+ * (attn2 module path, forward order) the locked key target o_K = W_k i_super and the learned value
+ * target v*, and the concept input i* with C⁻¹ i* (C: the model's text-encoding covariance,
+ * `train/perfusion-covariance.ts`), which is all the edit needs at generation (several concepts'
+ * C⁻¹-orthonormal basis comes from their i* and C⁻¹ i*). The token's embedding is `embedding`.
+ */
+export interface ConceptPerfusion {
+  layers: string[];
+  /** Each layer's K/V output width (its channels); `keys` and `values` are these rows concatenated. */
+  widths: number[];
+  keys: Float32Array;
+  values: Float32Array;
+  /** i* and C⁻¹ i*, [dim] each (dim: the text encoder's width). */
+  iStar: Float32Array;
+  cInvIStar: Float32Array;
+  /** The gate's bias β at generation (the fidelity ↔ prompt knob; 0.7 by default) and its temperature τ (0.15). */
+  gateBias: number;
+  gateTemperature: number;
+}
+
 export interface Concept {
   id: string;
   /** As prompts write it, e.g. `<my-dog>`. */
@@ -90,17 +111,19 @@ export interface Concept {
   lossCurve?: LossCurve;
   /** Its DreamBench-style evaluations with their settings, oldest first (`evaluation.ts`; absent: never evaluated). */
   evaluations?: EvaluationRecord[];
+  /** Perfusion concepts: the K/V edit (with `embedding`, the token's vector). Absent: none. */
+  perfusion?: ConceptPerfusion;
   /** How it was trained, where its weights do not tell ('dreambooth': a LoRA trained with prior preservation); absent: from the weights (`conceptMethod`). */
   method?: TrainingMethod;
 }
 
 /** The concept's method: as stored, else what its weights hold (TI, LoRA or both). */
-export function conceptMethod(c: Pick<Concept, 'embedding' | 'lora' | 'method' | 'layerEmbeddings'>): TrainingMethod {
-  return c.method ?? (c.layerEmbeddings ? 'pplus' : c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti');
+export function conceptMethod(c: Pick<Concept, 'embedding' | 'lora' | 'method' | 'layerEmbeddings' | 'perfusion'>): TrainingMethod {
+  return c.method ?? (c.perfusion ? 'perfusion' : c.layerEmbeddings ? 'pplus' : c.embedding && c.lora ? 'both' : c.lora ? 'lora' : 'ti');
 }
 
 /** What a generation request carries of a concept: no photos, no bookkeeping. */
-export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength' | 'textEncoderStrength' | 'layerEmbeddings'> & {
+export type ConceptWeights = Pick<Concept, 'token' | 'embedding' | 'lora' | 'loraStrength' | 'textEncoderStrength' | 'layerEmbeddings' | 'perfusion'> & {
   /** LoRA-only concepts: prompts write `token classWord`; the LoRA is what carries the concept. */
   classWord: string;
 };
@@ -119,6 +142,7 @@ export function conceptWeights(c: Concept): ConceptWeights {
     loraStrength: c.loraStrength,
     ...(c.textEncoderStrength !== undefined && { textEncoderStrength: c.textEncoderStrength }),
     ...(c.layerEmbeddings !== undefined && { layerEmbeddings: c.layerEmbeddings }),
+    ...(c.perfusion !== undefined && { perfusion: c.perfusion }),
   };
 }
 

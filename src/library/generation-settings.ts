@@ -9,7 +9,7 @@ export interface ConceptUse {
   /** The library concept's id (it may since have been deleted: the token and method stay as text). */
   id: string;
   token: string;
-  method: 'ti' | 'lora' | 'both' | 'dreambooth' | 'pplus';
+  method: 'ti' | 'lora' | 'both' | 'dreambooth' | 'pplus' | 'perfusion';
   /** The LoRA's strength in this generation (1 for embeddings alone). */
   strength: number;
   /** The text-encoder layers' own strength, when the concept has some and it differs. */

@@ -11,13 +11,15 @@ import { CONCEPT_KINDS, type ConceptKind } from './templates';
  * 'dreambooth': a LoRA trained with prior preservation (diffusers' train_dreambooth_lora.py).
  * 'pplus': P+ / Extended Textual Inversion (Voynov et al. 2023): one token with its own vector
  * at each cross-attention layer (16 for SD 1.x, `model/cross-attention.ts`), TI's settings.
+ * 'perfusion': key-locked rank-1 editing (Tewel et al. 2023): the token's vector and, per attn2, a
+ * gated rank-1 edit of K (locked to the class word) and V (learned), `perfusion-concept.ts`.
  */
-export const TRAINING_METHODS = ['ti', 'lora', 'both', 'dreambooth', 'pplus'] as const;
+export const TRAINING_METHODS = ['ti', 'lora', 'both', 'dreambooth', 'pplus', 'perfusion'] as const;
 export type TrainingMethod = (typeof TRAINING_METHODS)[number];
 
-/** Whether a method trains token vectors (TI's, or P+'s one per layer): 'ti', 'both', 'pplus'. */
+/** Whether a method trains token vectors (TI's, P+'s one per layer, Perfusion's): 'ti', 'both', 'pplus', 'perfusion'. */
 export function trainsVectors(method: TrainingMethod): boolean {
-  return method === 'ti' || method === 'both' || method === 'pplus';
+  return method === 'ti' || method === 'both' || method === 'pplus' || method === 'perfusion';
 }
 
 /** Whether a method trains a UNet LoRA: 'lora', 'both', 'dreambooth'. */
@@ -197,6 +199,7 @@ export function resolveTrainerConfig(options: TrainerOptions): TrainerConfig {
   if (c.maxGradNorm !== null && !(c.maxGradNorm > 0 && Number.isFinite(c.maxGradNorm))) fail('maxGradNorm', 'a positive number, or null for no clipping');
   if (c.textEncoderLora && !trainsLora(c.method)) fail('textEncoderLora', `false with method '${c.method}' (it adapts a LoRA: method 'lora', 'both' or 'dreambooth')`);
   if (c.method === 'pplus' && c.numVectors !== 1) fail('numVectors', "1 with method 'pplus' (one vector per cross-attention layer)");
+  if (c.method === 'perfusion' && c.numVectors !== 1) fail('numVectors', "1 with method 'perfusion' (its edit reads one token's encoding)");
   if (!(c.priorLossWeight >= 0 && Number.isFinite(c.priorLossWeight))) fail('priorLossWeight', 'a number ≥ 0');
   if (!IDENTIFIERS.includes(c.identifier)) fail('identifier', `one of ${IDENTIFIERS.join(', ')}`);
   if (c.identifier === 'rare' && c.method !== 'dreambooth') fail('identifier', "'added' unless the method is 'dreambooth'");

@@ -9,7 +9,7 @@ import { galleryStore } from '../gallery';
 import { fillComposer } from '../store';
 import { imageLabel } from './GalleryGrid';
 
-const METHODS = { ti: 'embedding', lora: 'LoRA', both: 'embedding + LoRA', dreambooth: 'DreamBooth LoRA', pplus: 'per-layer embedding (P+)' } as const;
+const METHODS = { ti: 'embedding', lora: 'LoRA', both: 'embedding + LoRA', dreambooth: 'DreamBooth LoRA', pplus: 'per-layer embedding (P+)', perfusion: 'Perfusion edit' } as const;
 
 export function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
