@@ -23,8 +23,9 @@ import { BUILTIN_MODEL_CARD, BUILTIN_MODEL_FOLDER, BUILTIN_MODEL_ID, defaultMode
 import { StaticFolderSource } from '../model/sources/static-folder';
 import { ClipTokenizer } from '../model/tokenizer';
 import { IndexedDbCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../train/checkpoint-store';
-import { conceptFromCheckpoint, conceptFromImport, exportConcept } from './concept-files';
-import { crossAttentionPaths } from '../model/cross-attention';
+import { conceptFromImport, exportConcept } from './concept-files';
+import { conceptOfRun } from './run-concept';
+import { CovarianceInverse } from './perfusion-statistics';
 import { importPersonalization } from '../train/formats/import';
 import { runTrainingJob } from './training-job';
 import { evaluationSettings, runEvaluation } from './evaluation-job';
@@ -37,6 +38,8 @@ interface LoadedModel {
   tokenizer: ClipTokenizer;
   /** Tokenizers with library concepts' tokens added. */
   conceptTokenizers: ConceptTokenizers;
+  /** Perfusion's C⁻¹, computed when first needed. */
+  covarianceInverse: CovarianceInverse;
   info: ModelInfo;
 }
 
@@ -163,7 +166,7 @@ export class Engine implements JobHandlers {
         sizes,
         summary: `${u.blockOutChannels.length} UNet blocks, ${u.blockOutChannels.join('/')} channels${u.midBlock ? '' : ', no mid block'}`,
       };
-      this.model = { sd, tokenizer, conceptTokenizers: new ConceptTokenizers(sd), info };
+      this.model = { sd, tokenizer, conceptTokenizers: new ConceptTokenizers(sd), covarianceInverse: new CovarianceInverse(sd), info };
       return info;
     }, ctx.signal);
   }
@@ -213,6 +216,7 @@ export class Engine implements JobHandlers {
         gpuBytes: () => this.memory().bytesInUse,
         modelLost: () => this.model !== model,
         refuseSize: (resolution, batchSize) => refuseOversize(model.info.sizes, { width: resolution, height: resolution, rows: batchSize, images: 1, purpose: 'training' }, this.requireGpu().capabilities),
+        covarianceInverse: () => model.covarianceInverse.get(ctx.signal),
       });
     }, ctx.signal);
   }
@@ -224,8 +228,9 @@ export class Engine implements JobHandlers {
   async runConcept({ runId }: PayloadOf<'runConcept'>): Promise<ResultOf<'runConcept'>> {
     const checkpoint = await this.checkpoints.get(runId);
     if (!checkpoint) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}'.`);
-    // a P+ run's layers are the loaded model's (the run was trained on it: runs are per model)
-    return conceptFromCheckpoint(checkpoint, runId, this.model ? crossAttentionPaths(this.model.sd.unet.config) : undefined);
+    // a P+ run's layers and a Perfusion run's keys are the loaded model's (the run was trained on it: runs are per model)
+    const model = this.model;
+    return conceptOfRun(checkpoint, runId, model?.sd, () => model!.covarianceInverse.get());
   }
 
   async deleteRun({ runId }: PayloadOf<'deleteRun'>): Promise<ResultOf<'deleteRun'>> {

@@ -11,8 +11,7 @@ import type { CheckpointStore } from '../train/checkpoint-store';
 import { Trainer, type TrainingProgress } from '../train/trainer';
 import { classPrompt } from '../train/class-images';
 import { checkResumeModel } from '../train/resume-model';
-import { conceptFromCheckpoint } from './concept-files';
-import { crossAttentionPaths } from '../model/cross-attention';
+import { conceptOfRun } from './run-concept';
 import type { JobContext, TrainingReport, TrainRequest, TrainResult } from './protocol';
 import { TrainingEta } from './training-eta';
 import { trainerOptionProblems } from '../train/option-limits';
@@ -30,17 +29,20 @@ export interface TrainingJobDeps {
   modelLost: () => boolean;
   /** Throws an InvalidRequest when the run's images are too large for the adapter. */
   refuseSize: (resolution: number, batchSize: number) => void;
+  /** Perfusion: the model's C⁻¹ (perfusion-statistics.ts). */
+  covarianceInverse: () => Promise<Float32Array>;
 }
 
 /** A done run's answer, from its last checkpoint. */
-function finished(checkpoint: Checkpoint, runId: string, loss: number, model: StableDiffusionModel): TrainResult {
-  return { outcome: 'done', step: checkpoint.step, loss, concept: conceptFromCheckpoint(checkpoint, runId, crossAttentionPaths(model.unet.config)) };
+async function finished(checkpoint: Checkpoint, runId: string, loss: number, deps: TrainingJobDeps): Promise<TrainResult> {
+  return { outcome: 'done', step: checkpoint.step, loss, concept: await conceptOfRun(checkpoint, runId, deps.model, deps.covarianceInverse) };
 }
 
-function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: StableDiffusionModel): Trainer {
+function startTrainer(request: TrainRequest, stored: Checkpoint | null, model: StableDiffusionModel, covarianceInverse?: Float32Array): Trainer {
   try {
     const rates = request.rates ?? {};
-    return stored ? Trainer.resume(model, stored, request.images, {}, rates) : Trainer.create(model, { ...studioTrainerOptions(request.options), ...rates }, request.images);
+    const trainerDeps = covarianceInverse ? { covarianceInverse } : {};
+    return stored ? Trainer.resume(model, stored, request.images, trainerDeps, rates) : Trainer.create(model, { ...studioTrainerOptions(request.options), ...rates }, request.images, trainerDeps);
   } catch (error) {
     if (error instanceof StudioError) throw error;
     throw new StudioError('InvalidRequest', errorMessage(error));
@@ -77,13 +79,14 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
   const { runId } = request;
   const stored = request.resume ? await deps.checkpoints.get(runId) : null;
   if (request.resume && !stored) throw new StudioError('InvalidRequest', `There is no checkpoint of training run '${runId}' to resume.`);
-  if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN, deps.model);
+  if (stored && stored.step >= stored.config.steps) return finished(stored, runId, stored.smoothedLoss ?? NaN, deps);
   if (stored) refuseOtherModel(request, stored, deps.model, ctx);
   else refuseOutOfRange(request);
   const { resolution, batchSize = 1, method } = stored?.config ?? request.options;
   // DreamBooth's steps run the photos and as many class images together
   deps.refuseSize(resolution, method === 'dreambooth' ? 2 * batchSize : batchSize);
-  const trainer = startTrainer(request, stored, deps.model);
+  if (method === 'perfusion') ctx.progress({ label: 'Text statistics for Perfusion (once per model)', fraction: 0 });
+  const trainer = startTrainer(request, stored, deps.model, method === 'perfusion' ? await deps.covarianceInverse() : undefined);
   try {
     const { checkpointEvery, preview } = trainingCadence(request, trainer.config.steps);
     let last = stored;
@@ -125,7 +128,7 @@ export async function runTrainingJob(request: TrainRequest, ctx: JobContext, dep
     });
     if (outcome === 'aborted') throw new CancelledError();
     const { loss } = trainer.progress();
-    return outcome === 'paused' ? { outcome, step: trainer.stepsDone, loss } : finished(last!, runId, loss, deps.model);
+    return outcome === 'paused' ? { outcome, step: trainer.stepsDone, loss } : await finished(last!, runId, loss, deps);
   } catch (error) {
     if (deps.modelLost() && !ctx.signal.aborted) {
       throw new StudioError('DeviceLost', `The GPU was lost at step ${trainer.stepsDone}; training stopped.`, 'Reconnect the GPU, load the model and resume: the run goes on from its last checkpoint.');

@@ -40,6 +40,8 @@ export interface GenerationHooks {
   embedTokens?: EmbedTokens;
   /** P+ concepts' tokens: a prompt using one is encoded per cross-attention layer (`layer-tokens.ts`). */
   layerTokens?: LayerTokenMap;
+  /** Hooks on every attn2 besides P+'s contexts (Perfusion's K/V edit). */
+  crossAttention?: CrossAttentionHooks;
 }
 
 export interface StepReport {
@@ -221,7 +223,8 @@ export async function textToImage(
   const negative = tokenizer.encode(o.negativePrompt);
   const states = encodePromptLayers(model, prompts.flatMap((p) => Array(o.batch).fill(p.ids)), negative.ids, hooks.embedTokens, hooks.layerTokens);
   const { embeddings } = states;
-  const crossAttention = layerHooks(states.layers);
+  const contexts = layerHooks(states.layers);
+  const crossAttention = hooks.crossAttention || contexts ? { ...hooks.crossAttention, ...contexts } : undefined;
   const dropped = prompts.find((p) => p.droppedTokenCount > 0) ?? prompts[0];
 
   // 2. timesteps

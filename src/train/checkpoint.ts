@@ -44,6 +44,14 @@ export interface Checkpoint {
   created: number;
   /** DreamBooth: the class images drawn so far, VAE-encoded (class-images.ts); absent before the first. */
   classLatents?: StoredClassLatents;
+  /** Perfusion: the running inputs i* and i_super ([dim] each, perfusion-concept.ts); absent before the first step. */
+  perfusion?: StoredEncodings;
+}
+
+/** Perfusion's running encodings as stored. */
+export interface StoredEncodings {
+  iStar: Float32Array;
+  iSuper: Float32Array;
 }
 
 /** What `list()` shows without reading tensors. */
@@ -60,7 +68,7 @@ export interface CheckpointSummary {
 
 export function checkpointBytes(c: Checkpoint): number {
   const classLatents = c.classLatents ? [c.classLatents.mean, c.classLatents.std] : [];
-  return [...c.tensors, ...c.moments, ...classLatents].reduce((sum, t) => sum + t.data.byteLength, 0);
+  return [...c.tensors, ...c.moments, ...classLatents].reduce((sum, t) => sum + t.data.byteLength, 0) + (c.perfusion ? c.perfusion.iStar.byteLength + c.perfusion.iSuper.byteLength : 0);
 }
 
 export function summarize(id: string, c: Checkpoint): CheckpointSummary {
@@ -98,6 +106,18 @@ function readClassLatents(raw: unknown): StoredClassLatents | undefined {
   return { mean, std };
 }
 
+/** Perfusion's stored encodings: two finite vectors of one width, or none. */
+function readEncodings(raw: unknown): StoredEncodings | undefined {
+  if (raw === undefined) return undefined;
+  const r = raw as Raw;
+  const vector = (v: unknown) => (v instanceof Float32Array ? v : Array.isArray(v) ? Float32Array.from(v as number[]) : null);
+  const [iStar, iSuper] = [vector(r?.iStar), vector(r?.iSuper)];
+  if (!iStar || !iSuper || iStar.length === 0 || iStar.length !== iSuper.length || ![...iStar, ...iSuper].every(Number.isFinite)) {
+    throw unreadable("Perfusion's running encodings are not two finite vectors of one width");
+  }
+  return { iStar, iSuper };
+}
+
 /**
  * Settings version 1 gained after its first checkpoints, as those were trained: no text-encoder
  * LoRA (its rate then half the LoRA's, the resolver's default), no gradient clipping; the
@@ -133,6 +153,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
       const moments = readTensors(r.moments, 'moments');
       if (moments.length !== tensors.length || moments.some((m, i) => m.key !== tensors[i].key)) throw unreadable('moments do not match the tensors');
       const classLatents = readClassLatents(r.classLatents);
+      const perfusion = readEncodings(r.perfusion);
       return {
         version: 1,
         model: typeof r.model === 'string' ? r.model : '',
@@ -145,6 +166,7 @@ export function restoreCheckpoint(raw: unknown): Checkpoint {
         moments,
         created: typeof r.created === 'number' ? r.created : 0,
         ...(classLatents && { classLatents }),
+        ...(perfusion && { perfusion }),
       };
     }
     default:

@@ -1,9 +1,8 @@
 /**
  * The little float64 linear algebra Perfusion needs on the CPU: the inverse of the text
  * encodings' covariance C (symmetric positive definite, condition number up to ~1e7, so never in
- * float32) and a C⁻¹-orthonormal basis of the concepts' inputs. Matrices are row-major
- * Float64Arrays of n × n. Hand-written because it is this small (Cholesky, two triangular solves,
- * Gram–Schmidt): a matrix library would bring far more than these thirty lines.
+ * float32). Matrices are row-major Float64Arrays of n × n. Hand-written because it is this small
+ * (Cholesky, two triangular solves): a matrix library would bring far more than these lines.
  */
 
 /** L with A = L Lᵀ (lower triangular), or an error naming the pivot when A is not positive definite. */
@@ -64,27 +63,4 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
-}
-
-/**
- * u_1…u_k spanning the same space as `vectors`, orthonormal in ⟨a, b⟩ = aᵀ M b (M = C⁻¹), by
- * modified Gram–Schmidt in float64. Any such basis gives the same projection
- * e − Σ u_j (eᵀ M u_j), which is all Perfusion's multi-concept edit reads; vectors that are
- * (numerically) dependent on earlier ones are refused.
- */
-export function orthonormalBasis(m: Float64Array, n: number, vectors: readonly ArrayLike<number>[]): Float64Array[] {
-  const basis: Float64Array[] = [];
-  for (const [c, v] of vectors.entries()) {
-    const u = Float64Array.from(v);
-    const norm0 = Math.sqrt(dot(u, matVec(m, u, n)));
-    for (const b of basis) {
-      const p = dot(u, matVec(m, b, n));
-      for (let i = 0; i < n; i++) u[i] -= p * b[i];
-    }
-    const norm = Math.sqrt(dot(u, matVec(m, u, n)));
-    if (!(norm > 1e-9 * norm0)) throw new Error(`concept input ${c} lies in the span of the others: their edits cannot be told apart.`);
-    for (let i = 0; i < n; i++) u[i] /= norm;
-    basis.push(u);
-  }
-  return basis;
 }

@@ -10,6 +10,7 @@ import { crossAttentionLayerList } from '../model/cross-attention';
 import type { UNetConfig } from '../model/config';
 import type { CrossAttentionHooks } from '../model/unet';
 import type { Weights } from '../model/weights';
+import { matVec } from './float64-matrix';
 import { perfusionHooks } from './perfusion-hooks';
 import { disposeEditInputs, editInputs, type EditInputs } from './perfusion-inputs';
 import { TRAINING_GATE, type Gate } from './rank-one-edit';
@@ -51,6 +52,21 @@ export class PerfusionConcept {
     return new PerfusionConcept(unet, cInv, { iStar: first.iStar.slice(), iSuper: first.iSuper.slice() }, values);
   }
 
+  /** A concept going on from a checkpoint: its running inputs and every layer's v* ([width] each, by module path). */
+  static restore(unet: Unet, cInv: Float32Array, encodings: ConceptEncodings, stored: ReadonlyMap<string, Float32Array>): PerfusionConcept {
+    const values = new Map(
+      crossAttentionLayerList(unet.config).map((l) => {
+        const v = stored.get(l.path);
+        if (!v || v.length !== l.channels) throw new Error(`perfusion: the checkpoint's value target for ${l.path} is ${v ? `${v.length} wide, ${l.channels}` : 'missing,'} needed.`);
+        const t = tf.tensor1d(v);
+        const variable = tf.variable(t, true) as tf.Variable<tf.Rank.R1>;
+        t.dispose();
+        return [l.path, variable] as const;
+      }),
+    );
+    return new PerfusionConcept(unet, cInv, { iStar: encodings.iStar.slice(), iSuper: encodings.iSuper.slice() }, values);
+  }
+
   /** The running inputs (a checkpoint keeps them). */
   get currentEncodings(): ConceptEncodings {
     return { iStar: this.encodings.iStar.slice(), iSuper: this.encodings.iSuper.slice() };
@@ -64,7 +80,16 @@ export class PerfusionConcept {
   /** One step's encodings folded into the running inputs (then the edit reads the new ones). */
   observe(batch: ConceptEncodings): void {
     const ema = (old: Float32Array, now: Float32Array) => old.map((x, i) => INPUT_EMA * x + (1 - INPUT_EMA) * now[i]);
-    this.encodings = { iStar: ema(this.encodings.iStar, batch.iStar), iSuper: ema(this.encodings.iSuper, batch.iSuper) };
+    this.use({ iStar: ema(this.encodings.iStar, batch.iStar), iSuper: ema(this.encodings.iSuper, batch.iSuper) });
+  }
+
+  /** Back to running inputs taken before (a step that diverged is undone). */
+  rewind(to: ConceptEncodings): void {
+    this.use({ iStar: to.iStar.slice(), iSuper: to.iSuper.slice() });
+  }
+
+  private use(encodings: ConceptEncodings): void {
+    this.encodings = encodings;
     disposeEditInputs(this.inputs);
     tf.dispose([...this.keys.values()]);
     this.inputs = editInputs(this.cInv, [this.encodings.iStar]);
@@ -76,10 +101,45 @@ export class PerfusionConcept {
     return perfusionHooks(this.inputs, [{ keys: this.keys, values: this.values, gate }]);
   }
 
+  /** What generation needs (`ConceptPerfusion` without the gate): per layer o_K and v*, i* and C⁻¹ i* (float64 product, cast). */
+  async edit(): Promise<PerfusionEdit> {
+    const layers = crossAttentionLayerList(this.unet.config);
+    const rows = async (m: ReadonlyMap<string, tf.Tensor1D>) => concat(await Promise.all(layers.map(async (l) => (await m.get(l.path)!.data()) as Float32Array)));
+    const d = this.encodings.iStar.length;
+    return {
+      layers: layers.map((l) => l.path),
+      widths: layers.map((l) => l.channels),
+      keys: await rows(this.keys),
+      values: await rows(this.values),
+      iStar: this.encodings.iStar.slice(),
+      cInvIStar: Float32Array.from(matVec(Float64Array.from(this.cInv), this.encodings.iStar, d)),
+    };
+  }
+
   dispose(): void {
     disposeEditInputs(this.inputs);
     tf.dispose([...this.keys.values(), ...this.values.values()]);
   }
+}
+
+/** A trained concept's edit, as plain data: `keys`/`values` are the layers' rows concatenated (`widths[l]` each). */
+export interface PerfusionEdit {
+  layers: string[];
+  widths: number[];
+  keys: Float32Array;
+  values: Float32Array;
+  iStar: Float32Array;
+  cInvIStar: Float32Array;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** W · x at every attn2's to_k or to_v, by module path. */

@@ -7,6 +7,7 @@ import { textToImage, type RgbaImage } from '../model/pipeline';
 import type { ClipTokenizer } from '../model/tokenizer';
 import type * as tf from '../gpu/tf';
 import type { LayerTokenMap } from '../model/layer-tokens';
+import type { CrossAttentionHooks } from '../model/unet';
 import { fillTemplate, templatesFor, type ConceptKind } from './templates';
 
 /** How a preview is made. */
@@ -41,6 +42,8 @@ export interface PreviewSource {
   embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
   /** P+: the concept's per-layer token ids. */
   layerTokens?: LayerTokenMap;
+  /** Perfusion: the edit on every attn2. */
+  crossAttention?: CrossAttentionHooks;
   kind: ConceptKind;
   templates?: readonly string[];
   placeholder: string;
@@ -52,6 +55,6 @@ export async function sampleConcept(source: PreviewSource, o: SampleOptions = {}
   const size = o.size ?? source.resolution;
   const prompt = o.prompt ?? samplePrompt(source.kind, source.placeholder, source.templates);
   const options = { prompt, seed: o.seed ?? 0, steps: o.steps ?? 20, width: size, height: size, sampler: 'ddim' as const, guidanceScale: o.guidanceScale ?? 7.5 };
-  const { images } = await textToImage(source.model, source.tokenizer, options, { signal, embedTokens: source.embedTokens, layerTokens: source.layerTokens });
+  const { images } = await textToImage(source.model, source.tokenizer, options, { signal, embedTokens: source.embedTokens, layerTokens: source.layerTokens, crossAttention: source.crossAttention });
   return { prompt, image: images[0] };
 }

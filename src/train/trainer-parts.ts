@@ -22,6 +22,8 @@ import type { LayerTokenMap } from '../model/layer-tokens';
 import type { LearningRates } from './run-hooks';
 import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
+import { PerfusionConcept, type ConceptEncodings } from './perfusion-concept';
+import { perfusionValueKey } from './perfusion-training';
 
 /** The checkpoint key of the TI vectors. */
 export const TI_KEY = 'ti.vectors';
@@ -31,6 +33,8 @@ export interface TrainerDeps {
   encode?: (image: tf.Tensor4D) => Posterior;
   /** DreamBooth's class-image sampler (default the frozen model's DDIM, class-images.ts); a seam for tests. */
   sampleClassImage?: ClassImageSampler;
+  /** Perfusion: the model's C⁻¹ ([D × D], `perfusion-covariance.ts`; the engine computes it once per model). Required for method 'perfusion'. */
+  covarianceInverse?: Float32Array;
 }
 
 export interface TrainerParts {
@@ -51,6 +55,10 @@ export interface TrainerParts {
   /** The text encoder's LoRA (`textEncoderLora`). */
   textEncoderLora: Lora | null;
   tiOptimizer: AdamW | null;
+  /** Perfusion: C⁻¹, and the edit with its optimizer (TI's rate): made at the first step from its batch (`perfusion-concept.ts`), or from the checkpoint. */
+  covarianceInverse: Float32Array | null;
+  perfusion: PerfusionConcept | null;
+  perfusionOptimizer: AdamW | null;
   loraOptimizer: AdamW | null;
   textEncoderOptimizer: AdamW | null;
 }
@@ -98,7 +106,8 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
       ti = TextualInversion.create(model.text.weights, { numVectors: config.numVectors, tokenIds, initIds, values });
       owned.push(ti);
     }
-    const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY));
+    const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY && !k.startsWith('perfusion.')));
+    const perfusionValues = new Map([...stored].filter(([k]) => k.startsWith('perfusion.')));
     const scale = config.alpha / config.rank;
     if (trainsLora(method)) {
       lora = from
@@ -120,10 +129,18 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
       return o;
     };
     const tiOptimizer = ti ? adamw([ti.vectors]) : null;
+    const covarianceInverse = method === 'perfusion' ? checkedCovariance(deps.covarianceInverse, model.text.config.hiddenSize) : null;
+    let perfusion: PerfusionConcept | null = null;
+    if (covarianceInverse && from?.perfusion) {
+      const stored = new Map(crossAttentionPaths(model.unet.config).map((path) => [path, perfusionValues.get(perfusionValueKey(path))?.data as Float32Array]));
+      perfusion = PerfusionConcept.restore(model.unet, covarianceInverse, from.perfusion, stored);
+      owned.push(perfusion);
+    }
+    const perfusionOptimizer = perfusion ? adamw(perfusion.variables) : null;
     const loraOptimizer = lora ? adamw(lora.variables()) : null;
     const textEncoderOptimizer = textEncoderLora ? adamw(textEncoderLora.variables()) : null;
     const rng = new SeededRng(from?.rngState ?? trainingSeed(config.seed));
-    return { model, config, scheduler, tokenizer, latents, classLatents, encode, rng, ti, layerTokens, lora, textEncoderLora, tiOptimizer, loraOptimizer, textEncoderOptimizer };
+    return { model, config, scheduler, tokenizer, latents, classLatents, encode, rng, ti, layerTokens, lora, textEncoderLora, tiOptimizer, covarianceInverse, perfusion, perfusionOptimizer, loraOptimizer, textEncoderOptimizer };
   } catch (error) {
     owned.reverse().forEach((o) => o.dispose());
     throw error;
@@ -140,10 +157,24 @@ function pplusTokens(tokenizer: ClipTokenizer, config: TrainerConfig, layers: nu
   return { tokenIds, initIds: tokenizer.tokenize(config.classWord).slice(0, 1) };
 }
 
+function checkedCovariance(cInv: Float32Array | undefined, d: number): Float32Array {
+  if (!cInv) throw new Error("Perfusion needs the model's C⁻¹ (TrainerDeps.covarianceInverse, perfusion-covariance.ts).");
+  if (cInv.length !== d * d || !cInv.every(Number.isFinite)) throw new Error(`Perfusion: C⁻¹ must be ${d}×${d} finite values, got ${cInv.length}.`);
+  return cInv;
+}
+
+/** Perfusion's first step: the edit from its batch's encodings, and its optimizer. */
+export function startPerfusion(parts: TrainerParts, first: ConceptEncodings): void {
+  if (parts.perfusion || !parts.covarianceInverse) throw new Error('perfusion: the edit is already made, or this run is not a Perfusion one.');
+  parts.perfusion = PerfusionConcept.create(parts.model.unet, parts.covarianceInverse, first);
+  parts.perfusionOptimizer = new AdamW(parts.perfusion.variables, { weightDecay: parts.config.weightDecay });
+}
+
 /** Frees the trainable tensors, optimizer state and cached latents; detaches the LoRAs. */
 export function disposeTrainerParts(parts: TrainerParts): void {
   optimizerSlices(parts).forEach((o) => o.optimizer.dispose());
   parts.ti?.dispose();
+  parts.perfusion?.dispose();
   parts.lora?.dispose();
   parts.textEncoderLora?.dispose();
   disposeLatents(parts.latents);
@@ -158,9 +189,9 @@ export interface OptimizerSlice {
   end: number;
 }
 
-/** The run's optimizers, in variable order (TI, the UNet's LoRA, the text encoder's). */
+/** The run's optimizers, in variable order (TI, Perfusion's values, the UNet's LoRA, the text encoder's). */
 export function optimizerSlices(parts: TrainerParts): OptimizerSlice[] {
-  const all = [['ti', parts.tiOptimizer], ['lora', parts.loraOptimizer], ['textEncoder', parts.textEncoderOptimizer]] as const;
+  const all = [['ti', parts.tiOptimizer], ['ti', parts.perfusionOptimizer], ['lora', parts.loraOptimizer], ['textEncoder', parts.textEncoderOptimizer]] as const;
   const out: OptimizerSlice[] = [];
   let start = 0;
   for (const [rate, optimizer] of all) {
@@ -171,12 +202,13 @@ export function optimizerSlices(parts: TrainerParts): OptimizerSlice[] {
   return out;
 }
 
-/** Trainable tensors: TI vectors first, then the UNet's LoRA down/up per layer, then the text encoder's. */
+/** Trainable tensors: TI vectors first, then Perfusion's v* per layer, the UNet's LoRA down/up per layer, the text encoder's. */
 export function trainableVariables(parts: TrainerParts): tf.Variable[] {
-  return [...(parts.ti ? [parts.ti.vectors] : []), ...(parts.lora?.variables() ?? []), ...(parts.textEncoderLora?.variables() ?? [])];
+  return [...(parts.ti ? [parts.ti.vectors] : []), ...(parts.perfusion?.variables ?? []), ...(parts.lora?.variables() ?? []), ...(parts.textEncoderLora?.variables() ?? [])];
 }
 
 /** Trainable keys in variable order. */
 export function trainableKeys(parts: TrainerParts): string[] {
-  return [...(parts.ti ? [TI_KEY] : []), ...(parts.lora?.keys() ?? []), ...(parts.textEncoderLora?.keys() ?? [])];
+  const perfusion = parts.perfusion ? crossAttentionPaths(parts.model.unet.config).map(perfusionValueKey) : [];
+  return [...(parts.ti ? [TI_KEY] : []), ...perfusion, ...(parts.lora?.keys() ?? []), ...(parts.textEncoderLora?.keys() ?? [])];
 }

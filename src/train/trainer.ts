@@ -33,13 +33,26 @@ import { templatesFor } from './templates';
 import { onCadence, type LearningRates, type RunHooks, type RunOutcome, type StepResult, type TrainingProgress } from './run-hooks';
 import type { TextualInversion } from './textual-inversion';
 import type { LayerTokenMap } from '../model/layer-tokens';
-import { buildTrainerParts, disposeTrainerParts, optimizerSlices, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
+import { buildTrainerParts, disposeTrainerParts, optimizerSlices, startPerfusion, trainableKeys, trainableVariables, type TrainerDeps, type TrainerParts } from './trainer-parts';
+import type { PerfusionEdit } from './perfusion-concept';
+import { batchEncodings } from './perfusion-training';
+import { INFERENCE_GATE, TRAINING_GATE } from './rank-one-edit';
 import { checkResumeModel } from './resume-model';
 
 export type { LearningRates, RunHooks, RunOutcome, StepResult, TrainingProgress } from './run-hooks';
 export type { TrainerDeps } from './trainer-parts';
 
 const EMA_DECAY = 0.9;
+
+/** Perfusion: the embedding's gradient is scaled by this (lucidrains' `frac_gradient_concept_embed`, for the paper's lower embedding rate). */
+export const PERFUSION_EMBEDDING_GRADIENT = 0.1;
+
+/** `grads` with the first scaled by `f` (the old one disposed). */
+function scaleFirst(grads: tf.Tensor[], f: number): tf.Tensor[] {
+  const scaled = tf.mul(grads[0], f);
+  grads[0].dispose();
+  return [scaled, ...grads.slice(1)];
+}
 
 /** The run's error when step `step` (1-based) went non-finite. */
 export function trainingDiverged(step: number): StudioError {
@@ -177,24 +190,28 @@ export class Trainer {
    */
   async step(): Promise<StepResult> {
     const started = performance.now();
-    const variables = this.variables();
     const lr = this.learningRates();
     const rngBefore = this.parts.rng.state;
     if (!this.classImagesReady) throw new Error(`DreamBooth: ${this.classImageCount} of ${this.config.classImages} class images drawn; drawClassImages() (or run()) first.`);
     const batch = this.trainingBatch();
     let loss: tf.Scalar | null = null;
     let grads: tf.Tensor[] = [];
+    let undoPerfusion = () => {};
     try {
-      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, variables, {
+      undoPerfusion = await this.observePerfusion(batch);
+      ({ loss, grads } = lossAndGrads(this.parts.model, this.parts.scheduler, batch, this.variables(), {
         ...this.textOptions(),
+        ...(this.parts.perfusion && { crossAttention: this.parts.perfusion.hooks(TRAINING_GATE) }),
         checkpointing: this.config.gradientCheckpointing,
         ...(this.config.method === 'dreambooth' && { priorLossWeight: this.config.priorLossWeight }),
       }));
+      if (this.parts.perfusion) grads = scaleFirst(grads, PERFUSION_EMBEDDING_GRADIENT);
       const read = lossAndSquaredNorm(loss, grads);
       const [value, squaredNorm] = await read.data();
       read.dispose();
       if (!Number.isFinite(value) || !Number.isFinite(squaredNorm)) {
         this.parts.rng.state = rngBefore;
+        undoPerfusion();
         throw trainingDiverged(this.stepsDone + 1);
       }
       const clipped = clipGradients(grads, clipFactor(Math.sqrt(squaredNorm), this.config.maxGradNorm));
@@ -262,7 +279,8 @@ export class Trainer {
    */
   async evaluate(timesteps: readonly number[], seed = 0): Promise<number> {
     const batch = sampleBatch(this.batchSource(), new SeededRng(seed), timesteps.length, timesteps);
-    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, this.textOptions());
+    const crossAttention = this.parts.perfusion?.hooks(TRAINING_GATE);
+    const parts = diffusionLoss(this.parts.model, this.parts.scheduler, batch, { ...this.textOptions(), ...(crossAttention && { crossAttention }) });
     try {
       return (await parts.loss.data())[0];
     } finally {
@@ -280,7 +298,8 @@ export class Trainer {
   async sample(o: SampleOptions = {}, signal?: AbortSignal): Promise<{ prompt: string; image: RgbaImage }> {
     const { model, tokenizer } = this.parts;
     const { kind, templates, resolution } = this.config;
-    return sampleConcept({ model, tokenizer, ...this.textOptions(), kind, templates, placeholder: this.placeholder, resolution }, o, signal);
+    const crossAttention = this.parts.perfusion?.hooks(INFERENCE_GATE);
+    return sampleConcept({ model, tokenizer, ...this.textOptions(), ...(crossAttention && { crossAttention }), kind, templates, placeholder: this.placeholder, resolution }, o, signal);
   }
 
   /** Everything needed to go on later, as plain data (no tensors); `TrainingDiverged` when a value is not finite. */
@@ -305,6 +324,7 @@ export class Trainer {
       moments,
       created: Date.now(),
       ...(classLatents && { classLatents }),
+      ...(this.parts.perfusion && { perfusion: this.parts.perfusion.currentEncodings }),
     };
   }
 
@@ -327,6 +347,34 @@ export class Trainer {
     if (method !== 'dreambooth') return instance;
     const classSource = { ...this.batchSource(), latents: this.parts.classLatents, templates: INSTANCE_TEMPLATES, placeholder: classWord };
     return concatBatches(instance, sampleBatch(classSource, this.parts.rng, batchSize));
+  }
+
+  /**
+   * Perfusion, before the forward: the step's i* and i_super folded into the running inputs (the
+   * first step makes the edit from them). Returns what undoes it, for a step that diverges.
+   */
+  private async observePerfusion(batch: TrainingBatch): Promise<() => void> {
+    const { parts } = this;
+    if (this.config.method !== 'perfusion' || !this.ti) return () => {};
+    const rows = (await batch.inputIds.array()) as number[][];
+    const seen = await batchEncodings(parts.model, this.ti.embedTokens, rows, this.ti.tokenIds[0], parts.tokenizer.tokenize(this.config.classWord));
+    if (!parts.perfusion) {
+      startPerfusion(parts, seen);
+      return () => {
+        parts.perfusionOptimizer?.dispose();
+        parts.perfusion?.dispose();
+        parts.perfusion = null;
+        parts.perfusionOptimizer = null;
+      };
+    }
+    const before = parts.perfusion.currentEncodings;
+    parts.perfusion.observe(seen);
+    return () => parts.perfusion?.rewind(before);
+  }
+
+  /** Perfusion: the edit as learned so far, as plain data (null before the first step, or for other methods). */
+  async perfusionEdit(): Promise<PerfusionEdit | null> {
+    return this.parts.perfusion ? this.parts.perfusion.edit() : null;
   }
 
   /** How the text encoder reads the concept: its token rows (TI, P+) and, for P+, one prompt per layer. */
