@@ -16,6 +16,8 @@ import type { LayerTokenMap } from '../model/layer-tokens';
 import { attachConceptLoras, concatRows } from './concept-loras';
 import { conceptRefused } from './concept-refused';
 import { rewriteLoraTokens } from './lora-prompt';
+import { perfusionEdits, type PerfusionEdits } from './perfusion-edits';
+import type { CrossAttentionHooks } from '../model/unet';
 
 const TOKEN_TABLE = 'embeddings.token_embedding.weight';
 
@@ -24,6 +26,8 @@ export interface ActiveConcepts {
   embedTokens?: (ids: tf.Tensor2D) => tf.Tensor3D;
   /** P+ concepts' tokens → their id at each cross-attention layer (absent: none in use). */
   layerTokens?: LayerTokenMap;
+  /** Perfusion concepts' edits on every attn2 (absent: none in use). */
+  crossAttention?: CrossAttentionHooks;
   /** The prompt as the model reads it: a LoRA-only concept's token followed by its class word. */
   rewrite(prompt: string): string;
   dispose(): void;
@@ -91,11 +95,14 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
   }
   const layerTokens: LayerTokenMap | undefined = layered.length > 0 ? new Map(layered.map((c) => [ids.get(c.token)![0], ids.get(c.token)!])) : undefined;
 
-  // LoRA
+  // Perfusion, then LoRA
+  let edits: PerfusionEdits | null = null;
   let detachLoras: () => void;
   try {
+    edits = perfusionEdits(model.unet.config, D, concepts);
     detachLoras = attachConceptLoras(model, concepts);
   } catch (error) {
+    edits?.dispose();
     rows?.dispose();
     throw error;
   }
@@ -105,9 +112,11 @@ export function activateConcepts(model: StableDiffusionModel, tokenizers: Concep
     tokenizer,
     embedTokens,
     layerTokens,
+    ...(edits && { crossAttention: edits.hooks }),
     rewrite: (prompt) => rewriteLoraTokens(prompt, loraOnly),
     dispose: () => {
       detachLoras();
+      edits?.dispose();
       rows?.dispose();
     },
   };

@@ -189,6 +189,7 @@ export class Engine implements JobHandlers {
           previewEvery: 1,
           embedTokens: active?.embedTokens,
           layerTokens: active?.layerTokens,
+          crossAttention: active?.crossAttention,
           onStep: ({ step, total, preview }) => ctx.progress({ label: `Step ${step}/${total}`, fraction: step / total, preview }),
         });
       } catch (error) {
