@@ -43,7 +43,6 @@ interface PerfusionJson {
 const NOT_COMPUTED: [string, string][] = [
   ['perfusion.C_inv', 'ill-conditioned, not an elementwise target (README); the edit reads it as its input'],
   ['perfusion.C_inv_f64', 'ill-conditioned, not an elementwise target (README)'],
-  ['perfusion.train_st.grad_embedding_row', "lucidrains' straight-through i* is not our trainer's rule (i* constant); not computed"],
   ['perfusion.C_alt_lucidrains', "lucidrains' covariance (BOS..EOS only), documentation, not used"],
 ];
 
@@ -78,6 +77,29 @@ function lucidrainsApproxHooks(inputs: EditInputs, concepts: readonly PerfusionT
       return {
         keys: editedProjection(project.key, ePerp, gates, concepts.map((c) => c.keys.get(path)!)),
         values: editedProjection(project.value, ePerp, gates, concepts.map((c) => c.values.get(path)!)),
+      };
+    },
+  };
+}
+
+/**
+ * lucidrains' training mode (frac_gradient_concept_embed = 1): i* = EMA + c − c.detach(), c the
+ * batch mean at the concept positions, EMA = c at step 1; so i* = c with its gradient, read from
+ * each layer's own context, and energy, sim and the projection all differentiate through it.
+ */
+function straightThroughHooks(cInv: tf.Tensor2D, positions: readonly number[], concept: PerfusionTargets): CrossAttentionHooks {
+  return {
+    keysValues(path, context, project) {
+      const [b, n, d] = context.shape;
+      const iStar = tf.stack(positions.map((p, r) => context.slice([r, p, 0], [1, 1, -1]).reshape([d]))).mean(0) as tf.Tensor1D;
+      const cInvI = tf.matMul(cInv, iStar.reshape([d, 1])).reshape([d]);
+      const energy = tf.sum(tf.mul(iStar, cInvI));
+      const sim = tf.matMul(context.reshape([b * n, d]), cInvI.reshape([d, 1])).div(energy).reshape([b, n]) as tf.Tensor2D;
+      const gate = gateOf(sim, concept.gate);
+      const ePerp = context.sub(sim.expandDims(2).mul(iStar.reshape([1, 1, d]))) as tf.Tensor3D;
+      return {
+        keys: editedProjection(project.key, ePerp, [gate], [concept.keys.get(path)!]),
+        values: editedProjection(project.value, ePerp, [gate], [concept.values.get(path)!]),
       };
     },
   };
@@ -207,6 +229,14 @@ export const perfusionGoldenCheck: ParityCheck = {
         ...vStars.map(([path], i) => [`perfusion.train.grad_v_star.${path}`, vGrads[i]] as [string, tf.Tensor]),
       ]);
       rowGrad.dispose();
+      if (golden.has('perfusion.train_st.grad_embedding_row')) {
+        const cInvT = keep(tf.tensor2d(cInv, [d, d]));
+        const positions = trainIds.map((r) => r.indexOf(conceptId));
+        const st = lossAndGrads(model, scheduler, batch, [ti.vectors], { embedTokens: ti.embedTokens, crossAttention: straightThroughHooks(cInvT, positions, concept(train)) });
+        st.loss.dispose();
+        await read(outputs, [['perfusion.train_st.grad_embedding_row', tf.tidy(() => st.grads[0].slice([0, 0], [1, -1]).reshape([-1]))]]);
+        st.grads[0].dispose();
+      }
 
       // inference: the inference gate, global locking, no edit
       const noisy = keep(scheduler.addNoise(batch.latents, batch.noise, batch.timesteps) as tf.Tensor4D);
