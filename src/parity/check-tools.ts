@@ -10,6 +10,8 @@ export interface ParityCheck {
   /** Golden tensors this check needs as inputs. */
   needs: string[];
   run: (model: StableDiffusionModel, golden: Golden) => Promise<Outputs>;
+  /** Golden tensors it does not compute, each with a one-line reason (reported as skipped). */
+  skipped?: (golden: Golden) => [string, string][];
 }
 
 export const t4 = (g: GoldenTensor) => tf.tensor4d(g.data as Float32Array, g.shape as [number, number, number, number]);

@@ -15,6 +15,7 @@ import { Lora } from '../train/lora';
 import { diffusionLoss, lossAndGrads, type TrainingBatch } from '../train/loss';
 import { dreamboothGoldenCheck } from './dreambooth-check';
 import { pplusGoldenCheck } from './pplus-check';
+import { perfusionGoldenCheck } from './perfusion-check';
 import { read, t3, t4, type Outputs, type ParityCheck } from './check-tools';
 import { disposeBatch } from '../train/batch';
 import { TextualInversion } from '../train/textual-inversion';
@@ -269,4 +270,5 @@ export const CHECKS: ParityCheck[] = [
   },
   dreamboothGoldenCheck,
   pplusGoldenCheck,
+  perfusionGoldenCheck,
 ];

@@ -9,6 +9,7 @@ export async function runParity(model: StableDiffusionModel, golden: Golden, pri
   for (const check of CHECKS) {
     if (!check.needs.every((n) => golden.has(n))) continue;
     const outputs = await check.run(model, golden);
+    for (const [name, why] of check.skipped?.(golden) ?? []) print(`${name} skipped: ${why}`);
     for (const [name, ours] of outputs) {
       if (!golden.has(name)) continue;
       const g = await golden.get(name);
