@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { BlobImage } from '../BlobImage';
-import { ConceptStrength } from '../ConceptStrength';
+import { ConceptGateBias, ConceptStrength } from '../ConceptStrength';
 import { LossCurve } from '../LossCurve';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
@@ -95,6 +95,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
         {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
+        {summaryMethod(concept) === 'perfusion' && <ConceptGateBias concept={concept} />}
         {concept.embeddingVectors > 0 && summaryMethod(concept) !== 'pplus' && (
           <p className="muted">
             A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.
