@@ -49,6 +49,8 @@ export interface ConceptSummary {
   evaluationCount?: number;
   /** As `Concept.method` (absent: from the weights). */
   method?: TrainingMethod;
+  /** Perfusion concepts: `perfusion.gateBias` (absent: not Perfusion). */
+  gateBias?: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -211,6 +213,7 @@ export function summarizeConcept(c: Concept): ConceptSummary {
     s.evaluationCount = c.evaluations!.length;
   }
   s.method = conceptMethod(c);
+  if (c.perfusion) s.gateBias = c.perfusion.gateBias;
   return s;
 }
 

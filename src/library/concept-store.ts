@@ -27,8 +27,19 @@ export interface ConceptListing {
 }
 
 /** Small edits `update()` makes in place. */
-export type ConceptChange = Partial<Pick<Concept, 'token' | 'classWord' | 'kind' | 'baseModel' | 'loraStrength' | 'textEncoderStrength'>>;
+export type ConceptChange = Partial<Pick<Concept, 'token' | 'classWord' | 'kind' | 'baseModel' | 'loraStrength' | 'textEncoderStrength'>> & {
+  /** A Perfusion concept's gate bias at generation (`perfusion.gateBias`); ignored by other concepts. */
+  gateBias?: number;
+};
 const CHANGEABLE = ['token', 'classWord', 'kind', 'baseModel', 'loraStrength', 'textEncoderStrength'] as const satisfies readonly (keyof ConceptChange)[];
+
+/** The concept with `change` made. */
+export function applyConceptChange(current: Concept, change: ConceptChange): Concept {
+  const edits = Object.fromEntries(CHANGEABLE.filter((k) => change[k] !== undefined).map((k) => [k, change[k]])) as ConceptChange;
+  const next: Concept = { ...current, ...edits };
+  if (change.gateBias !== undefined && next.perfusion) next.perfusion = { ...next.perfusion, gateBias: change.gateBias };
+  return next;
+}
 
 export interface ConceptStore {
   /** Summaries of every concept, newest first, and the records that cannot be read. */
@@ -120,8 +131,7 @@ export class IndexedDbConceptStore implements ConceptStore {
       const raw = await request(tx.objectStore(CONCEPTS).get(id));
       if (raw === undefined) return null;
       const current = restoreConcept(raw);
-      const edits = Object.fromEntries(CHANGEABLE.filter((k) => change[k] !== undefined).map((k) => [k, change[k]])) as ConceptChange;
-      const next: Concept = { ...current, ...edits };
+      const next = applyConceptChange(current, change);
       const record = storedConcept(next);
       if (record.token !== current.token) await claimToken(tx, record.token, id);
       save(tx, record);

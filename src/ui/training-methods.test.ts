@@ -10,5 +10,7 @@ describe('the methods New concept offers', () => {
       expect(m.trade).toMatch(/\.$/);
     }
     expect(methodChoice('pplus').trade).toContain('16 cross-attention layers');
+    expect(methodChoice('perfusion').trade).toContain('100 KB');
+    expect(methodChoice('perfusion').trade).toContain('class word');
   });
 });

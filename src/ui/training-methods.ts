@@ -1,5 +1,5 @@
 /**
- * The five training methods as New concept offers them: a name and one line on what each
+ * The six training methods as New concept offers them: a name and one line on what each
  * trades (file size, identity, editability, time), so a person can choose without the papers.
  */
 import type { TrainingMethod } from '../train/config';
@@ -24,6 +24,11 @@ export const METHOD_CHOICES: readonly MethodChoice[] = [
     method: 'dreambooth',
     label: 'DreamBooth-LoRA (keeps the class)',
     trade: 'A LoRA that also trains on images the model first draws of the class, so "a dog" still means any dog: drawing them takes extra time before the first step.',
+  },
+  {
+    method: 'perfusion',
+    label: 'Perfusion (key-locked edit)',
+    trade: 'A tiny file (about 100 KB for SD 1.5) that keeps the likeness while following the prompt; its keys are locked to the class word, so the class word matters: about Textual Inversion\'s time per step plus the edit.',
   },
 ];
 

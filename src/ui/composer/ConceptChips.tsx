@@ -1,5 +1,6 @@
 import type { ConceptSummary } from '../../library/concept-record';
 import { conceptKindLabel } from './concept-kind';
+import { ConceptGateBias } from '../ConceptStrength';
 
 interface Props {
   /** The library concepts this prompt uses. */
@@ -24,6 +25,7 @@ export function ConceptChips({ used, strengths, onStrength }: Props) {
                 <input type="range" min={0} max={1.5} step={0.05} value={strength} aria-label={`LoRA strength of ${c.token}`} onChange={(e) => onStrength(c.id, Number(e.target.value))} />
               </label>
             )}
+            {c.method === 'perfusion' && <ConceptGateBias concept={c} />}
           </li>
         );
       })}

@@ -49,7 +49,7 @@ function AdvancedSettings({ options: o, set }: { options: TrainerOptions; set: S
     <details>
       <summary>Advanced settings</summary>
       <div className="row">
-        {trainsVectors(o.method) && o.method !== 'pplus' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
+        {trainsVectors(o.method) && o.method !== 'pplus' && o.method !== 'perfusion' && number('numVectors', 'Vectors per token', D.numVectors, { min: 1, max: TRAINER_LIMITS.maxVectors })}
         {trainsVectors(o.method) && number('tiLearningRate', 'Token learning rate', D.tiLearningRate, { min: 0, step: 1e-4 })}
         {trainsLora(o.method) && number('rank', 'LoRA rank', D.rank, { min: 1, max: TRAINER_LIMITS.maxRank })}
         {trainsLora(o.method) && number('alpha', 'LoRA alpha', o.rank ?? D.rank, { min: 0.5, step: 0.5 })}
@@ -129,7 +129,7 @@ export function ConceptForm({ options: o, ready, running, busy, size }: { option
   const setMethod = (method: TrainerOptions['method']) =>
     updateDraft((d) => {
       const preset = matchingPreset(d.options, model);
-      const options = { ...d.options, method, ...(!trainsLora(method) && { textEncoderLora: false }), ...(method === 'pplus' && { numVectors: 1 }), ...(method !== 'dreambooth' && { identifier: undefined }) };
+      const options = { ...d.options, method, ...(!trainsLora(method) && { textEncoderLora: false }), ...((method === 'pplus' || method === 'perfusion') && { numVectors: 1 }), ...(method !== 'dreambooth' && { identifier: undefined }) };
       return { options: preset ? applyPreset(options, preset, model) : options };
     });
   // out-of-range numbers turn Train off, each said in a sentence (the engine refuses them too)

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { BlobImage } from '../BlobImage';
-import { ConceptStrength } from '../ConceptStrength';
+import { ConceptGateBias, ConceptStrength } from '../ConceptStrength';
 import { LossCurve } from '../LossCurve';
 import type { ConceptSummary } from '../../library/concept-record';
 import { formatBytes } from '../format';
@@ -15,23 +15,7 @@ import { ConceptEvaluation } from './ConceptEvaluation';
 import { SelectField } from '../SelectField';
 import { LIBRARY_ORDERS, orderConcepts } from '../evaluation-view';
 import { setLibraryOrder, useEvaluations } from '../evaluations';
-import type { TrainingMethod } from '../../train/config';
-
-/** The summary's method; summaries stored before it was kept say it through their weights. */
-function summaryMethod(c: ConceptSummary): TrainingMethod {
-  return c.method ?? (c.embeddingVectors > 0 && c.loraLayers > 0 ? 'both' : c.loraLayers > 0 ? 'lora' : 'ti');
-}
-
-function methodOf(c: ConceptSummary): string {
-  const method = summaryMethod(c);
-  if (method === 'pplus') return `P+ embedding, a vector at each of ${c.embeddingVectors} layers`;
-  const parts: string[] = [];
-  if (method === 'dreambooth') parts.push('DreamBooth');
-  if (c.embeddingVectors > 0) parts.push(`token embedding, ${c.embeddingVectors} vector${c.embeddingVectors > 1 ? 's' : ''}`);
-  const te = c.textEncoderLayers ?? 0;
-  if (c.loraLayers > 0) parts.push(`LoRA on ${c.loraLayers} layers${te > 0 ? ` (${te} of the text encoder)` : ''}`);
-  return parts.join(' + ');
-}
+import { methodLabel, summaryMethod } from '../concept-method-label';
 
 /** The word A1111 and ComfyUI give an embedding file: its name without extension. */
 function fileWord(token: string): string {
@@ -103,7 +87,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
           </form>
         )}
         <p className="muted">
-          {methodOf(concept)} · {concept.origin === 'trained' ? `trained${concept.steps !== null ? ` ${concept.steps} steps` : ''}` : `imported from ${concept.fileName}`} ·{' '}
+          {methodLabel(concept)} · {concept.origin === 'trained' ? `trained${concept.steps !== null ? ` ${concept.steps} steps` : ''}` : `imported from ${concept.fileName}`} ·{' '}
           {new Date(concept.created).toLocaleDateString()} · {formatBytes(concept.bytes)}
           {concept.photoCount > 0 && ` · ${concept.photoCount} photos`}
         </p>
@@ -111,6 +95,7 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
         {concept.lossCurve && <LossCurve curve={concept.lossCurve} token={concept.token} />}
         {concept.baseModel && <p className={otherModel ? 'warning' : 'muted'}>{otherModel ? `Made for ${madeFor}; ${model.name} is loaded.` : `For ${madeFor}`}</p>}
         {concept.loraLayers > 0 && <ConceptStrength concept={concept} />}
+        {summaryMethod(concept) === 'perfusion' && <ConceptGateBias concept={concept} />}
         {concept.embeddingVectors > 0 && summaryMethod(concept) !== 'pplus' && (
           <p className="muted">
             A saved embedding keeps the word {concept.token} for diffusers; in AUTOMATIC1111 and ComfyUI the prompt word is the file's name: write {fileWord(concept.token)}.

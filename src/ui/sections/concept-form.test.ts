@@ -74,3 +74,20 @@ describe('New concept form: presets and bounds', () => {
     expect(trainButton(form(options({ steps: 10 })))).not.toMatch(/disabled/);
   });
 });
+
+describe('New concept form: the per-method settings', () => {
+  it('Perfusion: one vector (no Vectors per token field), the token learning rate, no LoRA settings; the class word is asked for', () => {
+    const html = form(options({ method: 'perfusion', numVectors: 1 }));
+    expect(field(html, 'numVectors')).toBeNull();
+    expect(field(html, 'tiLearningRate')).not.toBeNull();
+    expect(field(html, 'rank')).toBeNull();
+    expect(field(html, 'classImages')).toBeNull();
+    expect(field(html, 'classWord')).toMatch(/value="cat"/);
+    expect(html).toContain('keys are locked to the class word');
+    expect(/<option value="perfusion"[^>]*>Perfusion \(key-locked edit\)<\/option>/.test(html)).toBe(true);
+  });
+
+  it('textual inversion still offers Vectors per token', () => {
+    expect(field(form(options({ method: 'ti' })), 'numVectors')).not.toBeNull();
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The methods beyond TI and LoRA, each trained a few steps on the tiny model, saved, found again
+ * after a reload, and used in a generation. One test per method: a Perfusion test goes beside them.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { Studio } from './studio';
+import { FIXTURE_HUB } from './fixture-hub';
+
+/** Picks the method on New concept; `advanced` fills Advanced settings' number fields by label. */
+async function chooseMethod(page: Page, label: string, advanced: Record<string, number> = {}): Promise<void> {
+  const section = page.getByTestId('section-new-concept');
+  await section.getByLabel('Method').selectOption({ label });
+  if (Object.keys(advanced).length === 0) return;
+  await section.getByText('Advanced settings').click();
+  for (const [field, value] of Object.entries(advanced)) await section.getByLabel(field, { exact: true }).fill(String(value));
+}
+
+/** Waits for the run to end, reloads, and checks the card says the method; the model comes back by itself. */
+async function trainedAndReloaded(studio: Studio, token: string, steps: number, cardText: string): Promise<void> {
+  const { page } = studio;
+  const training = page.getByTestId('training');
+  await expect(training).toContainText(`Trained at step ${steps}`, { timeout: 300_000 });
+  await expect(training).toContainText(`${token} is in your library`);
+  await page.reload();
+  await studio.waitForGpu();
+  await expect(page.getByTestId('topbar-model')).toHaveText('fixtures/tiny-sd', { timeout: 120_000 });
+  await studio.goTo('Library');
+  const card = page.getByTestId('concept').filter({ hasText: token });
+  await expect(card).toContainText(cardText);
+  await expect(card).toContainText(`trained ${steps} steps`);
+}
+
+/** Generates with the concept's token and finds the image in the gallery. */
+async function generatesWith(studio: Studio, prompt: string): Promise<void> {
+  await studio.generate({ prompt, steps: 2, size: 64, seed: 5 });
+  await studio.goTo('Gallery');
+  await expect(studio.page.getByTestId('section-gallery').getByTestId('gallery-tile')).toHaveCount(1);
+}
+
+test('P+: train a few steps, reload, generate with its per-layer word', async ({ page }, testInfo) => {
+  test.setTimeout(480_000);
+  const studio = new Studio(page, testInfo);
+  await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
+  await chooseMethod(page, 'P+ (a word per layer)');
+  await studio.train({ token: '<pp-cube>', classWord: 'cube', steps: 2, resolution: 64 });
+  await trainedAndReloaded(studio, '<pp-cube>', 2, 'P+ embedding, a vector at each of');
+  await studio.screenshot('pplus-library');
+  await generatesWith(studio, 'a photo of <pp-cube>');
+  await studio.screenshot('pplus-gallery');
+  studio.expectNoErrors();
+});
+
+test('DreamBooth-LoRA: the class images are their own progress phase; train, reload, generate', async ({ page }, testInfo) => {
+  test.setTimeout(480_000);
+  const studio = new Studio(page, testInfo);
+  await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
+  await chooseMethod(page, 'DreamBooth-LoRA (keeps the class)', { 'Class images': 2, 'Steps per class image': 1 });
+  await studio.train({ token: '<db-cube>', classWord: 'cube', steps: 2, resolution: 64 });
+  await expect(page.getByTestId('training')).toContainText(/Class images [0-2]\/2 \(a cube\)/, { timeout: 300_000 });
+  await studio.screenshot('dreambooth-class-images');
+  await trainedAndReloaded(studio, '<db-cube>', 2, 'DreamBooth + ');
+  await studio.screenshot('dreambooth-library');
+  await generatesWith(studio, 'a photo of <db-cube> cube');
+  studio.expectNoErrors();
+});
