@@ -177,11 +177,11 @@ export function restoreConcept(raw: unknown): Concept {
       const embedding = readEmbedding(r.embedding ?? null);
       const lora = readLora(r.lora ?? null);
       const layerEmbeddings = readLayerEmbeddings(r.layerEmbeddings);
-      if (embedding === null && lora === null && layerEmbeddings === undefined) throw unreadable('it holds neither an embedding nor a LoRA');
-      if (embedding !== null && layerEmbeddings !== undefined) throw unreadable('it holds both an embedding and per-layer embeddings for one token');
       const perfusion = readPerfusion(r.perfusion);
       if (perfusion && (embedding === null || embedding.nVectors !== 1 || embedding.dim !== perfusion.iStar.length)) throw unreadable('its Perfusion edit needs one token vector as wide as its i*');
       if (perfusion && (lora !== null || layerEmbeddings !== undefined)) throw unreadable('it holds a Perfusion edit beside a LoRA or per-layer embeddings');
+      if (embedding === null && lora === null && layerEmbeddings === undefined) throw unreadable('it holds neither an embedding nor a LoRA');
+      if (embedding !== null && layerEmbeddings !== undefined) throw unreadable('it holds both an embedding and per-layer embeddings for one token');
       const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
       const cropped = readCrops(crops, photos.length, unreadable);
       if (cropped) concept.crops = cropped;
