@@ -43,6 +43,10 @@ export function inspection(imported: ImportedPersonalization): Inspection {
     const rows = layers.map((_, l) => Array.from(vectors.subarray(l * dim, (l + 1) * dim)));
     return { kind: 'embedding', format: 'pplus per-layer', tokens: [token], vectors: rows, layers: [], left_out: [] };
   }
+  if (imported.kind === 'perfusion') {
+    // a Perfusion file: its token vector (the key/value edit is not listed)
+    return { kind: 'embedding', format: `perfusion key-locked, ${imported.perfusion.layers.length} layers`, tokens: [imported.token], vectors: [Array.from(imported.embedding)], layers: [], left_out: [] };
+  }
   if (imported.kind === 'embedding') {
     const { token, nVectors, dim, vectors, layout } = imported;
     const rows = Array.from({ length: nVectors }, (_, i) => Array.from(vectors.subarray(i * dim, (i + 1) * dim)));

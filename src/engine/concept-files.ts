@@ -14,11 +14,16 @@ import type { ImportedPersonalization } from '../train/formats/import';
 import { loraFileToken } from '../train/formats/import-token';
 import { exportLora } from '../train/formats/lora-export';
 import { exportLayerEmbeddings } from '../train/formats/layer-embeddings';
+import { exportPerfusion } from '../train/formats/perfusion-file';
 import type { LoraDtype, LoraLayout, LoraModuleLayer } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
 
-/** `layer-embeddings`: a P+ concept's vectors, one per cross-attention layer (formats/layer-embeddings.ts). */
-export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype } | { kind: 'layer-embeddings' };
+/**
+ * `layer-embeddings`: a P+ concept's vectors, one per cross-attention layer (formats/layer-embeddings.ts);
+ * `perfusion`: a Perfusion concept's edit and token vector (formats/perfusion-file.ts; its token vector
+ * alone is the `embedding` export, for other tools).
+ */
+export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype } | { kind: 'layer-embeddings' } | { kind: 'perfusion' };
 
 /** What the engine makes of a run or a file: a concept without the page's bookkeeping. */
 export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
@@ -86,6 +91,10 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
     const { token, classWord = '', layers, dim, vectors } = imported;
     return { ...common, token, classWord, embedding: null, lora: null, layerEmbeddings: { layers, dim, vectors } };
   }
+  if (imported.kind === 'perfusion') {
+    const { token, classWord = '', dim, embedding, perfusion } = imported;
+    return { ...common, token, classWord, embedding: { nVectors: 1, dim, vectors: embedding }, lora: null, perfusion, method: 'perfusion' };
+  }
   if (imported.kind === 'embedding') {
     const { token, classWord = '', nVectors, dim, vectors } = imported;
     return { ...common, token, classWord, embedding: { nVectors, dim, vectors }, lora: null };
@@ -104,7 +113,8 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
 }
 
 
-type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora' | 'layerEmbeddings'>;
+type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora' | 'layerEmbeddings' | 'perfusion'>;
+
 
 export function exportConcept(c: Exportable, what: ConceptExport): { fileName: string; bytes: Uint8Array } {
   const info = { baseModel: c.baseModel.replace(/^hf:/, ''), steps: c.steps ?? undefined, created: new Date(c.created).toISOString() };
@@ -113,6 +123,11 @@ export function exportConcept(c: Exportable, what: ConceptExport): { fileName: s
     if (!c.layerEmbeddings) throw new FormatError('invalid', `${c.token} has no per-layer (P+) vectors.`);
     const bytes = exportLayerEmbeddings({ ...info, token: c.token, classWord: c.classWord || undefined, ...c.layerEmbeddings });
     return { fileName: `${name}-pplus.safetensors`, bytes };
+  }
+  if (what.kind === 'perfusion') {
+    if (!c.perfusion || !c.embedding || c.embedding.nVectors !== 1) throw new FormatError('invalid', `${c.token} is not a Perfusion concept (no key-locked edit with one token vector).`);
+    const bytes = exportPerfusion({ ...info, token: c.token, classWord: c.classWord || undefined, embedding: c.embedding.vectors, perfusion: c.perfusion });
+    return { fileName: `${name}-perfusion.safetensors`, bytes };
   }
   if (what.kind === 'embedding') {
     if (!c.embedding) throw new FormatError('invalid', `${c.token} has no token embedding (it is a LoRA only).`);

@@ -6,7 +6,8 @@
 import { StudioError } from '../common/errors';
 import { CONCEPT_KINDS, type ConceptKind } from '../train/templates';
 import { TRAINING_METHODS, type TrainingMethod } from '../train/config';
-import { conceptMethod, type Concept, type ConceptEmbedding, type ConceptLayerEmbeddings, type ConceptLora, type ConceptLoraLayer } from './concept';
+import { conceptMethod, type Concept, type ConceptEmbedding, type ConceptLayerEmbeddings, type ConceptLora, type ConceptLoraLayer, type ConceptPerfusion } from './concept';
+import { GATE_BIAS_RANGE, isGateBias } from '../train/formats/perfusion-file';
 import { readCrops } from './photo-crop';
 import { readLossCurve, type LossCurve } from './loss-curve';
 import { readEvaluations, summarizeEvaluation, type EvaluationSummary } from './evaluation';
@@ -96,6 +97,33 @@ function readLayerEmbeddings(raw: unknown): ConceptLayerEmbeddings | undefined {
   return { layers: [...(layers as string[])], dim: e.dim, vectors: e.vectors };
 }
 
+/**
+ * A Perfusion edit: distinct layer paths, a positive width each, keys/values their widths' sum,
+ * i* and C⁻¹ i* of one length (the embedding's, checked by the caller), every value finite, the
+ * gate bias in [0, 1.5] (perfusion-file.ts) and its temperature positive.
+ */
+function readPerfusion(raw: unknown): ConceptPerfusion | undefined {
+  if (raw === undefined) return undefined;
+  const p = raw as Raw;
+  const arrays = [p?.keys, p?.values, p?.iStar, p?.cInvIStar];
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || p.layers.length === 0 || !Array.isArray(p.widths) || !arrays.every((a) => a instanceof Float32Array)) {
+    throw unreadable('its Perfusion edit has no layers or vectors');
+  }
+  const layers = p.layers as unknown[];
+  const widths = p.widths as unknown[];
+  const [keys, values, iStar, cInvIStar] = arrays as Float32Array[];
+  if (!layers.every((l) => typeof l === 'string' && l !== '') || new Set(layers).size !== layers.length) throw unreadable('its Perfusion edit names a layer twice or not at all');
+  if (widths.length !== layers.length || !widths.every((w) => isCount(w, 1))) throw unreadable(`its Perfusion edit has ${widths.length} widths for ${layers.length} layers`);
+  const total = (widths as number[]).reduce((a, b) => a + b, 0);
+  if (keys.length !== total || values.length !== total) throw unreadable(`its Perfusion edit holds ${keys.length} keys and ${values.length} values for ${total} channels`);
+  if (iStar.length === 0 || cInvIStar.length !== iStar.length) throw unreadable(`its Perfusion edit's i* (${iStar.length}) and C⁻¹ i* (${cInvIStar.length}) differ in length`);
+  if (!arrays.every((a) => allFinite(a as Float32Array))) throw unreadable('its Perfusion edit holds a value that is not a finite number');
+  const { gateBias, gateTemperature } = p;
+  if (typeof gateBias !== 'number' || !isGateBias(gateBias)) throw unreadable(`its Perfusion gate bias ${String(gateBias)} is not in [${GATE_BIAS_RANGE}]`);
+  if (typeof gateTemperature !== 'number' || !Number.isFinite(gateTemperature) || !(gateTemperature > 0)) throw unreadable(`its Perfusion gate temperature ${String(gateTemperature)} is not positive`);
+  return { layers: [...(layers as string[])], widths: [...(widths as number[])], keys, values, iStar, cInvIStar, gateBias, gateTemperature };
+}
+
 function readLoraLayer(raw: unknown, i: number): ConceptLoraLayer {
   const l = raw as Raw;
   if (typeof l !== 'object' || l === null || typeof l.prefix !== 'string' || l.prefix === '') throw unreadable(`LoRA layer ${i} has no name`);
@@ -151,6 +179,9 @@ export function restoreConcept(raw: unknown): Concept {
       const embedding = readEmbedding(r.embedding ?? null);
       const lora = readLora(r.lora ?? null);
       const layerEmbeddings = readLayerEmbeddings(r.layerEmbeddings);
+      const perfusion = readPerfusion(r.perfusion);
+      if (perfusion && (embedding === null || embedding.nVectors !== 1 || embedding.dim !== perfusion.iStar.length)) throw unreadable('its Perfusion edit needs one token vector as wide as its i*');
+      if (perfusion && (lora !== null || layerEmbeddings !== undefined)) throw unreadable('it holds a Perfusion edit beside a LoRA or per-layer embeddings');
       if (embedding === null && lora === null && layerEmbeddings === undefined) throw unreadable('it holds neither an embedding nor a LoRA');
       if (embedding !== null && layerEmbeddings !== undefined) throw unreadable('it holds both an embedding and per-layer embeddings for one token');
       const concept: Concept = { id, token, classWord, kind: kind as ConceptKind, origin, baseModel, created, steps, embedding, lora, loraStrength, photos: [...photos] };
@@ -163,6 +194,7 @@ export function restoreConcept(raw: unknown): Concept {
       if (evaluations !== undefined) concept.evaluations = readEvaluations(evaluations, unreadable);
       if (method !== undefined) concept.method = method as TrainingMethod;
       if (layerEmbeddings !== undefined) concept.layerEmbeddings = layerEmbeddings;
+      if (perfusion !== undefined) concept.perfusion = perfusion;
       return concept;
     }
     default:
@@ -181,7 +213,9 @@ export function storedConcept(c: Concept): StoredConcept {
 }
 
 export function conceptBytes(c: Concept): number {
-  const weights = (c.embedding?.vectors.byteLength ?? 0) + (c.layerEmbeddings?.vectors.byteLength ?? 0) + (c.lora?.layers ?? []).reduce((sum, l) => sum + l.down.byteLength + l.up.byteLength, 0);
+  const p = c.perfusion;
+  const perfusion = p ? p.keys.byteLength + p.values.byteLength + p.iStar.byteLength + p.cInvIStar.byteLength : 0;
+  const weights = (c.embedding?.vectors.byteLength ?? 0) + (c.layerEmbeddings?.vectors.byteLength ?? 0) + perfusion + (c.lora?.layers ?? []).reduce((sum, l) => sum + l.down.byteLength + l.up.byteLength, 0);
   return weights + c.photos.reduce((sum, p) => sum + p.size, 0);
 }
 

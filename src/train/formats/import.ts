@@ -3,7 +3,7 @@
  * Order of checks: empty → PyTorch file: `.pt` / `.bin` (or a zip of another name) is read as a
  * textual-inversion embedding by the safe torch reader (an allow-listed pickle interpreter: no
  * code runs); `.ckpt` / `.pth` / `.pkl` / `.pickle` and raw pickles are refused unparsed →
- * safetensors header → embedding or LoRA. Every refusal is a `FormatError` (`ImportRefused`);
+ * safetensors header → Perfusion, LoRA, P+ or embedding. Every refusal is a `FormatError` (`ImportRefused`);
  * nothing is kept.
  */
 import type { ClipTextConfig, UNetConfig } from '../../model/config';
@@ -14,8 +14,9 @@ import { importedToken, loraFileToken } from './import-token';
 import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
 import { pickleRefusal, readTorchEmbedding } from './torch-embedding';
 import { looksLikeLayerEmbeddings, readLayerEmbeddings, type ImportedLayerEmbeddings } from './layer-embeddings';
+import { looksLikePerfusion, readPerfusion, type ImportedPerfusion } from './perfusion-file';
 
-export type ImportedPersonalization = ImportedEmbedding | ImportedLora | ImportedLayerEmbeddings;
+export type ImportedPersonalization = ImportedEmbedding | ImportedLora | ImportedLayerEmbeddings | ImportedPerfusion;
 
 /** What the current model accepts. */
 export interface ImportTarget {
@@ -81,11 +82,12 @@ export async function importPersonalization(source: SafetensorsSource, fileName:
 
 /** The file's token, or one from its file name where the file's is not a valid token (import-token.ts). */
 function withToken(imported: ImportedPersonalization, fileName: string, target: ImportTarget): ImportedPersonalization {
-  if (imported.kind === 'embedding' || imported.kind === 'layer-embeddings') return { ...imported, ...importedToken(imported.token, fileName, { isVocabularyWord: target.isVocabularyWord }) };
+  if (imported.kind === 'embedding' || imported.kind === 'layer-embeddings' || imported.kind === 'perfusion') return { ...imported, ...importedToken(imported.token, fileName, { isVocabularyWord: target.isVocabularyWord }) };
   return { ...imported, ...importedToken(loraFileToken(imported.metadata, fileName), fileName) };
 }
 
 async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {
+  if (looksLikePerfusion(file)) return readPerfusion(file, target);
   if (looksLikeLora(file)) return readLora(file, target, fileName, options);
   if (looksLikeLayerEmbeddings(file)) return readLayerEmbeddings(file, target);
   if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName, target.modelName);

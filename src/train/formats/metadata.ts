@@ -3,8 +3,8 @@
  * safetensors requires). Neutral names under `studio.`; other tools ignore unknown keys.
  *
  *   studio.tool        "diffusion-studio" (who wrote the file)
- *   studio.kind        "textual-inversion" | "lora" | "pplus"
- *   studio.layout      "single-key" | "emb_params" | "kohya" | "peft"
+ *   studio.kind        "textual-inversion" | "lora" | "pplus" | "perfusion"
+ *   studio.layout      "single-key" | "emb_params" | "kohya" | "peft" | "per-layer" | "key-locked"
  *   studio.base_model  base model id, e.g. "stable-diffusion-v1-5/stable-diffusion-v1-5"
  *   studio.steps       training steps (integer)
  *   studio.created     ISO 8601 date-time
@@ -16,6 +16,7 @@
  *   studio.alpha       (LoRA) alpha (scale = alpha / r)
  *   studio.targets     (LoRA) adapted linears of each attn2, comma-separated: "to_k,to_v"
  *   studio.dtype       (LoRA) "F32" | "F16"
+ *   studio.layers, studio.gate_bias, studio.gate_temperature   (Perfusion, perfusion-file.ts)
  *
  * Also written: `format: "pt"` (what torch-side safetensors writers put there) and, for the PEFT
  * layout, diffusers' `lora_adapter_metadata` (JSON of the LoraConfig, keys prefixed `unet.`).
@@ -51,7 +52,7 @@ export interface TrainingInfo {
 }
 
 /** Common keys; undefined values are left out. */
-export function commonMetadata(kind: 'textual-inversion' | 'lora' | 'pplus', layout: string, info: TrainingInfo): Record<string, string> {
+export function commonMetadata(kind: 'textual-inversion' | 'lora' | 'pplus' | 'perfusion', layout: string, info: TrainingInfo): Record<string, string> {
   const out: Record<string, string> = { format: 'pt', [META.tool]: TOOL, [META.kind]: kind, [META.layout]: layout };
   if (info.baseModel !== undefined) out[META.baseModel] = info.baseModel;
   if (info.steps !== undefined) out[META.steps] = String(info.steps);

@@ -110,6 +110,11 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
               Save P+ embedding
             </button>
           )}
+          {summaryMethod(concept) === 'perfusion' && (
+            <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'perfusion' })}>
+              Save Perfusion edit
+            </button>
+          )}
           {concept.embeddingVectors > 0 && summaryMethod(concept) !== 'pplus' && (
             <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'embedding', layout: 'single-key' })}>
               Save embedding
