@@ -63,3 +63,40 @@ test('DreamBooth-LoRA: the class images are their own progress phase; train, rel
   await generatesWith(studio, 'a photo of <db-cube> cube');
   studio.expectNoErrors();
 });
+
+test('Perfusion: train, reload, generate at two gate biases, which draw different images', async ({ page }, testInfo) => {
+  test.setTimeout(480_000);
+  const studio = new Studio(page, testInfo);
+  await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
+  await chooseMethod(page, 'Perfusion (key-locked edit)', { 'Token learning rate': 0.05 });
+  await studio.train({ token: '<pf-cube>', classWord: 'cube', steps: 2, resolution: 64 });
+  await trainedAndReloaded(studio, '<pf-cube>', 2, 'Perfusion');
+  const drawAt = async (key: 'Home' | 'End', count: number) => {
+    await studio.goTo('Library');
+    const slider = page.getByTestId('section-library').getByRole('slider', { name: 'Gate bias of <pf-cube>' });
+    await slider.focus();
+    await slider.press(key);
+    await expect(slider).toHaveValue(key === 'Home' ? '0.4' : '1');
+    // the same seed both times: only the gate bias differs
+    await studio.generate({ prompt: 'a photo of <pf-cube>', steps: 2, size: 64, seed: 5 });
+    await studio.goTo('Gallery');
+    await expect(page.getByTestId('section-gallery').getByTestId('gallery-tile')).toHaveCount(count, { timeout: 180_000 });
+  };
+  await drawAt('Home', 1);
+  await studio.screenshot('perfusion-gate-low');
+  await drawAt('End', 2);
+  await studio.screenshot('perfusion-gate-high');
+  const pixels = await page.getByTestId('section-gallery').getByTestId('gallery-tile').locator('img').evaluateAll((imgs: HTMLImageElement[]) =>
+    imgs.map((img) => {
+      const canvas = document.createElement('canvas');
+      [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      return Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data);
+    }),
+  );
+  expect(pixels).toHaveLength(2);
+  expect(pixels[0].length).toBeGreaterThan(0);
+  expect(pixels[1].some((v, i) => v !== pixels[0][i])).toBe(true);
+  studio.expectNoErrors();
+});
