@@ -3,10 +3,11 @@ import type { StableDiffusionModel } from '../model/load';
 import { CHECKS } from './checks';
 import { compareTensor, formatLine, suggestedTolerance, type ParityLine } from './compare';
 import type { Golden } from './golden';
+import type { ParityCheck } from './check-tools';
 
-export async function runParity(model: StableDiffusionModel, golden: Golden, print: (line: string) => void): Promise<ParityLine[]> {
+export async function runParity(model: StableDiffusionModel, golden: Golden, print: (line: string) => void, checks: readonly ParityCheck[] = CHECKS): Promise<ParityLine[]> {
   const lines: ParityLine[] = [];
-  for (const check of CHECKS) {
+  for (const check of checks) {
     if (!check.needs.every((n) => golden.has(n))) continue;
     const outputs = await check.run(model, golden);
     for (const [name, why] of check.skipped?.(golden) ?? []) print(`${name} skipped: ${why}`);
