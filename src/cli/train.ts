@@ -58,11 +58,12 @@ export interface TrainDeps {
 
 /** The files a method's concept is saved as: suffix after PREFIX, and what the engine writes. */
 const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[] }[] = [
-  { suffix: '.safetensors', what: { kind: 'embedding', layout: 'single-key' }, methods: ['ti', 'both'] },
+  { suffix: '.safetensors', what: { kind: 'embedding', layout: 'single-key' }, methods: ['ti', 'both', 'perfusion'] },
   { suffix: '-emb_params.safetensors', what: { kind: 'embedding', layout: 'emb_params' }, methods: ['ti', 'both'] },
   { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
   { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
   { suffix: '-pplus.safetensors', what: { kind: 'layer-embeddings' }, methods: ['pplus'] },
+  { suffix: '-perfusion.safetensors', what: { kind: 'perfusion' }, methods: ['perfusion'] },
 ];
 
 /** The option behind each trainer setting, to name it when a value is refused. */
