@@ -1,11 +1,11 @@
 /**
- * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed]]`: training steps on real WebGPU.
- * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA and both (plain and with activation
- * checkpointing) and DreamBooth-LoRA (its class images drawn first, timed apart: each step is
+ * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed]] [pplus] [perfusion]`: training steps on real WebGPU.
+ * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA, both, P+ and Perfusion (its C⁻¹ over
+ * the 1000 prompts timed once, apart; plain and with activation checkpointing) and DreamBooth-LoRA (its class images drawn first, timed apart: each step is
  * the photos' and as many class images'), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
  * of an SD1.5-shaped model (real configs, synthetic weights) at PIXELS (default 128, i.e. 16×16
  * latents), without and with checkpointing (or only the one named), and at 128 px also plain
- * LoRA and DreamBooth-LoRA. One JSON line per measurement.
+ * LoRA and DreamBooth-LoRA; P+ and Perfusion at PIXELS. One JSON line per measurement.
  */
 import { startNodeWebGpu } from '../gpu/node-webgpu';
 
@@ -21,13 +21,34 @@ export async function main(args: string[]): Promise<number> {
   const print = (o: object) => console.log(JSON.stringify({ ...o, adapter: capabilities.adapter.description || capabilities.adapter.vendor }));
   const fixture = new URL('../test/fixtures/tiny-sd', import.meta.url).pathname;
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
+  // `pplus` / `perfusion` among the arguments: only those methods (sd15: besides its TI rows)
+  const named = args.filter((a): a is 'pplus' | 'perfusion' => a === 'pplus' || a === 'perfusion');
 
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
-  async function measure(model: typeof tiny, method: 'ti' | 'lora' | 'both' | 'dreambooth', resolution: number, steps: number, name: string, gradientCheckpointing = false, classImageSteps = 25) {
+  /** Perfusion's C⁻¹ per model, timed once as its own line. */
+  const inverses = new Map<typeof tiny, Float32Array>();
+  async function covarianceOf(model: typeof tiny, name: string): Promise<Float32Array> {
+    if (!inverses.has(model)) {
+      const { ClipTokenizer } = await import('../model/tokenizer');
+      const { COVARIANCE_PROMPTS } = await import('../train/perfusion-covariance-prompts');
+      const { covarianceInverse, textCovariance } = await import('../train/perfusion-covariance');
+      resetHighWater();
+      const before = gpuAllocation().allocated;
+      const start = performance.now();
+      const c = covarianceInverse(await textCovariance(model, ClipTokenizer.fromFiles(model.tokenizerFiles), COVARIANCE_PROMPTS));
+      print({ name: `${name}-perfusion-covariance`, prompts: COVARIANCE_PROMPTS.length, seconds: Number(((performance.now() - start) / 1000).toFixed(3)), peak_bytes: gpuAllocation().highWater - before });
+      inverses.set(model, c);
+    }
+    return inverses.get(model)!;
+  }
+
+  type Method = 'ti' | 'lora' | 'both' | 'dreambooth' | 'pplus' | 'perfusion';
+  async function measure(model: typeof tiny, method: Method, resolution: number, steps: number, name: string, gradientCheckpointing = false, classImageSteps = 25) {
     const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
     const classImages = 2;
     const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing, classImages, classImageSteps };
-    const trainer = Trainer.create(model, config, images);
+    const deps = method === 'perfusion' ? { covarianceInverse: await covarianceOf(model, name.split('-')[0]) } : {};
+    const trainer = Trainer.create(model, config, images, deps);
     const drawStart = performance.now();
     await trainer.drawClassImages();
     await flushGpu();
@@ -74,12 +95,14 @@ export async function main(args: string[]): Promise<number> {
     if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
     if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
     if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
+    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only) await measure(sd15, method, px, 2, `train/sd15-${method}-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
-    for (const method of ['ti', 'lora', 'both', 'dreambooth'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
-    for (const method of ['ti', 'lora', 'both', 'dreambooth'] as const) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px-checkpointed`, true);
-    await measure(tiny, 'both', 64, 100, 'train/tiny-both-64px-100-steps');
+    const methods = named.length ? named : (['ti', 'lora', 'both', 'dreambooth', 'pplus', 'perfusion'] as const);
+    for (const method of methods) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px`);
+    for (const method of methods) await measure(tiny, method, 64, 10, `train/tiny-${method}-64px-checkpointed`, true);
+    if (!named.length) await measure(tiny, 'both', 64, 100, 'train/tiny-both-64px-100-steps');
   }
   tiny.dispose();
   device.destroy();
