@@ -13,6 +13,7 @@ import type { StableDiffusionModel } from '../model/load';
 import type { Weights } from '../model/weights';
 import { textEncoderModules, unetModules, type LoraComponent } from '../train/formats/lora-modules';
 import { conceptRefused } from './concept-refused';
+import { concatRows } from '../common/concat-rows';
 
 /** One module's layers from every concept: downs [r, in(, kh, kw)], ups [out, r] already scaled. */
 interface Stack {
@@ -110,15 +111,4 @@ function checkLayer(token: string, target: Target, l: ConceptLoraLayer): number[
     throw conceptRefused(`${token}: LoRA '${l.prefix}' holds ${l.down.length} + ${l.up.length} values, not the [${d.join(', ')}] + [${out}, ${r}] its shapes say.`);
   }
   return w;
-}
-
-/** Float32 arrays end to end. */
-export function concatRows(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

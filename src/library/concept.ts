@@ -9,6 +9,7 @@ import type { LossCurve } from './loss-curve';
 import type { LoraComponent } from '../train/formats/lora-modules';
 import type { ConceptKind } from '../train/templates';
 import type { TrainingMethod } from '../train/config';
+import type { PerfusionWeights } from '../train/formats/perfusion-file';
 import type { PhotoCrop } from './photo-crop';
 import type { EvaluationRecord } from './evaluation';
 
@@ -57,21 +58,10 @@ export interface ConceptLayerEmbeddings {
  * (attn2 module path, forward order) the locked key target o_K = W_k i_super and the learned value
  * target v*, and the concept input i* with C⁻¹ i* (C: the model's text-encoding covariance,
  * `train/perfusion-covariance.ts`), which is all the edit needs at generation (several concepts'
- * C⁻¹-orthonormal basis comes from their i* and C⁻¹ i*). The token's embedding is `embedding`.
+ * C⁻¹-orthonormal basis comes from their i* and C⁻¹ i*); the gate's bias β at generation (the
+ * fidelity ↔ prompt knob; 0.7 by default) and temperature τ (0.15). The token's embedding is `embedding`.
  */
-export interface ConceptPerfusion {
-  layers: string[];
-  /** Each layer's K/V output width (its channels); `keys` and `values` are these rows concatenated. */
-  widths: number[];
-  keys: Float32Array;
-  values: Float32Array;
-  /** i* and C⁻¹ i*, [dim] each (dim: the text encoder's width). */
-  iStar: Float32Array;
-  cInvIStar: Float32Array;
-  /** The gate's bias β at generation (the fidelity ↔ prompt knob; 0.7 by default) and its temperature τ (0.15). */
-  gateBias: number;
-  gateTemperature: number;
-}
+export type ConceptPerfusion = PerfusionWeights;
 
 export interface Concept {
   id: string;

@@ -10,6 +10,7 @@ import { crossAttentionLayerList } from '../model/cross-attention';
 import type { UNetConfig } from '../model/config';
 import type { CrossAttentionHooks } from '../model/unet';
 import type { Weights } from '../model/weights';
+import { concatRows } from '../common/concat-rows';
 import { matVec } from './float64-matrix';
 import { perfusionHooks } from './perfusion-hooks';
 import { disposeEditInputs, editInputs, type EditInputs } from './perfusion-inputs';
@@ -104,7 +105,7 @@ export class PerfusionConcept {
   /** What generation needs (`ConceptPerfusion` without the gate): per layer o_K and v*, i* and C⁻¹ i* (float64 product, cast). */
   async edit(): Promise<PerfusionEdit> {
     const layers = crossAttentionLayerList(this.unet.config);
-    const rows = async (m: ReadonlyMap<string, tf.Tensor1D>) => concat(await Promise.all(layers.map(async (l) => (await m.get(l.path)!.data()) as Float32Array)));
+    const rows = async (m: ReadonlyMap<string, tf.Tensor1D>) => concatRows(await Promise.all(layers.map(async (l) => (await m.get(l.path)!.data()) as Float32Array)));
     const d = this.encodings.iStar.length;
     return {
       layers: layers.map((l) => l.path),
@@ -130,16 +131,6 @@ export interface PerfusionEdit {
   values: Float32Array;
   iStar: Float32Array;
   cInvIStar: Float32Array;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** W · x at every attn2's to_k or to_v, by module path. */

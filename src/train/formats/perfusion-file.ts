@@ -16,6 +16,7 @@
  * its width. The export also writes the embedding as a single-key TI file for other tools.
  */
 import type { UNetConfig } from '../../model/config';
+import type { PerfusionEdit } from '../perfusion-concept';
 import { crossAttentionLayerList } from '../../model/cross-attention';
 import type { SafetensorsFile } from '../../model/safetensors-reader';
 import { writeSafetensors } from '../../model/safetensors-writer';
@@ -30,13 +31,7 @@ export const PERFUSION_META = { layers: 'studio.layers', gateBias: 'studio.gate_
 const DEFAULT_GATE = { bias: 0.7, temperature: 0.15 };
 
 /** What a Perfusion concept holds, as `ConceptPerfusion` plus the token's vector. */
-export interface PerfusionWeights {
-  layers: string[];
-  widths: number[];
-  keys: Float32Array;
-  values: Float32Array;
-  iStar: Float32Array;
-  cInvIStar: Float32Array;
+export interface PerfusionWeights extends PerfusionEdit {
   gateBias: number;
   gateTemperature: number;
 }
