@@ -27,7 +27,7 @@ export async function main(args: string[]): Promise<number> {
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
   /** Perfusion's C⁻¹ per model, timed once as its own line. */
   const inverses = new Map<typeof tiny, Float32Array>();
-  async function covarianceOf(model: typeof tiny, name: string): Promise<Float32Array> {
+  async function covarianceOf(model: typeof tiny, name: string, promptCount: number): Promise<Float32Array> {
     if (!inverses.has(model)) {
       const { ClipTokenizer } = await import('../model/tokenizer');
       const { COVARIANCE_PROMPTS } = await import('../train/perfusion-covariance-prompts');
@@ -35,8 +35,9 @@ export async function main(args: string[]): Promise<number> {
       resetHighWater();
       const before = gpuAllocation().allocated;
       const start = performance.now();
-      const c = covarianceInverse(await textCovariance(model, ClipTokenizer.fromFiles(model.tokenizerFiles), COVARIANCE_PROMPTS));
-      print({ name: `${name}-perfusion-covariance`, prompts: COVARIANCE_PROMPTS.length, seconds: Number(((performance.now() - start) / 1000).toFixed(3)), peak_bytes: gpuAllocation().highWater - before });
+      const prompts = COVARIANCE_PROMPTS.slice(0, promptCount);
+      const c = covarianceInverse(await textCovariance(model, ClipTokenizer.fromFiles(model.tokenizerFiles), prompts));
+      print({ name: `${name}-perfusion-covariance`, prompts: prompts.length, seconds: Number(((performance.now() - start) / 1000).toFixed(3)), peak_bytes: gpuAllocation().highWater - before });
       inverses.set(model, c);
     }
     return inverses.get(model)!;
@@ -47,7 +48,8 @@ export async function main(args: string[]): Promise<number> {
     const images = randomNormal(3 * 3 * resolution * resolution, 7, 0.5);
     const classImages = 2;
     const config = { method, token: '<my-thing>', classWord: 'cat', steps: steps + 1, resolution, seed: 1, gradientCheckpointing, classImages, classImageSteps };
-    const deps = method === 'perfusion' ? { covarianceInverse: await covarianceOf(model, name.split('-')[0]) } : {};
+    // SD1.5-shaped: one batch of 32 prompts (the 1000 take 31 more such batches; the step's cost does not depend on C's values)
+    const deps = method === 'perfusion' ? { covarianceInverse: await covarianceOf(model, name.split('-')[0], model === tiny ? 1000 : 32) } : {};
     const trainer = Trainer.create(model, config, images, deps);
     const drawStart = performance.now();
     await trainer.drawClassImages();
