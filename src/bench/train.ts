@@ -93,11 +93,14 @@ export async function main(args: string[]): Promise<number> {
     };
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
     const only = args.find((a) => a === 'plain' || a === 'checkpointed');
-    if (only !== 'checkpointed') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
-    if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
-    if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
-    if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
-    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only) await measure(sd15, method, px, 2, `train/sd15-${method}-${px / 8}x${px / 8}`);
+    // naming `pplus` / `perfusion` measures only those
+    if (!named.length) {
+      if (only !== 'checkpointed') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
+      if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
+      if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
+      if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
+    }
+    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
