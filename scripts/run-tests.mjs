@@ -1,5 +1,5 @@
 // `npm test`: type-check, unit/kernel tests (Vitest on Dawn WebGPU), the parity command on the
-// public tiny-sd fixture, then the browser e2e tests (Playwright on Debian's Chromium), and one
+// public tiny-sd fixture against its golden and the methods golden (Perfusion, P+, DreamBooth), then the browser e2e tests (Playwright on Debian's Chromium), and one
 // closing line "Tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,8 +14,8 @@ function run(command, args, env = {}) {
 }
 
 /** Runs the parity command, echoing its output; returns its own "N passed, N failed" counts. */
-function parity() {
-  const args = ['run', '--silent', 'parity', '--', '--model', 'src/test/fixtures/tiny-sd', '--golden', 'src/test/fixtures/tiny-sd-golden'];
+function parity(golden) {
+  const args = ['run', '--silent', 'parity', '--', '--model', 'src/test/fixtures/tiny-sd', '--golden', golden];
   const result = spawnSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   process.stdout.write(result.stdout ?? '');
   const m = /^(\d+) passed, (\d+) failed$/m.exec(result.stdout ?? '');
@@ -41,12 +41,14 @@ mkdirSync(RESULTS, { recursive: true });
 const steps = [];
 steps.push(['type-check', run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])]);
 steps.push(['unit', run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`])]);
-const parityRun = parity();
+const parityRun = parity('src/test/fixtures/tiny-sd-golden');
 steps.push(['parity', parityRun.ok]);
+const methodsParityRun = parity('src/test/fixtures/tiny-sd-golden-methods');
+steps.push(['parity (methods)', methodsParityRun.ok]);
 steps.push(['build', run('npx', ['vite', 'build'])]);
 steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'])]);
 
-const counts = [vitestCounts(), parityRun.counts, playwrightCounts()].filter(Boolean);
+const counts = [vitestCounts(), parityRun.counts, methodsParityRun.counts, playwrightCounts()].filter(Boolean);
 const total = (key) => counts.reduce((sum, c) => sum + c[key], 0);
 const failedSteps = steps.filter(([, ok]) => !ok).map(([name]) => name);
 let failed = total('failed');
