@@ -44,11 +44,7 @@ export class PerfusionConcept {
   /** A fresh concept from the first batch's encodings; `cInv` is the model's C⁻¹ (`perfusion-covariance.ts`). */
   static create(unet: Unet, cInv: Float32Array, first: ConceptEncodings): PerfusionConcept {
     const values = new Map(
-      projected(unet, first.iSuper, 'to_v').map(([path, t]) => {
-        const v = tf.variable(t, true) as tf.Variable<tf.Rank.R1>;
-        t.dispose();
-        return [path, v] as const;
-      }),
+      projected(unet, first.iSuper, 'to_v').map(([path, t]) => [path, variableOf(t)] as const),
     );
     return new PerfusionConcept(unet, cInv, { iStar: first.iStar.slice(), iSuper: first.iSuper.slice() }, values);
   }
@@ -59,10 +55,7 @@ export class PerfusionConcept {
       crossAttentionLayerList(unet.config).map((l) => {
         const v = stored.get(l.path);
         if (!v || v.length !== l.channels) throw new Error(`perfusion: the checkpoint's value target for ${l.path} is ${v ? `${v.length} wide, ${l.channels}` : 'missing,'} needed.`);
-        const t = tf.tensor1d(v);
-        const variable = tf.variable(t, true) as tf.Variable<tf.Rank.R1>;
-        t.dispose();
-        return [l.path, variable] as const;
+        return [l.path, variableOf(tf.tensor1d(v))] as const;
       }),
     );
     return new PerfusionConcept(unet, cInv, { iStar: encodings.iStar.slice(), iSuper: encodings.iSuper.slice() }, values);
@@ -131,6 +124,13 @@ export interface PerfusionEdit {
   values: Float32Array;
   iStar: Float32Array;
   cInvIStar: Float32Array;
+}
+
+/** A trainable copy of `t`, which is disposed. */
+function variableOf(t: tf.Tensor1D): tf.Variable<tf.Rank.R1> {
+  const v = tf.variable(t, true) as tf.Variable<tf.Rank.R1>;
+  t.dispose();
+  return v;
 }
 
 /** W · x at every attn2's to_k or to_v, by module path. */

@@ -8,12 +8,26 @@ import * as tf from '../gpu/tf';
 import { clipTextEncoder } from '../model/clip';
 import type { StableDiffusionModel } from '../model/load';
 import { crossAttentionPaths } from '../model/cross-attention';
-import type { Checkpoint } from './checkpoint';
+import type { UNetConfig } from '../model/config';
+import type { Checkpoint, StoredTensor } from './checkpoint';
 import { encodingAt, PerfusionConcept, type ConceptEncodings, type PerfusionEdit } from './perfusion-concept';
+
+const KEY_PREFIX = 'perfusion.';
 
 /** Checkpoint key of layer `path`'s value target v*. */
 export function perfusionValueKey(path: string): string {
-  return `perfusion.${path}.value`;
+  return `${KEY_PREFIX}${path}.value`;
+}
+
+/** Whether a checkpoint key is one of Perfusion's. */
+export function isPerfusionKey(key: string): boolean {
+  return key.startsWith(KEY_PREFIX);
+}
+
+/** A checkpoint's v* by attn2 path (a layer it lacks is missing from the map, for `PerfusionConcept.restore` to name). */
+export function storedValues(tensors: readonly StoredTensor[], unet: UNetConfig): Map<string, Float32Array> {
+  const byKey = new Map(tensors.filter((t) => isPerfusionKey(t.key)).map((t) => [t.key, t.data]));
+  return new Map(crossAttentionPaths(unet).flatMap((path) => (byKey.has(perfusionValueKey(path)) ? [[path, byKey.get(perfusionValueKey(path))!] as const] : [])));
 }
 
 /**
@@ -52,9 +66,7 @@ export async function batchEncodings(
 /** A checkpoint's edit as plain data (`PerfusionEdit`): its v* and running inputs, the locked keys from the model's W_k, C⁻¹ i* from `cInv`. */
 export async function perfusionEditOf(unet: Pick<StableDiffusionModel, 'unet'>['unet'], cInv: Float32Array, checkpoint: Checkpoint): Promise<PerfusionEdit> {
   if (!checkpoint.perfusion) throw new Error('perfusion: this checkpoint was taken before the first step: it holds no edit yet.');
-  const values = new Map(checkpoint.tensors.filter((t) => t.key.startsWith('perfusion.')).map((t) => [t.key, t.data]));
-  const stored = new Map(crossAttentionPaths(unet.config).map((path) => [path, values.get(perfusionValueKey(path))!]));
-  const concept = PerfusionConcept.restore(unet, cInv, checkpoint.perfusion, stored);
+  const concept = PerfusionConcept.restore(unet, cInv, checkpoint.perfusion, storedValues(checkpoint.tensors, unet.config));
   try {
     return await concept.edit();
   } finally {

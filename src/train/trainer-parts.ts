@@ -23,7 +23,7 @@ import type { LearningRates } from './run-hooks';
 import { Lora, textEncoderAttentionModules, type LoraValue } from './lora';
 import { TextualInversion } from './textual-inversion';
 import { PerfusionConcept, type ConceptEncodings } from './perfusion-concept';
-import { perfusionValueKey } from './perfusion-training';
+import { isPerfusionKey, perfusionValueKey, storedValues } from './perfusion-training';
 
 /** The checkpoint key of the TI vectors. */
 export const TI_KEY = 'ti.vectors';
@@ -106,8 +106,7 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
       ti = TextualInversion.create(model.text.weights, { numVectors: config.numVectors, tokenIds, initIds, values });
       owned.push(ti);
     }
-    const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY && !k.startsWith('perfusion.')));
-    const perfusionValues = new Map([...stored].filter(([k]) => k.startsWith('perfusion.')));
+    const values = new Map<string, LoraValue>([...stored].filter(([k]) => k !== TI_KEY && !isPerfusionKey(k)));
     const scale = config.alpha / config.rank;
     if (trainsLora(method)) {
       lora = from
@@ -132,8 +131,7 @@ export function buildTrainerParts(model: StableDiffusionModel, requested: Traine
     const covarianceInverse = method === 'perfusion' ? checkedCovariance(deps.covarianceInverse, model.text.config.hiddenSize) : null;
     let perfusion: PerfusionConcept | null = null;
     if (covarianceInverse && from?.perfusion) {
-      const stored = new Map(crossAttentionPaths(model.unet.config).map((path) => [path, perfusionValues.get(perfusionValueKey(path))?.data as Float32Array]));
-      perfusion = PerfusionConcept.restore(model.unet, covarianceInverse, from.perfusion, stored);
+      perfusion = PerfusionConcept.restore(model.unet, covarianceInverse, from.perfusion, storedValues(from.tensors, model.unet.config));
       owned.push(perfusion);
     }
     const perfusionOptimizer = perfusion ? adamw(perfusion.variables) : null;
