@@ -91,6 +91,10 @@ test('generated images are kept in the gallery with their settings, survive a re
   await expect(lightbox.getByTestId('lightbox-settings')).toContainText(/Seed\s*8(?!\d)/);
   await page.keyboard.press('ArrowLeft');
   await expect(lightbox.getByRole('heading', { name: 'Image 1 of 3' })).toBeVisible();
+  // Flipping faster than images load frees each image's URL only once it settled (no failed load).
+  for (let i = 0; i < 4; i++) for (const key of ['ArrowRight', 'ArrowRight', 'ArrowLeft', 'ArrowLeft']) await page.keyboard.press(key);
+  await expect(lightbox.getByRole('heading', { name: 'Image 1 of 3' })).toBeVisible();
+  await expect(lightbox.getByRole('img', { name: 'a photo of <cube-a> and <cube-b>, seed 11' })).toHaveJSProperty('complete', true);
 
   // The model comes back by itself; the same settings give the same pixels.
   await expect(page.getByTestId('topbar-model')).toHaveText('fixtures/tiny-sd', { timeout: 120_000 });
