@@ -13,7 +13,9 @@ import type { Engine } from '../engine/engine';
 import { parseClipTextConfig, parseUNetConfig } from '../model/config';
 import { SafetensorsFile } from '../model/safetensors-reader';
 import { writeSafetensors } from '../model/safetensors-writer';
+import { crossAttentionLayerList } from '../model/cross-attention';
 import { textEncoderModules, unetModules } from '../train/formats/lora-modules';
+import { exportPerfusion } from '../train/formats/perfusion-file';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine } from './engine';
 import { inspect } from './inspect';
@@ -78,6 +80,29 @@ describe('studio inspect (in process)', () => {
         expect(got[o * l.cols + c]).toBeCloseTo((want * l.alpha) / l.r, 5);
       }
     }
+  });
+
+  it('a Perfusion file: its token vector, the attn2 modules its K/V edit covers, and its gate', async () => {
+    const unet = parseUNetConfig(config('unet/config.json'));
+    const dim = parseClipTextConfig(config('text_encoder/config.json')).hiddenSize;
+    const list = crossAttentionLayerList(unet);
+    const widths = list.map((l) => l.channels);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const embedding = randomNormal(dim, 5);
+    const perfusion = { layers: list.map((l) => l.path), widths, keys: randomNormal(total, 6), values: randomNormal(total, 7), iStar: randomNormal(dim, 8), cInvIStar: randomNormal(dim, 9), gateBias: 0.7, gateTemperature: 0.15 };
+    const path = join(dir, 'perfusion.safetensors');
+    writeFileSync(path, exportPerfusion({ token: '<teddy>', classWord: 'teddy', embedding, perfusion }));
+    const { out, lines } = capture();
+    expect(await inspect(path, { model: TINY_SD, json: true, deltaOut: join(dir, 'none.safetensors') }, out, async () => engine)).toBe(EXIT.ok);
+    const answer = lines.find((l) => l.event === 'inspect')!;
+    expect(answer).toMatchObject({ kind: 'perfusion', tokens: ['<teddy>'], edit: { layers: list.map((l) => `unet.${l.path}`), gate_bias: 0.7, gate_temperature: 0.15 } });
+    expect(answer.vectors).toEqual([Array.from(embedding)]);
+
+    const text: string[] = [];
+    const sink = new Writable({ write: (chunk, _, next) => (text.push(String(chunk)), next()) }) as unknown as NodeJS.WriteStream;
+    await inspect(path, { model: TINY_SD }, createOutput(false, { stdout: sink, stderr: sink }), async () => engine);
+    expect(text.join('')).toContain(`perfusion.safetensors: Perfusion key-locked edit, token <teddy>, 1 vector of ${dim}; rank-1 K/V edits on ${list.length} cross-attention layers (gate bias 0.7, temperature 0.15)`);
+    expect(text.join('')).toContain(`  unet.${list[0].path}\n`);
   });
 
   it('a refused file exits 1 with the reason that names the key, and no stack', async () => {

@@ -28,12 +28,14 @@ export interface InspectArgs {
 
 /** The JSON answer, as the issue's tools expect it. */
 export interface Inspection {
-  kind: 'embedding' | 'lora';
+  kind: 'embedding' | 'lora' | 'perfusion';
   format: string;
   tokens: string[];
   vectors: number[][];
   layers: { module: string; rank: number; alpha: number; scale: number }[];
   left_out: string[];
+  /** A Perfusion file's key-locked edit: the attn2 modules whose K and V it edits, and its gate. */
+  edit?: { layers: string[]; gate_bias: number; gate_temperature: number };
 }
 
 export function inspection(imported: ImportedPersonalization): Inspection {
@@ -44,8 +46,10 @@ export function inspection(imported: ImportedPersonalization): Inspection {
     return { kind: 'embedding', format: 'pplus per-layer', tokens: [token], vectors: rows, layers: [], left_out: [] };
   }
   if (imported.kind === 'perfusion') {
-    // a Perfusion file: its token vector (the key/value edit is not listed)
-    return { kind: 'embedding', format: `perfusion key-locked, ${imported.perfusion.layers.length} layers`, tokens: [imported.token], vectors: [Array.from(imported.embedding)], layers: [], left_out: [] };
+    // a Perfusion file: its token vector and the cross-attention layers its rank-1 K/V edit covers
+    const { layers, gateBias, gateTemperature } = imported.perfusion;
+    const edit = { layers: layers.map((l) => `unet.${l}`), gate_bias: gateBias, gate_temperature: gateTemperature };
+    return { kind: 'perfusion', format: 'perfusion key-locked', tokens: [imported.token], vectors: [Array.from(imported.embedding)], layers: [], left_out: [], edit };
   }
   if (imported.kind === 'embedding') {
     const { token, nVectors, dim, vectors, layout } = imported;
@@ -58,6 +62,12 @@ export function inspection(imported: ImportedPersonalization): Inspection {
 }
 
 function describe(name: string, i: Inspection): string[] {
+  if (i.kind === 'perfusion' && i.edit) {
+    return [
+      `${name}: Perfusion key-locked edit, token ${i.tokens[0]}, 1 vector of ${i.vectors[0].length}; rank-1 K/V edits on ${i.edit.layers.length} cross-attention layers (gate bias ${i.edit.gate_bias}, temperature ${i.edit.gate_temperature})`,
+      ...i.edit.layers.map((l) => `  ${l}`),
+    ];
+  }
   if (i.kind === 'embedding') return [`${name}: textual-inversion embedding (${i.format}), token ${i.tokens[0]}, ${i.vectors.length} vector(s) of ${i.vectors[0]?.length ?? 0}`];
   const te = i.layers.filter((l) => l.module.startsWith('text_encoder.')).length;
   const width = Math.max(...i.layers.map((l) => l.module.length));
@@ -87,7 +97,7 @@ export async function inspect(file: string, a: InspectArgs, out: Output, engineF
   const imported = await engine.inspectConcept({ file: await openAsBlob(file), fileName: basename(file), allowPartial: a.allowPartial });
   const answer = inspection(imported);
   if (a.deltaOut) {
-    if (imported.kind !== 'lora') out.note(`${basename(file)} is an embedding: no ΔW to write.`);
+    if (imported.kind !== 'lora') out.note(`${basename(file)} is ${imported.kind === 'perfusion' ? 'a Perfusion edit (gated per token, not a fixed ΔW)' : 'an embedding'}: no ΔW to write.`);
     else {
       await writeFile(a.deltaOut, deltaFile(imported));
       out.note(`Wrote each layer's ΔW to ${shownPath(a.deltaOut)}`);
