@@ -80,13 +80,14 @@ export function trimBufferPool(): void {
 }
 
 export interface GpuMemoryUse<T> {
-  result: T;
+  result: Awaited<T>;
   /** Growth of the backend's allocated bytes over the call. */
   peakBytes: number;
   /** Size of the largest buffer allocated during the call. */
   largestBufferBytes: number;
 }
 
+/** `fn` may be async (a load): its bytes count until its promise settles. */
 export async function measureGpuMemory<T>(fn: () => T): Promise<GpuMemoryUse<T>> {
   await flushGpu();
   trimBufferPool();
@@ -94,7 +95,7 @@ export async function measureGpuMemory<T>(fn: () => T): Promise<GpuMemoryUse<T>>
   resetHighWater();
   const before = p.numBytesAllocated;
   const existing = new Set<GPUBuffer>([...p.usedBuffers.values()].flat());
-  const result = fn();
+  const result = await fn();
   await flushGpu();
   let largestBufferBytes = 0;
   for (const b of [...p.usedBuffers.values(), ...p.freeBuffers.values()].flat()) {
