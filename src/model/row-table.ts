@@ -1,5 +1,11 @@
-/** Embedding tables on the GPU, whole or in row chunks, and row gathers from them. */
+/**
+ * Embedding tables on the GPU, whole or in row chunks, and row gathers from them: fp32 tensors,
+ * or packed f16 rows (half the bytes) for frozen tables of f16 weights, read by
+ * `gatherPackedRows` with no fp32 copy of the table.
+ */
 import * as tf from '../gpu/tf';
+import { gatherPackedRows } from '../kernels/packed-gather';
+import { packF16, type PackedWeight } from '../kernels/packed';
 
 /**
  * Largest fp32 table kept in one buffer. WebGPU only guarantees 128 MiB per storage binding, and
@@ -7,6 +13,9 @@ import * as tf from '../gpu/tf';
  * row chunks and read through `rowTable`.
  */
 export const MAX_TABLE_BYTES = 64 * 1024 * 1024;
+
+/** Largest packed f16 table kept in one buffer: WebGPU's guaranteed storage binding (128 MiB). */
+export const MAX_PACKED_TABLE_BYTES = 128 * 1024 * 1024;
 
 /** A [rows, width] table that may be stored in row chunks; `gather` reads rows by id. */
 export interface RowTable {
@@ -45,6 +54,40 @@ export function chunkedRowTable(chunks: tf.Tensor2D[]): RowTable {
           start += n;
         }
         return out!;
+      }),
+  };
+}
+
+/** `values` [rows, width] (f32, rounded, or raw f16 bits) as packed f16 row chunks of at most `maxBytes`. */
+export function packedRowChunks(values: Float32Array | Uint16Array, [rows, width]: number[], maxBytes = MAX_PACKED_TABLE_BYTES): PackedWeight[] {
+  const per = Math.max(1, Math.floor(maxBytes / (width * 2)));
+  const chunks: PackedWeight[] = [];
+  for (let start = 0; start < rows; start += per) {
+    const n = Math.min(per, rows - start);
+    const chunk = packF16(values.subarray(start * width, (start + n) * width), [n, width]);
+    tf.keep(chunk.data);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/** Rows by id from packed f16 `chunks` as fp32 (one gather per chunk; a later chunk's rows replace zeros). */
+export function packedRowTable(chunks: PackedWeight[]): RowTable {
+  const rows = chunks.reduce((n, c) => n + c.shape[0], 0);
+  return {
+    rows,
+    width: chunks[0].shape[1],
+    gather: (ids) =>
+      tf.tidy(() => {
+        let out = gatherPackedRows(chunks[0], ids);
+        let start = chunks[0].shape[0];
+        for (const chunk of chunks.slice(1)) {
+          const n = chunk.shape[0];
+          const inside = tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
+          out = tf.where(tf.expandDims(inside, -1), gatherPackedRows(chunk, ids, start), out);
+          start += n;
+        }
+        return out;
       }),
   };
 }

@@ -6,9 +6,10 @@
  *
  * Storage: linear and conv weights stored as F16 in the file stay f16 on the GPU (packed pairs,
  * half the bytes, bit-exact: `linearPacked`/`conv2dPacked`); with `precision: 'f16'` F32 ones are
- * rounded to f16 too. Everything else is fp32: linear weights in PyTorch's [out, in] (matmul with
- * transposeB), conv weights transposed once at load to tfjs' [kh, kw, in, out]; biases, norms and
- * embedding tables always fp32.
+ * rounded to f16 too, and so is the token-embedding table (packed f16 rows, gathered by
+ * `rowTable` without an fp32 copy). Everything else is fp32: linear weights in PyTorch's [out, in]
+ * (matmul with transposeB), conv weights transposed once at load to tfjs' [kh, kw, in, out];
+ * biases, norms and other embedding tables.
  *
  * Adapters (LoRA on a linear or conv layer, `setAdapter`) add their low-rank term to the layer's
  * output; the frozen weight is never changed.
@@ -16,7 +17,7 @@
 import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
 import { rng } from '../common/random';
-import { chunkedRowTable, MAX_TABLE_BYTES, rowChunks, type RowTable } from './row-table';
+import { chunkedRowTable, MAX_TABLE_BYTES, packedRowChunks, packedRowTable, rowChunks, type RowTable } from './row-table';
 import { readAsFloat32, WeightError, type TensorSource } from './tensor-source';
 
 /**
@@ -49,6 +50,11 @@ function packable(name: string, rank: number): boolean {
   return (rank === 2 || rank === 4) && name.endsWith('.weight') && !name.includes('embedding');
 }
 
+/** The token-embedding table, read only through `rowTable` (so it may be kept as packed rows). */
+function tokenTable(name: string, rank: number): boolean {
+  return rank === 2 && name.endsWith('token_embedding.weight');
+}
+
 export class Weights {
   private constructor(
     /** Which model these are ("unet", "text_encoder"), for error messages. */
@@ -59,6 +65,8 @@ export class Weights {
     private readonly synthetic: { precision: 'f16' | 'f32'; next: () => number } | null = null,
     /** 2-D tables too large for one binding, in row chunks. */
     private readonly tables: Map<string, tf.Tensor2D[]> = new Map(),
+    /** Token tables as packed f16 row chunks (one chunk up to MAX_PACKED_TABLE_BYTES). */
+    private readonly packedTables: Map<string, PackedWeight[]> = new Map(),
   ) {}
 
   /**
@@ -66,7 +74,7 @@ export class Weights {
    * size without a checkpoint, for memory and speed measurements. Biases are left out.
    */
   static synthetic(model: string, precision: 'f16' | 'f32', seed = 1): Weights {
-    return new Weights(model, new Map(), new Map(), { precision, next: rng(seed) }, new Map());
+    return new Weights(model, new Map(), new Map(), { precision, next: rng(seed) });
   }
 
   private makeUp(shape: number[]): Float32Array {
@@ -133,14 +141,17 @@ export class Weights {
     const tensors = new Map<string, tf.Tensor>();
     const packed = new Map<string, PackedWeight>();
     const tables = new Map<string, tf.Tensor2D[]>();
+    const packedTables = new Map<string, PackedWeight[]>();
     try {
       for (const key of source.names()) {
         const name = options.rename ? options.rename(key) : key;
         if (options.filter && !options.filter(name)) continue;
         const { shape, dtype } = source.info(key);
-        if (packable(name, shape.length) && (precision === 'f16' || (precision === 'auto' && dtype === 'F16'))) {
+        const halves = precision === 'f16' || (precision === 'auto' && dtype === 'F16');
+        if (halves && (packable(name, shape.length) || tokenTable(name, shape.length))) {
           const raw = dtype === 'F16' ? ((await source.read(key)) as Uint16Array) : await readAsFloat32(source, key);
-          packed.set(name, packF16(raw, shape));
+          if (packable(name, shape.length)) packed.set(name, packF16(raw, shape));
+          else packedTables.set(name, packedRowChunks(raw, shape));
           continue;
         }
         const data = await readAsFloat32(source, key);
@@ -160,9 +171,10 @@ export class Weights {
       tensors.forEach((t) => t.dispose());
       packed.forEach((p) => p.dispose());
       tables.forEach((chunks) => tf.dispose(chunks));
+      packedTables.forEach((chunks) => chunks.forEach((c) => c.dispose()));
       throw error;
     }
-    return new Weights(model, tensors, packed, null, tables);
+    return new Weights(model, tensors, packed, null, tables, packedTables);
   }
 
   static fromTensors(model: string, tensors: Map<string, tf.Tensor>): Weights {
@@ -170,16 +182,16 @@ export class Weights {
   }
 
   has(name: string): boolean {
-    return this.tensors.has(name) || this.packed.has(name) || this.tables.has(name);
+    return this.tensors.has(name) || this.packed.has(name) || this.tables.has(name) || this.packedTables.has(name);
   }
 
   names(): string[] {
-    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys()];
+    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys(), ...this.packedTables.keys()];
   }
 
   /** The logical shape of a weight, PyTorch's however it is stored (a conv's [out, in, kh, kw]). */
   shape(name: string): number[] {
-    const chunks = this.tables.get(name);
+    const chunks = this.tables.get(name) ?? this.packedTables.get(name);
     if (chunks) return [chunks.reduce((n, c) => n + c.shape[0], 0), chunks[0].shape[1]];
     const t = this.tensors.get(name);
     if (t && t.rank === 4 && name.endsWith('.weight')) {
@@ -193,19 +205,36 @@ export class Weights {
 
   /** A [rows, width] table (an embedding), checked against `shape`; large ones are chunked. */
   rowTable(name: string, shape: [number, number]): RowTable {
-    if (this.synthetic && !this.has(name)) this.tables.set(name, rowChunks(this.makeUp(shape), shape));
-    const chunks = this.tables.get(name) ?? [this.tensor(name, shape) as tf.Tensor2D];
-    const rows = chunks.reduce((n, c) => n + c.shape[0], 0);
-    if (rows !== shape[0] || chunks[0].shape[1] !== shape[1]) {
-      throw new WeightError(`${this.model}: weight '${name}' has shape [${rows},${chunks[0].shape[1]}], the config needs [${shape}].`);
+    if (this.synthetic && !this.has(name)) {
+      if (this.synthetic.precision === 'f16' && tokenTable(name, 2)) this.packedTables.set(name, packedRowChunks(this.makeUp(shape), shape));
+      else this.tables.set(name, rowChunks(this.makeUp(shape), shape));
     }
+    const packedChunks = this.packedTables.get(name);
+    if (packedChunks) {
+      this.checkTableShape(name, packedChunks.map((c) => c.shape), shape);
+      return packedRowTable(packedChunks);
+    }
+    const chunks = this.tables.get(name) ?? [this.tensor(name, shape) as tf.Tensor2D];
+    this.checkTableShape(name, chunks.map((c) => c.shape), shape);
     return chunkedRowTable(chunks);
+  }
+
+  private checkTableShape(name: string, chunkShapes: number[][], shape: [number, number]): void {
+    const rows = chunkShapes.reduce((n, s) => n + s[0], 0);
+    if (rows !== shape[0] || chunkShapes[0][1] !== shape[1]) {
+      throw new WeightError(`${this.model}: weight '${name}' has shape [${rows},${chunkShapes[0][1]}], the config needs [${shape}].`);
+    }
   }
 
   /** The GPU tensor that holds `name` as stored (a packed weight's f16 pairs), for integrity checks. */
   stored(name: string): tf.Tensor {
     const chunks = this.tables.get(name);
-    const t = this.tensors.get(name) ?? this.packed.get(name)?.data ?? (chunks?.length === 1 ? chunks[0] : undefined);
+    const packedChunks = this.packedTables.get(name);
+    const t =
+      this.tensors.get(name) ??
+      this.packed.get(name)?.data ??
+      (chunks?.length === 1 ? chunks[0] : undefined) ??
+      (packedChunks?.length === 1 ? packedChunks[0].data : undefined);
     if (!t) throw new WeightError(`${this.model}: no single stored tensor '${name}'.`);
     return t;
   }
@@ -227,7 +256,7 @@ export class Weights {
   tensor(name: string, shape?: number[]): tf.Tensor {
     if (this.synthetic && shape && !this.tensors.has(name)) this.tensors.set(name, tf.keep(tf.tensor(this.makeUp(shape), shape)));
     const t = this.tensors.get(name);
-    if (!t && this.tables.has(name)) throw new WeightError(`${this.model}: '${name}' is stored in row chunks; read it with rowTable.`);
+    if (!t && (this.tables.has(name) || this.packedTables.has(name))) throw new WeightError(`${this.model}: '${name}' is stored in row chunks; read it with rowTable.`);
     if (!t) throw new WeightError(`${this.model}: the checkpoint has no weight '${name}', which the config needs.`);
     if (shape && !tf.util.arraysEqual(t.shape, shape)) {
       throw new WeightError(`${this.model}: weight '${name}' has shape [${t.shape}], the config needs [${shape}].`);
@@ -298,6 +327,7 @@ export class Weights {
     this.tensors.forEach((t) => (total += t.size * 4));
     this.packed.forEach((p) => (total += p.data.size * 4));
     this.tables.forEach((chunks) => chunks.forEach((c) => (total += c.size * 4)));
+    this.packedTables.forEach((chunks) => chunks.forEach((c) => (total += c.data.size * 4)));
     return total;
   }
 
@@ -305,8 +335,10 @@ export class Weights {
     this.tensors.forEach((t) => t.dispose());
     this.packed.forEach((p) => p.dispose());
     this.tables.forEach((chunks) => tf.dispose(chunks));
+    this.packedTables.forEach((chunks) => chunks.forEach((c) => c.dispose()));
     this.tensors.clear();
     this.packed.clear();
     this.tables.clear();
+    this.packedTables.clear();
   }
 }
