@@ -2,6 +2,8 @@
  * `npm run measure:sd15 [-- f16|f32] [-- 16,32]`: an SD1.5-shaped model (real configs, synthetic
  * weights) on real WebGPU: GPU bytes of UNet + CLIP text encoder + VAE decoder once loaded, then
  * per latent size the peak GPU bytes and the time of one UNet forward (batch 2, as CFG runs it).
+ * First, CLIP's token table alone: its GPU high-water from creation to the first gather (made up,
+ * and with f16 also loaded from an F16 safetensors file), which shows no fp32 copy is made.
  * One JSON line per measurement.
  */
 import { startNodeWebGpu } from '../gpu/node-webgpu';
@@ -27,6 +29,29 @@ export async function main(args: string[]): Promise<number> {
   const unet = Weights.synthetic('unet', precision, 1);
   const text = Weights.synthetic('text_encoder', precision, 2);
   const vae = Weights.synthetic('vae', precision, 3);
+
+  const TABLE = 'embeddings.token_embedding.weight';
+  const tableShape: [number, number] = [textConfig.vocabSize, textConfig.hiddenSize];
+  const firstGather = async (w: import('../model/weights').Weights) => {
+    const rows = tf.tidy(() => w.rowTable(TABLE, tableShape).gather(tf.range(0, 77 * 641, 641, 'int32')));
+    await rows.data();
+    rows.dispose();
+  };
+  const made = await measureGpuMemory(() => firstGather(text));
+  print({ name: 'sd15/token-table', source: 'synthetic', table_bytes: text.bytes, peak_bytes: made.peakBytes, largest_buffer_bytes: made.largestBufferBytes });
+  if (precision === 'f16') {
+    const { SafetensorsFile } = await import('../model/safetensors-reader');
+    const { writeSafetensors } = await import('../model/safetensors-writer');
+    const halves = new Uint16Array(tableShape[0] * tableShape[1]).map((_, i) => 0x3c00 ^ (i & 0x3ff)); // values near 1
+    const file = await SafetensorsFile.open(writeSafetensors({ [TABLE]: { dtype: 'F16', shape: tableShape, data: halves } }));
+    const loaded = await measureGpuMemory(async () => {
+      const w = await Weights.load('text_encoder', file);
+      await firstGather(w);
+      return w;
+    });
+    print({ name: 'sd15/token-table', source: 'F16 file', table_bytes: loaded.result.bytes, peak_bytes: loaded.peakBytes, largest_buffer_bytes: loaded.largestBufferBytes });
+    loaded.result.dispose();
+  }
 
   // Populate every weight with one small pass through each model.
   const t0 = performance.now();
