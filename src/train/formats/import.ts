@@ -3,7 +3,7 @@
  * Order of checks: empty → PyTorch file: `.pt` / `.bin` (or a zip of another name) is read as a
  * textual-inversion embedding by the safe torch reader (an allow-listed pickle interpreter: no
  * code runs); `.ckpt` / `.pth` / `.pkl` / `.pickle` and raw pickles are refused unparsed →
- * safetensors header → Perfusion, LoRA, P+ or embedding. Every refusal is a `FormatError` (`ImportRefused`);
+ * safetensors header → Perfusion, LoRA, P+ (kohya XTI or ours) or embedding. Every refusal is a `FormatError` (`ImportRefused`);
  * nothing is kept.
  */
 import type { ClipTextConfig, UNetConfig } from '../../model/config';
@@ -13,6 +13,7 @@ import { FormatError } from './errors';
 import { importedToken, loraFileToken } from './import-token';
 import { looksLikeLora, readLora, type ImportedLora, type LoraReadOptions } from './lora-import';
 import { pickleRefusal, readTorchEmbedding } from './torch-embedding';
+import { looksLikeKohyaXti, readKohyaXti } from './kohya-xti';
 import { looksLikeLayerEmbeddings, readLayerEmbeddings, type ImportedLayerEmbeddings } from './layer-embeddings';
 import { looksLikePerfusion, readPerfusion, type ImportedPerfusion } from './perfusion-file';
 
@@ -89,6 +90,7 @@ function withToken(imported: ImportedPersonalization, fileName: string, target: 
 async function readPersonalization(file: SafetensorsFile, fileName: string, target: ImportTarget, options: ImportOptions): Promise<ImportedPersonalization> {
   if (looksLikePerfusion(file)) return readPerfusion(file, target);
   if (looksLikeLora(file)) return readLora(file, target, fileName, options);
+  if (looksLikeKohyaXti(file)) return readKohyaXti(file, target); // before ours: it carries our metadata when we wrote it
   if (looksLikeLayerEmbeddings(file)) return readLayerEmbeddings(file, target);
   if (looksLikeEmbedding(file) || looksLikeSdxlEmbedding(file)) return readEmbedding(file, target.textDim, fileName, target.modelName);
   const shown = file.names().slice(0, 3).map((k) => `'${k}'`).join(', ');

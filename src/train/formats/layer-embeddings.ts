@@ -1,7 +1,6 @@
 /**
- * P+ concepts (a vector per cross-attention layer) as files, in a layout of ours: no common one
- * exists (kohya's XTI script is discontinued; its file layout was not checked here, so it is not
- * written). One F32 tensor [1, dim] per layer, keyed by the layer's attn2 module path:
+ * P+ concepts (a vector per cross-attention layer) as files, in a layout of ours. One F32 tensor
+ * [1, dim] per layer, keyed by the layer's attn2 module path:
  *
  *   "down_blocks.0.attentions.0.transformer_blocks.0.attn2": [1, 768]
  *   … one per attn2 of the UNet (16 for SD 1.x) …
@@ -10,6 +9,7 @@
  * with `__metadata__` studio.kind "pplus", studio.layout "per-layer", studio.token, studio.class_word,
  * studio.vectors (the layer count), studio.dim and the common keys (metadata.ts). Read back in the
  * model's forward order (`model/cross-attention.ts`): every layer of the model must be there.
+ * kohya's XTI layout (16 keys IN01 … OUT11, checked against sd-scripts) is kohya-xti.ts.
  */
 import type { UNetConfig } from '../../model/config';
 import { crossAttentionPaths } from '../../model/cross-attention';
@@ -19,7 +19,7 @@ import { FormatError, refuseNonFinite } from './errors';
 import { commonMetadata, META, readTrainingInfo, type TrainingInfo } from './metadata';
 
 export const LAYER_EMBEDDINGS_KIND = 'pplus';
-const LAYOUT = 'per-layer';
+const LAYOUT = 'per-layer' as const;
 
 export interface LayerEmbeddingsExport extends TrainingInfo {
   token: string;
@@ -32,6 +32,8 @@ export interface LayerEmbeddingsExport extends TrainingInfo {
 
 export interface ImportedLayerEmbeddings {
   kind: 'layer-embeddings';
+  /** Ours (attn2 paths as keys) or kohya's XTI block names. */
+  layout: 'per-layer' | 'kohya-xti';
   token: string;
   classWord?: string;
   /** The model's attn2 paths in forward order. */
@@ -84,5 +86,5 @@ export async function readLayerEmbeddings(file: SafetensorsFile, target: { textD
   refuseNonFinite(vectors, name, 'every vector must be finite');
   const meta = file.metadata;
   const token = meta[META.token] ?? `<${name.replace(/\.safetensors$/i, '')}>`;
-  return { kind: 'layer-embeddings', token, ...(meta[META.classWord] !== undefined && { classWord: meta[META.classWord] }), layers, dim: D, vectors, info: readTrainingInfo(meta), metadata: meta };
+  return { kind: 'layer-embeddings', layout: LAYOUT, token, ...(meta[META.classWord] !== undefined && { classWord: meta[META.classWord] }), layers, dim: D, vectors, info: readTrainingInfo(meta), metadata: meta };
 }

@@ -4,7 +4,7 @@
  *
  *   studio.tool        "diffusion-studio" (who wrote the file)
  *   studio.kind        "textual-inversion" | "lora" | "pplus" | "perfusion"
- *   studio.layout      "single-key" | "emb_params" | "kohya" | "peft" | "per-layer" | "key-locked"
+ *   studio.layout      "single-key" | "emb_params" | "kohya" | "peft" | "per-layer" | "kohya-xti" | "key-locked"
  *   studio.base_model  base model id, e.g. "stable-diffusion-v1-5/stable-diffusion-v1-5"
  *   studio.steps       training steps (integer)
  *   studio.created     ISO 8601 date-time

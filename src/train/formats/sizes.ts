@@ -5,7 +5,10 @@
 import { SD15_UNET } from '../../model/sd15-configs';
 import { parseUNetConfig, type UNetConfig } from '../../model/config';
 import type { LoraTarget } from '../config';
+import { crossAttentionPaths } from '../../model/cross-attention';
 import { embeddingFileBytes, type EmbeddingLayout } from './embedding';
+import { exportKohyaXti, type KohyaXtiDtype } from './kohya-xti';
+import { exportLayerEmbeddings } from './layer-embeddings';
 import { loraFileBytes } from './lora-export';
 import type { LoraDtype, LoraLayout } from './lora-layout';
 
@@ -22,4 +25,12 @@ export function sd15EmbeddingBytes(nVectors = 1, layout: EmbeddingLayout = 'sing
 
 export function sd15LoraBytes(rank: number, targets: readonly LoraTarget[], layout: LoraLayout, dtype: LoraDtype): number {
   return loraFileBytes(sd15UNetConfig(), { rank, targets, layout, dtype, baseModel: 'stable-diffusion-v1-5/stable-diffusion-v1-5', steps: 1000, created: CREATED });
+}
+
+/** A P+ concept's file (one vector per cross-attention layer), written with zero vectors. */
+export function sd15PplusBytes(layout: 'per-layer' | 'kohya-xti', dtype: KohyaXtiDtype = 'F32', token = '<concept>'): number {
+  const unet = sd15UNetConfig();
+  const layers = crossAttentionPaths(unet);
+  const e = { token, classWord: 'object', layers, dim: 768, vectors: new Float32Array(layers.length * 768), baseModel: 'stable-diffusion-v1-5/stable-diffusion-v1-5', steps: 1000, created: CREATED };
+  return layout === 'per-layer' ? exportLayerEmbeddings(e).length : exportKohyaXti(e, { unet }, dtype).length;
 }
