@@ -45,6 +45,19 @@ describe('P+ concept files (our per-layer layout)', () => {
     expect(() => exportConcept(concept, { kind: 'embedding', layout: 'single-key' })).toThrow(/no token embedding/);
   });
 
+  it("export in kohya's XTI layout (names from the model's UNet) and import back bit for bit; without the model it is refused", async () => {
+    const { fileName, bytes } = exportConcept(concept, { kind: 'layer-embeddings', layout: 'kohya-xti' }, { unet, modelName: 'tiny-sd' });
+    expect(fileName).toBe('my-toy-xti.safetensors');
+    const file = await SafetensorsFile.open(bytes, fileName);
+    expect(file.names()).toContain('OUT11');
+    expect(file.info('IN01')).toMatchObject({ dtype: 'F32', shape: [1, D] });
+    const back = conceptFromImport(await importPersonalization(bytes, fileName, target), fileName);
+    expect(back).toMatchObject({ token: '<my-toy>', classWord: 'toy', steps: 500, baseModel: 'tiny-sd' });
+    expect(back.layerEmbeddings!.layers).toEqual(paths);
+    expect(bits(back.layerEmbeddings!.vectors)).toEqual(bits(concept.layerEmbeddings.vectors));
+    expect(() => exportConcept(concept, { kind: 'layer-embeddings', layout: 'kohya-xti' })).toThrow(/load the model <my-toy> was trained on/);
+  });
+
   it('refuse a file that lacks one of the model\'s layers, has a vector of another width, or a value that is not finite', async () => {
     const row = (v: Float32Array) => ({ dtype: 'F32' as const, shape: [1, v.length], data: v });
     const meta = { 'studio.kind': 'pplus', 'studio.token': '<x>' };

@@ -13,17 +13,19 @@ import { FormatError } from '../train/formats/errors';
 import type { ImportedPersonalization } from '../train/formats/import';
 import { loraFileToken } from '../train/formats/import-token';
 import { exportLora } from '../train/formats/lora-export';
+import { exportKohyaXti, type KohyaXtiDtype, type KohyaXtiTarget } from '../train/formats/kohya-xti';
 import { exportLayerEmbeddings } from '../train/formats/layer-embeddings';
 import { exportPerfusion } from '../train/formats/perfusion-file';
 import type { LoraDtype, LoraLayout, LoraModuleLayer } from '../train/formats/lora-layout';
 import { META } from '../train/formats/metadata';
 
 /**
- * `layer-embeddings`: a P+ concept's vectors, one per cross-attention layer (formats/layer-embeddings.ts);
+ * `layer-embeddings`: a P+ concept's vectors, one per cross-attention layer, in our layout
+ * (formats/layer-embeddings.ts) or kohya's XTI one (formats/kohya-xti.ts: needs the model's UNet config);
  * `perfusion`: a Perfusion concept's edit and token vector (formats/perfusion-file.ts; its token vector
  * alone is the `embedding` export, for other tools).
  */
-export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype } | { kind: 'layer-embeddings' } | { kind: 'perfusion' };
+export type ConceptExport = { kind: 'embedding'; layout: EmbeddingLayout } | { kind: 'lora'; layout: LoraLayout; dtype: LoraDtype } | { kind: 'layer-embeddings'; layout?: 'per-layer' } | { kind: 'layer-embeddings'; layout: 'kohya-xti'; dtype?: KohyaXtiDtype } | { kind: 'perfusion' };
 
 /** What the engine makes of a run or a file: a concept without the page's bookkeeping. */
 export type ConceptData = Omit<Concept, 'id' | 'photos' | 'loraStrength'>;
@@ -116,13 +118,17 @@ export function conceptFromImport(imported: ImportedPersonalization, fileName: s
 type Exportable = Pick<ConceptData, 'token' | 'classWord' | 'baseModel' | 'steps' | 'created' | 'embedding' | 'lora' | 'layerEmbeddings' | 'perfusion'>;
 
 
-export function exportConcept(c: Exportable, what: ConceptExport): { fileName: string; bytes: Uint8Array } {
+/** `model`: the loaded model's UNet, which kohya's XTI block names are derived from. */
+export function exportConcept(c: Exportable, what: ConceptExport, model?: KohyaXtiTarget): { fileName: string; bytes: Uint8Array } {
   const info = { baseModel: c.baseModel.replace(/^hf:/, ''), steps: c.steps ?? undefined, created: new Date(c.created).toISOString() };
   const name = conceptFileStem(c.token);
   if (what.kind === 'layer-embeddings') {
     if (!c.layerEmbeddings) throw new FormatError('invalid', `${c.token} has no per-layer (P+) vectors.`);
-    const bytes = exportLayerEmbeddings({ ...info, token: c.token, classWord: c.classWord || undefined, ...c.layerEmbeddings });
-    return { fileName: `${name}-pplus.safetensors`, bytes };
+    const e = { ...info, token: c.token, classWord: c.classWord || undefined, ...c.layerEmbeddings };
+    if (what.layout !== 'kohya-xti') return { fileName: `${name}-pplus.safetensors`, bytes: exportLayerEmbeddings(e) };
+    if (!model) throw new FormatError('invalid', `kohya's XTI layout names layers by the UNet's blocks: load the model ${c.token} was trained on, then save it.`);
+    // kohya's gen_img_diffusers takes the prompt word from the file name
+    return { fileName: `${name}-xti.safetensors`, bytes: exportKohyaXti(e, model, what.dtype) };
   }
   if (what.kind === 'perfusion') {
     if (!c.perfusion || !c.embedding || c.embedding.nVectors !== 1) throw new FormatError('invalid', `${c.token} is not a Perfusion concept (no key-locked edit with one token vector).`);

@@ -253,7 +253,8 @@ export class Engine implements JobHandlers {
 
   exportConcept({ concept, what }: PayloadOf<'exportConcept'>): ResultOf<'exportConcept'> {
     try {
-      return exportConcept(concept, what);
+      const model = this.model ? { unet: this.model.sd.unet.config, modelName: this.model.info.name } : undefined;
+      return exportConcept(concept, what, model);
     } catch (error) {
       throw new StudioError('InvalidRequest', errorMessage(error));
     }

@@ -106,9 +106,14 @@ function ConceptCard({ concept, model }: { concept: ConceptSummary; model: Pick<
             Use in a prompt
           </button>
           {summaryMethod(concept) === 'pplus' && (
-            <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'layer-embeddings' })}>
-              Save P+ embedding
-            </button>
+            <>
+              <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'layer-embeddings' })}>
+                Save P+ embedding
+              </button>
+              <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'layer-embeddings', layout: 'kohya-xti' })}>
+                Save P+ (kohya XTI)
+              </button>
+            </>
           )}
           {summaryMethod(concept) === 'perfusion' && (
             <button type="button" onClick={() => void downloadConcept(concept.id, { kind: 'perfusion' })}>

@@ -26,9 +26,14 @@ function SaveButtons({ method, save }: { method: TrainerOptions['method']; save:
   return (
     <div className="row">
       {method === 'pplus' && (
-        <button type="button" onClick={() => save({ kind: 'layer-embeddings' })}>
-          Save P+ embedding
-        </button>
+        <>
+          <button type="button" onClick={() => save({ kind: 'layer-embeddings' })}>
+            Save P+ embedding
+          </button>
+          <button type="button" onClick={() => save({ kind: 'layer-embeddings', layout: 'kohya-xti' })}>
+            Save P+ (kohya XTI)
+          </button>
+        </>
       )}
       {trainsVectors(method) && method !== 'pplus' && (
         <button type="button" onClick={() => save({ kind: 'embedding', layout: 'single-key' })}>
