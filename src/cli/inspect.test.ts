@@ -15,6 +15,7 @@ import { SafetensorsFile } from '../model/safetensors-reader';
 import { writeSafetensors } from '../model/safetensors-writer';
 import { crossAttentionLayerList } from '../model/cross-attention';
 import { textEncoderModules, unetModules } from '../train/formats/lora-modules';
+import { KOHYA_XTI_NAMES } from '../train/formats/kohya-xti';
 import { exportPerfusion } from '../train/formats/perfusion-file';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine } from './engine';
@@ -103,6 +104,24 @@ describe('studio inspect (in process)', () => {
     await inspect(path, { model: TINY_SD }, createOutput(false, { stdout: sink, stderr: sink }), async () => engine);
     expect(text.join('')).toContain(`perfusion.safetensors: Perfusion key-locked edit, token <teddy>, 1 vector of ${dim}; rank-1 K/V edits on ${list.length} cross-attention layers (gate bias 0.7, temperature 0.15)`);
     expect(text.join('')).toContain(`  unet.${list[0].path}\n`);
+  });
+
+  it("a kohya XTI file (16 keys IN01 … OUT11, no metadata): a P+ embedding, its rows in forward order, the token the file's name", async () => {
+    const dim = parseClipTextConfig(config('text_encoder/config.json')).hiddenSize;
+    const rows = KOHYA_XTI_NAMES.map((_, l) => randomNormal(dim, 40 + l));
+    const path = join(dir, 'shiny.safetensors');
+    writeFileSync(path, writeSafetensors(Object.fromEntries(KOHYA_XTI_NAMES.map((n, l) => [n, { dtype: 'F32' as const, shape: [1, dim], data: rows[l] }]))));
+    const { out, lines } = capture();
+    expect(await inspect(path, { model: TINY_SD, json: true }, out, async () => engine)).toBe(EXIT.ok);
+    const answer = lines.find((l) => l.event === 'inspect')!;
+    expect(answer).toMatchObject({ kind: 'embedding', format: 'pplus kohya-xti', tokens: ['<shiny>'] });
+    // KOHYA_XTI_NAMES is in the UNet's forward order, as the rows are
+    expect(answer.vectors).toEqual(rows.map((r) => Array.from(r)));
+
+    const text: string[] = [];
+    const sink = new Writable({ write: (chunk, _, next) => (text.push(String(chunk)), next()) }) as unknown as NodeJS.WriteStream;
+    await inspect(path, { model: TINY_SD }, createOutput(false, { stdout: sink, stderr: sink }), async () => engine);
+    expect(text.join('')).toContain(`shiny.safetensors: P+ embedding (kohya's XTI layout), token <shiny>, 16 cross-attention layer vectors of ${dim}`);
   });
 
   it('a refused file exits 1 with the reason that names the key, and no stack', async () => {

@@ -41,9 +41,9 @@ export interface Inspection {
 export function inspection(imported: ImportedPersonalization): Inspection {
   if (imported.kind === 'layer-embeddings') {
     // a P+ file: one vector per cross-attention layer, in the model's forward order
-    const { token, layers, dim, vectors } = imported;
+    const { token, layers, dim, vectors, layout } = imported;
     const rows = layers.map((_, l) => Array.from(vectors.subarray(l * dim, (l + 1) * dim)));
-    return { kind: 'embedding', format: 'pplus per-layer', tokens: [token], vectors: rows, layers: [], left_out: [] };
+    return { kind: 'embedding', format: layout === 'kohya-xti' ? 'pplus kohya-xti' : 'pplus per-layer', tokens: [token], vectors: rows, layers: [], left_out: [] };
   }
   if (imported.kind === 'perfusion') {
     // a Perfusion file: its token vector and the cross-attention layers its rank-1 K/V edit covers
@@ -68,6 +68,7 @@ function describe(name: string, i: Inspection): string[] {
       ...i.edit.layers.map((l) => `  ${l}`),
     ];
   }
+  if (i.format.startsWith('pplus')) return [`${name}: P+ embedding (${i.format === 'pplus kohya-xti' ? "kohya's XTI layout" : 'per-layer'}), token ${i.tokens[0]}, ${i.vectors.length} cross-attention layer vectors of ${i.vectors[0]?.length ?? 0}`];
   if (i.kind === 'embedding') return [`${name}: textual-inversion embedding (${i.format}), token ${i.tokens[0]}, ${i.vectors.length} vector(s) of ${i.vectors[0]?.length ?? 0}`];
   const te = i.layers.filter((l) => l.module.startsWith('text_encoder.')).length;
   const width = Math.max(...i.layers.map((l) => l.module.length));

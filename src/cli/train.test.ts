@@ -4,13 +4,14 @@
  * makes, and a run's checkpoint is never overwritten without --resume.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../engine/engine';
+import { SafetensorsFile } from '../model/safetensors-reader';
 import { TINY_SD } from '../test/model-fixtures';
 import { createEngine } from './engine';
 import { FileCheckpointStore } from './file-checkpoint-store';
@@ -114,6 +115,14 @@ describe('studio train (in process)', () => {
     expect(bits(cut.tensors)).toEqual(bits(whole.tensors));
     expect(bits(cut.moments)).toEqual(bits(whole.moments));
     expect(readdirSync(dir).filter((f) => f.startsWith('cut')).sort()).toEqual(['cut-emb_params.safetensors', 'cut-lora-kohya.safetensors', 'cut-lora-peft.safetensors', 'cut.checkpoint', 'cut.safetensors']);
+  });
+
+  it("a P+ run on an SD 1.x-shaped model writes our per-layer file and kohya's XTI one, the same vectors", async () => {
+    expect(await train({ ...args('pp'), method: 'pplus', steps: 1 }, capture().out, deps)).toBe(EXIT.ok);
+    expect(readdirSync(dir).filter((f) => f.startsWith('pp')).sort()).toEqual(['pp-pplus.safetensors', 'pp-xti.safetensors', 'pp.checkpoint']);
+    const [ours, xti] = await Promise.all(['pp-pplus', 'pp-xti'].map((n) => SafetensorsFile.open(readFileSync(join(dir, `${n}.safetensors`)), n)));
+    expect(xti.names()).toHaveLength(16);
+    expect(Array.from(await xti.readFloat32('MID'))).toEqual(Array.from(await ours.readFloat32('mid_block.attentions.0.transformer_blocks.0.attn2')));
   });
 
   it('a diverging run exits 1 naming the step, with a hint and no stack; writes no concept and keeps only a finite checkpoint, which --resume with lower rates finishes', async () => {

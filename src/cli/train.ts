@@ -1,11 +1,11 @@
 /**
  * `studio train`: trains a concept from a folder of photos with the engine the page uses, writes
  * the files the page saves (embedding: single-key and kohya `emb_params`; LoRA: kohya and
- * diffusers/PEFT, as the method has them) as PREFIX*.safetensors, and keeps the run's checkpoint
- * beside them (PREFIX.checkpoint, run id = PREFIX's base name). Ctrl-C pauses: the engine
- * checkpoints after its current step and `--resume` goes on from there bit for bit. A run that
- * diverges exits 1 naming the step and writes no concept; `--resume` with lower `--lr-*` goes on
- * from its last good checkpoint.
+ * diffusers/PEFT; P+: ours, and kohya's XTI where the model is SD 1.x-shaped; as the method has
+ * them) as PREFIX*.safetensors, and keeps the run's checkpoint beside them (PREFIX.checkpoint,
+ * run id = PREFIX's base name). Ctrl-C pauses: the engine checkpoints after its current step and
+ * `--resume` goes on from there bit for bit. A run that diverges exits 1 naming the step and
+ * writes no concept; `--resume` with lower `--lr-*` goes on from its last good checkpoint.
  */
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -57,12 +57,13 @@ export interface TrainDeps {
 }
 
 /** The files a method's concept is saved as: suffix after PREFIX, and what the engine writes. */
-const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[] }[] = [
+const EXPORTS: { suffix: string; what: ConceptExport; methods: TrainingMethod[]; whereModelFits?: true }[] = [
   { suffix: '.safetensors', what: { kind: 'embedding', layout: 'single-key' }, methods: ['ti', 'both', 'perfusion'] },
   { suffix: '-emb_params.safetensors', what: { kind: 'embedding', layout: 'emb_params' }, methods: ['ti', 'both'] },
   { suffix: '-lora-kohya.safetensors', what: { kind: 'lora', layout: 'kohya', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
   { suffix: '-lora-peft.safetensors', what: { kind: 'lora', layout: 'peft', dtype: 'F16' }, methods: ['lora', 'both', 'dreambooth'] },
   { suffix: '-pplus.safetensors', what: { kind: 'layer-embeddings' }, methods: ['pplus'] },
+  { suffix: '-xti.safetensors', what: { kind: 'layer-embeddings', layout: 'kohya-xti' }, methods: ['pplus'], whereModelFits: true },
   { suffix: '-perfusion.safetensors', what: { kind: 'perfusion' }, methods: ['perfusion'] },
 ];
 
@@ -167,10 +168,17 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
 }
 
 /** Saves the run's concept as the files of its method; their paths. */
-async function exportFiles(engine: Engine, runId: string, prefix: string, method: TrainingMethod): Promise<string[]> {
+async function exportFiles(engine: Engine, runId: string, prefix: string, method: TrainingMethod, note: (line: string) => void): Promise<string[]> {
   const written: string[] = [];
   for (const e of EXPORTS.filter((x) => x.methods.includes(method))) {
-    const { bytes } = await engine.exportRun({ runId, what: e.what });
+    let bytes: Uint8Array;
+    try {
+      ({ bytes } = await engine.exportRun({ runId, what: e.what }));
+    } catch (error) {
+      if (!e.whereModelFits) throw error;
+      note(`Not writing ${basename(prefix + e.suffix)}: ${errorMessage(error)}`); // kohya XTI: SD 1.x-shaped models only
+      continue;
+    }
     await writeAtomically(prefix + e.suffix, bytes);
     written.push(prefix + e.suffix);
   }
@@ -193,7 +201,7 @@ export async function train(a: TrainArgs, out: Output, deps: TrainDeps = { signa
 
   const engine = await deps.engine(store);
   const finish = async (step: number, loss: number, method: TrainingMethod) => {
-    const files = await exportFiles(engine, runId, prefix, method);
+    const files = await exportFiles(engine, runId, prefix, method, (line) => out.note(line));
     out.result({ event: 'done', step, loss, files, checkpoint: checkpointPath }, [`Trained for ${step} step${step === 1 ? '' : 's'} (loss ${loss.toFixed(4)}). Wrote:`, ...files.map((f) => `  ${shown(f)}`), `Checkpoint: ${shown(checkpointPath)}`].join('\n'));
     return EXIT.ok;
   };
