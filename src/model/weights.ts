@@ -13,6 +13,9 @@
  *
  * Adapters (LoRA on a linear or conv layer, `setAdapter`) add their low-rank term to the layer's
  * output; the frozen weight is never changed.
+ *
+ * `offload` moves chosen weights off the GPU (their bytes kept in CPU memory, as stored); each
+ * comes back, bit for bit, the first time a layer uses it (a training run's VAE between previews).
  */
 import * as tf from '../gpu/tf';
 import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kernels/packed';
@@ -86,6 +89,8 @@ export class Weights {
 
   /** Adapters by layer prefix (`…attn2.to_k`, `…resnets.0.conv1`), applied by `linear` and `conv2d`. */
   private readonly adapters = new Map<string, LowRankAdapter>();
+  /** Weights `offload` took off the GPU: their stored values (fp32, or a packed weight's f16 pairs). */
+  private readonly parked = new Map<string, { values: Float32Array; shape: number[] } | { words: Int32Array; shape: number[] }>();
 
   /**
    * Attaches (or with null, detaches) an adapter to the linear or conv layer at `prefix`; its
@@ -182,18 +187,18 @@ export class Weights {
   }
 
   has(name: string): boolean {
-    return this.tensors.has(name) || this.packed.has(name) || this.tables.has(name) || this.packedTables.has(name);
+    return this.tensors.has(name) || this.packed.has(name) || this.tables.has(name) || this.packedTables.has(name) || this.parked.has(name);
   }
 
   names(): string[] {
-    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys(), ...this.packedTables.keys()];
+    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys(), ...this.packedTables.keys(), ...this.parked.keys()];
   }
 
   /** The logical shape of a weight, PyTorch's however it is stored (a conv's [out, in, kh, kw]). */
   shape(name: string): number[] {
     const chunks = this.tables.get(name) ?? this.packedTables.get(name);
     if (chunks) return [chunks.reduce((n, c) => n + c.shape[0], 0), chunks[0].shape[1]];
-    const t = this.tensors.get(name);
+    const t = this.resident(name);
     if (t && t.rank === 4 && name.endsWith('.weight')) {
       const [kh, kw, inC, outC] = t.shape as number[]; // stored in tfjs layout
       return [outC, inC, kh, kw];
@@ -231,7 +236,7 @@ export class Weights {
     const chunks = this.tables.get(name);
     const packedChunks = this.packedTables.get(name);
     const t =
-      this.tensors.get(name) ??
+      this.resident(name) ??
       this.packed.get(name)?.data ??
       (chunks?.length === 1 ? chunks[0] : undefined) ??
       (packedChunks?.length === 1 ? packedChunks[0].data : undefined);
@@ -240,6 +245,7 @@ export class Weights {
   }
 
   private packedWeight(name: string, shape: number[]): PackedWeight | undefined {
+    this.resident(name);
     if (this.synthetic?.precision === 'f16' && !this.packed.has(name) && packable(name, shape.length)) {
       const p = packF16(this.makeUp(shape), shape);
       tf.keep(p.data); // made inside a layer's tidy, kept with the model
@@ -254,8 +260,8 @@ export class Weights {
 
   /** A weight as stored (conv weights in tfjs layout), checked against `shape` if given. */
   tensor(name: string, shape?: number[]): tf.Tensor {
-    if (this.synthetic && shape && !this.tensors.has(name)) this.tensors.set(name, tf.keep(tf.tensor(this.makeUp(shape), shape)));
-    const t = this.tensors.get(name);
+    let t = this.resident(name);
+    if (!t && this.synthetic && shape) this.tensors.set(name, (t = tf.keep(tf.tensor(this.makeUp(shape), shape))));
     if (!t && (this.tables.has(name) || this.packedTables.has(name))) throw new WeightError(`${this.model}: '${name}' is stored in row chunks; read it with rowTable.`);
     if (!t) throw new WeightError(`${this.model}: the checkpoint has no weight '${name}', which the config needs.`);
     if (shape && !tf.util.arraysEqual(t.shape, shape)) {
@@ -279,7 +285,7 @@ export class Weights {
 
   private baseLinear(prefix: string, x: tf.Tensor, outFeatures: number): tf.Tensor {
     const inFeatures = x.shape[x.rank - 1];
-    const bias = this.tensors.get(`${prefix}.bias`);
+    const bias = this.resident(`${prefix}.bias`);
     const packed = this.packedWeight(`${prefix}.weight`, [outFeatures, inFeatures]);
     if (packed) return linearPacked(x, packed, bias && this.tensor(`${prefix}.bias`, [outFeatures]));
     const w = this.tensor(`${prefix}.weight`, [outFeatures, inFeatures]);
@@ -310,7 +316,7 @@ export class Weights {
   }
 
   private baseConv2d(prefix: string, x: tf.Tensor4D, outChannels: number, kernel: number, stride: number, pad: Padding): tf.Tensor4D {
-    const bias = this.tensors.get(`${prefix}.bias`);
+    const bias = this.resident(`${prefix}.bias`);
     const packed = this.packedWeight(`${prefix}.weight`, [outChannels, x.shape[3], kernel, kernel]);
     if (packed) return conv2dPacked(x, packed, bias, { stride, pad });
     const w = this.tensor(`${prefix}.weight`, [kernel, kernel, x.shape[3], outChannels]) as tf.Tensor4D;
@@ -319,6 +325,51 @@ export class Weights {
       if (bias) y = tf.add(y, this.tensor(`${prefix}.bias`, [outChannels]));
       return y;
     });
+  }
+
+  /**
+   * Takes the weights `select` names off the GPU, keeping their stored values in CPU memory; a
+   * layer that uses one later puts it back first. Resolves to the GPU bytes freed.
+   */
+  async offload(select: (name: string) => boolean): Promise<number> {
+    const before = this.bytes;
+    for (const [name, t] of [...this.tensors].filter(([n]) => select(n))) {
+      this.parked.set(name, { values: (await t.data()) as Float32Array, shape: [...t.shape] });
+      this.tensors.delete(name);
+      t.dispose();
+    }
+    for (const [name, p] of [...this.packed].filter(([n]) => select(n))) {
+      this.parked.set(name, { words: (await p.data.data()) as Int32Array, shape: [...p.shape] });
+      this.packed.delete(name);
+      p.dispose();
+    }
+    return before - this.bytes;
+  }
+
+  /** Puts every offloaded weight back on the GPU. */
+  restore(): void {
+    for (const name of [...this.parked.keys()]) this.resident(name);
+  }
+
+  /** Bytes `offload` keeps in CPU memory. */
+  get offloadedBytes(): number {
+    let total = 0;
+    this.parked.forEach((p) => (total += 'values' in p ? p.values.byteLength : p.words.byteLength));
+    return total;
+  }
+
+  /** The fp32 tensor `name`, put back on the GPU first if it was offloaded (a packed one goes back to `packed`). */
+  private resident(name: string): tf.Tensor | undefined {
+    const p = this.parked.get(name);
+    if (p) {
+      this.parked.delete(name);
+      if ('values' in p) this.tensors.set(name, tf.keep(tf.tensor(p.values, p.shape)));
+      else {
+        const data = tf.keep(tf.tensor1d(p.words, 'int32'));
+        this.packed.set(name, { data, shape: p.shape, dispose: () => data.dispose() });
+      }
+    }
+    return this.tensors.get(name);
   }
 
   /** Bytes held on the GPU. */
@@ -340,5 +391,6 @@ export class Weights {
     this.packed.clear();
     this.tables.clear();
     this.packedTables.clear();
+    this.parked.clear();
   }
 }
