@@ -249,12 +249,31 @@ export class Trainer {
    * checkpoint is one that a lower learning rate can go on from.
    */
   async run(hooks: RunHooks = {}): Promise<RunOutcome> {
+    const drawn = await this.drawClassImages(hooks);
+    if (drawn === 'paused') await hooks.checkpoints?.save(await this.checkpoint());
+    if (drawn !== 'done') return drawn;
+    return this.withoutVae(() => this.steps(hooks));
+  }
+
+  /**
+   * `fn` with the VAE off the GPU: the photos' latents are cached, so the steps hold only the UNet
+   * and the text encoder; a preview brings the decoder back for its decode. Whole again after.
+   */
+  private async withoutVae<T>(fn: () => Promise<T>): Promise<T> {
+    const vae = this.parts.model.vae.weights;
+    await vae.offload(() => true);
+    try {
+      return await fn();
+    } finally {
+      vae.restore();
+    }
+  }
+
+  /** The loop of `run`, once the class images are drawn. */
+  private async steps(hooks: RunHooks): Promise<RunOutcome> {
     const { signal, checkpoints, previews } = hooks;
     const save = async () => checkpoints?.save(await this.checkpoint());
     let proving: Checkpoint | null = null;
-    const drawn = await this.drawClassImages(hooks);
-    if (drawn === 'paused') await save();
-    if (drawn !== 'done') return drawn;
     while (!this.done) {
       if (signal?.aborted) return 'aborted';
       if (hooks.shouldPause?.()) {
@@ -266,7 +285,10 @@ export class Trainer {
       proving = null;
       hooks.onProgress?.(this.progress());
       if (checkpoints && !this.done && onCadence(step, checkpoints.every)) proving = await this.checkpoint();
-      if (previews && (this.done || onCadence(step, previews.every))) previews.show({ step, ...(await this.sample(previews.options, signal)) });
+      if (previews && (this.done || onCadence(step, previews.every))) {
+        previews.show({ step, ...(await this.sample(previews.options, signal)) });
+        await this.parts.model.vae.weights.offload(() => true);
+      }
     }
     await save();
     return 'done';

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../gpu/tf';
+import { loadStableDiffusion, type StableDiffusionModel } from '../model/load';
+import { nodeFolderSource } from '../model/sources/node-folder';
+import { changedWeights, snapshotWeights, TINY_SD } from '../test/model-fixtures';
+import { randomNormal } from '../common/random';
+import { Trainer } from './trainer';
+
+let model: StableDiffusionModel;
+beforeAll(async () => {
+  model = await loadStableDiffusion(nodeFolderSource(TINY_SD));
+});
+afterAll(() => model.dispose());
+
+describe('a training run without the VAE on the GPU', () => {
+  it('steps with the VAE off the GPU, brings the decoder back for each preview only, and ends with the model whole', async () => {
+    const vae = model.vae.weights;
+    const [bytes, tensors] = [vae.bytes, tf.memory().numTensors];
+    const frozen = await snapshotWeights(model);
+    const images = randomNormal(2 * 3 * 64 * 64, 5, 0.5);
+    const trainer = Trainer.create(model, { method: 'ti', token: '<my-cat>', classWord: 'cat', steps: 4, resolution: 64, seed: 3 }, images);
+    const during: number[] = [];
+    const previews: number[] = [];
+    const outcome = await trainer.run({
+      onProgress: () => void during.push(vae.bytes),
+      previews: { every: 2, options: { steps: 1 }, show: (p) => void previews.push(p.image.width, vae.bytes) },
+    });
+    expect(outcome).toBe('done');
+    expect(during).toEqual([0, 0, 0, 0]); // after a preview the decoder goes off again
+    // each preview had the decoder, not the encoder
+    const decoderBytes = previews[1];
+    expect(previews).toEqual([64, decoderBytes, 64, decoderBytes]);
+    expect(decoderBytes).toBeGreaterThan(0);
+    expect(decoderBytes).toBeLessThan(bytes);
+    expect(vae.bytes).toBe(bytes);
+    expect(vae.offloadedBytes).toBe(0);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(await changedWeights(model, frozen)).toEqual([]);
+  });
+});
