@@ -1,5 +1,5 @@
 /**
- * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed]] [pplus] [perfusion]`: training steps on real WebGPU.
+ * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed] [lora]] [pplus] [perfusion]`: training steps on real WebGPU.
  * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA, both, P+ and Perfusion (its C⁻¹ over
  * the 1000 prompts timed once, apart; plain and with activation checkpointing) and DreamBooth-LoRA (its class images drawn first, timed apart: each step is
  * the photos' and as many class images'), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
@@ -23,6 +23,7 @@ export async function main(args: string[]): Promise<number> {
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
   // `pplus` / `perfusion` among the arguments: only those methods (sd15: besides its TI rows)
   const named = args.filter((a): a is 'pplus' | 'perfusion' => a === 'pplus' || a === 'perfusion');
+  const loraOnly = args.includes('lora'); // sd15: only LoRA r4 (to_k, to_v), at PIXELS
 
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
   /** Perfusion's C⁻¹ per model, timed once as its own line. */
@@ -55,25 +56,30 @@ export async function main(args: string[]): Promise<number> {
     await trainer.drawClassImages();
     await flushGpu();
     const classImage = method === 'dreambooth' ? { seconds_per_class_image: Number(((performance.now() - drawStart) / 1000 / classImages).toFixed(3)), class_image_steps: classImageSteps } : {};
-    await trainer.step();
-    await flushGpu();
-    trimBufferPool();
-    resetHighWater();
-    const before = gpuAllocation().allocated;
-    const times: number[] = [];
+    // the studio's loop (the VAE off the GPU during steps); the first step warms up
+    let before = 0;
+    let start = 0;
     let peak = 0;
+    const times: number[] = [];
     const tensors: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const start = performance.now();
-      await trainer.step();
-      await flushGpu();
-      times.push((performance.now() - start) / 1000);
-      peak = Math.max(peak, gpuAllocation().highWater - before);
-      tensors.push(tf.memory().numTensors);
-    }
+    await trainer.run({
+      onProgress: () => {
+        if (start) {
+          times.push((performance.now() - start) / 1000);
+          peak = Math.max(peak, gpuAllocation().highWater - before);
+          tensors.push(tf.memory().numTensors);
+        } else {
+          trimBufferPool();
+          resetHighWater();
+          before = gpuAllocation().allocated;
+        }
+        start = performance.now();
+      },
+    });
     times.sort((a, b) => a - b);
     const s = times[Math.floor(times.length / 2)];
-    print({ name, method, resolution, checkpointing: gradientCheckpointing, ...classImage, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
+    const vae = model.vae.weights.bytes;
+    print({ name, method, resolution, checkpointing: gradientCheckpointing, ...classImage, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, start_bytes: before, high_water_bytes: before + peak, vae_bytes_offloaded_during_steps: vae, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
     trainer.dispose();
   }
 
@@ -92,15 +98,19 @@ export async function main(args: string[]): Promise<number> {
       dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
     };
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
+    const timed = px >= 256 ? 1 : 2; // one warm-up and one timed step at 256 px and above (a 512 px step takes minutes here)
     const only = args.find((a) => a === 'plain' || a === 'checkpointed');
     // naming `pplus` / `perfusion` measures only those
-    if (!named.length) {
-      if (only !== 'checkpointed') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}`);
-      if (only !== 'plain') await measure(sd15, 'ti', px, 2, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
+    if (loraOnly) {
+      if (only !== 'checkpointed') await measure(sd15, 'lora', px, timed, `train/sd15-lora-${px / 8}x${px / 8}`);
+      if (only !== 'plain') await measure(sd15, 'lora', px, timed, `train/sd15-lora-${px / 8}x${px / 8}-checkpointed`, true);
+    } else if (!named.length) {
+      if (only !== 'checkpointed') await measure(sd15, 'ti', px, timed, `train/sd15-ti-${px / 8}x${px / 8}`);
+      if (only !== 'plain') await measure(sd15, 'ti', px, timed, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
       if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
       if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
     }
-    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
+    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only && !loraOnly) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
     sd15.dispose();
   } else {
