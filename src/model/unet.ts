@@ -50,25 +50,48 @@ function ln(w: Weights, prefix: string, x: tf.Tensor): tf.Tensor {
   return layerNorm(x, w.tensor(`${prefix}.weight`, [d]), w.tensor(`${prefix}.bias`, [d]), { eps: BLOCK_LN_EPS });
 }
 
-/** diffusers BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward. */
-function transformerBlock(w: Weights, p: string, h: tf.Tensor3D, context: tf.Tensor3D, heads: number, hooks?: CrossAttentionHooks): tf.Tensor3D {
-  const dim = h.shape[2];
+/** diffusers BasicTransformerBlock's first half: self-attention, then cross-attention, each with its residual. */
+function transformerBlockAttention(w: Weights, p: string, h: tf.Tensor3D, context: tf.Tensor3D, heads: number, hooks?: CrossAttentionHooks): tf.Tensor3D {
   const keysValues: KeysValues | undefined = hooks?.keysValues && ((ctx, project) => hooks.keysValues!(`${p}.attn2`, ctx, project));
   h = tf.add(h, attentionLayer(w, `${p}.attn1`, ln(w, `${p}.norm1`, h) as tf.Tensor3D, null, heads)) as tf.Tensor3D;
-  h = tf.add(h, attentionLayer(w, `${p}.attn2`, ln(w, `${p}.norm2`, h) as tf.Tensor3D, context, heads, keysValues)) as tf.Tensor3D;
+  return tf.add(h, attentionLayer(w, `${p}.attn2`, ln(w, `${p}.norm2`, h) as tf.Tensor3D, context, heads, keysValues)) as tf.Tensor3D;
+}
+
+/** BasicTransformerBlock's second half: the GEGLU feed-forward with its residual. */
+function transformerBlockFeedForward(w: Weights, p: string, h: tf.Tensor3D): tf.Tensor3D {
+  const dim = h.shape[2];
   const ff = geglu(w.linear(`${p}.ff.net.0.proj`, ln(w, `${p}.norm3`, h), dim * 8));
   return tf.add(h, w.linear(`${p}.ff.net.2`, ff, dim)) as tf.Tensor3D;
 }
 
-/** diffusers Transformer2DModel (continuous input); `context` one for all its transformer blocks, or one each. */
-function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig, hooks?: CrossAttentionHooks): tf.Tensor4D {
+/** Layer i's context: one for all the transformer's blocks, or one each. */
+const contextOf = (context: tf.Tensor3D | readonly tf.Tensor3D[], i: number): tf.Tensor3D => (Array.isArray(context) ? context[i] : (context as tf.Tensor3D));
+
+/**
+ * diffusers Transformer2DModel (continuous input), in two halves so that activation checkpointing
+ * can recompute each apart (at 64×64 latents a whole transformer's activations are the step's
+ * largest recompute): `transformerHead` is the norm, proj_in and block 0's attention [B, HW, C];
+ * `transformerTail` block 0's feed-forward, the other blocks, proj_out and the residual.
+ */
+function transformerHead(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, c: UNetConfig, hooks?: CrossAttentionHooks): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, H, W, C] = x.shape;
     const normed = groupNorm(w, `${p}.norm`, x, c.normNumGroups, TRANSFORMER_NORM_EPS) as tf.Tensor4D;
-    let h: tf.Tensor3D = c.useLinearProjection
+    const h: tf.Tensor3D = c.useLinearProjection
       ? (w.linear(`${p}.proj_in`, normed.reshape([B, H * W, C]), C) as tf.Tensor3D)
       : w.conv2d(`${p}.proj_in`, normed, C, 1).reshape([B, H * W, C]);
-    for (let i = 0; i < layers; i++) h = transformerBlock(w, `${p}.transformer_blocks.${i}`, h, Array.isArray(context) ? context[i] : (context as tf.Tensor3D), heads, hooks);
+    return transformerBlockAttention(w, `${p}.transformer_blocks.0`, h, contextOf(context, 0), heads, hooks);
+  });
+}
+
+function transformerTail(w: Weights, p: string, h: tf.Tensor3D, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig, hooks?: CrossAttentionHooks): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [B, H, W, C] = x.shape;
+    h = transformerBlockFeedForward(w, `${p}.transformer_blocks.0`, h);
+    for (let i = 1; i < layers; i++) {
+      const bp = `${p}.transformer_blocks.${i}`;
+      h = transformerBlockFeedForward(w, bp, transformerBlockAttention(w, bp, h, contextOf(context, i), heads, hooks));
+    }
     const out = c.useLinearProjection
       ? (w.linear(`${p}.proj_out`, h, C).reshape([B, H, W, C]) as tf.Tensor4D)
       : w.conv2d(`${p}.proj_out`, h.reshape([B, H, W, C]) as tf.Tensor4D, C, 1);
@@ -76,18 +99,22 @@ function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor
   });
 }
 
+function transformer2d(w: Weights, p: string, x: tf.Tensor4D, context: tf.Tensor3D | readonly tf.Tensor3D[], heads: number, layers: number, c: UNetConfig, hooks?: CrossAttentionHooks): tf.Tensor4D {
+  return tf.tidy(() => transformerTail(w, p, transformerHead(w, p, x, context, heads, c, hooks), x, context, heads, layers, c, hooks));
+}
+
 /** Options of `unetForward`. */
 export interface UNetOptions {
   /**
-   * Activation checkpointing for training: each resnet(+transformer) layer of the down and up
-   * blocks, the mid block and each upsampler keeps only its inputs for the backward pass and is
-   * recomputed there. Same results (gradients up to summation order), far fewer stored bytes.
+   * Activation checkpointing for training: each resnet of the down and up blocks, each
+   * transformer's two halves (norm, proj_in and attention; feed-forward, proj_out), the mid block
+   * and each upsampler keeps only its inputs for the backward pass and is recomputed there. Same results (gradients up to summation order), far fewer stored bytes.
    */
   checkpointing?: boolean;
 }
 
 /** A UNet segment: a function of its tensor inputs (the weights it reads are frozen or named apart). */
-type Segment = (...inputs: tf.Tensor[]) => tf.Tensor4D;
+type Segment = (...inputs: tf.Tensor[]) => tf.Tensor;
 
 /**
  * Activation checkpointing (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost"):
@@ -99,19 +126,19 @@ type Segment = (...inputs: tf.Tensor[]) => tf.Tensor4D;
  * their gradients through this op; a gradient is matched to its tensor by id, so the recomputed
  * f reading them by reference is enough.
  */
-function checkpointed(f: Segment, inputs: tf.Tensor[], variables: tf.Variable[]): tf.Tensor4D {
+function checkpointed(f: Segment, inputs: tf.Tensor[], variables: tf.Variable[]): tf.Tensor {
   const n = inputs.length;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const xs = args.slice(0, n) as tf.Tensor[];
     save(xs); // clones sharing the inputs' buffers: nothing is copied
-    return { value: f(...xs), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => recompute(f, saved, variables, dy as tf.Tensor4D) };
+    return { value: f(...xs), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => recompute(f, saved, variables, dy) };
   });
-  return op(...inputs, ...variables) as tf.Tensor4D;
+  return op(...inputs, ...variables);
 }
 
 /** d f / d each of `saved` and `variables` for the output gradient `dy`, by running f again. */
-function recompute(f: Segment, saved: tf.Tensor[], variables: tf.Variable[], dy: tf.Tensor4D): tf.Tensor[] {
+function recompute(f: Segment, saved: tf.Tensor[], variables: tf.Variable[], dy: tf.Tensor): tf.Tensor[] {
   const engine = tf.engine();
   // The outer pass is in its backward here (gradient depth 0), so the nested gradient starts a
   // fresh tape in the engine's single `activeTape` slot and clears the slot when done; the outer
@@ -183,10 +210,24 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
     if (activations) activations.set(name, tf.keep(t.rank === 4 ? t.transpose([0, 3, 1, 2]) : tf.clone(t)));
   };
   /** f(...inputs), checkpointed if asked; `modules` are the prefixes whose adapters f reads. */
-  const segment = (modules: string[], inputs: tf.Tensor[], f: Segment): tf.Tensor4D =>
-    options.checkpointing
+  const segment = <T extends tf.Tensor = tf.Tensor4D>(modules: string[], inputs: tf.Tensor[], f: Segment): T =>
+    (options.checkpointing
       ? checkpointed(f, inputs, modules.flatMap((m) => [...w.trainableAdapterTensors(m), ...(input.crossAttention?.variables?.(m) ?? [])]))
-      : f(...inputs);
+      : f(...inputs)) as T;
+  /**
+   * A resnet and, in a cross-attention block, its transformer, as three segments (the resnet, the
+   * transformer's head, its tail): `inputs` are the resnet's ([h, temb] or [h, skip, temb]).
+   */
+  const layer = (resnet: string, attention: string | null, inputs: tf.Tensor[], channels: number, heads: number, layers: number, es: tf.Tensor[]): tf.Tensor4D => {
+    const y = segment([resnet], inputs, (...xs) => {
+      const t = xs.pop() as tf.Tensor2D;
+      const x = xs.length === 2 ? tf.concat(xs as tf.Tensor4D[], 3) : xs[0];
+      return resnetBlock(w, resnet, x as tf.Tensor4D, channels, t, groups, eps);
+    });
+    if (!attention) return y;
+    const head = segment<tf.Tensor3D>([attention], [y, ...es], (x, ...e) => transformerHead(w, attention, x as tf.Tensor4D, pick(e), heads, c, input.crossAttention));
+    return segment([attention], [head, y, ...es], (a, x, ...e) => transformerTail(w, attention, a as tf.Tensor3D, x as tf.Tensor4D, pick(e), heads, layers, c, input.crossAttention));
+  };
   const boc = c.blockOutChannels;
   const n = boc.length;
   const { groups, eps } = { groups: c.normNumGroups, eps: c.normEps };
@@ -229,10 +270,7 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
     for (let j = 0; j < c.layersPerBlock[i]; j++) {
       const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
       const es = cross ? contexts(attention, c.transformerLayersPerBlock[i]) : [];
-      h = segment([resnet, attention], [h, temb, ...es], (x, t, ...e) => {
-        const y = resnetBlock(w, resnet, x as tf.Tensor4D, boc[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, pick(e), c.numAttentionHeads[i], c.transformerLayersPerBlock[i], c, input.crossAttention) : y;
-      });
+      h = layer(resnet, cross ? attention : null, [h, temb], boc[i], c.numAttentionHeads[i], c.transformerLayersPerBlock[i], es);
       skips.push(h);
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
     }
@@ -269,10 +307,7 @@ function* unetBlocks(w: Weights, c: UNetConfig, input: UNetInput, activations?: 
       const [resnet, attention] = [`${p}.resnets.${j}`, `${p}.attentions.${j}`];
       const skip = skips.pop()!;
       const es = cross ? contexts(attention, revTransformerLayers[i]) : [];
-      h = segment([resnet, attention], [h, skip, temb, ...es], (x, s, t, ...e) => {
-        const y = resnetBlock(w, resnet, tf.concat([x, s], 3) as tf.Tensor4D, rev[i], t as tf.Tensor2D, groups, eps);
-        return cross ? transformer2d(w, attention, y, pick(e), revHeads[i], revTransformerLayers[i], c, input.crossAttention) : y;
-      });
+      h = layer(resnet, cross ? attention : null, [h, skip, temb], rev[i], revHeads[i], revTransformerLayers[i], es);
       yield { block: cross ? attention : resnet, live: [h, temb, ...skips] };
     }
     if (i < n - 1) {
