@@ -1,7 +1,9 @@
 /**
- * `npm run measure:sd15 [-- f16|f32] [-- 16,32]`: an SD1.5-shaped model (real configs, synthetic
- * weights) on real WebGPU: GPU bytes of UNet + CLIP text encoder + VAE decoder once loaded, then
- * per latent size the peak GPU bytes and the time of one UNet forward (batch 2, as CFG runs it).
+ * `npm run measure:sd15 [-- f16|f32] [-- 16,32] [-- steps=3]`: an SD1.5-shaped model (real configs,
+ * synthetic weights) on real WebGPU: GPU bytes of UNet + CLIP text encoder + VAE decoder once
+ * loaded; per latent size up to 32 the peak GPU bytes and the time of one UNet forward (batch 2,
+ * as CFG runs it, all in one tidy); then per latent size the studio's generation of one image
+ * (`textToImage`, a few steps): each step's time and high-water above the weights, and the decode's.
  * First, CLIP's token table alone: its GPU high-water from creation to the first gather (made up,
  * and with f16 also loaded from an F16 safetensors file), which shows no fp32 copy is made.
  * One JSON line per measurement.
@@ -72,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
   });
 
   const context = tf.zeros([2, 77, 768]) as import('../gpu/tf').Tensor3D;
-  for (const size of sizes) {
+  for (const size of sizes.filter((n) => n <= 32)) {
     const sample = tf.zeros([2, 4, size, size]) as import('../gpu/tf').Tensor4D;
     const start = performance.now();
     const { result, peakBytes, largestBufferBytes } = await measureGpuMemory(() =>
@@ -82,6 +84,45 @@ export async function main(args: string[]): Promise<number> {
     print({ name: `sd15/unet-forward-${size}x${size}`, batch: 2, seconds: Number(((performance.now() - start) / 1000).toFixed(2)), peak_bytes: peakBytes, largest_buffer_bytes: largestBufferBytes });
     tf.dispose([result, sample]);
   }
+
+  // The studio's generation (textToImage: text encoder, UNet layer by layer with CFG at batch 2,
+  // VAE decode) at each size, a few steps: the high-water above the weights after each step, then the decode's.
+  const { loadStableDiffusion } = await import('../model/load');
+  const { nodeFolderSource } = await import('../model/sources/node-folder');
+  const { ClipTokenizer } = await import('../model/tokenizer');
+  const { textToImage } = await import('../model/pipeline');
+  const { gpuAllocation, trimBufferPool, resetHighWater } = await import('../gpu/memory');
+  const tiny = await loadStableDiffusion(nodeFolderSource(new URL('../test/fixtures/tiny-sd', import.meta.url).pathname));
+  const model = { ...tiny, text: { config: textConfig, weights: text }, unet: { config: unetConfig, weights: unet }, vae: { config: vaeConfig, weights: vae } };
+  const tokenizer = ClipTokenizer.fromFiles(tiny.tokenizerFiles);
+  const steps = Number(args.find((a) => /^steps=\d+$/.test(a))?.slice(6) ?? 3);
+  for (const size of sizes) {
+    await flushGpu();
+    trimBufferPool();
+    resetHighWater();
+    const weights = gpuAllocation().allocated;
+    const perStep: { seconds: number; high_water_above_weights: number }[] = [];
+    let last = performance.now();
+    const start = last;
+    await textToImage(model, tokenizer, { prompt: 'a photo of a cat', width: size * 8, height: size * 8, steps, seed: 1 }, {
+      onStep: () => {
+        perStep.push({ seconds: Number(((performance.now() - last) / 1000).toFixed(2)), high_water_above_weights: gpuAllocation().highWater - weights });
+        last = performance.now();
+      },
+    });
+    print({
+      name: `sd15/generation-${size * 8}px`,
+      batch: 2,
+      steps,
+      per_step: perStep,
+      step_high_water_above_weights: Math.max(...perStep.map((p) => p.high_water_above_weights)),
+      with_decode_high_water_above_weights: gpuAllocation().highWater - weights,
+      decode_seconds: Number(((performance.now() - last) / 1000).toFixed(2)),
+      seconds: Number(((performance.now() - start) / 1000).toFixed(2)),
+      weights_bytes: weights,
+    });
+  }
+  tiny.dispose();
   context.dispose();
   [unet, text, vae].forEach((w) => w.dispose());
   device.destroy();

@@ -84,19 +84,8 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (args.includes('sd15')) {
-    const { Weights } = await import('../model/weights');
-    const { parseClipTextConfig, parseUNetConfig, parseVaeConfig } = await import('../model/config');
-    const { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } = await import('../model/sd15-configs');
-    const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
-    text.rowTable('embeddings.token_embedding.weight', [SD15_TEXT_ENCODER.vocab_size, SD15_TEXT_ENCODER.hidden_size]); // made before TI reads its shape
-    const sd15 = {
-      ...tiny,
-      source: 'synthetic:sd15',
-      text: { config: parseClipTextConfig(SD15_TEXT_ENCODER), weights: text },
-      unet: { config: parseUNetConfig(SD15_UNET), weights: unet },
-      vae: { config: parseVaeConfig(SD15_VAE), weights: vae },
-      dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
-    };
+    const { syntheticSd15 } = await import('./sd15-synthetic');
+    const sd15 = syntheticSd15(tiny);
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
     const timed = px >= 256 ? 1 : 2; // one warm-up and one timed step at 256 px and above (a 512 px step takes minutes here)
     const only = args.find((a) => a === 'plain' || a === 'checkpointed');
@@ -111,7 +100,7 @@ export async function main(args: string[]): Promise<number> {
       if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
     }
     for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only && !loraOnly) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
-    print({ name: 'train/sd15-weights', bytes: text.bytes + unet.bytes + vae.bytes });
+    print({ name: 'train/sd15-weights', bytes: sd15.bytes, unet_bytes: sd15.unet.weights.bytes, text_encoder_bytes: sd15.text.weights.bytes, vae_bytes: sd15.vae.weights.bytes });
     sd15.dispose();
   } else {
     const methods = named.length ? named : (['ti', 'lora', 'both', 'dreambooth', 'pplus', 'perfusion'] as const);

@@ -1,0 +1,24 @@
+/**
+ * An SD1.5-shaped model for measurements: the real configs, synthetic packed f16 weights (made
+ * up on first use), and the tokenizer and scheduler of `base` (any loaded SD 1.x model).
+ */
+import type { StableDiffusionModel } from '../model/load';
+import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../model/config';
+import { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } from '../model/sd15-configs';
+import { Weights } from '../model/weights';
+
+export function syntheticSd15(base: StableDiffusionModel): StableDiffusionModel {
+  const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
+  text.rowTable('embeddings.token_embedding.weight', [SD15_TEXT_ENCODER.vocab_size, SD15_TEXT_ENCODER.hidden_size]); // made before TI reads its shape
+  return {
+    ...base,
+    source: 'synthetic:sd15',
+    text: { config: parseClipTextConfig(SD15_TEXT_ENCODER), weights: text },
+    unet: { config: parseUNetConfig(SD15_UNET), weights: unet },
+    vae: { config: parseVaeConfig(SD15_VAE), weights: vae },
+    get bytes() {
+      return text.bytes + unet.bytes + vae.bytes;
+    },
+    dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
+  };
+}
