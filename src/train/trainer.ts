@@ -252,33 +252,33 @@ export class Trainer {
     const drawn = await this.drawClassImages(hooks);
     if (drawn === 'paused') await hooks.checkpoints?.save(await this.checkpoint());
     if (drawn !== 'done') return drawn;
-    return this.withoutVae(() => this.steps(hooks));
-  }
-
-  /**
-   * `fn` with the VAE off the GPU: the photos' latents are cached, so the steps hold only the UNet
-   * and the text encoder; a preview brings the decoder back for its decode. Whole again after.
-   */
-  private async withoutVae<T>(fn: () => Promise<T>): Promise<T> {
-    const vae = this.parts.model.vae.weights;
-    await vae.offload(() => true);
     try {
-      return await fn();
+      return await this.steps(hooks);
     } finally {
-      vae.restore();
+      this.parts.model.vae.weights.restore();
     }
   }
 
-  /** The loop of `run`, once the class images are drawn. */
+  /**
+   * The loop of `run`, once the class images are drawn. Its steps hold the UNet and the text
+   * encoder only: the VAE leaves the GPU before the first step (the photos' latents are cached;
+   * after the pause check, so a pause asked at the start still lands after one step, as before)
+   * and after each preview, which brings its decoder back for the decode. `run` restores it.
+   */
   private async steps(hooks: RunHooks): Promise<RunOutcome> {
     const { signal, checkpoints, previews } = hooks;
     const save = async () => checkpoints?.save(await this.checkpoint());
     let proving: Checkpoint | null = null;
+    let vaeOff = false;
     while (!this.done) {
       if (signal?.aborted) return 'aborted';
       if (hooks.shouldPause?.()) {
         await save();
         return 'paused';
+      }
+      if (!vaeOff) {
+        await this.parts.model.vae.weights.offload(() => true);
+        vaeOff = true;
       }
       const { step } = await this.step();
       if (proving) await checkpoints?.save(proving);
