@@ -34,6 +34,11 @@ export function rowChunks(data: Float32Array, [rows, width]: number[]): tf.Tenso
   return chunks;
 }
 
+/** Whether each id falls in the chunk of rows [start, start + n). */
+function inChunk(ids: tf.Tensor, start: number, n: number): tf.Tensor {
+  return tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
+}
+
 /** Rows by id from a table held in `chunks` (one gather per chunk, masked, summed). */
 export function chunkedRowTable(chunks: tf.Tensor2D[]): RowTable {
   const rows = chunks.reduce((n, c) => n + c.shape[0], 0);
@@ -48,7 +53,7 @@ export function chunkedRowTable(chunks: tf.Tensor2D[]): RowTable {
         for (const chunk of chunks) {
           const n = chunk.shape[0];
           const local = tf.clipByValue(tf.sub(ids, tf.scalar(start, 'int32')), 0, n - 1);
-          const inside = tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
+          const inside = inChunk(ids, start, n);
           const part = tf.mul(tf.gather(chunk, local), tf.expandDims(tf.cast(inside, 'float32'), -1));
           out = out ? tf.add(out, part) : part;
           start += n;
@@ -83,7 +88,7 @@ export function packedRowTable(chunks: PackedWeight[]): RowTable {
         let start = chunks[0].shape[0];
         for (const chunk of chunks.slice(1)) {
           const n = chunk.shape[0];
-          const inside = tf.logicalAnd(tf.greaterEqual(ids, tf.scalar(start, 'int32')), tf.less(ids, tf.scalar(start + n, 'int32')));
+          const inside = inChunk(ids, start, n);
           out = tf.where(tf.expandDims(inside, -1), gatherPackedRows(chunk, ids, start), out);
           start += n;
         }
