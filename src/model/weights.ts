@@ -22,6 +22,7 @@ import { conv2dPacked, linearPacked, packF16, type PackedWeight } from '../kerne
 import { rng } from '../common/random';
 import { chunkedRowTable, MAX_TABLE_BYTES, packedRowChunks, packedRowTable, rowChunks, type RowTable } from './row-table';
 import { readAsFloat32, WeightError, type TensorSource } from './tensor-source';
+import { WeightParking } from './weight-parking';
 
 /**
  * A low-rank adapter (LoRA, Hu et al. 2021) on one linear or convolution. Linear:
@@ -89,8 +90,8 @@ export class Weights {
 
   /** Adapters by layer prefix (`…attn2.to_k`, `…resnets.0.conv1`), applied by `linear` and `conv2d`. */
   private readonly adapters = new Map<string, LowRankAdapter>();
-  /** Weights `offload` took off the GPU: their stored values (fp32, or a packed weight's f16 pairs). */
-  private readonly parked = new Map<string, { values: Float32Array; shape: number[] } | { words: Int32Array; shape: number[] }>();
+  /** Weights `offload` took off the GPU. */
+  private readonly parked = new WeightParking();
 
   /**
    * Attaches (or with null, detaches) an adapter to the linear or conv layer at `prefix`; its
@@ -191,7 +192,7 @@ export class Weights {
   }
 
   names(): string[] {
-    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys(), ...this.packedTables.keys(), ...this.parked.keys()];
+    return [...this.tensors.keys(), ...this.packed.keys(), ...this.tables.keys(), ...this.packedTables.keys(), ...this.parked.names()];
   }
 
   /** The logical shape of a weight, PyTorch's however it is stored (a conv's [out, in, kh, kw]). */
@@ -333,42 +334,23 @@ export class Weights {
    */
   async offload(select: (name: string) => boolean): Promise<number> {
     const before = this.bytes;
-    for (const [name, t] of [...this.tensors].filter(([n]) => select(n))) {
-      this.parked.set(name, { values: (await t.data()) as Float32Array, shape: [...t.shape] });
-      this.tensors.delete(name);
-      t.dispose();
-    }
-    for (const [name, p] of [...this.packed].filter(([n]) => select(n))) {
-      this.parked.set(name, { words: (await p.data.data()) as Int32Array, shape: [...p.shape] });
-      this.packed.delete(name);
-      p.dispose();
-    }
+    await this.parked.park(this.tensors, this.packed, select);
     return before - this.bytes;
   }
 
   /** Puts every offloaded weight back on the GPU. */
   restore(): void {
-    for (const name of [...this.parked.keys()]) this.resident(name);
+    for (const name of this.parked.names()) this.resident(name);
   }
 
   /** Bytes `offload` keeps in CPU memory. */
   get offloadedBytes(): number {
-    let total = 0;
-    this.parked.forEach((p) => (total += 'values' in p ? p.values.byteLength : p.words.byteLength));
-    return total;
+    return this.parked.bytes;
   }
 
   /** The fp32 tensor `name`, put back on the GPU first if it was offloaded (a packed one goes back to `packed`). */
   private resident(name: string): tf.Tensor | undefined {
-    const p = this.parked.get(name);
-    if (p) {
-      this.parked.delete(name);
-      if ('values' in p) this.tensors.set(name, tf.keep(tf.tensor(p.values, p.shape)));
-      else {
-        const data = tf.keep(tf.tensor1d(p.words, 'int32'));
-        this.packed.set(name, { data, shape: p.shape, dispose: () => data.dispose() });
-      }
-    }
+    this.parked.unpark(name, this.tensors, this.packed);
     return this.tensors.get(name);
   }
 
