@@ -18,15 +18,15 @@ describe('a training run without the VAE on the GPU', () => {
     const [bytes, tensors] = [vae.bytes, tf.memory().numTensors];
     const frozen = await snapshotWeights(model);
     const images = randomNormal(2 * 3 * 64 * 64, 5, 0.5);
-    const trainer = Trainer.create(model, { method: 'ti', token: '<my-cat>', classWord: 'cat', steps: 4, resolution: 64, seed: 3 }, images);
+    const trainer = Trainer.create(model, { method: 'ti', token: '<my-cat>', classWord: 'cat', steps: 2, resolution: 64, seed: 3 }, images);
     const during: number[] = [];
     const previews: number[] = [];
     const outcome = await trainer.run({
       onProgress: () => void during.push(vae.bytes),
-      previews: { every: 2, options: { steps: 1 }, show: (p) => void previews.push(p.image.width, vae.bytes) },
+      previews: { every: 1, options: { steps: 1 }, show: (p) => void previews.push(p.image.width, vae.bytes) },
     });
     expect(outcome).toBe('done');
-    expect(during).toEqual([0, 0, 0, 0]); // after a preview the decoder goes off again
+    expect(during).toEqual([0, 0]); // after a preview the decoder goes off again
     // each preview had the decoder, not the encoder
     const decoderBytes = previews[1];
     expect(previews).toEqual([64, decoderBytes, 64, decoderBytes]);
