@@ -3,6 +3,7 @@
 // closing line "Tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 const RESULTS = 'test-results';
 const VITEST_JSON = `${RESULTS}/vitest.json`;
@@ -34,6 +35,23 @@ function playwrightCounts() {
   return { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
 }
 
+/** Ports free on 127.0.0.1 now (held together, so all differ): the e2e servers' ports, unless set, so two copies of the suite can run at once. */
+async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => String(s.address().port));
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+const PORT_NAMES = ['E2E_PORT', 'E2E_DEV_PORT', 'E2E_HUB_PORT'];
+const picked = await freePorts(PORT_NAMES.length);
+const e2ePorts = Object.fromEntries(PORT_NAMES.map((name, i) => [name, process.env[name] ?? picked[i]]));
+
 rmSync(VITEST_JSON, { force: true });
 rmSync(PLAYWRIGHT_JSON, { force: true });
 mkdirSync(RESULTS, { recursive: true });
@@ -46,7 +64,7 @@ steps.push(['parity', parityRun.ok]);
 const methodsParityRun = parity('src/test/fixtures/tiny-sd-golden-methods');
 steps.push(['parity (methods)', methodsParityRun.ok]);
 steps.push(['build', run('npx', ['vite', 'build'])]);
-steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'])]);
+steps.push(['e2e', steps.at(-1)[1] && run('npx', ['playwright', 'test'], e2ePorts)]);
 
 const counts = [vitestCounts(), parityRun.counts, methodsParityRun.counts, playwrightCounts()].filter(Boolean);
 const total = (key) => counts.reduce((sum, c) => sum + c[key], 0);
