@@ -26,11 +26,19 @@ export function webgpuBackend(): WebGPUBackend {
   return backend as WebGPUBackend;
 }
 
-/** Submits every recorded GPU command and resolves once the GPU has finished them. */
-export async function flushGpu(): Promise<void> {
+/**
+ * Submits every recorded GPU command now, without waiting for the GPU: tensors disposed since the
+ * last submit (tfjs holds their buffers until then) are released at once.
+ */
+export function submitRecorded(): void {
   const backend = webgpuBackend();
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();
-  await backend.device.queue.onSubmittedWorkDone();
+}
+
+/** Submits every recorded GPU command and resolves once the GPU has finished them. */
+export async function flushGpu(): Promise<void> {
+  submitRecorded();
+  await webgpuBackend().device.queue.onSubmittedWorkDone();
 }

@@ -1,6 +1,6 @@
 import * as tf from '../gpu/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conv2dPacked, f16Bits, f16Value, linearPacked, packF16, unpackConvFilter, unpackF16, type PackedWeight } from './packed';
+import { conv2dPacked, f16Bits, f16Value, filterWindows, linearPacked, packF16, unpackConvFilter, unpackF16, type PackedWeight } from './packed';
 import { expectMatchesReference, expectNoLeaks, randomInput } from '../test/compare';
 import { randomNormal } from '../common/random';
 import { measureGpuMemory } from '../gpu/memory';
@@ -145,17 +145,40 @@ describe('conv2dPacked', () => {
     packed.dispose();
   });
 
+  it('unpacks a window of output channels as that slice of the whole filter', async () => {
+    const shape = [7, 4, 3, 3];
+    const packed = packF16(f16Rounded(tf.util.sizeFromShape(shape), 12, 1), shape);
+    const whole = unpackConvFilter(packed);
+    const window = unpackConvFilter(packed, 2, 3);
+    const expected = tf.slice(whole, [0, 0, 0, 2], [-1, -1, -1, 3]);
+    expect(window.shape).toEqual([3, 3, 4, 3]);
+    expect(Array.from(await window.data())).toEqual(Array.from(await expected.data()));
+    expect(() => unpackConvFilter(packF16(new Float32Array(5 * 3 * 3), [5, 1, 3, 3]), 1, 2)).toThrow(/whole-word window/); // 9 elements per channel
+    tf.dispose([whole, window, expected]);
+    packed.dispose();
+  });
+
+  it('splits a filter over its byte limit into equal output-channel windows', () => {
+    expect(filterWindows([1280, 2560, 3, 3])).toEqual(Array.from({ length: 8 }, (_, i) => [i * 160, 160])); // 118 MB → 8 × 14.7 MB
+    expect(filterWindows([320, 320, 3, 3])).toEqual([[0, 320]]);
+    expect(filterWindows([6, 4, 3, 3], 4 * 36 * 2)).toEqual([[0, 2], [2, 2], [4, 2]]);
+    expect(filterWindows([5, 4, 3, 3], 4 * 36 * 2)).toEqual([[0, 2], [2, 2], [4, 1]]);
+    expect(filterWindows([6, 1, 3, 3], 8)).toEqual([[0, 6]]); // odd channel size: not windowed
+  });
+
   type Pad = number | 'same' | 'valid' | [[number, number], [number, number]];
-  type Case = [xShape: number[], out: number, k: number, stride: number, pad: Pad, bias: boolean];
+  type Case = [xShape: number[], out: number, k: number, stride: number, pad: Pad, bias: boolean, maxFilterBytes?: number];
   const cases: Case[] = [
     [[2, 9, 7, 5], 6, 3, 1, 1, true],
     [[1, 11, 10, 7], 9, 3, 2, 1, false],
     [[2, 6, 5, 13], 11, 1, 1, 0, true],
     [[1, 8, 9, 4], 3, 3, 1, 'same', true],
     [[1, 8, 7, 6], 5, 3, 2, [[0, 1], [0, 1]], true], // the VAE downsampler's asymmetric pad
+    [[2, 9, 7, 6], 7, 3, 1, 1, true, 6 * 9 * 4 * 3], // in output-channel windows of 3, 3 and 1
+    [[1, 8, 9, 4], 5, 3, 2, 'same', false, 4 * 9 * 4 * 2],
   ];
-  const title = 'matches tf.conv2d on the CPU, values and dx: x %j, out %i, k %i, stride %i, pad %s';
-  it.each(cases)(title, async (xShape, out, k, stride, pad, withBias) => {
+  const title = 'matches tf.conv2d on the CPU, values and dx: x %j, out %i, k %i, stride %i, pad %s, bias %s, filter bytes at most %s';
+  it.each(cases)(title, async (xShape, out, k, stride, pad, withBias, maxFilterBytes) => {
     const inChannels = xShape[3];
     const wShape = [out, inChannels, k, k] as [number, number, number, number];
     const w32 = f16Rounded(tf.util.sizeFromShape(wShape), 9, 0.3);
@@ -168,7 +191,7 @@ describe('conv2dPacked', () => {
     try {
       await expectMatchesReference({
         inputs: [randomInput(xShape, 11)],
-        ours: (x) => conv2dPacked(x as tf.Tensor4D, packed, bias, { stride, pad }),
+        ours: (x) => conv2dPacked(x as tf.Tensor4D, packed, bias, { stride, pad, maxFilterBytes }),
         reference: (x) => {
           const filter = tf.transpose(tf.tensor4d(w32, wShape), [2, 3, 1, 0]) as tf.Tensor4D;
           const y = tf.conv2d(x as tf.Tensor4D, filter, stride, tfPad);
@@ -203,6 +226,33 @@ describe("conv2dPacked's transient filter", () => {
     // The high-water mark saw the filter while it lived.
     expect(gpuAllocation().highWater - before).toBeGreaterThanOrEqual(filterBytes);
     tf.dispose([g, x]);
+    w.dispose();
+  });
+});
+
+describe("conv2dPacked's output-channel windows", () => {
+  it('hold no more than one window of fp32 filter at a time, forward and backward', async () => {
+    const { flushGpu } = await import('../gpu/tf-backend');
+    const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../gpu/memory');
+    const filterBytes = 64 * 64 * 9 * 4; // 147 KB, against 1 KB activations
+    const w = packF16(randomNormal(64 * 64 * 9, 6), [64, 64, 3, 3]);
+    const x = tf.tensor4d(randomNormal(2 * 2 * 64, 7), [1, 2, 2, 64]);
+    const inUsePeak = async (maxFilterBytes?: number) => {
+      await flushGpu();
+      trimBufferPool();
+      resetHighWater();
+      const before = gpuAllocation().allocated;
+      const g = tf.grad((t: tf.Tensor) => tf.sum(conv2dPacked(t as tf.Tensor4D, w, undefined, { pad: 1, maxFilterBytes })))(x);
+      await g.data();
+      g.dispose();
+      return gpuAllocation().usedHighWater - before;
+    };
+    await inUsePeak(); // uploads w and x
+    expect(await inUsePeak()).toBeGreaterThanOrEqual(filterBytes);
+    const windowed = await inUsePeak(filterBytes / 4); // windows of 16 channels
+    expect(windowed).toBeGreaterThanOrEqual(filterBytes / 4);
+    expect(windowed).toBeLessThan(filterBytes / 2);
+    x.dispose();
     w.dispose();
   });
 });

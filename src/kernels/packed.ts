@@ -18,7 +18,8 @@
  * - `conv2dPacked(x, w, bias?, {stride, pad})`: unpacks W [out, in, kh, kw] straight into
  *   tfjs' filter layout [kh, kw, in, out] (`shaders/packed_unpack_hwio.wgsl`), runs tf.conv2d,
  *   and frees that transient filter before returning; the backward unpacks it again for
- *   tf.conv2dTranspose (tf.conv2d's own input gradient). Chosen over a packed conv kernel by
+ *   tf.conv2dTranspose (tf.conv2d's own input gradient). A filter over 16 MB in fp32 is unpacked
+ *   and convolved in output-channel windows, so no transient filter is bigger than that. Chosen over a packed conv kernel by
  *   measurement at [1, 32, 32, 320] 3x3 320->320 on lavapipe: the unpack is 2-3% of the conv,
  *   and an implicit-GEMM conv built on packed_matmul.wgsl was slower than tf.conv2d.
  */
@@ -117,7 +118,7 @@ const UNPACK_HWIO: KernelDef = {
   name: 'packed_unpack_hwio',
   source: unpackHwioSource,
   inputs: ['w'],
-  uniforms: [['count', 'i32'], ['elements', 'i32'], ['outChannels', 'i32'], ['inChannels', 'i32'], ['kh', 'i32'], ['kw', 'i32']],
+  uniforms: [['count', 'i32'], ['firstWord', 'i32'], ['elements', 'i32'], ['outChannels', 'i32'], ['inChannels', 'i32'], ['kh', 'i32'], ['kw', 'i32']],
   workgroupSize: [UNPACK_WORKGROUP, 1, 1],
 };
 
@@ -133,16 +134,45 @@ export function unpackF16(w: PackedWeight): tf.Tensor {
 }
 
 /** Conv weight [out, in, kh, kw] -> fp32 tfjs filter [kh, kw, in, out]; the caller disposes it. */
-export function unpackConvFilter(w: PackedWeight): tf.Tensor4D {
+export function unpackConvFilter(w: PackedWeight, first = 0, count?: number): tf.Tensor4D {
   if (w.shape.length !== 4) throw new Error(`unpackConvFilter: weight shape [${w.shape}] is not [out, in, kh, kw].`);
   const [out, inChannels, kh, kw] = w.shape;
+  const perChannel = inChannels * kh * kw;
+  const n = count ?? out - first;
+  const whole = first === 0 && n === out;
+  if (!whole && (perChannel % 2 !== 0 || first < 0 || n < 1 || first + n > out)) {
+    throw new Error(`unpackConvFilter: output channels [${first}, ${first + n}) of [${w.shape}] are not a whole-word window.`);
+  }
+  const words = whole ? w.data.size : (n * perChannel) / 2;
   return runKernel(UNPACK_HWIO, {
     inputs: [w.data],
-    outputShape: [kh, kw, inChannels, out],
-    uniforms: { count: w.data.size, elements: out * inChannels * kh * kw, outChannels: out, inChannels, kh, kw },
-    dispatch: workgroupGrid(Math.ceil(w.data.size / UNPACK_WORKGROUP)),
+    outputShape: [kh, kw, inChannels, n],
+    uniforms: { count: words, firstWord: (first * perChannel) / 2, elements: n * perChannel, outChannels: n, inChannels, kh, kw },
+    dispatch: workgroupGrid(Math.ceil(words / UNPACK_WORKGROUP)),
   }) as tf.Tensor4D;
 }
+
+/**
+ * Output-channel windows [first, count) over which `conv2dPacked` unpacks a filter: one window
+ * when its fp32 filter fits `maxBytes`, else equal windows under it (whole words each).
+ */
+export function filterWindows(shape: number[], maxBytes = MAX_UNPACKED_FILTER_BYTES): [number, number][] {
+  const [out, inChannels, kh, kw] = shape;
+  const perChannel = inChannels * kh * kw;
+  const bytes = out * perChannel * 4;
+  if (bytes <= maxBytes || perChannel % 2 !== 0) return [[0, out]];
+  const windows = Math.ceil(bytes / maxBytes);
+  const size = Math.ceil(out / windows);
+  const result: [number, number][] = [];
+  for (let first = 0; first < out; first += size) result.push([first, Math.min(size, out - first)]);
+  return result;
+}
+
+/**
+ * The largest fp32 filter `conv2dPacked` unpacks at once: bigger ones (SD 1.5's 2560→1280 3×3,
+ * 118 MB) run as several convs over output-channel windows, their outputs concatenated.
+ */
+export const MAX_UNPACKED_FILTER_BYTES = 16 * 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------
 // Linear
@@ -237,6 +267,8 @@ export interface Conv2dOptions {
    * [[top, bottom], [left, right]] (the VAE downsampler's F.pad(0, 1, 0, 1)).
    */
   pad?: 'same' | 'valid' | number | [number, number] | [[number, number], [number, number]];
+  /** The largest fp32 filter unpacked at once (default MAX_UNPACKED_FILTER_BYTES). */
+  maxFilterBytes?: number;
 }
 
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
@@ -257,22 +289,37 @@ export function conv2dPacked(x: tf.Tensor4D, w: PackedWeight, bias?: tf.Tensor, 
   const stride = options.stride ?? 1;
   const pad = options.pad ?? 0;
   const tfPad = typeof pad === 'string' ? pad : explicitPadding(pad);
+  const windows = filterWindows(w.shape, options.maxFilterBytes);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const y = tf.tidy(() => {
-      const filter = unpackConvFilter(w);
-      const convolved = tf.conv2d(input, filter, stride, tfPad);
-      disposeUnpooled(filter);
+      const parts = windows.map(([first, count]) => {
+        const filter = unpackConvFilter(w, first, count);
+        const part = tf.conv2d(input, filter, stride, tfPad);
+        disposeUnpooled(filter);
+        return part;
+      });
+      const convolved = parts.length === 1 ? parts[0] : tf.concat(parts, 3);
       return bias ? tf.add(convolved, bias) : convolved;
     });
     return {
       value: y,
       gradFunc: (dy: tf.Tensor) =>
         tf.tidy(() => {
-          const filter = unpackConvFilter(w);
-          const dx = tf.conv2dTranspose(dy as tf.Tensor4D, filter, input.shape, stride, tfPad);
-          disposeUnpooled(filter);
-          return dx;
+          let dx: tf.Tensor4D | null = null;
+          for (const [first, count] of windows) {
+            const filter = unpackConvFilter(w, first, count);
+            const window = windows.length === 1 ? (dy as tf.Tensor4D) : tf.slice(dy as tf.Tensor4D, [0, 0, 0, first], [-1, -1, -1, count]);
+            const part = tf.conv2dTranspose(window, filter, input.shape, stride, tfPad);
+            disposeUnpooled(filter);
+            if (window !== dy) window.dispose();
+            if (dx) {
+              const sum: tf.Tensor4D = tf.add(dx, part);
+              tf.dispose([dx, part]);
+              dx = sum;
+            } else dx = part;
+          }
+          return dx!;
         }),
     };
   });
