@@ -17,6 +17,7 @@
  * resumed run takes the very steps the uninterrupted one would have.
  */
 import * as tf from '../gpu/tf';
+import { limitPooledFreeBytes, pooledFreeBytesLimit } from '../gpu/memory';
 import { StudioError } from '../common/errors';
 import { SeededRng } from '../common/random';
 import type { StableDiffusionModel } from '../model/load';
@@ -58,6 +59,13 @@ function scaleFirst(grads: tf.Tensor[], f: number): tf.Tensor[] {
 export function trainingDiverged(step: number): StudioError {
   return new StudioError('TrainingDiverged', `Training diverged at step ${step}: lower the learning rate.`);
 }
+
+/**
+ * The most bytes of freed GPU buffers kept for reuse during a run. A checkpointed step at 512 px
+ * frees buffers of hundreds of sizes that tfjs's pool would all keep (a third of the step's peak);
+ * past this, the largest are given back to the device before a new buffer is made.
+ */
+export const TRAINING_POOLED_FREE_BYTES = 64 * 2 ** 20;
 
 export class Trainer {
   private smoothed: number | null = null;
@@ -252,9 +260,12 @@ export class Trainer {
     const drawn = await this.drawClassImages(hooks);
     if (drawn === 'paused') await hooks.checkpoints?.save(await this.checkpoint());
     if (drawn !== 'done') return drawn;
+    const pooled = pooledFreeBytesLimit();
+    limitPooledFreeBytes(Math.min(pooled, TRAINING_POOLED_FREE_BYTES));
     try {
       return await this.steps(hooks);
     } finally {
+      limitPooledFreeBytes(pooled);
       this.parts.model.vae.weights.restore();
     }
   }
