@@ -13,7 +13,7 @@ export async function main(args: string[]): Promise<number> {
   const { device, capabilities } = await startNodeWebGpu();
   const tf = await import('../gpu/tf');
   const { flushGpu } = await import('../gpu/tf-backend');
-  const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../gpu/memory');
+  const { gpuAllocation, inUseAtHighWater, limitPooledFreeBytes, recordHighWaterBuffers, resetHighWater, trimBufferPool } = await import('../gpu/memory');
   const { loadStableDiffusion } = await import('../model/load');
   const { nodeFolderSource } = await import('../model/sources/node-folder');
   const { randomNormal } = await import('../common/random');
@@ -24,6 +24,9 @@ export async function main(args: string[]): Promise<number> {
   // `pplus` / `perfusion` among the arguments: only those methods (sd15: besides its TI rows)
   const named = args.filter((a): a is 'pplus' | 'perfusion' => a === 'pplus' || a === 'perfusion');
   const loraOnly = args.includes('lora'); // sd15: only LoRA r4 (to_k, to_v), at PIXELS
+  const poolArg = args.find((a) => a.startsWith('pool='));
+  if (poolArg) limitPooledFreeBytes(Number(poolArg.slice(5)) * 2 ** 20); // pool=MB: cap the pool's free bytes
+  const buffers = args.includes('buffers'); // print the largest buffers in use at the step's in-use high-water
 
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
   /** Perfusion's C⁻¹ per model, timed once as its own line. */
@@ -60,6 +63,7 @@ export async function main(args: string[]): Promise<number> {
     let before = 0;
     let start = 0;
     let peak = 0;
+    let usedPeak = 0;
     const times: number[] = [];
     const tensors: number[] = [];
     await trainer.run({
@@ -67,19 +71,26 @@ export async function main(args: string[]): Promise<number> {
         if (start) {
           times.push((performance.now() - start) / 1000);
           peak = Math.max(peak, gpuAllocation().highWater - before);
+          usedPeak = Math.max(usedPeak, gpuAllocation().usedHighWater - before);
           tensors.push(tf.memory().numTensors);
         } else {
           trimBufferPool();
+          if (buffers) recordHighWaterBuffers();
           resetHighWater();
           before = gpuAllocation().allocated;
         }
         start = performance.now();
       },
     });
+    if (buffers) {
+      const sizes = inUseAtHighWater();
+      const mb = (n: number) => Number((n / 2 ** 20).toFixed(1));
+      print({ name: `${name}-buffers-at-in-use-high-water`, count: sizes.length, total_mb: mb(sizes.reduce((a, b) => a + b, 0)), largest_mb: sizes.slice(0, 40).map(mb) });
+    }
     times.sort((a, b) => a - b);
     const s = times[Math.floor(times.length / 2)];
     const vae = model.vae.weights.bytes;
-    print({ name, method, resolution, checkpointing: gradientCheckpointing, ...classImage, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, start_bytes: before, high_water_bytes: before + peak, vae_bytes_offloaded_during_steps: vae, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
+    print({ name, method, resolution, checkpointing: gradientCheckpointing, ...classImage, seconds_per_step: Number(s.toFixed(3)), steps_per_second: Number((1 / s).toFixed(3)), step_peak_bytes: peak, start_bytes: before, high_water_bytes: before + peak, in_use_peak_bytes: usedPeak, vae_bytes_offloaded_during_steps: vae, live_tensors_first_last: [tensors[0], tensors.at(-1)], loss: trainer.progress().loss });
     trainer.dispose();
   }
 
