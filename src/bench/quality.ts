@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- quality [--steps N] [--images N] [--concepts a,b] [--methods ti,lora] [--lr-ti X] [--lr-lora X]`:
+ * `npm run bench -- quality [--steps N] [--images N] [--concepts a,b] [--methods ti,lora] [--lr-ti X] [--lr-lora X] [--generation-steps N]`:
  * for each sample concept × method, train on the built-in model with the studio's defaults for
  * it, generate a fixed set of seeds, and score with the shapes world's analyzer. One JSON line per
  * (concept, method) on stdout, then a Markdown table. It reports; it never fails on numbers.
@@ -28,6 +28,8 @@ export interface QualityOptions {
   images: number;
   /** Training options over the card's (learning rates, vectors, …). */
   training?: Partial<TrainerOptions>;
+  /** Denoising steps per image (default: the card's). */
+  generationSteps?: number;
 }
 
 const SEED = 1000;
@@ -40,8 +42,9 @@ function loaded(engine: Engine): ModelInfo {
 }
 
 /** `count` images of each prompt, in one batch (prompt by prompt), seeds SEED, SEED + 1, …, with the model's generation settings. */
-async function images(engine: Engine, prompts: string[], count: number, concepts: ConceptWeights[]): Promise<WorldImage[][]> {
-  const { size, steps, guidanceScale, sampler } = loaded(engine).card.generation;
+async function images(engine: Engine, prompts: string[], count: number, concepts: ConceptWeights[], generationSteps?: number): Promise<WorldImage[][]> {
+  const { size, steps: cardSteps, guidanceScale, sampler } = loaded(engine).card.generation;
+  const steps = generationSteps ?? cardSteps;
   const ctx = { progress: () => {}, signal: new AbortController().signal };
   const result = await engine.generate({ prompt: prompts[0], prompts, steps, guidanceScale, sampler, width: size, height: size, seed: SEED, batch: count, concepts }, ctx);
   return prompts.map((_, p) => result.images.slice(p * count, (p + 1) * count));
@@ -85,7 +88,7 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
       const concepts = weights(data);
       const photos = conceptPhotos(concept);
       const plan = editPrompts(concept);
-      const [alone, ...edited] = await images(engine, [fill(FIDELITY_PROMPT, word), ...plan.map((e) => fill(e.prompt, word))], o.images, concepts);
+      const [alone, ...edited] = await images(engine, [fill(FIDELITY_PROMPT, word), ...plan.map((e) => fill(e.prompt, word))], o.images, concepts, o.generationSteps);
       const fid = fidelity(alone, concept, photos);
       const edits = plan.map((e, i) => ({ images: edited[i], wanted: e.wanted }));
       const record: QualityRecord = {
@@ -108,8 +111,8 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
     const pairPrompt = ([a, b]: (typeof pairs)[number]) => COMPOSITION_PROMPT.replace('{a}', word(a)).replace('{b}', word(b));
     // Token vectors act only where their token is, so TI pairs share one batch; a LoRA acts on the whole UNet, so LoRA pairs go one by one.
     const together: WorldImage[][] = [];
-    if (pairs.length && method !== 'lora' && method !== 'both') together.push(...(await images(engine, pairs.map(pairPrompt), o.images, trained.flatMap((t) => weights(t.data)))));
-    else for (const pair of pairs) together.push((await images(engine, [pairPrompt(pair)], o.images, [...weights(pair[0].data), ...weights(pair[1].data)]))[0]);
+    if (pairs.length && method !== 'lora' && method !== 'both') together.push(...(await images(engine, pairs.map(pairPrompt), o.images, trained.flatMap((t) => weights(t.data)), o.generationSteps)));
+    else for (const pair of pairs) together.push((await images(engine, [pairPrompt(pair)], o.images, [...weights(pair[0].data), ...weights(pair[1].data)], o.generationSteps))[0]);
     for (const [i, t] of trained.entries()) {
       if (pairs.length) t.record.composition = composition(together[i], t.concept, pairs[i][1].concept);
       t.record.totalSeconds = (performance.now() - t.started) / 1000;
@@ -121,7 +124,7 @@ export async function runQuality(engine: Engine, o: QualityOptions, onRecord: (r
 }
 
 /** The benchmark's options from plain values (the command lines' flags); an unknown name throws naming it. */
-export function qualityOptions(a: { concepts?: string[]; methods?: string[]; steps?: number; images?: number; lrTi?: number; lrLora?: number; vectors?: number; rank?: number }): QualityOptions {
+export function qualityOptions(a: { concepts?: string[]; methods?: string[]; steps?: number; images?: number; lrTi?: number; lrLora?: number; vectors?: number; rank?: number; generationSteps?: number }): QualityOptions {
   const concepts = a.concepts?.map((id) => SAMPLE_CONCEPTS.find((c) => c.id === id) ?? fail(`unknown concept '${id}' (${SAMPLE_CONCEPTS.map((c) => c.id).join(', ')})`)) ?? SAMPLE_CONCEPTS;
   const methods = (a.methods ?? QUALITY_METHODS).map((m) => ((QUALITY_METHODS as readonly string[]).includes(m) ? (m as QualityMethod) : fail(`unknown method '${m}' (${QUALITY_METHODS.join(', ')})`)));
   const training: Partial<TrainerOptions> = {};
@@ -129,7 +132,7 @@ export function qualityOptions(a: { concepts?: string[]; methods?: string[]; ste
   if (a.lrLora !== undefined) training.loraLearningRate = a.lrLora;
   if (a.vectors !== undefined) training.numVectors = a.vectors;
   if (a.rank !== undefined) training.rank = a.rank;
-  return { concepts, methods, steps: a.steps, images: a.images ?? 4, training };
+  return { concepts, methods, steps: a.steps, images: a.images ?? 4, training, generationSteps: a.generationSteps };
 }
 
 function parseArgs(args: string[]): QualityOptions {
@@ -139,7 +142,7 @@ function parseArgs(args: string[]): QualityOptions {
   };
   const list = (name: string) => get(name)?.split(',').map((s) => s.trim()).filter(Boolean);
   const number = (name: string) => (get(name) === undefined ? undefined : Number(get(name)));
-  return qualityOptions({ concepts: list('concepts'), methods: list('methods'), steps: number('steps'), images: number('images'), lrTi: number('lr-ti'), lrLora: number('lr-lora'), vectors: number('vectors'), rank: number('rank') });
+  return qualityOptions({ concepts: list('concepts'), methods: list('methods'), steps: number('steps'), images: number('images'), lrTi: number('lr-ti'), lrLora: number('lr-lora'), vectors: number('vectors'), rank: number('rank'), generationSteps: number('generation-steps') });
 }
 
 function fail(message: string): never {
