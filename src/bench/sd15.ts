@@ -101,12 +101,13 @@ export async function main(args: string[]): Promise<number> {
     trimBufferPool();
     resetHighWater();
     const weights = gpuAllocation().allocated;
-    const perStep: { seconds: number; high_water_above_weights: number }[] = [];
+    const perStep: { seconds: number; high_water_above_weights: number; in_use_above_weights: number }[] = [];
     let last = performance.now();
     const start = last;
     await textToImage(model, tokenizer, { prompt: 'a photo of a cat', width: size * 8, height: size * 8, steps, seed: 1 }, {
       onStep: () => {
-        perStep.push({ seconds: Number(((performance.now() - last) / 1000).toFixed(2)), high_water_above_weights: gpuAllocation().highWater - weights });
+        const { highWater, usedHighWater } = gpuAllocation();
+        perStep.push({ seconds: Number(((performance.now() - last) / 1000).toFixed(2)), high_water_above_weights: highWater - weights, in_use_above_weights: usedHighWater - weights });
         last = performance.now();
       },
     });
