@@ -21,7 +21,7 @@ describe('the quality benchmark, small', () => {
   it("trains a sample concept for a few steps and its token draws nearer the concept's colour than the class word", async () => {
     const before = tf.memory().numTensors;
     const seen: QualityRecord[] = [];
-    const records = await runQuality(engine, { concepts: [sampleConcept('teal-heart')!], methods: ['baseline', 'ti'], steps: SMALL_STEPS, images: 2 }, (r) => seen.push(r));
+    const records = await runQuality(engine, { concepts: [sampleConcept('teal-heart')!], methods: ['baseline', 'ti'], steps: SMALL_STEPS, images: 2, generationSteps: GENERATION_STEPS }, (r) => seen.push(r));
     expect(records.map((r) => [r.concept, r.method, r.steps])).toEqual([
       ['teal-heart', 'baseline', 0],
       ['teal-heart', 'ti', SMALL_STEPS],
@@ -43,4 +43,6 @@ describe('the quality benchmark, small', () => {
 
 /** Measured: class word 258.6, token after 10 steps 116.5 (2 images per prompt); the margin leaves room. */
 const SMALL_STEPS = 10;
+/** Denoising steps per image (the card's 20 would double the test's time for no more evidence). */
+const GENERATION_STEPS = 8;
 const MARGIN = 40;
