@@ -5,17 +5,25 @@
  * the median of `--timed`), checkpointing off and on, and one `textToImage` generation (DDIM,
  * CFG at batch 2, VAE decode). One JSON line per measurement, printed as it is made:
  * side, task, pixels, precision, checkpointing, seconds_per_step, high_water_bytes, adapter.
- * `bench.mjs ratios OURS DIFFUSERS` prints the table of both halves instead.
+ * `bench.mjs ratios OURS DIFFUSERS` prints the table of both halves instead; `bench.mjs configs
+ * DIR` writes the SD1.5 configs as unet.json, text_encoder.json, vae.json (the diffusers half's).
  * Reads no file of the repository: tokenizer and scheduler come from folders (arguments).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } from '../model/sd15-configs';
 import { parseRows, parseSideBySideArgs, ratioTable, type Task } from './side-by-side-table';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'ratios') {
     const [ours, diffusers] = argv.slice(1).map((path) => parseRows(readFileSync(path, 'utf8')));
     console.log(ratioTable(ours ?? [], diffusers ?? []));
+    return 0;
+  }
+  if (argv[0] === 'configs') {
+    mkdirSync(argv[1], { recursive: true });
+    const configs = { unet: SD15_UNET, text_encoder: SD15_TEXT_ENCODER, vae: SD15_VAE };
+    for (const [name, config] of Object.entries(configs)) writeFileSync(join(argv[1], `${name}.json`), JSON.stringify(config, null, 1));
     return 0;
   }
   const here = process.env.SIDE_BY_SIDE_DIR ?? '.side-by-side';
