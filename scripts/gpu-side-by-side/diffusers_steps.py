@@ -148,7 +148,7 @@ def main(argv):
     def train(task, dtype_name, ckpt):
         fp16 = dtype_name == "fp16"
         set_checkpointing(ckpt)
-        autocast = torch.autocast(dev.type, dtype=torch.float16, enabled=fp16)
+        autocast = lambda: torch.autocast(dev.type, dtype=torch.float16) if fp16 else contextlib.nullcontext()
         if task == "ti":
             emb = text.get_input_embeddings().weight
             emb.requires_grad_(True)
@@ -172,7 +172,7 @@ def main(argv):
             noise = torch.randn_like(latents)
             t = torch.randint(0, train_sched.config.num_train_timesteps, (1,), device=dev)
             noisy = train_sched.add_noise(latents, noise, t)
-            with autocast:
+            with autocast():
                 states = states_of(ids, grad=task == "ti")
                 pred = unet(noisy.to(unet.dtype), t, states.to(unet.dtype)).sample
             loss = F.mse_loss(pred.float(), noise.float())

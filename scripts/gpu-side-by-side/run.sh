@@ -55,7 +55,7 @@ fi
 
 # 2. the studio through Dawn
 stamp "studio half (pixels $PX)"
-SIDE_BY_SIDE_DIR=$SBS timeout "${OURS_TIMEOUT:-270}" "$NODE" "$RUN/bench.mjs" "$PX" --budget-s "${OURS_BUDGET:-200}" "$@" 2>&1 | grep -v 'artificially reduced' | tee "$LOG/ours.jsonl"
+SIDE_BY_SIDE_DIR=$SBS timeout "${OURS_TIMEOUT:-270}" "$NODE" "$RUN/bench.mjs" "$PX" --budget-s "${OURS_BUDGET:-200}" "$@" 2>&1 | grep --line-buffered -v 'artificially reduced' | tee "$LOG/ours.jsonl"
 stamp "studio half done (exit ${PIPESTATUS[0]})"
 
 # 3. ours / diffusers
