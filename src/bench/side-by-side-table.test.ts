@@ -53,6 +53,11 @@ describe('ratio table', () => {
     ]);
   });
 
+  it('leaves bytes the CPU run could not measure as –', () => {
+    const cpu = JSON.stringify({ side: 'diffusers', task: 'ti', pixels: 512, precision: 'fp32', checkpointing: false, seconds_per_step: 1.2, high_water_bytes: null });
+    expect(ratioTable(parseRows(ours), parseRows(cpu)).split('\n')[1].split(/\s{2,}/)).toEqual(['ti', '512', 'off', 'fp32', '0.600', '1.200', '0.50×', '3.00', '–', '–']);
+  });
+
   it('prints ours alone when the CUDA half did not run', () => {
     expect(ratioTable(parseRows(ours), []).split('\n')).toHaveLength(4);
   });

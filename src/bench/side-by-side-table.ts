@@ -90,9 +90,10 @@ export function parseRows(text: string): Row[] {
   return rows;
 }
 
-const gb = (b: number | undefined) => (b === undefined ? '–' : (b / 1e9).toFixed(2));
-const sec = (s: number | undefined) => (s === undefined ? '–' : s < 10 ? s.toFixed(3) : s.toFixed(1));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? '–' : (a / b).toFixed(2) + '×');
+// null: not measured (the diffusers half on a CPU has no CUDA memory counter)
+const gb = (b: number | null | undefined) => (b == null ? '–' : (b / 1e9).toFixed(2));
+const sec = (s: number | null | undefined) => (s == null ? '–' : s < 10 ? s.toFixed(3) : s.toFixed(1));
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || b === 0 ? '–' : (a / b).toFixed(2) + '×');
 
 /**
  * Per diffusers row, ours with the same task, size and checkpointing (generation has none):
