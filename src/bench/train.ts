@@ -26,6 +26,8 @@ export async function main(args: string[]): Promise<number> {
   const loraOnly = args.includes('lora'); // sd15: only LoRA r4 (to_k, to_v), at PIXELS
   const poolArg = args.find((a) => a.startsWith('pool='));
   if (poolArg) limitPooledFreeBytes(Number(poolArg.slice(5)) * 2 ** 20); // pool=MB: cap the pool's free bytes
+  const submitArg = args.find((a) => a.startsWith('submit='));
+  if (submitArg) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(submitArg.slice(7))); // submit=N: tfjs submits every N dispatches (default 15)
   const buffers = args.includes('buffers'); // print the largest buffers in use at the step's in-use high-water
 
   /** Seconds per step (median after a warm-up step) and the most GPU bytes held above the start during a step. */
