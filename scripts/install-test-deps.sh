@@ -3,6 +3,9 @@
 # Vulkan driver) and Mesa's lavapipe Vulkan driver (Mesa >= 25; on bookworm from backports),
 # which runs the Node WebGPU tests about 7x faster than SwiftShader. Idempotent.
 set -euo pipefail
+# one install at a time: a second checkout's suite started beside this one waits here, not on apt's lock
+exec 9>"${TMPDIR:-/tmp}/diffusion-studio-test-deps.lock"
+flock 9
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
