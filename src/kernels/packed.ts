@@ -19,9 +19,10 @@
  *   tfjs' filter layout [kh, kw, in, out] (`shaders/packed_unpack_hwio.wgsl`), runs tf.conv2d,
  *   and frees that transient filter before returning; the backward unpacks it again for
  *   tf.conv2dTranspose (tf.conv2d's own input gradient). A filter over 16 MB in fp32 is unpacked
- *   and convolved in output-channel windows, so no transient filter is bigger than that. Chosen over a packed conv kernel by
- *   measurement at [1, 32, 32, 320] 3x3 320->320 on lavapipe: the unpack is 2-3% of the conv,
- *   and an implicit-GEMM conv built on packed_matmul.wgsl was slower than tf.conv2d.
+ *   and convolved in output-channel windows, so no transient filter is bigger than that.
+ *   Chosen over a packed conv kernel by measurement at [1, 32, 32, 320] 3x3 320->320 on
+ *   lavapipe: the unpack is 2-3% of the conv, and an implicit-GEMM conv built on
+ *   packed_matmul.wgsl was slower than tf.conv2d.
  */
 import * as tf from '../gpu/tf';
 import { disposeUnpooled } from '../gpu/memory';
