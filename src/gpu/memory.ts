@@ -57,17 +57,19 @@ function pool(): BufferPool {
 }
 
 /**
- * Frees `tensor` and returns its GPU buffer to the device rather than to the pool, at once: the
- * commands recorded so far (those using it) are submitted now, not after tfjs's next batch of
- * dispatches. For big temporaries of many sizes, such as unpacked conv filters: pooled, each size
- * would stay allocated for good; left to the batch, several would be alive at once.
+ * Frees `tensor` and returns its GPU buffer to the device rather than to the pool. For big
+ * temporaries of many sizes, such as unpacked conv filters: pooled, each size would stay
+ * allocated for good. With `submit`, at once: the commands recorded so far (those using it) are
+ * submitted now, not after tfjs's next batch of dispatches, where several would be alive at once.
+ * A submit has its cost (one per small conv made a tiny model's training step 1.5× slower), so
+ * callers ask for it where the buffer is big.
  */
-export function disposeUnpooled(tensor: tf.Tensor): void {
+export function disposeUnpooled(tensor: tf.Tensor, submit = false): void {
   const p = pool();
   const data = (webgpuBackend() as unknown as { tensorMap: { get(id: unknown): { resource?: unknown } | undefined } }).tensorMap.get(tensor.dataId);
   if (data?.resource instanceof GPUBuffer) tracking.get(p)!.unpooled.add(data.resource);
   tensor.dispose();
-  submitRecorded();
+  if (submit) submitRecorded();
 }
 
 /**

@@ -230,6 +230,34 @@ describe("conv2dPacked's transient filter", () => {
   });
 });
 
+describe("conv2dPacked's submits", () => {
+  it('submits after a filter of 1 MiB and more, and leaves smaller ones to tfjs batch', async () => {
+    const { webgpuBackend, flushGpu } = await import('../gpu/tf-backend');
+    const backend = webgpuBackend() as unknown as { submitQueue(): void };
+    const submitsOver = async (out: number, inChannels: number) => {
+      const w = packF16(randomNormal(out * inChannels * 9, 8), [out, inChannels, 3, 3]);
+      const x = tf.tensor4d(randomNormal(2 * 2 * inChannels, 9), [1, 2, 2, inChannels]);
+      await flushGpu(); // tfjs's dispatch count starts from zero
+      const submit = backend.submitQueue;
+      let submits = 0;
+      backend.submitQueue = function (this: unknown) {
+        submits++;
+        submit.call(this);
+      };
+      try {
+        conv2dPacked(x, w, undefined, { pad: 1 }).dispose();
+      } finally {
+        backend.submitQueue = submit;
+      }
+      x.dispose();
+      w.dispose();
+      return submits;
+    };
+    expect(await submitsOver(16, 16)).toBe(0); // 9 KB
+    expect(await submitsOver(128, 256)).toBe(1); // 1.2 MB
+  });
+});
+
 describe("conv2dPacked's output-channel windows", () => {
   it('hold no more than one window of fp32 filter at a time, forward and backward', async () => {
     const { flushGpu } = await import('../gpu/tf-backend');

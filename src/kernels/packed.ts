@@ -175,6 +175,19 @@ export function filterWindows(shape: number[], maxBytes = MAX_UNPACKED_FILTER_BY
  */
 export const MAX_UNPACKED_FILTER_BYTES = 16 * 2 ** 20;
 
+/**
+ * fp32 filters from this size up (and every windowed one) are submitted and freed right after
+ * their conv; smaller ones wait for tfjs's batch (SD 1.5's 3×3 filters are 3.7 MB and up, the
+ * tiny and built-in models' under 1 MB).
+ */
+export const SUBMIT_FILTER_BYTES = 2 ** 20;
+
+/** Whether `conv2dPacked` submits after each unpacked filter of a weight `shape` in `windows`. */
+function submitsEachFilter(shape: number[], windows: [number, number][]): boolean {
+  const [out, inChannels, kh, kw] = shape;
+  return windows.length > 1 || out * inChannels * kh * kw * 4 >= SUBMIT_FILTER_BYTES;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear
 
@@ -291,13 +304,14 @@ export function conv2dPacked(x: tf.Tensor4D, w: PackedWeight, bias?: tf.Tensor, 
   const pad = options.pad ?? 0;
   const tfPad = typeof pad === 'string' ? pad : explicitPadding(pad);
   const windows = filterWindows(w.shape, options.maxFilterBytes);
+  const submit = submitsEachFilter(w.shape, windows);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const y = tf.tidy(() => {
       const parts = windows.map(([first, count]) => {
         const filter = unpackConvFilter(w, first, count);
         const part = tf.conv2d(input, filter, stride, tfPad);
-        disposeUnpooled(filter);
+        disposeUnpooled(filter, submit);
         return part;
       });
       const convolved = parts.length === 1 ? parts[0] : tf.concat(parts, 3);
@@ -312,7 +326,7 @@ export function conv2dPacked(x: tf.Tensor4D, w: PackedWeight, bias?: tf.Tensor, 
             const filter = unpackConvFilter(w, first, count);
             const window = windows.length === 1 ? (dy as tf.Tensor4D) : tf.slice(dy as tf.Tensor4D, [0, 0, 0, first], [-1, -1, -1, count]);
             const part = tf.conv2dTranspose(window, filter, input.shape, stride, tfPad);
-            disposeUnpooled(filter);
+            disposeUnpooled(filter, submit);
             if (window !== dy) window.dispose();
             if (dx) {
               const sum: tf.Tensor4D = tf.add(dx, part);
