@@ -6,6 +6,11 @@ import type { StableDiffusionModel } from '../model/load';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../model/config';
 import { SD15_TEXT_ENCODER, SD15_UNET, SD15_VAE } from '../model/sd15-configs';
 import { Weights } from '../model/weights';
+import * as tf from '../gpu/tf';
+import { flushGpu } from '../gpu/tf-backend';
+import { clipTextEncoder } from '../model/clip';
+import { unetForward } from '../model/unet';
+import { vaeDecode, vaeEncode } from '../model/vae';
 
 export function syntheticSd15(base: StableDiffusionModel): StableDiffusionModel {
   const [text, unet, vae] = [Weights.synthetic('text_encoder', 'f16', 2), Weights.synthetic('unet', 'f16', 1), Weights.synthetic('vae', 'f16', 3)];
@@ -21,4 +26,18 @@ export function syntheticSd15(base: StableDiffusionModel): StableDiffusionModel 
     },
     dispose: () => [text, unet, vae].forEach((w) => w.dispose()),
   };
+}
+
+/**
+ * Makes every synthetic weight of `model` with one small pass through each of its models, for
+ * what reads weights before a forward does (a LoRA takes its layers' shapes).
+ */
+export async function makeSyntheticWeights(model: StableDiffusionModel): Promise<void> {
+  tf.tidy(() => {
+    const states = clipTextEncoder(model.text.weights, model.text.config, tf.zeros([1, 77], 'int32') as tf.Tensor2D).lastHiddenState;
+    unetForward(model.unet.weights, model.unet.config, { sample: tf.zeros([1, 4, 8, 8]) as tf.Tensor4D, timesteps: [500], encoderHiddenStates: states });
+    vaeEncode(model.vae.weights, model.vae.config, tf.zeros([1, 3, 8, 8]) as tf.Tensor4D);
+    vaeDecode(model.vae.weights, model.vae.config, tf.zeros([1, 4, 1, 1]) as tf.Tensor4D);
+  });
+  await flushGpu();
 }

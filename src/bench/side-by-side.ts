@@ -32,17 +32,13 @@ export async function main(argv: string[]): Promise<number> {
   const { startNodeWebGpu } = await import('../gpu/node-webgpu');
   const { device, capabilities } = await startNodeWebGpu();
   const adapter = capabilities.adapter.description || capabilities.adapter.vendor;
-  const tf = await import('../gpu/tf');
   const { flushGpu } = await import('../gpu/tf-backend');
   const { gpuAllocation, resetHighWater, trimBufferPool } = await import('../gpu/memory');
   const { randomNormal } = await import('../common/random');
   const { Trainer } = await import('../train/trainer');
   const { ClipTokenizer } = await import('../model/tokenizer');
   const { textToImage } = await import('../model/pipeline');
-  const { clipTextEncoder } = await import('../model/clip');
-  const { unetForward } = await import('../model/unet');
-  const { vaeDecode, vaeEncode } = await import('../model/vae');
-  const { syntheticSd15 } = await import('./sd15-synthetic');
+  const { makeSyntheticWeights, syntheticSd15 } = await import('./sd15-synthetic');
   type Model = import('../model/load').StableDiffusionModel;
 
   const print = (o: object) => console.log(JSON.stringify({ side: 'ours', pixels: args.pixels, precision: 'f16-packed', ...o, adapter }));
@@ -64,15 +60,9 @@ export async function main(argv: string[]): Promise<number> {
   const base = { source: 'side-by-side', name: 'side-by-side', schedulerConfig: json(args.scheduler, 'scheduler_config.json'), tokenizerFiles } as unknown as Model;
   const sd15 = syntheticSd15(base);
 
-  // Make every synthetic weight with one small pass through each model (LoRA reads the UNet's shapes).
+  // Make every synthetic weight first (LoRA reads the UNet's shapes).
   const t0 = performance.now();
-  tf.tidy(() => {
-    const states = clipTextEncoder(sd15.text.weights, sd15.text.config, tf.zeros([1, 77], 'int32') as import('../gpu/tf').Tensor2D).lastHiddenState;
-    unetForward(sd15.unet.weights, sd15.unet.config, { sample: tf.zeros([1, 4, 8, 8]) as import('../gpu/tf').Tensor4D, timesteps: [500], encoderHiddenStates: states });
-    vaeEncode(sd15.vae.weights, sd15.vae.config, tf.zeros([1, 3, 8, 8]) as import('../gpu/tf').Tensor4D);
-    vaeDecode(sd15.vae.weights, sd15.vae.config, tf.zeros([1, 4, 1, 1]) as import('../gpu/tf').Tensor4D);
-  });
-  await flushGpu();
+  await makeSyntheticWeights(sd15);
   print({ task: 'weights', bytes: sd15.bytes, seconds: seconds(performance.now() - t0) });
 
   const overBudget = (what: string) => {

@@ -97,8 +97,9 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (args.includes('sd15')) {
-    const { syntheticSd15 } = await import('./sd15-synthetic');
+    const { makeSyntheticWeights, syntheticSd15 } = await import('./sd15-synthetic');
     const sd15 = syntheticSd15(tiny);
+    if (loraOnly) await makeSyntheticWeights(sd15); // a LoRA reads its layers' shapes before any forward
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
     const timed = px >= 256 ? 1 : 2; // one warm-up and one timed step at 256 px and above (a 512 px step takes minutes here)
     const only = args.find((a) => a === 'plain' || a === 'checkpointed');
