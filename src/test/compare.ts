@@ -44,15 +44,19 @@ export async function onBackend<T>(backend: 'cpu' | 'webgpu', fn: () => Promise<
   }
 }
 
-/** Values of f(inputs) and, with `dy`, the gradients of sum(f(inputs) * dy) w.r.t. each input. */
-async function evaluate(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], dy?: Input) {
+/**
+ * Values of f(inputs) and, with `outputGradient`, the gradients of sum(f(inputs) * dy) w.r.t. each
+ * input, where dy = outputGradient(the output's shape): values and gradients from one call.
+ */
+async function evaluate(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], outputGradient?: (shape: number[]) => Input) {
   const xs = inputs.map((x) => tf.tensor(x.data, x.shape));
   try {
     const y = tf.tidy(() => f(...xs));
     const value = (await y.data()) as Float32Array;
     const outShape = y.shape;
     y.dispose();
-    if (!dy) return { value, outShape, grads: [] as Float32Array[] };
+    if (!outputGradient) return { value, outShape, grads: [] as Float32Array[] };
+    const dy = outputGradient(outShape);
     const dyT = tf.tensor(dy.data, dy.shape);
     const grads = tf.grads((...args: tf.Tensor[]) => f(...args))(xs, dyT);
     const gradValues = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));
@@ -77,13 +81,12 @@ export interface OpComparison {
 
 /** Compares values and gradients of `ours` (WebGPU) with `reference` (CPU); asserts no leaks. */
 export async function expectMatchesReference(c: OpComparison): Promise<void> {
-  const ref = await onBackend('cpu', () => evaluate(c.reference, c.inputs));
-  const dy = c.gradients === false ? undefined : randomInput(ref.outShape, 7919);
-  const refWithGrads = dy ? await onBackend('cpu', () => evaluate(c.reference, c.inputs, dy)) : ref;
-  const ours = await expectNoLeaks(() => onBackend('webgpu', () => evaluate(c.ours, c.inputs, dy)));
+  const outputGradient = c.gradients === false ? undefined : (shape: number[]) => randomInput(shape, 7919);
+  const ref = await onBackend('cpu', () => evaluate(c.reference, c.inputs, outputGradient));
+  const ours = await expectNoLeaks(() => onBackend('webgpu', () => evaluate(c.ours, c.inputs, outputGradient)));
   expect(ours.outShape).toEqual(ref.outShape);
-  expectClose(ours.value, refWithGrads.value, c.rtol, 'forward');
-  ours.grads.forEach((g, i) => expectClose(g, refWithGrads.grads[i], c.gradientRtol ?? c.rtol, `gradient of input ${i}`));
+  expectClose(ours.value, ref.value, c.rtol, 'forward');
+  ours.grads.forEach((g, i) => expectClose(g, ref.grads[i], c.gradientRtol ?? c.rtol, `gradient of input ${i}`));
 }
 
 /** Runs `fn` and asserts it leaves exactly as many live tensors as before. */
