@@ -26,13 +26,21 @@ const CASES: Case[] = [
   { what: 'd=64 (SD 2.x), tiles at the 32 KiB limit', batch: 1, heads: 1, headDim: 64, nq: 50, nk: 70 },
   { what: 'd=80 cross-attention, Nk=77', batch: 1, heads: 2, headDim: 80, nq: 70, nk: 77 },
   { what: 'causal d=16, B=2, H=2 (CLIP-like)', batch: 2, heads: 2, headDim: 16, nq: 77, nk: 77, causal: true },
-  { what: 'causal d=40, several row blocks and key tiles', batch: 1, heads: 1, headDim: 40, nq: 300, nk: 300, causal: true },
+  // The same kernels as the case above (constants depend on d and causal, not on N): no new compile.
+  { what: 'causal d=16, several row blocks and key tiles', batch: 1, heads: 1, headDim: 16, nq: 300, nk: 300, causal: true },
   { what: 'd=6 (not a multiple of 4), explicit scale, peaky rows', batch: 1, heads: 2, headDim: 6, nq: 45, nk: 90, scale: 0.9, spread: 3 },
   { what: 'd=160, Nk=77', batch: 1, heads: 1, headDim: 160, nq: 33, nk: 77 },
 ];
 
+/**
+ * Each new (d, causal) compiles three kernels. On lavapipe with an empty Mesa shader cache (a bare
+ * CI machine) that takes up to ~2 minutes at SD's widths (measured: d = 40, backward 115 s), then
+ * the cache makes it instant; the tiling cases therefore reuse small widths' kernels.
+ */
+const COLD_COMPILE_TIMEOUT_MS = 400_000;
+
 describe('fused attention kernel', () => {
-  it.each(CASES)('matches the composed formula, values and gradients: $what', async (c) => {
+  it.each(CASES)('matches the composed formula, values and gradients: $what', { timeout: COLD_COMPILE_TIMEOUT_MS }, async (c) => {
     const options: AttentionOptions = { numHeads: c.heads, causal: c.causal, scale: c.scale };
     const width = c.heads * c.headDim;
     await expectMatchesReference({
