@@ -1,5 +1,5 @@
 /**
- * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed] [lora]] [pplus] [perfusion]`: training steps on real WebGPU.
+ * `npm run measure:train [-- sd15 [PIXELS] [plain|checkpointed] [lora|both]] [pplus] [perfusion]`: training steps on real WebGPU.
  * Tiny fixture: steps/s and GPU bytes per step for TI, LoRA, both, P+ and Perfusion (its C⁻¹ over
  * the 1000 prompts timed once, apart; plain and with activation checkpointing) and DreamBooth-LoRA (its class images drawn first, timed apart: each step is
  * the photos' and as many class images'), and the live tensor count over 100 steps. With `sd15`: textual-inversion steps
@@ -23,7 +23,8 @@ export async function main(args: string[]): Promise<number> {
   const tiny = await loadStableDiffusion(nodeFolderSource(fixture));
   // `pplus` / `perfusion` among the arguments: only those methods (sd15: besides its TI rows)
   const named = args.filter((a): a is 'pplus' | 'perfusion' => a === 'pplus' || a === 'perfusion');
-  const loraOnly = args.includes('lora'); // sd15: only LoRA r4 (to_k, to_v), at PIXELS
+  // sd15: only LoRA r4 (to_k, to_v), or TI and that LoRA together, at PIXELS
+  const adapterOnly = args.includes('both') ? 'both' : args.includes('lora') ? 'lora' : null;
   const poolArg = args.find((a) => a.startsWith('pool='));
   if (poolArg) limitPooledFreeBytes(Number(poolArg.slice(5)) * 2 ** 20); // pool=MB: cap the pool's free bytes
   const submitArg = args.find((a) => a.startsWith('submit='));
@@ -99,21 +100,22 @@ export async function main(args: string[]): Promise<number> {
   if (args.includes('sd15')) {
     const { makeSyntheticWeights, syntheticSd15 } = await import('./sd15-synthetic');
     const sd15 = syntheticSd15(tiny);
-    if (loraOnly) await makeSyntheticWeights(sd15); // a LoRA reads its layers' shapes before any forward
+    if (adapterOnly) await makeSyntheticWeights(sd15); // a LoRA reads its layers' shapes before any forward
     const px = Number(args.find((a) => /^\d+$/.test(a)) ?? 128);
     const timed = px >= 256 ? 1 : 2; // one warm-up and one timed step at 256 px and above (a 512 px step takes minutes here)
     const only = args.find((a) => a === 'plain' || a === 'checkpointed');
     // naming `pplus` / `perfusion` measures only those
-    if (loraOnly) {
-      if (only !== 'checkpointed') await measure(sd15, 'lora', px, timed, `train/sd15-lora-${px / 8}x${px / 8}`);
-      if (only !== 'plain') await measure(sd15, 'lora', px, timed, `train/sd15-lora-${px / 8}x${px / 8}-checkpointed`, true);
+    if (adapterOnly) {
+      const name = `train/sd15-${adapterOnly}-${px / 8}x${px / 8}`;
+      if (only !== 'checkpointed') await measure(sd15, adapterOnly, px, timed, name);
+      if (only !== 'plain') await measure(sd15, adapterOnly, px, timed, `${name}-checkpointed`, true);
     } else if (!named.length) {
       if (only !== 'checkpointed') await measure(sd15, 'ti', px, timed, `train/sd15-ti-${px / 8}x${px / 8}`);
       if (only !== 'plain') await measure(sd15, 'ti', px, timed, `train/sd15-ti-${px / 8}x${px / 8}-checkpointed`, true);
       if (px === 128 && !only) await measure(sd15, 'lora', px, 2, `train/sd15-lora-${px / 8}x${px / 8}`);
       if (px === 128 && !only) await measure(sd15, 'dreambooth', px, 2, `train/sd15-dreambooth-${px / 8}x${px / 8}`, false, 2);
     }
-    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only && !loraOnly) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
+    for (const method of named.length ? named : (['pplus', 'perfusion'] as const)) if (!only && !adapterOnly) await measure(sd15, method, px, 1, `train/sd15-${method}-${px / 8}x${px / 8}`);
     print({ name: 'train/sd15-weights', bytes: sd15.bytes, unet_bytes: sd15.unet.weights.bytes, text_encoder_bytes: sd15.text.weights.bytes, vae_bytes: sd15.vae.weights.bytes });
     sd15.dispose();
   } else {
