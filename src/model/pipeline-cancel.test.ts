@@ -79,6 +79,19 @@ describe('cancel within a step', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a cancel raised when the last step ends: nothing is decoded, every tensor freed', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = textToImage(model, tokenizer, request, {
+      signal: controller.signal,
+      onStep: ({ step, total }) => {
+        if (step === total) controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('without a cancel every layer of every step runs', async () => {
     let seen = 0;
     const result = await textToImage(model, tokenizer, request, { onBlock: () => (seen += 1) });

@@ -260,7 +260,8 @@ export async function textToImage(
       hooks.onStep?.({ step: i + 1, total: timesteps.length, preview: wantPreview ? await preview(latents) : undefined });
       await tf.nextFrame?.();
     }
-    // 5. decode
+    // 5. decode (not after a cancel during the last step)
+    if (hooks.signal?.aborted) throw new CancelledError();
     const decoded = decodeLatents(model, latents);
     const images = toUnitRange(decoded);
     const rgba = await toRgba(images);
