@@ -3,7 +3,8 @@
  * synthetic weights) on real WebGPU: GPU bytes of UNet + CLIP text encoder + VAE decoder once
  * loaded; per latent size up to 32 the peak GPU bytes and the time of one UNet forward (batch 2,
  * as CFG runs it, all in one tidy); then per latent size the studio's generation of one image
- * (`textToImage`, a few steps): each step's time and high-water above the weights, and the decode's.
+ * (`textToImage`, a few steps): each step's time and high-water above the weights, and the decode's
+ * (not drawn where the engine would refuse the size: the decode's buffers over the binding limit).
  * First, CLIP's token table alone: its GPU high-water from creation to the first gather (made up,
  * and with f16 also loaded from an F16 safetensors file), which shows no fp32 copy is made.
  * One JSON line per measurement.
@@ -96,7 +97,20 @@ export async function main(args: string[]): Promise<number> {
   const model = { ...tiny, text: { config: textConfig, weights: text }, unet: { config: unetConfig, weights: unet }, vae: { config: vaeConfig, weights: vae } };
   const tokenizer = ClipTokenizer.fromFiles(tiny.tokenizerFiles);
   const steps = Number(args.find((a) => /^steps=\d+$/.test(a))?.slice(6) ?? 3);
+  const { CancelledError } = await import('../model/pipeline');
+  const { checkImageSize, sizeProfile } = await import('../model/size-cost');
+  const profile = sizeProfile(unetConfig, vaeConfig);
   for (const size of sizes) {
+    // What the engine refuses (a buffer over the adapter's binding limit) is not drawn: the UNet
+    // steps alone when only the decode's buffers are too large.
+    const fits = (images: number) => checkImageSize(profile, { width: size * 8, height: size * 8, rows: 2, images, purpose: 'generating' }, capabilities.limits);
+    const withDecode = fits(1);
+    if (fits(0).kind === 'refuse') {
+      print({ name: `sd15/generation-${size * 8}px`, skipped: (fits(0) as { message: string }).message });
+      continue;
+    }
+    const decodes = withDecode.kind !== 'refuse';
+    const stopBeforeDecode = new AbortController();
     await flushGpu();
     trimBufferPool();
     resetHighWater();
@@ -104,12 +118,17 @@ export async function main(args: string[]): Promise<number> {
     const perStep: { seconds: number; high_water_above_weights: number; in_use_above_weights: number }[] = [];
     let last = performance.now();
     const start = last;
-    await textToImage(model, tokenizer, { prompt: 'a photo of a cat', width: size * 8, height: size * 8, steps, seed: 1 }, {
-      onStep: () => {
+    const drawn = textToImage(model, tokenizer, { prompt: 'a photo of a cat', width: size * 8, height: size * 8, steps, seed: 1 }, {
+      signal: stopBeforeDecode.signal,
+      onStep: ({ step }) => {
         const { highWater, usedHighWater } = gpuAllocation();
         perStep.push({ seconds: Number(((performance.now() - last) / 1000).toFixed(2)), high_water_above_weights: highWater - weights, in_use_above_weights: usedHighWater - weights });
         last = performance.now();
+        if (!decodes && step === steps) stopBeforeDecode.abort();
       },
+    });
+    await drawn.catch((e: unknown) => {
+      if (decodes || !(e instanceof CancelledError)) throw e;
     });
     print({
       name: `sd15/generation-${size * 8}px`,
@@ -117,8 +136,9 @@ export async function main(args: string[]): Promise<number> {
       steps,
       per_step: perStep,
       step_high_water_above_weights: Math.max(...perStep.map((p) => p.high_water_above_weights)),
-      with_decode_high_water_above_weights: gpuAllocation().highWater - weights,
-      decode_seconds: Number(((performance.now() - last) / 1000).toFixed(2)),
+      ...(decodes
+        ? { with_decode_high_water_above_weights: gpuAllocation().highWater - weights, decode_seconds: Number(((performance.now() - last) / 1000).toFixed(2)) }
+        : { decode_skipped: (withDecode as { message: string }).message }),
       seconds: Number(((performance.now() - start) / 1000).toFixed(2)),
       weights_bytes: weights,
     });
