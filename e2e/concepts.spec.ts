@@ -95,12 +95,12 @@ test('teach a concept from three photos, find it in the library, use it in a pro
 });
 
 test('a training run survives closing the tab: reload, the model comes back by itself, resume to the end', async ({ page }, testInfo) => {
-  test.setTimeout(420_000);
+  test.setTimeout(900_000); // 3.6 min alone on SwiftShader; about twice that beside another suite
   const studio = new Studio(page, testInfo);
   await studio.newConceptOnTinyModel(FIXTURE_HUB, 3);
   await studio.train({ token: '<my-ball>', classWord: 'ball', steps: 8, resolution: 64 });
   // Checkpoints every 5 steps: wait until one is written, then close the page mid-run.
-  await expect(page.getByTestId('training')).toContainText(/Step [67]\/8/, { timeout: 300_000 });
+  await expect(page.getByTestId('training')).toContainText(/Step [67]\/8/, { timeout: 600_000 });
   await page.reload();
   await studio.waitForGpu();
   await studio.goTo('New concept');
@@ -112,9 +112,9 @@ test('a training run survives closing the tab: reload, the model comes back by i
   await training.getByRole('button', { name: 'Resume' }).click();
   // The first step shown after resuming is step 6: it goes on from the step-5 checkpoint, not from zero.
   // (The first training step in a fresh tab takes 40–50 s on SwiftShader.)
-  await expect(training).toContainText(/Step \d\/8/, { timeout: 300_000 });
+  await expect(training).toContainText(/Step \d\/8/, { timeout: 600_000 });
   expect(/Step (\d)\/8/.exec((await training.textContent()) ?? '')?.[1]).toBe('6');
-  await expect(training).toContainText('Trained at step 8', { timeout: 300_000 });
+  await expect(training).toContainText('Trained at step 8', { timeout: 600_000 });
   await studio.goTo('Library');
   await expect(page.getByTestId('concept').filter({ hasText: '<my-ball>' })).toContainText('trained 8 steps');
   studio.expectNoErrors();

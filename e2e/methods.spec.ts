@@ -19,7 +19,7 @@ async function chooseMethod(page: Page, label: string, advanced: Record<string, 
 async function trainedAndReloaded(studio: Studio, token: string, steps: number, cardText: string): Promise<void> {
   const { page } = studio;
   const training = page.getByTestId('training');
-  await expect(training).toContainText(`Trained at step ${steps}`, { timeout: 300_000 });
+  await expect(training).toContainText(`Trained at step ${steps}`, { timeout: 600_000 });
   await expect(training).toContainText(`${token} is in your library`);
   await page.reload();
   await studio.waitForGpu();
@@ -38,7 +38,7 @@ async function generatesWith(studio: Studio, prompt: string): Promise<void> {
 }
 
 test('P+: train a few steps, reload, generate with its per-layer word', async ({ page }, testInfo) => {
-  test.setTimeout(480_000);
+  test.setTimeout(900_000); // 2.5-3 min alone on SwiftShader; about twice that beside another suite
   const studio = new Studio(page, testInfo);
   await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
   await chooseMethod(page, 'P+ (a word per layer)');
@@ -51,7 +51,7 @@ test('P+: train a few steps, reload, generate with its per-layer word', async ({
 });
 
 test('DreamBooth-LoRA: the class images are their own progress phase; train, reload, generate', async ({ page }, testInfo) => {
-  test.setTimeout(480_000);
+  test.setTimeout(900_000); // 2.5-3 min alone on SwiftShader; about twice that beside another suite
   const studio = new Studio(page, testInfo);
   await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
   await chooseMethod(page, 'DreamBooth-LoRA (keeps the class)', { 'Class images': 2, 'Steps per class image': 1 });
@@ -65,7 +65,7 @@ test('DreamBooth-LoRA: the class images are their own progress phase; train, rel
 });
 
 test('Perfusion: train, reload, generate at two gate biases, which draw different images', async ({ page }, testInfo) => {
-  test.setTimeout(480_000);
+  test.setTimeout(900_000); // 2.5-3 min alone on SwiftShader; about twice that beside another suite
   const studio = new Studio(page, testInfo);
   await studio.newConceptOnTinyModel(FIXTURE_HUB, 2);
   await chooseMethod(page, 'Perfusion (key-locked edit)', { 'Token learning rate': 0.05 });
