@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../gpu/tf';
 import { randomNormal } from '../common/random';
 import { loadStableDiffusion, type StableDiffusionModel } from './load';
-import { CancelledError, textToImage } from './pipeline';
+import { CancelledError, GENERATION_POOLED_FREE_BYTES, textToImage } from './pipeline';
+import { pooledFreeBytesLimit } from '../gpu/memory';
 import { nodeFolderSource } from './sources/node-folder';
 import { ClipTokenizer } from './tokenizer';
 import { unetForward, unetForwardByBlocks } from './unet';
@@ -92,10 +93,13 @@ describe('cancel within a step', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('without a cancel every layer of every step runs', async () => {
+  it('without a cancel every layer of every step runs, with a capped buffer pool that is restored after', async () => {
     let seen = 0;
-    const result = await textToImage(model, tokenizer, request, { onBlock: () => (seen += 1) });
+    const limits: number[] = [];
+    const result = await textToImage(model, tokenizer, request, { onBlock: () => (seen += 1), onStep: () => void limits.push(pooledFreeBytesLimit()) });
     expect(result.images).toHaveLength(1);
+    expect(limits).toEqual([GENERATION_POOLED_FREE_BYTES, GENERATION_POOLED_FREE_BYTES]);
+    expect(pooledFreeBytesLimit()).toBe(Infinity); // tfjs's own pooling again after the image
     const perStep = seen / request.steps;
     expect(Number.isInteger(perStep) && perStep > 5).toBe(true);
   });
